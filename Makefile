@@ -1,0 +1,92 @@
+# Omnistock developer commands. `make test` and `make local` set everything up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+SAM_VENV  := .venv-sam
+PY        := $(VENV)/bin/python
+SAM       := $(SAM_VENV)/bin/sam
+BOOT_PY   := $(shell tools/find-python 3.12)
+PORT      ?= 3000
+export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+	@test -n "$(BOOT_PY)" || { echo "Python 3.11+ is needed (3.12 preferred)"; exit 1; }
+	$(BOOT_PY) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(BOOT_PY) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed  ## Create the virtualenv with pinned dependencies
+
+.PHONY: lint
+lint: $(VENV)/.installed  ## ruff and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+.PHONY: unit
+unit: $(VENV)/.installed  ## Offline unit tests
+	$(PY) -m pytest tests/unit
+
+.PHONY: integration
+integration: $(VENV)/.installed  ## Handlers and store on moto, tables built from template.yaml
+	$(PY) -m pytest tests/integration
+
+.PHONY: e2e
+e2e: $(VENV)/.installed  ## Start the local stack on free ports and talk HTTP to it
+	$(PY) -m pytest tests/e2e
+
+.PHONY: validate
+validate: $(VENV)/.installed $(SAM_VENV)/.installed  ## sam validate --lint, and cfn-lint on the transformed template
+	$(SAM) validate --lint --template template.yaml
+	$(PY) -m local.template_check template.yaml
+
+.PHONY: openapi
+openapi: $(VENV)/.installed  ## Regenerate docs/openapi.json from the admin API's code
+	$(PY) -m local.openapi > docs/openapi.json
+
+.PHONY: test
+test: lint  ## Everything CI runs: lint, unit, integration, end-to-end, template checks
+	$(PY) -m pytest tests
+	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory build-if-possible
+
+.PHONY: build
+build: $(SAM_VENV)/.installed  ## sam build (needs python3.12 on PATH)
+	PATH="$(dir $(BOOT_PY)):$$PATH" $(SAM) build --template template.yaml
+
+.PHONY: build-if-possible
+build-if-possible:
+	@if "$(BOOT_PY)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+	  $(MAKE) --no-print-directory build; \
+	else echo "sam build skipped: no python3.12 interpreter on this machine"; fi
+
+.PHONY: local
+local: $(VENV)/.installed  ## Run the whole stack on 127.0.0.1:$(PORT) (no Docker, no AWS account)
+	$(PY) -m local --port $(PORT)
+
+.PHONY: demo-data
+demo-data: $(VENV)/.installed  ## Load the demo catalog into a running local stack
+	$(PY) -m local.demo --url http://127.0.0.1:$(PORT)
+
+.PHONY: bench
+bench: $(VENV)/.installed  ## Counts per event type and the hot-SKU race
+	$(PY) -m bench
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

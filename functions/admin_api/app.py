@@ -1,0 +1,177 @@
+"""Admin API: read a SKU's stock explained; manage the catalog and channels; record counts,
+adjustments, restocks, sales and holds. Each route validates, calls one ledger operation and
+maps its outcome. Deployed behind IAM auth (the HTTP API's default authorizer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import admin_schemas as s
+from omnistock import runtime
+from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreUnavailable
+from omnistock.models import Outcome
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+
+Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
+HoldId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
+ChannelName = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,40}$")]
+ERRORS: dict[int, OpenAPIResponse] = {
+    404: {"description": "Unknown SKU, hold or channel"},
+    400: {"description": "The request contradicts the catalog"},
+    422: {"description": "The body or parameters are invalid"},
+    503: {"description": "Storage failed; nothing was written; retry"},
+}
+
+
+def _status(outcome: Outcome, created: int = 200) -> int:
+    return 409 if outcome is Outcome.REFUSED else created if outcome is Outcome.APPLIED else 200
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# ==================================================================== SKUs
+@app.get("/skus/<sku>", summary="A SKU's stock, explained", responses=ERRORS, tags=["stock"])
+def read_stock(sku: Sku, movements: Annotated[int, Query(ge=0, le=100)] = 20) -> s.StockOut:
+    return s.stock_out(runtime.ledger().explain(sku, movements))
+
+
+@app.put("/skus/<sku>", summary="Create or update a catalog entry", responses=ERRORS, tags=["catalog"])
+def upsert_catalog(sku: Sku, body: s.CatalogIn) -> s.CatalogOut:
+    entry = runtime.ledger().upsert_catalog(sku, body.locations, body.listings, body.title)
+    return s.catalog_out(entry)
+
+
+@app.get("/skus/<sku>/movements", summary="Recent stock movements of a SKU", responses=ERRORS, tags=["stock"])
+def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.MovementsOut:
+    found = runtime.ledger().movements(sku, limit)
+    return s.MovementsOut(sku=sku, movements=[s.movement_out(m) for m in found])
+
+
+@app.post("/skus/<sku>/counts", summary="Record a master count (absolute)", responses=ERRORS, tags=["stock"])
+def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
+    result = runtime.ledger().report_count(
+        sku, body.location, body.on_hand, body.version, body.source, body.event_id, body.as_of
+    )
+    return _json(_status(result.outcome), s.result_out(result))
+
+
+@app.post("/skus/<sku>/adjustments", summary="Record a manual adjustment", responses=ERRORS, tags=["stock"])
+def record_adjustment(sku: Sku, body: s.AdjustmentIn) -> Response[s.ResultOut]:
+    result = runtime.ledger().adjust(sku, body.location, body.delta, body.source, body.event_id, body.note)
+    return _json(_status(result.outcome), s.result_out(result))
+
+
+@app.post("/skus/<sku>/restocks", summary="Put returned units back", responses=ERRORS, tags=["stock"])
+def record_restock(sku: Sku, body: s.RestockIn) -> Response[s.ResultOut]:
+    result = runtime.ledger().restock(sku, body.location, body.qty, body.source, body.event_id, body.note)
+    return _json(_status(result.outcome), s.result_out(result))
+
+
+@app.post("/skus/<sku>/sales", summary="Record a sale without a hold", responses=ERRORS, tags=["stock"])
+def record_sale(sku: Sku, body: s.SaleIn) -> Response[s.ResultOut]:
+    result = runtime.ledger().sell(sku, body.location, body.qty, body.source, body.event_id, body.applied_version)
+    return _json(_status(result.outcome), s.result_out(result))
+
+
+@app.post(
+    "/skus/<sku>/confirmations",
+    summary="Confirm the master version that includes a pending sale",
+    responses=ERRORS,
+    tags=["stock"],
+)
+def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
+    result = runtime.ledger().confirm_pending(
+        sku, body.location, body.lot, body.applied_version, body.source, body.event_id
+    )
+    return _json(_status(result.outcome), s.result_out(result))
+
+
+# ==================================================================== channels
+@app.put("/channels/<channel>", summary="Set the locations a channel sells from", responses=ERRORS, tags=["channels"])
+def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
+    return s.channel_out(runtime.ledger().set_channel(channel, body.locations))
+
+
+@app.get(
+    "/channels/<channel>/skus/<sku>", summary="What a channel may sell of a SKU", responses=ERRORS, tags=["channels"]
+)
+def read_channel_availability(channel: ChannelName, sku: Sku) -> s.ChannelAvailabilityOut:
+    found = runtime.ledger().channel_available(channel, sku)
+    return s.ChannelAvailabilityOut(
+        channel=found.channel, sku=found.sku, available=found.available, by_location=found.by_location
+    )
+
+
+# ==================================================================== holds
+@app.post("/holds", summary="Hold units for a cart", responses=ERRORS, tags=["holds"])
+def place_hold(body: s.HoldIn) -> Response[s.HoldResultOut]:
+    result = runtime.ledger().place_hold(
+        body.hold_id,
+        body.sku,
+        body.location,
+        body.qty,
+        body.source,
+        body.event_id or body.hold_id,
+        expires_at=body.expires_at,
+        minutes=body.minutes,
+    )
+    return _json(_status(result.outcome, created=201), s.hold_result_out(result))
+
+
+@app.get("/holds/<hold_id>", summary="A hold and its state", responses=ERRORS, tags=["holds"])
+def read_hold(hold_id: HoldId) -> s.HoldOut:
+    return s.hold_out(runtime.ledger().hold(hold_id))
+
+
+@app.post("/holds/<hold_id>/release", summary="Release a hold", responses=ERRORS, tags=["holds"])
+def release_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
+    result = runtime.ledger().release_hold(hold_id, body.source, body.event_id)
+    return _json(_status(result.outcome), s.hold_result_out(result))
+
+
+@app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=ERRORS, tags=["holds"])
+def checkout_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
+    result = runtime.ledger().checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
+    return _json(_status(result.outcome), s.hold_result_out(result))
+
+
+# ==================================================================== errors
+_ERROR_STATUS: dict[type[OmnistockError], int] = {
+    NotFound: 404,
+    InvalidRequest: 400,
+    Conflict: 409,
+    StoreUnavailable: 503,
+}
+
+
+@app.exception_handler(OmnistockError)
+def domain_error(error: OmnistockError) -> Response[s.ErrorOut]:
+    status = _ERROR_STATUS.get(type(error), 400)
+    if status >= 500:
+        logger.exception("storage failure")
+    return _json(status, s.ErrorOut(message=str(error)))
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = [
+        {"field": ".".join(str(part) for part in problem.get("loc", ())), "problem": problem.get("msg", "")}
+        for problem in error.errors()
+    ]
+    return _json(422, {"message": "invalid request", "errors": problems})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

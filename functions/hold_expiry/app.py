@@ -1,0 +1,19 @@
+"""Schedule (every minute): end the holds whose expiry has passed, each exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    report = runtime.ledger().expire_due_holds()
+    logger.info("hold sweep", extra={"expired": report.expired, "already_ended": report.already_ended})
+    return {"expired": report.expired, "already_ended": report.already_ended}

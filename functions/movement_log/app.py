@@ -1,0 +1,34 @@
+"""Stream consumer: one movement-log entry (before, after, why) per committed stock change.
+
+Entries are written in stream order; if a write fails, the batch reports the first record
+not written so Lambda retries from there (entries are keyed by revision: rewriting is harmless).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+from omnistock.errors import StoreUnavailable
+from omnistock.store.stream import movement_from_record
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records") or []
+    store = runtime.ledger().store
+    for start in range(0, len(records), 25):
+        chunk = records[start : start + 25]
+        movements = [m for m in (movement_from_record(record) for record in chunk) if m is not None]
+        try:
+            store.save_movements(movements)
+        except StoreUnavailable:
+            logger.exception("movement log write failed", extra={"records_left": len(records) - start})
+            return {"batchItemFailures": [{"itemIdentifier": chunk[0]["dynamodb"]["SequenceNumber"]}]}
+    logger.info("movements written", extra={"records": len(records)})
+    return {"batchItemFailures": []}

@@ -1,0 +1,310 @@
+"""Request and response bodies of the admin API, and the mapping from ledger results.
+
+Quantities are strict integers: "3", 3.5 and 3.0 are refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from omnistock.models import (
+    CatalogEntry,
+    Channel,
+    Hold,
+    HoldResult,
+    Movement,
+    Quantities,
+    StockExplained,
+    StockLevel,
+    StockResult,
+)
+from omnistock.models import Outcome as LedgerOutcome
+
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
+Location = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
+Source = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
+Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
+Version = Annotated[int, Field(strict=True, ge=0)]
+Delta = Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
+Note = Annotated[str, StringConstraints(max_length=500)]
+Timestamp = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ==================================================================== requests
+class CatalogIn(Body):
+    locations: list[Location] = Field(min_length=1, max_length=50)
+    listings: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")], Identifier] = Field(
+        default_factory=dict, description="Listing id per channel (for Shopify, the inventory item id)."
+    )
+    title: Note = ""
+
+
+class ChannelIn(Body):
+    locations: list[Location] = Field(min_length=1, max_length=50)
+
+
+class CountIn(Body):
+    location: Location
+    on_hand: Count
+    version: Version = Field(description="The master's version of this count; older versions are ignored.")
+    event_id: Identifier
+    source: Source = "admin"
+    as_of: Timestamp | None = None
+
+
+class AdjustmentIn(Body):
+    location: Location
+    delta: Delta
+    event_id: Identifier
+    note: Note = ""
+    source: Source = "admin"
+
+
+class RestockIn(Body):
+    location: Location
+    qty: Quantity
+    event_id: Identifier
+    note: Note = ""
+    source: Source = "admin"
+
+
+class SaleIn(Body):
+    location: Location
+    qty: Quantity
+    event_id: Identifier
+    source: Source = "admin"
+    applied_version: Version | None = Field(
+        default=None, description="Set when the seller is the master: its version that includes this sale."
+    )
+
+
+class ConfirmationIn(Body):
+    location: Location
+    lot: Identifier = Field(description="The pending lot: '<source>:<event_id>' of the sale or checkout.")
+    applied_version: Version
+    event_id: Identifier
+    source: Source = "admin"
+
+
+class HoldIn(Body):
+    hold_id: Identifier
+    sku: Identifier
+    location: Location
+    qty: Quantity
+    minutes: Annotated[int, Field(strict=True, gt=0, le=10_080)] | None = None
+    expires_at: Timestamp | None = None
+    event_id: Identifier | None = Field(default=None, description="Defaults to the hold id.")
+    source: Source = "admin"
+
+
+class HoldEndIn(Body):
+    event_id: Identifier
+    source: Source = "admin"
+    applied_version: Version | None = None
+
+
+# ==================================================================== responses
+class QuantitiesOut(BaseModel):
+    on_hand: int
+    held: int
+    pending: int
+    available: int
+
+
+class LotOut(BaseModel):
+    lot: str
+    qty: int
+    sold_at: str
+    applied_version: int | None
+
+
+class LevelOut(QuantitiesOut):
+    location: str
+    shortfall: int
+    master_version: int | None
+    master_at: str | None
+    pending_lots: list[LotOut]
+    updated_at: str | None
+
+
+class MovementOut(BaseModel):
+    at: str
+    location: str
+    kind: str
+    source: str
+    event_id: str
+    note: str
+    before: QuantitiesOut
+    after: QuantitiesOut
+
+
+class CatalogOut(BaseModel):
+    sku: str
+    title: str
+    locations: list[str]
+    listings: dict[str, str]
+    updated_at: str | None
+
+
+class StockOut(BaseModel):
+    sku: str
+    catalog: CatalogOut
+    available: int
+    locations: list[LevelOut]
+    movements: list[MovementOut]
+
+
+class MovementsOut(BaseModel):
+    sku: str
+    movements: list[MovementOut]
+
+
+class ResultOut(BaseModel):
+    outcome: str
+    message: str
+    level: LevelOut | None = None
+
+
+class HoldOut(BaseModel):
+    hold_id: str
+    sku: str
+    location: str
+    qty: int
+    state: str
+    expires_at: str
+    created_at: str
+    ended_at: str | None
+    ended_by: str | None
+
+
+class HoldResultOut(BaseModel):
+    outcome: str
+    message: str
+    hold: HoldOut | None = None
+    available: int | None = None
+
+
+class ChannelOut(BaseModel):
+    channel: str
+    locations: list[str]
+
+
+class ChannelAvailabilityOut(BaseModel):
+    channel: str
+    sku: str
+    available: int
+    by_location: dict[str, int]
+
+
+class ErrorOut(BaseModel):
+    message: str
+
+
+# ==================================================================== mapping
+def quantities_out(q: Quantities | StockLevel) -> QuantitiesOut:
+    return QuantitiesOut(on_hand=q.on_hand, held=q.held, pending=q.pending, available=q.available)
+
+
+def level_out(level: StockLevel) -> LevelOut:
+    return LevelOut(
+        location=level.location,
+        on_hand=level.on_hand,
+        held=level.held,
+        pending=level.pending,
+        available=level.available,
+        shortfall=level.shortfall,
+        master_version=level.master_version,
+        master_at=level.master_at,
+        pending_lots=[
+            LotOut(lot=key, qty=lot.qty, sold_at=lot.sold_at, applied_version=lot.applied_version)
+            for key, lot in sorted(level.lots.items())
+        ],
+        updated_at=level.updated_at,
+    )
+
+
+def movement_out(m: Movement) -> MovementOut:
+    return MovementOut(
+        at=m.at,
+        location=m.location,
+        kind=m.kind.value,
+        source=m.source,
+        event_id=m.event_id,
+        note=m.note,
+        before=quantities_out(m.before),
+        after=quantities_out(m.after),
+    )
+
+
+def catalog_out(entry: CatalogEntry) -> CatalogOut:
+    return CatalogOut(
+        sku=entry.sku,
+        title=entry.title,
+        locations=list(entry.locations),
+        listings=entry.listings,
+        updated_at=entry.updated_at,
+    )
+
+
+def stock_out(explained: StockExplained) -> StockOut:
+    return StockOut(
+        sku=explained.catalog.sku,
+        catalog=catalog_out(explained.catalog),
+        available=explained.total_available,
+        locations=[level_out(level) for level in explained.levels],
+        movements=[movement_out(m) for m in explained.movements],
+    )
+
+
+def channel_out(channel: Channel) -> ChannelOut:
+    return ChannelOut(channel=channel.name, locations=list(channel.locations))
+
+
+def hold_out(hold: Hold) -> HoldOut:
+    return HoldOut(
+        hold_id=hold.hold_id,
+        sku=hold.sku,
+        location=hold.location,
+        qty=hold.qty,
+        state=hold.state.value,
+        expires_at=hold.expires_at,
+        created_at=hold.created_at,
+        ended_at=hold.ended_at,
+        ended_by=hold.ended_by,
+    )
+
+
+_MESSAGES = {
+    LedgerOutcome.APPLIED: "applied",
+    LedgerOutcome.DUPLICATE: "already applied; nothing changed",
+    LedgerOutcome.REFUSED: "refused; nothing changed",
+    LedgerOutcome.STALE: "older than the count already applied; nothing changed",
+}
+
+
+def result_out(result: StockResult) -> ResultOut:
+    message = result.detail or _MESSAGES[result.outcome]
+    level = level_out(result.stock) if result.stock and result.outcome is LedgerOutcome.APPLIED else None
+    return ResultOut(outcome=result.outcome.value, message=message, level=level)
+
+
+def hold_result_out(result: HoldResult) -> HoldResultOut:
+    available = None
+    if result.outcome is LedgerOutcome.REFUSED and result.hold is None:
+        available = max(0, result.stock.available) if result.stock else 0
+    return HoldResultOut(
+        outcome=result.outcome.value,
+        message=result.detail or _MESSAGES[result.outcome],
+        hold=hold_out(result.hold) if result.hold else None,
+        available=available,
+    )

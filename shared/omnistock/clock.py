@@ -1,0 +1,22 @@
+"""Time in one format: ISO 8601 UTC with milliseconds, which sorts as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def epoch_seconds_after(moment: datetime, days: int) -> int:
+    """A DynamoDB TTL value: whole epoch seconds, ``days`` after ``moment``."""
+    return int((moment + timedelta(days=days)).timestamp())

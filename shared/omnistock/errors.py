@@ -1,0 +1,21 @@
+"""Domain errors. Handlers map each to one HTTP status in one place."""
+
+
+class OmnistockError(Exception):
+    """Base class: a request the ledger will not apply, with a message safe to show."""
+
+
+class NotFound(OmnistockError):
+    """The SKU, hold or channel does not exist."""
+
+
+class InvalidRequest(OmnistockError):
+    """The request is well-formed but contradicts the catalog (an unknown location, say)."""
+
+
+class Conflict(OmnistockError):
+    """The request collides with existing state (a listing id owned by another SKU, say)."""
+
+
+class StoreUnavailable(OmnistockError):
+    """DynamoDB failed or kept conflicting; nothing was written and the caller should retry."""

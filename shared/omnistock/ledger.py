@@ -1,0 +1,316 @@
+"""The ledger: where availability is decided.
+
+Per SKU and location: ``available = on_hand - held - pending``.
+
+- ``on_hand`` is the master's last count (absolute, ordered by the master's version).
+- ``held`` is units in live carts (holds) that have not ended.
+- ``pending`` is units sold through channels and not yet in a master count; each sale is a
+  lot that stays pending until a count at or after the version in which the master itself
+  applied the sale arrives (DESIGN 3.3), so a stale count never brings sold units back.
+
+Holds and sales never take ``available`` below zero: the store's conditional write refuses
+them atomically. Only a master count (physical truth) can show a shortfall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.errors import InvalidRequest, NotFound, StoreUnavailable
+from omnistock.models import (
+    CatalogEntry,
+    Cause,
+    Channel,
+    Hold,
+    HoldResult,
+    HoldState,
+    Lot,
+    Movement,
+    MovementKind,
+    Outcome,
+    StockExplained,
+    StockLevel,
+    StockResult,
+)
+from omnistock.store.stock_store import StockStore
+
+# A count or confirmation that loses a race re-applies to the item the failed write returned;
+# beyond this many rounds the caller gets a retryable error.
+_OPTIMISTIC_ROUNDS = 12
+MAX_HOLD = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class ChannelAvailability:
+    channel: str
+    sku: str
+    available: int
+    by_location: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    expired: int
+    already_ended: int
+
+
+def apply_count(
+    current: StockLevel | None,
+    sku: str,
+    location: str,
+    on_hand: int,
+    version: int,
+    as_of: str,
+    now: datetime,
+) -> tuple[StockLevel, list[str]] | None:
+    """The stock level after a master count, and the pending lots it clears; None if stale."""
+    if current is not None and current.master_version is not None and version <= current.master_version:
+        return None
+    base = current or StockLevel(sku=sku, location=location)
+    cleared = [
+        key for key, lot in base.lots.items() if lot.applied_version is not None and lot.applied_version <= version
+    ]
+    pending = base.pending - sum(base.lots[key].qty for key in cleared)
+    level = replace(
+        base,
+        on_hand=on_hand,
+        pending=pending,
+        available=on_hand - base.held - pending,
+        master_version=version,
+        master_at=as_of,
+        lots={key: lot for key, lot in base.lots.items() if key not in cleared},
+        updated_at=iso(now),
+    )
+    return level, cleared
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: StockStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        default_hold: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.default_hold = default_hold
+
+    # ================================================================ catalog and channels
+    def upsert_catalog(self, sku: str, locations: list[str], listings: dict[str, str], title: str = "") -> CatalogEntry:
+        if not locations:
+            raise InvalidRequest("a SKU needs at least one location")
+        previous = self.store.catalog(sku)
+        entry = CatalogEntry(
+            sku=sku,
+            locations=tuple(dict.fromkeys(locations)),
+            listings=dict(listings),
+            title=title,
+            rev=previous.rev if previous else 0,
+            updated_at=iso(self.clock()),
+        )
+        self.store.save_catalog(entry, previous)
+        return replace(entry, rev=entry.rev + 1)
+
+    def set_channel(self, name: str, locations: list[str]) -> Channel:
+        if not locations:
+            raise InvalidRequest("a channel sells from at least one location")
+        channel = Channel(name=name, locations=tuple(dict.fromkeys(locations)), updated_at=iso(self.clock()))
+        self.store.save_channel(channel)
+        return channel
+
+    # ================================================================ reading
+    def explain(self, sku: str, movement_limit: int = 20) -> StockExplained:
+        catalog = self._catalog(sku)
+        levels = tuple(sorted(self.store.stock_levels(sku), key=lambda level: level.location))
+        movements = tuple(self.store.recent_movements(sku, movement_limit)) if movement_limit else ()
+        return StockExplained(catalog=catalog, levels=levels, movements=movements)
+
+    def movements(self, sku: str, limit: int) -> list[Movement]:
+        self._catalog(sku)
+        return self.store.recent_movements(sku, limit)
+
+    def channel_available(self, channel_name: str, sku: str) -> ChannelAvailability:
+        """What the ledger lets a channel sell: available summed over the channel's locations.
+
+        A shortfall at one location reduces the total: units promised there will be
+        fulfilled from the others.
+        """
+        channel = self.store.channel(channel_name)
+        if channel is None:
+            raise NotFound(f"channel {channel_name!r} is not configured")
+        catalog = self._catalog(sku)
+        levels = {level.location: level.available for level in self.store.stock_levels(sku)}
+        by_location = {loc: levels.get(loc, 0) for loc in channel.locations if loc in catalog.locations}
+        return ChannelAvailability(channel_name, sku, max(0, sum(by_location.values())), by_location)
+
+    def hold(self, hold_id: str) -> Hold:
+        hold = self.store.hold(hold_id)
+        if hold is None:
+            raise NotFound(f"hold {hold_id!r} does not exist")
+        return hold
+
+    # ================================================================ master counts
+    def report_count(
+        self,
+        sku: str,
+        location: str,
+        on_hand: int,
+        version: int,
+        source: str,
+        event_id: str,
+        as_of: str | None = None,
+    ) -> StockResult:
+        """Apply the master's absolute count unless a newer one was applied already."""
+        _require(on_hand >= 0, "on_hand must be zero or more")
+        _require(version >= 0, "version must be zero or more")
+        cause = Cause(source, event_id, MovementKind.COUNT)
+        now = self.clock()
+        reported_at = as_of or iso(now)
+        current = self.store.stock(sku, location)
+        for _ in range(_OPTIMISTIC_ROUNDS):
+            applied = apply_count(current, sku, location, on_hand, version, reported_at, now)
+            if applied is None:
+                return StockResult(Outcome.STALE, current, "a count of this version or newer was applied")
+            level, cleared = applied
+            moved = self.store.write_count(current, level, cleared, cause, now)
+            if moved is None:
+                return StockResult(Outcome.APPLIED, replace(level, rev=(current.rev if current else 0) + 1))
+            current = moved.current if moved.current is not None else self.store.stock(sku, location)
+        raise StoreUnavailable("the stock item kept changing; retry the count")
+
+    def confirm_pending(
+        self, sku: str, location: str, lot_key: str, applied_version: int, source: str, event_id: str
+    ) -> StockResult:
+        """The master applied a pending sale at ``applied_version``: a count at or after it
+        includes the sale, so the lot clears then (or now, if such a count already came)."""
+        cause = Cause(source, event_id, MovementKind.CONFIRMATION)
+        now = self.clock()
+        current = self.store.stock(sku, location)
+        for _ in range(_OPTIMISTIC_ROUNDS):
+            if current is None or lot_key not in current.lots:
+                return StockResult(Outcome.DUPLICATE, current, f"no pending lot {lot_key!r} (cleared or unknown)")
+            lot = current.lots[lot_key]
+            if lot.applied_version is not None and lot.applied_version <= applied_version:
+                return StockResult(Outcome.DUPLICATE, current, "the lot was confirmed before")
+            clear = current.master_version is not None and current.master_version >= applied_version
+            moved = self.store.write_lot(current, lot_key, applied_version, clear, cause, now)
+            if moved is None:
+                return StockResult(Outcome.APPLIED, None, "cleared" if clear else "awaiting a count that includes it")
+            current = moved.current if moved.current is not None else self.store.stock(sku, location)
+        raise StoreUnavailable("the stock item kept changing; retry the confirmation")
+
+    # ================================================================ counted units
+    def restock(self, sku: str, location: str, qty: int, source: str, event_id: str, note: str = "") -> StockResult:
+        _require(qty > 0, "qty must be a positive whole number")
+        cause = Cause(source, event_id, MovementKind.RESTOCK, note)
+        return self.store.add_on_hand(sku, location, qty, cause, self.clock())
+
+    def adjust(self, sku: str, location: str, delta: int, source: str, event_id: str, note: str = "") -> StockResult:
+        _require(delta != 0, "delta must not be zero")
+        cause = Cause(source, event_id, MovementKind.ADJUSTMENT, note)
+        return self.store.add_on_hand(sku, location, delta, cause, self.clock())
+
+    # ================================================================ sales and holds
+    def sell(
+        self,
+        sku: str,
+        location: str,
+        qty: int,
+        source: str,
+        event_id: str,
+        applied_version: int | None = None,
+    ) -> StockResult:
+        """A sale without a hold: its units become a pending lot keyed by the event."""
+        _require(qty > 0, "qty must be a positive whole number")
+        now = self.clock()
+        cause = Cause(source, event_id, MovementKind.SALE)
+        return self.store.sell(sku, location, qty, Lot(qty, iso(now), applied_version), cause, now)
+
+    def place_hold(
+        self,
+        hold_id: str,
+        sku: str,
+        location: str,
+        qty: int,
+        source: str,
+        event_id: str,
+        expires_at: str | None = None,
+        minutes: int | None = None,
+    ) -> HoldResult:
+        """Hold units for a cart; the hold id is the dedupe key, so a replay changes nothing."""
+        _require(qty > 0, "qty must be a positive whole number")
+        now = self.clock()
+        if expires_at is not None:
+            expiry = parse_iso(expires_at)
+        else:
+            expiry = now + (timedelta(minutes=minutes) if minutes is not None else self.default_hold)
+        _require(expiry > now, "the hold would expire in the past")
+        _require(expiry - now <= MAX_HOLD, "a hold lasts at most 7 days")
+        hold = Hold(
+            hold_id=hold_id,
+            sku=sku,
+            location=location,
+            qty=qty,
+            state=HoldState.ACTIVE,
+            expires_at=iso(expiry),
+            created_at=iso(now),
+            source=source,
+            event_id=event_id,
+        )
+        result = self.store.place_hold(hold, Cause(source, event_id, MovementKind.HOLD, hold_id), now)
+        if result.outcome is Outcome.DUPLICATE and result.hold is not None and not _same_claim(result.hold, hold):
+            raise InvalidRequest(f"hold {hold_id!r} exists for a different SKU, location or quantity")
+        return result
+
+    def release_hold(self, hold_id: str, source: str, event_id: str) -> HoldResult:
+        return self._end_hold(hold_id, HoldState.RELEASED, Cause(source, event_id, MovementKind.RELEASE, hold_id))
+
+    def checkout_hold(self, hold_id: str, source: str, event_id: str, applied_version: int | None = None) -> HoldResult:
+        """The cart checked out: its held units become a pending sale."""
+        cause = Cause(source, event_id, MovementKind.CHECKOUT, hold_id)
+        return self._end_hold(hold_id, HoldState.CHECKED_OUT, cause, applied_version=applied_version)
+
+    def expire_due_holds(self) -> SweepReport:
+        """End every active hold whose time has passed; each ends once, whoever else races."""
+        now = self.clock()
+        expired = already_ended = 0
+        for hold_id, sku, location, qty in self.store.expired_holds(now):
+            cause = Cause("omnistock", f"expiry:{hold_id}", MovementKind.EXPIRY, hold_id)
+            result = self.store.end_hold(
+                hold_id, sku, location, qty, HoldState.EXPIRED, cause, now, only_if_expired=True
+            )
+            if result.outcome is Outcome.APPLIED:
+                expired += 1
+            else:
+                already_ended += 1
+        return SweepReport(expired, already_ended)
+
+    def _end_hold(self, hold_id: str, state: HoldState, cause: Cause, applied_version: int | None = None) -> HoldResult:
+        hold = self.hold(hold_id)
+        if hold.state is not HoldState.ACTIVE:
+            return HoldResult(Outcome.DUPLICATE, hold, detail=f"the hold had already ended ({hold.state.value})")
+        now = self.clock()
+        lot = Lot(hold.qty, iso(now), applied_version) if state is HoldState.CHECKED_OUT else None
+        result = self.store.end_hold(hold_id, hold.sku, hold.location, hold.qty, state, cause, now, lot=lot)
+        if result.outcome is Outcome.APPLIED:
+            return HoldResult(Outcome.APPLIED, replace(hold, state=state, ended_at=iso(now), ended_by=cause.key))
+        return result
+
+    def _catalog(self, sku: str) -> CatalogEntry:
+        catalog = self.store.catalog(sku)
+        if catalog is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog")
+        return catalog
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidRequest(message)
+
+
+def _same_claim(existing: Hold, new: Hold) -> bool:
+    return (existing.sku, existing.location, existing.qty) == (new.sku, new.location, new.qty)

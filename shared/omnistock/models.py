@@ -1,0 +1,159 @@
+"""The ledger's vocabulary. Plain dataclasses: cheap to build, easy to compare in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"  # the event moved stock (or changed a hold) now
+    DUPLICATE = "duplicate"  # the event was applied before; nothing changed
+    REFUSED = "refused"  # not enough available; nothing changed
+    STALE = "stale"  # an older master report than the one applied; nothing changed
+
+
+class HoldState(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    CHECKED_OUT = "checked_out"
+
+
+class MovementKind(StrEnum):
+    COUNT = "count"
+    ADJUSTMENT = "adjustment"
+    HOLD = "hold"
+    RELEASE = "release"
+    EXPIRY = "expiry"
+    CHECKOUT = "checkout"
+    SALE = "sale"
+    RESTOCK = "restock"
+    CONFIRMATION = "confirmation"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why stock moved: which source reported which event, and what kind of movement it is."""
+
+    source: str
+    event_id: str
+    kind: MovementKind
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.event_id}"
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Units sold through a channel and not yet known to be in a master report.
+
+    ``applied_version`` is the master's version at which the master itself reflects the
+    sale; until it is known the lot stays pending whatever the master reports.
+    """
+
+    qty: int
+    sold_at: str
+    applied_version: int | None = None
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    location: str
+    on_hand: int = 0
+    held: int = 0
+    pending: int = 0
+    available: int = 0
+    master_version: int | None = None
+    master_at: str | None = None
+    lots: dict[str, Lot] = field(default_factory=dict)
+    rev: int = 0
+    updated_at: str | None = None
+
+    @property
+    def shortfall(self) -> int:
+        """Units promised (held or pending) beyond what the master counted."""
+        return max(0, -self.available)
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: str
+    sku: str
+    location: str
+    qty: int
+    state: HoldState
+    expires_at: str
+    created_at: str
+    source: str
+    event_id: str
+    ended_at: str | None = None
+    ended_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    sku: str
+    locations: tuple[str, ...]
+    listings: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    rev: int = 0
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    locations: tuple[str, ...]
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Quantities:
+    on_hand: int
+    held: int
+    pending: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    sku: str
+    location: str
+    at: str
+    rev: int
+    source: str
+    event_id: str
+    kind: MovementKind
+    note: str
+    before: Quantities
+    after: Quantities
+
+
+@dataclass(frozen=True)
+class StockResult:
+    outcome: Outcome
+    stock: StockLevel | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    outcome: Outcome
+    hold: Hold | None
+    stock: StockLevel | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StockExplained:
+    catalog: CatalogEntry
+    levels: tuple[StockLevel, ...]
+    movements: tuple[Movement, ...]
+
+    @property
+    def total_available(self) -> int:
+        return max(0, sum(level.available for level in self.levels))

@@ -1,0 +1,61 @@
+"""Item keys of the single table. Every key format lives here."""
+
+from __future__ import annotations
+
+import hashlib
+
+CATALOG_SK = "CATALOG"
+HOLD_SK = "HOLD"
+EVENT_SK = "EVENT"
+LISTING_SK = "LISTING"
+CHANNEL_SK = "CHANNEL"
+LOCATION_PREFIX = "LOC#"
+# Active holds are spread over a few index partitions so a live sale does not make one hot
+# index key; the sweep queries each shard for what has expired.
+HOLD_EXPIRY_SHARDS = 4
+
+
+def sku_pk(sku: str) -> str:
+    return f"SKU#{sku}"
+
+
+def stock_sk(location: str) -> str:
+    return f"{LOCATION_PREFIX}{location}"
+
+
+def hold_pk(hold_id: str) -> str:
+    return f"HOLD#{hold_id}"
+
+
+def event_pk(event_key: str) -> str:
+    return f"EVENT#{event_key}"
+
+
+def listing_pk(channel: str, listing_id: str) -> str:
+    return f"LISTING#{channel}#{listing_id}"
+
+
+def channel_pk(channel: str) -> str:
+    return f"CHANNEL#{channel}"
+
+
+def movements_pk(sku: str) -> str:
+    # Apart from the stock items' partition, so writing the log never competes with a hot SKU.
+    return f"MOVES#{sku}"
+
+
+def movement_sk(at: str, location: str, rev: int) -> str:
+    return f"{at}#{location}#{rev:012d}"
+
+
+def hold_expiry_pk(hold_id: str) -> str:
+    shard = int(hashlib.sha256(hold_id.encode()).hexdigest(), 16) % HOLD_EXPIRY_SHARDS
+    return f"HOLDEXP#{shard}"
+
+
+def hold_expiry_pks() -> list[str]:
+    return [f"HOLDEXP#{shard}" for shard in range(HOLD_EXPIRY_SHARDS)]
+
+
+def hold_expiry_sk(expires_at: str, hold_id: str) -> str:
+    return f"{expires_at}#{hold_id}"

@@ -1,0 +1,598 @@
+"""Stock, holds, catalog and movements in the single table.
+
+Every stock event is one TransactWriteItems: the stock item's conditional update plus the
+event's dedupe record (or the hold item, which is its own dedupe record) plus a check that
+the SKU is in the catalog at that location. Nothing is read first except where the new
+value depends on the old one (master reports, confirmations), and those writes are
+conditioned on the item's revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from omnistock.clock import epoch_seconds_after, iso, parse_iso
+from omnistock.errors import Conflict, InvalidRequest, NotFound
+from omnistock.models import (
+    CatalogEntry,
+    Cause,
+    Channel,
+    Hold,
+    HoldResult,
+    HoldState,
+    Lot,
+    Movement,
+    MovementKind,
+    Outcome,
+    Quantities,
+    StockLevel,
+    StockResult,
+)
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.table import Cancelled, Item, Table, to_attrs
+
+
+@dataclass(frozen=True)
+class Retention:
+    movements_days: int = 90
+    dedupe_days: int = 30
+    ended_holds_days: int = 30
+
+
+@dataclass(frozen=True)
+class Moved:
+    """An optimistic write lost the race: the stock item is now ``current``."""
+
+    current: StockLevel | None
+
+
+class StockStore:
+    def __init__(self, table: Table, retention: Retention | None = None) -> None:
+        self.table = table
+        self.retention = retention or Retention()
+
+    # ================================================================ reads
+    def catalog(self, sku: str) -> CatalogEntry | None:
+        item = self.table.get(keys.sku_pk(sku), keys.CATALOG_SK)
+        return _catalog(item) if item else None
+
+    def channel(self, name: str) -> Channel | None:
+        item = self.table.get(keys.channel_pk(name), keys.CHANNEL_SK)
+        return _channel(item) if item else None
+
+    def stock(self, sku: str, location: str) -> StockLevel | None:
+        item = self.table.get(keys.sku_pk(sku), keys.stock_sk(location))
+        return _stock(item) if item else None
+
+    def stock_levels(self, sku: str) -> list[StockLevel]:
+        items = self.table.query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.sku_pk(sku), ":prefix": keys.LOCATION_PREFIX},
+        )
+        return [_stock(item) for item in items]
+
+    def recent_movements(self, sku: str, limit: int) -> list[Movement]:
+        items = self.table.query("pk = :pk", {":pk": keys.movements_pk(sku)}, forward=False, limit=limit)
+        return [_movement(item) for item in items]
+
+    def hold(self, hold_id: str) -> Hold | None:
+        item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
+        return _hold(item) if item else None
+
+    def expired_holds(self, now: datetime) -> list[tuple[str, str, str, int]]:
+        """(hold id, sku, location, qty) of every active hold whose expiry has passed,
+        read from the sparse expiry index: only expired active holds are read."""
+        bound = iso(now) + "~"  # sorts after "<same instant>#<hold id>"
+        found = []
+        for shard in keys.hold_expiry_pks():
+            for item in self.table.query(
+                "gsi1pk = :pk AND gsi1sk <= :bound", {":pk": shard, ":bound": bound}, index="gsi1"
+            ):
+                hold_id = item["pk"].removeprefix("HOLD#")
+                found.append((hold_id, item["sku"], item["location"], int(item["qty"])))
+        return found
+
+    # ================================================================ catalog
+    def save_catalog(self, entry: CatalogEntry, previous: CatalogEntry | None) -> None:
+        expr = Expression()
+        put: dict[str, Any] = {
+            "Item": to_attrs(_catalog_item(entry)),
+        }
+        if previous is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
+            _attach(put, expr)
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        owners: list[tuple[str, str]] = []
+        old = previous.listings if previous else {}
+        for channel, listing_id in entry.listings.items():
+            if old.get(channel) != listing_id:
+                claim = Expression()
+                body = {
+                    "Item": to_attrs(
+                        {
+                            "pk": keys.listing_pk(channel, listing_id),
+                            "sk": keys.LISTING_SK,
+                            "kind": "listing",
+                            "sku": entry.sku,
+                            "channel": channel,
+                            "listing_id": listing_id,
+                        }
+                    ),
+                    "ConditionExpression": f"attribute_not_exists(pk) OR {claim.name('sku')} = "
+                    f"{claim.value(entry.sku)}",
+                }
+                _attach(body, claim)
+                actions.append({"Put": body})
+                owners.append((channel, listing_id))
+        for channel, listing_id in old.items():
+            if entry.listings.get(channel) != listing_id:
+                actions.append(
+                    {"Delete": {"Key": to_attrs({"pk": keys.listing_pk(channel, listing_id), "sk": keys.LISTING_SK})}}
+                )
+        cancelled = self.table.transact(actions)
+        if cancelled is None:
+            return
+        if cancelled.failed(0):
+            raise Conflict(f"catalog entry {entry.sku!r} changed while saving; read it and retry")
+        for index, (channel, listing_id) in enumerate(owners, start=1):
+            if cancelled.failed(index):
+                owner = (cancelled.items[index] or {}).get("sku", "another SKU")
+                raise Conflict(f"{channel} listing {listing_id!r} already belongs to SKU {owner!r}")
+        raise Conflict("catalog entry could not be saved; retry")
+
+    def sku_for_listing(self, channel: str, listing_id: str) -> str | None:
+        item = self.table.get(keys.listing_pk(channel, listing_id), keys.LISTING_SK)
+        return item["sku"] if item else None
+
+    def save_channel(self, channel: Channel) -> None:
+        self.table.put(
+            {
+                "pk": keys.channel_pk(channel.name),
+                "sk": keys.CHANNEL_SK,
+                "kind": "channel",
+                "name": channel.name,
+                "locations": list(channel.locations),
+                "updated_at": channel.updated_at,
+            }
+        )
+
+    # ================================================================ holds
+    def place_hold(self, hold: Hold, cause: Cause, now: datetime) -> HoldResult:
+        expr = Expression()
+        stock_update = {
+            "Key": _stock_key(hold.sku, hold.location),
+            "UpdateExpression": expr.update(
+                add={"held": hold.qty, "available": -hold.qty, "rev": 1},
+                set_={("last",): _cause(cause, now), ("updated_at",): iso(now)},
+            ),
+            "ConditionExpression": f"{expr.name('available')} >= {expr.value(hold.qty)}",
+        }
+        _attach(stock_update, expr)
+        hold_put = {"Item": to_attrs(_hold_item(hold)), "ConditionExpression": "attribute_not_exists(pk)"}
+        cancelled = self.table.transact(
+            [self._catalog_check(hold.sku, hold.location), {"Update": stock_update}, {"Put": hold_put}]
+        )
+        if cancelled is None:
+            return HoldResult(Outcome.APPLIED, hold)
+        if cancelled.failed(2):
+            existing = cancelled.items[2]
+            return HoldResult(Outcome.DUPLICATE, _hold(existing) if existing else None)
+        self._raise_if_not_in_catalog(cancelled, 0, hold.sku, hold.location)
+        return _refused(cancelled, 1, hold.sku, hold.location, hold.qty, hold_result=True)  # type: ignore[return-value]
+
+    def end_hold(
+        self,
+        hold_id: str,
+        sku: str,
+        location: str,
+        qty: int,
+        state: HoldState,
+        cause: Cause,
+        now: datetime,
+        *,
+        lot: Lot | None = None,
+        only_if_expired: bool = False,
+    ) -> HoldResult:
+        """Move an active hold to ``state`` and its units out of ``held`` in one transaction:
+        back to available (release, expiry) or into a pending lot (checkout)."""
+        hold_expr = Expression()
+        condition = f"{hold_expr.name('state')} = {hold_expr.value(HoldState.ACTIVE.value)}"
+        if only_if_expired:
+            condition += f" AND {hold_expr.name('expires_at')} <= {hold_expr.value(iso(now))}"
+        hold_update = {
+            "Key": to_attrs({"pk": keys.hold_pk(hold_id), "sk": keys.HOLD_SK}),
+            "UpdateExpression": hold_expr.update(
+                set_={
+                    ("state",): state.value,
+                    ("ended_at",): iso(now),
+                    ("ended_by",): cause.key,
+                    ("purge_at",): epoch_seconds_after(now, self.retention.ended_holds_days),
+                },
+                remove=[("gsi1pk",), ("gsi1sk",)],
+            ),
+            "ConditionExpression": condition,
+        }
+        _attach(hold_update, hold_expr)
+        expr = Expression()
+        sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
+        if lot is not None:
+            sets[("lots", cause.key)] = _lot_item(lot)
+            adds = {"held": -qty, "pending": qty, "rev": 1}
+        else:
+            adds = {"held": -qty, "available": qty, "rev": 1}
+        stock_update = {
+            "Key": _stock_key(sku, location),
+            "UpdateExpression": expr.update(add=adds, set_=sets),
+            "ConditionExpression": f"{expr.name('held')} >= {expr.value(qty)}",
+        }
+        _attach(stock_update, expr)
+        cancelled = self.table.transact([{"Update": hold_update}, {"Update": stock_update}])
+        if cancelled is None:
+            return HoldResult(Outcome.APPLIED, None)
+        current = _hold(cancelled.items[0]) if cancelled.items[0] else None
+        if cancelled.failed(0) and current is not None and current.state is HoldState.ACTIVE:
+            return HoldResult(Outcome.REFUSED, current, detail="the hold has not expired yet")
+        if cancelled.failed(0):
+            return HoldResult(Outcome.DUPLICATE, current, detail="the hold had already ended")
+        raise Conflict(f"stock of {sku!r} at {location!r} holds fewer units than hold {hold_id!r}")
+
+    # ================================================================ sales, restocks, adjustments
+    def sell(self, sku: str, location: str, qty: int, lot: Lot, cause: Cause, now: datetime) -> StockResult:
+        expr = Expression()
+        update = {
+            "Key": _stock_key(sku, location),
+            "UpdateExpression": expr.update(
+                add={"pending": qty, "available": -qty, "rev": 1},
+                set_={("lots", cause.key): _lot_item(lot), ("last",): _cause(cause, now), ("updated_at",): iso(now)},
+            ),
+            "ConditionExpression": f"{expr.name('available')} >= {expr.value(qty)}",
+        }
+        _attach(update, expr)
+        cancelled = self.table.transact(
+            [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
+        )
+        if cancelled is None:
+            return StockResult(Outcome.APPLIED, None)
+        if cancelled.failed(2):
+            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+        self._raise_if_not_in_catalog(cancelled, 0, sku, location)
+        return _refused(cancelled, 1, sku, location, qty)  # type: ignore[return-value]
+
+    def add_on_hand(self, sku: str, location: str, delta: int, cause: Cause, now: datetime) -> StockResult:
+        """Restock (delta > 0) or manual adjustment (either sign) of the counted units."""
+        expr = Expression()
+        update: dict[str, Any] = {
+            "Key": _stock_key(sku, location),
+            "UpdateExpression": expr.update(
+                add={"on_hand": delta, "available": delta, "held": 0, "pending": 0, "rev": 1},
+                set_={
+                    ("sku",): sku,
+                    ("location",): location,
+                    ("kind",): "stock",
+                    ("last",): _cause(cause, now),
+                    ("updated_at",): iso(now),
+                },
+                set_if_absent={"lots": {}},
+            ),
+        }
+        if delta < 0:
+            update["ConditionExpression"] = f"{expr.name('on_hand')} >= {expr.value(-delta)}"
+        _attach(update, expr)
+        cancelled = self.table.transact(
+            [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
+        )
+        if cancelled is None:
+            return StockResult(Outcome.APPLIED, None)
+        if cancelled.failed(2):
+            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+        self._raise_if_not_in_catalog(cancelled, 0, sku, location)
+        current = _stock(cancelled.items[1]) if cancelled.items[1] else None
+        on_hand = current.on_hand if current else 0
+        return StockResult(Outcome.REFUSED, current, f"only {on_hand} counted; cannot remove {-delta}")
+
+    # ================================================================ master reports
+    def write_count(
+        self,
+        current: StockLevel | None,
+        new: StockLevel,
+        cleared_lots: list[str],
+        cause: Cause,
+        now: datetime,
+    ) -> Moved | None:
+        """Replace the stock item with ``new`` if it is still ``current``; None when written."""
+        expr = Expression()
+        if current is None:
+            item = _stock_item(new) | {"last": _cause(cause, now)}
+            write: dict[str, Any] = {"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+        else:
+            body: dict[str, Any] = {
+                "Key": _stock_key(new.sku, new.location),
+                "UpdateExpression": expr.update(
+                    set_={
+                        ("on_hand",): new.on_hand,
+                        ("pending",): new.pending,
+                        ("available",): new.available,
+                        ("master_version",): new.master_version,
+                        ("master_at",): new.master_at,
+                        ("last",): _cause(cause, now),
+                        ("updated_at",): iso(now),
+                    },
+                    add={"rev": 1},
+                    remove=[("lots", key) for key in cleared_lots],
+                ),
+                "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
+            }
+            _attach(body, expr)
+            write = {"Update": body}
+        cancelled = self.table.transact([self._catalog_check(new.sku, new.location), write])
+        if cancelled is None:
+            return None
+        self._raise_if_not_in_catalog(cancelled, 0, new.sku, new.location)
+        return Moved(_stock(cancelled.items[1]) if cancelled.items[1] else None)
+
+    def write_lot(
+        self,
+        current: StockLevel,
+        lot_key: str,
+        applied_version: int,
+        clear: bool,
+        cause: Cause,
+        now: datetime,
+    ) -> Moved | None:
+        """Record when the master applied a pending lot, clearing it if already reported."""
+        lot = current.lots[lot_key]
+        expr = Expression()
+        sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
+        if clear:
+            update = expr.update(
+                set_=sets, add={"pending": -lot.qty, "available": lot.qty, "rev": 1}, remove=[("lots", lot_key)]
+            )
+        else:
+            sets[("lots", lot_key, "applied_version")] = applied_version
+            update = expr.update(set_=sets, add={"rev": 1})
+        body = {
+            "Key": _stock_key(current.sku, current.location),
+            "UpdateExpression": update,
+            "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
+        }
+        _attach(body, expr)
+        cancelled = self.table.transact([{"Update": body}])
+        if cancelled is None:
+            return None
+        return Moved(_stock(cancelled.items[0]) if cancelled.items[0] else None)
+
+    # ================================================================ movement log
+    def save_movements(self, movements: list[Movement]) -> None:
+        for start in range(0, len(movements), 25):
+            self.table.batch_put([self._movement_item(m) for m in movements[start : start + 25]])
+
+    def _movement_item(self, movement: Movement) -> Item:
+        return {
+            "pk": keys.movements_pk(movement.sku),
+            "sk": keys.movement_sk(movement.at, movement.location, movement.rev),
+            "kind": "movement",
+            "sku": movement.sku,
+            "location": movement.location,
+            "at": movement.at,
+            "rev": movement.rev,
+            "source": movement.source,
+            "event_id": movement.event_id,
+            "movement": movement.kind.value,
+            "note": movement.note,
+            "before": _quantities_item(movement.before),
+            "after": _quantities_item(movement.after),
+            "purge_at": epoch_seconds_after(parse_iso(movement.at), self.retention.movements_days),
+        }
+
+    # ================================================================ shared pieces
+    def _catalog_check(self, sku: str, location: str) -> dict[str, Any]:
+        expr = Expression()
+        body = {
+            "Key": to_attrs({"pk": keys.sku_pk(sku), "sk": keys.CATALOG_SK}),
+            "ConditionExpression": f"attribute_exists(pk) AND contains({expr.name('locations')}, "
+            f"{expr.value(location)})",
+        }
+        _attach(body, expr)
+        return {"ConditionCheck": body}
+
+    def _dedupe_put(self, cause: Cause, now: datetime) -> dict[str, Any]:
+        item = {
+            "pk": keys.event_pk(cause.key),
+            "sk": keys.EVENT_SK,
+            "kind": "event",
+            "movement": cause.kind.value,
+            "applied_at": iso(now),
+            "purge_at": epoch_seconds_after(now, self.retention.dedupe_days),
+        }
+        return {"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    @staticmethod
+    def _raise_if_not_in_catalog(cancelled: Cancelled, index: int, sku: str, location: str) -> None:
+        if not cancelled.failed(index):
+            return
+        if cancelled.items[index] is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog")
+        raise InvalidRequest(f"SKU {sku!r} is not stocked at location {location!r}")
+
+
+# ==================================================================== item <-> model
+def _attach(body: dict[str, Any], expr: Expression) -> None:
+    if expr.names:
+        body["ExpressionAttributeNames"] = expr.names
+    if expr.values:
+        body["ExpressionAttributeValues"] = to_attrs(expr.values)
+
+
+def _stock_key(sku: str, location: str) -> dict[str, Any]:
+    return to_attrs({"pk": keys.sku_pk(sku), "sk": keys.stock_sk(location)})
+
+
+def _cause(cause: Cause, now: datetime) -> Item:
+    return {
+        "source": cause.source,
+        "event_id": cause.event_id,
+        "kind": cause.kind.value,
+        "note": cause.note,
+        "at": iso(now),
+    }
+
+
+def _lot_item(lot: Lot) -> Item:
+    item: Item = {"qty": lot.qty, "sold_at": lot.sold_at}
+    if lot.applied_version is not None:
+        item["applied_version"] = lot.applied_version
+    return item
+
+
+def _refused(
+    cancelled: Cancelled, index: int, sku: str, location: str, qty: int, hold_result: bool = False
+) -> StockResult | HoldResult:
+    item = cancelled.items[index]
+    current = _stock(item) if item else None
+    available = max(0, current.available) if current else 0
+    detail = f"{available} available at {location!r}; {qty} requested"
+    if hold_result:
+        return HoldResult(Outcome.REFUSED, None, current, detail)
+    return StockResult(Outcome.REFUSED, current, detail)
+
+
+def _stock(item: Item) -> StockLevel:
+    lots = {
+        key: Lot(int(raw["qty"]), raw["sold_at"], raw.get("applied_version"))
+        for key, raw in (item.get("lots") or {}).items()
+    }
+    return StockLevel(
+        sku=item.get("sku") or item["pk"].removeprefix("SKU#"),
+        location=item.get("location") or item["sk"].removeprefix(keys.LOCATION_PREFIX),
+        on_hand=int(item.get("on_hand", 0)),
+        held=int(item.get("held", 0)),
+        pending=int(item.get("pending", 0)),
+        available=int(item.get("available", 0)),
+        master_version=item.get("master_version"),
+        master_at=item.get("master_at"),
+        lots=lots,
+        rev=int(item.get("rev", 0)),
+        updated_at=item.get("updated_at"),
+    )
+
+
+def _stock_item(level: StockLevel) -> Item:
+    item: Item = {
+        "pk": keys.sku_pk(level.sku),
+        "sk": keys.stock_sk(level.location),
+        "kind": "stock",
+        "sku": level.sku,
+        "location": level.location,
+        "on_hand": level.on_hand,
+        "held": level.held,
+        "pending": level.pending,
+        "available": level.available,
+        "lots": {key: _lot_item(lot) for key, lot in level.lots.items()},
+        "rev": level.rev + 1,
+        "updated_at": level.updated_at,
+    }
+    if level.master_version is not None:
+        item["master_version"] = level.master_version
+        item["master_at"] = level.master_at
+    return item
+
+
+def _hold_item(hold: Hold) -> Item:
+    return {
+        "pk": keys.hold_pk(hold.hold_id),
+        "sk": keys.HOLD_SK,
+        "kind": "hold",
+        "sku": hold.sku,
+        "location": hold.location,
+        "qty": hold.qty,
+        "state": hold.state.value,
+        "expires_at": hold.expires_at,
+        "created_at": hold.created_at,
+        "source": hold.source,
+        "event_id": hold.event_id,
+        "gsi1pk": keys.hold_expiry_pk(hold.hold_id),
+        "gsi1sk": keys.hold_expiry_sk(hold.expires_at, hold.hold_id),
+    }
+
+
+def _hold(item: Item) -> Hold:
+    return Hold(
+        hold_id=item["pk"].removeprefix("HOLD#"),
+        sku=item["sku"],
+        location=item["location"],
+        qty=int(item["qty"]),
+        state=HoldState(item["state"]),
+        expires_at=item["expires_at"],
+        created_at=item["created_at"],
+        source=item.get("source", ""),
+        event_id=item.get("event_id", ""),
+        ended_at=item.get("ended_at"),
+        ended_by=item.get("ended_by"),
+    )
+
+
+def _catalog_item(entry: CatalogEntry) -> Item:
+    return {
+        "pk": keys.sku_pk(entry.sku),
+        "sk": keys.CATALOG_SK,
+        "kind": "catalog",
+        "sku": entry.sku,
+        "title": entry.title,
+        "locations": list(entry.locations),
+        "listings": dict(entry.listings),
+        "rev": entry.rev + 1,
+        "updated_at": entry.updated_at,
+    }
+
+
+def _catalog(item: Item) -> CatalogEntry:
+    return CatalogEntry(
+        sku=item["sku"],
+        locations=tuple(item.get("locations") or ()),
+        listings=dict(item.get("listings") or {}),
+        title=item.get("title", ""),
+        rev=int(item.get("rev", 0)),
+        updated_at=item.get("updated_at"),
+    )
+
+
+def _channel(item: Item) -> Channel:
+    return Channel(name=item["name"], locations=tuple(item.get("locations") or ()), updated_at=item.get("updated_at"))
+
+
+def _quantities_item(q: Quantities) -> Item:
+    return {"on_hand": q.on_hand, "held": q.held, "pending": q.pending, "available": q.available}
+
+
+def _quantities(item: Item) -> Quantities:
+    return Quantities(
+        int(item.get("on_hand", 0)),
+        int(item.get("held", 0)),
+        int(item.get("pending", 0)),
+        int(item.get("available", 0)),
+    )
+
+
+def _movement(item: Item) -> Movement:
+    return Movement(
+        sku=item["sku"],
+        location=item["location"],
+        at=item["at"],
+        rev=int(item["rev"]),
+        source=item["source"],
+        event_id=item["event_id"],
+        kind=MovementKind(item["movement"]),
+        note=item.get("note", ""),
+        before=_quantities(item["before"]),
+        after=_quantities(item["after"]),
+    )
+
+
+def stock_from_image(item: Item) -> StockLevel:
+    """A stock level from a stream image (already deserialized)."""
+    return _stock(item)

@@ -1,0 +1,181 @@
+"""A thin typed layer over the low-level DynamoDB client: (de)serialization, transactions
+whose cancellation reasons are decoded, and retries on transaction conflicts."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from omnistock.errors import StoreUnavailable
+
+Item = dict[str, Any]
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# A transaction on an item that another transaction is writing is cancelled with
+# "TransactionConflict" (real DynamoDB, live-sale hot SKUs); such writes are retried.
+_CONFLICT_RETRIES = 6
+
+
+def to_attrs(values: Item) -> dict[str, Any]:
+    return {name: _serializer.serialize(_plain(value)) for name, value in values.items()}
+
+
+def from_attrs(attrs: dict[str, Any]) -> Item:
+    return {name: _native(_deserializer.deserialize(value)) for name, value in attrs.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, set):
+        return {_native(v) for v in value}
+    return value
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancelled transaction: per action, the failure code ('' when it passed) and the
+    item as it was (when the condition failed and DynamoDB returned it)."""
+
+    codes: tuple[str, ...]
+    items: tuple[Item | None, ...]
+
+    def failed(self, index: int) -> bool:
+        return self.codes[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflict(self) -> bool:
+        return any(code in ("TransactionConflict", "ThrottlingError") for code in self.codes)
+
+
+class Table:
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    # ---- reads
+    def get(self, pk: str, sk: str) -> Item | None:
+        response = self._call("get_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}), ConsistentRead=True)
+        return from_attrs(response["Item"]) if "Item" in response else None
+
+    def query(
+        self,
+        key_condition: str,
+        values: Item,
+        *,
+        index: str | None = None,
+        names: dict[str, str] | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> list[Item]:
+        """All items matching, following pages (or up to ``limit``)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": to_attrs(values),
+            "ScanIndexForward": forward,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if index:
+            kwargs["IndexName"] = index
+        else:
+            kwargs["ConsistentRead"] = True
+        items: list[Item] = []
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(items)
+            response = self._call("query", **kwargs)
+            items.extend(from_attrs(raw) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ---- writes
+    def put(self, item: Item) -> None:
+        self._call("put_item", TableName=self.name, Item=to_attrs(item))
+
+    def transact(self, actions: list[dict[str, Any]]) -> Cancelled | None:
+        """Run one TransactWriteItems; None when it committed, else why it was cancelled.
+
+        Each action is ``{"Put"|"Update"|"ConditionCheck"|"Delete": {...}}`` without
+        ``TableName``; conditions return the old item when they fail.
+        """
+        items = []
+        for action in actions:
+            ((verb, body),) = action.items()
+            body = {"TableName": self.name, **body}
+            if "ConditionExpression" in body:
+                body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            items.append({verb: body})
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return None
+            except ClientError as error:  # only TransactionCanceledException gets here
+                cancelled = _cancellation(error, len(items))
+                if not cancelled.conflict:
+                    return cancelled
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise StoreUnavailable("the stock item kept changing; retry")
+
+    def batch_put(self, items: list[Item]) -> None:
+        """Put up to 25 items, retrying what DynamoDB leaves unprocessed."""
+        requests = [{"PutRequest": {"Item": to_attrs(item)}} for item in items]
+        for attempt in range(8):
+            response = self._call("batch_write_item", RequestItems={self.name: requests})
+            requests = response.get("UnprocessedItems", {}).get(self.name, [])
+            if not requests:
+                return
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise StoreUnavailable("the stock table left writes unprocessed")
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise
+            raise StoreUnavailable(f"DynamoDB {operation} failed") from error
+        except BotoCoreError as error:
+            raise StoreUnavailable(f"DynamoDB {operation} failed") from error
+
+
+def _cancellation(error: ClientError, count: int) -> Cancelled:
+    reasons = error.response.get("CancellationReasons") or []
+    codes: list[str] = []
+    items: list[Item | None] = []
+    for index in range(count):
+        reason = reasons[index] if index < len(reasons) else {}
+        code = reason.get("Code") or ""
+        codes.append("" if code == "None" else code)
+        items.append(from_attrs(reason["Item"]) if reason.get("Item") else None)
+    if not reasons:
+        # Some clients only put the reasons in the message: "[None, ConditionalCheckFailed]".
+        message = error.response.get("Error", {}).get("Message", "")
+        start, end = message.rfind("["), message.rfind("]")
+        parts = [p.strip() for p in message[start + 1 : end].split(",")] if start < end else []
+        codes = [("" if p == "None" else p) for p in parts] + [""] * (count - len(parts))
+    return Cancelled(tuple(codes[:count]), tuple(items[:count]))
