@@ -262,17 +262,31 @@ class Ledger:
             event_id=event_id,
         )
         result = self.store.place_hold(hold, Cause(source, event_id, MovementKind.HOLD, hold_id), now)
+        if result.outcome is Outcome.DUPLICATE and result.hold is not None and result.hold.qty == 0:
+            return replace(result, detail="the hold was released before it was placed; nothing held")
         if result.outcome is Outcome.DUPLICATE and result.hold is not None and not _same_claim(result.hold, hold):
             raise InvalidRequest(f"hold {hold_id!r} exists for a different SKU, location or quantity")
         return result
 
     def release_hold(self, hold_id: str, source: str, event_id: str) -> HoldResult:
-        return self._end_hold(hold_id, HoldState.RELEASED, Cause(source, event_id, MovementKind.RELEASE, hold_id))
+        cause = Cause(source, event_id, MovementKind.RELEASE, hold_id)
+        hold = self.store.hold(hold_id)
+        if hold is None:
+            # The release overtook its claim: remember it so the late claim holds nothing.
+            return self.store.tombstone_hold(hold_id, cause, self.clock())
+        return self._end_hold(hold, HoldState.RELEASED, cause)
 
     def checkout_hold(self, hold_id: str, source: str, event_id: str, applied_version: int | None = None) -> HoldResult:
         """The cart checked out: its held units become a pending sale."""
         cause = Cause(source, event_id, MovementKind.CHECKOUT, hold_id)
-        return self._end_hold(hold_id, HoldState.CHECKED_OUT, cause, applied_version=applied_version)
+        hold = self.hold(hold_id)
+        if hold.state is HoldState.EXPIRED:
+            # The cart checked out on the platform after the sweep returned its units: the
+            # sale still happened, so it is taken from what is available now (or refused).
+            sale = self.sell(hold.sku, hold.location, hold.qty, source, event_id, applied_version)
+            detail = sale.detail or "the hold had expired; the sale was taken from available stock"
+            return HoldResult(sale.outcome, hold, sale.stock, detail)
+        return self._end_hold(hold, HoldState.CHECKED_OUT, cause, applied_version)
 
     def expire_due_holds(self) -> SweepReport:
         """End every active hold whose time has passed; each ends once, whoever else races."""
@@ -289,13 +303,12 @@ class Ledger:
                 already_ended += 1
         return SweepReport(expired, already_ended)
 
-    def _end_hold(self, hold_id: str, state: HoldState, cause: Cause, applied_version: int | None = None) -> HoldResult:
-        hold = self.hold(hold_id)
+    def _end_hold(self, hold: Hold, state: HoldState, cause: Cause, applied_version: int | None = None) -> HoldResult:
         if hold.state is not HoldState.ACTIVE:
             return HoldResult(Outcome.DUPLICATE, hold, detail=f"the hold had already ended ({hold.state.value})")
         now = self.clock()
         lot = Lot(hold.qty, iso(now), applied_version) if state is HoldState.CHECKED_OUT else None
-        result = self.store.end_hold(hold_id, hold.sku, hold.location, hold.qty, state, cause, now, lot=lot)
+        result = self.store.end_hold(hold.hold_id, hold.sku, hold.location, hold.qty, state, cause, now, lot=lot)
         if result.outcome is Outcome.APPLIED:
             return HoldResult(Outcome.APPLIED, replace(hold, state=state, ended_at=iso(now), ended_by=cause.key))
         return result

@@ -197,6 +197,7 @@ class StockStore:
         *,
         lot: Lot | None = None,
         only_if_expired: bool = False,
+        counted: bool = False,
     ) -> HoldResult:
         """Move an active hold to ``state`` and its units out of ``held`` in one transaction:
         back to available (release, expiry) or into a pending lot (checkout)."""
@@ -220,15 +221,17 @@ class StockStore:
         _attach(hold_update, hold_expr)
         expr = Expression()
         sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
-        if lot is not None:
+        condition = f"{expr.name('held')} >= {expr.value(qty)}"
+        if lot is not None and not counted:
             sets[("lots", cause.key)] = _lot_item(lot)
             adds = {"held": -qty, "pending": qty, "rev": 1}
-        else:
+            condition += _not_yet_counted(expr, lot.applied_version)
+        else:  # released, expired, or checked out in a sale the master has counted already
             adds = {"held": -qty, "available": qty, "rev": 1}
         stock_update = {
             "Key": _stock_key(sku, location),
             "UpdateExpression": expr.update(add=adds, set_=sets),
-            "ConditionExpression": f"{expr.name('held')} >= {expr.value(qty)}",
+            "ConditionExpression": condition,
         }
         _attach(stock_update, expr)
         cancelled = self.table.transact([{"Update": hold_update}, {"Update": stock_update}])
@@ -239,18 +242,39 @@ class StockStore:
             return HoldResult(Outcome.REFUSED, current, detail="the hold has not expired yet")
         if cancelled.failed(0):
             return HoldResult(Outcome.DUPLICATE, current, detail="the hold had already ended")
+        if lot is not None and not counted and _counted(cancelled.items[1], lot.applied_version):
+            return self.end_hold(hold_id, sku, location, qty, state, cause, now, lot=lot, counted=True)
         raise Conflict(f"stock of {sku!r} at {location!r} holds fewer units than hold {hold_id!r}")
+
+    def tombstone_hold(self, hold_id: str, cause: Cause, now: datetime) -> HoldResult:
+        """A release that arrives before its claim: record the hold as ended (with no units),
+        so the late claim finds it and holds nothing."""
+        tombstone = Hold(hold_id, "", "", 0, HoldState.RELEASED, iso(now), iso(now), cause.source, cause.event_id)
+        item = _hold_item(tombstone) | {
+            "ended_at": iso(now),
+            "ended_by": cause.key,
+            "purge_at": epoch_seconds_after(now, self.retention.ended_holds_days),
+        }
+        del item["gsi1pk"], item["gsi1sk"]
+        cancelled = self.table.transact(
+            [{"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}]
+        )
+        if cancelled is None:
+            return HoldResult(Outcome.APPLIED, _hold(item), detail="released before it was placed")
+        existing = cancelled.items[0]
+        return HoldResult(Outcome.DUPLICATE, _hold(existing) if existing else None, detail="the hold exists")
 
     # ================================================================ sales, restocks, adjustments
     def sell(self, sku: str, location: str, qty: int, lot: Lot, cause: Cause, now: datetime) -> StockResult:
+        """Units sold without a hold become a pending lot, unless the master's count already
+        includes the sale (its ``applied_version`` is at or below the applied count's)."""
         expr = Expression()
+        sets = {("lots", cause.key): _lot_item(lot), ("last",): _cause(cause, now), ("updated_at",): iso(now)}
         update = {
             "Key": _stock_key(sku, location),
-            "UpdateExpression": expr.update(
-                add={"pending": qty, "available": -qty, "rev": 1},
-                set_={("lots", cause.key): _lot_item(lot), ("last",): _cause(cause, now), ("updated_at",): iso(now)},
-            ),
-            "ConditionExpression": f"{expr.name('available')} >= {expr.value(qty)}",
+            "UpdateExpression": expr.update(add={"pending": qty, "available": -qty, "rev": 1}, set_=sets),
+            "ConditionExpression": f"{expr.name('available')} >= {expr.value(qty)}"
+            + _not_yet_counted(expr, lot.applied_version),
         }
         _attach(update, expr)
         cancelled = self.table.transact(
@@ -261,7 +285,25 @@ class StockStore:
         if cancelled.failed(2):
             return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
         self._raise_if_not_in_catalog(cancelled, 0, sku, location)
+        if _counted(cancelled.items[1], lot.applied_version):
+            return self._record_counted_sale(sku, location, lot, cause, now)
         return _refused(cancelled, 1, sku, location, qty)  # type: ignore[return-value]
+
+    def _record_counted_sale(self, sku: str, location: str, lot: Lot, cause: Cause, now: datetime) -> StockResult:
+        """The sale is in the master's count already: record it (dedupe, movement), move nothing."""
+        expr = Expression()
+        update = {
+            "Key": _stock_key(sku, location),
+            "UpdateExpression": expr.update(add={"rev": 1}, set_={("last",): _cause(cause, now)}),
+            "ConditionExpression": f"{expr.name('master_version')} >= {expr.value(lot.applied_version)}",
+        }
+        _attach(update, expr)
+        cancelled = self.table.transact([{"Update": update}, self._dedupe_put(cause, now)])
+        if cancelled is None:
+            return StockResult(Outcome.APPLIED, None, "the master's count already includes this sale")
+        if cancelled.failed(1):
+            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+        raise Conflict("the master's count moved backwards; retry")
 
     def add_on_hand(self, sku: str, location: str, delta: int, cause: Cause, now: datetime) -> StockResult:
         """Restock (delta > 0) or manual adjustment (either sign) of the counted units."""
@@ -440,6 +482,21 @@ def _cause(cause: Cause, now: datetime) -> Item:
         "note": cause.note,
         "at": iso(now),
     }
+
+
+def _not_yet_counted(expr: Expression, applied_version: int | None) -> str:
+    """Condition clause: the applied master count predates the sale (or there is none)."""
+    if applied_version is None:
+        return ""
+    name = expr.name("master_version")
+    return f" AND (attribute_not_exists({name}) OR {name} < {expr.value(applied_version)})"
+
+
+def _counted(item: Item | None, applied_version: int | None) -> bool:
+    """Whether a stock item's applied master count includes a sale at ``applied_version``."""
+    if item is None or applied_version is None or item.get("master_version") is None:
+        return False
+    return int(item["master_version"]) >= applied_version
 
 
 def _lot_item(lot: Lot) -> Item:

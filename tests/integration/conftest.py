@@ -1,0 +1,130 @@
+"""moto with requests serialized (plain moto is not atomic under threads), and the table
+built from template.yaml, so tests and the deployed stack share one schema."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import botocore_stubber
+
+from local import moto_fixes
+from local.template import table_definition
+from omnistock import runtime
+from omnistock.ledger import Ledger
+from omnistock.store.stock_store import StockStore
+from omnistock.store.table import Table
+from tests.helpers import TEMPLATE
+
+TABLE = "omnistock-test"
+
+_original_process_request = botocore_stubber.BotocoreStubber.process_request
+_moto_lock = threading.RLock()
+
+
+def _serialized(self: Any, request: Any) -> Any:
+    with _moto_lock:
+        return _original_process_request(self, request)
+
+
+botocore_stubber.BotocoreStubber.process_request = _serialized  # type: ignore[method-assign]
+moto_fixes.apply()
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb(aws: None) -> Any:
+    client = boto3.client("dynamodb")
+    client.create_table(**table_definition(TEMPLATE, TABLE))
+    return client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ledger(dynamodb: Any, clock: Clock) -> Ledger:
+    return Ledger(StockStore(Table(dynamodb, TABLE)), clock=clock)
+
+
+@pytest.fixture
+def tee(ledger: Ledger) -> str:
+    """A SKU stocked at two locations, sold on one channel from both."""
+    ledger.upsert_catalog("TEE", ["shop", "web"], {"shopify": "1001"}, "T-shirt")
+    ledger.set_channel("shopify", ["shop", "web"])
+    return "TEE"
+
+
+@pytest.fixture
+def handler_env(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Environment as template.yaml gives the functions, pointed at the moto table."""
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    runtime.reset()
+    yield
+    runtime.reset()
+
+
+class StreamReader:
+    """Reads the table's stream from where it last stopped, as Lambda's poller would."""
+
+    def __init__(self, client: Any) -> None:
+        arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+        self.streams = boto3.client("dynamodbstreams")
+        shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def read(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        while True:
+            response = self.streams.get_records(ShardIterator=self.iterator)
+            self.iterator = response["NextShardIterator"]
+            if not response["Records"]:
+                return records
+            records.extend(response["Records"])
+
+
+@pytest.fixture
+def stream(dynamodb: Any) -> StreamReader:
+    return StreamReader(dynamodb)
+
+
+def snapshot(ledger: Ledger, sku: str) -> list[tuple[Any, ...]]:
+    """What a SKU's stock is made of, ignoring revisions and timestamps."""
+    return [
+        (
+            level.location,
+            level.on_hand,
+            level.held,
+            level.pending,
+            level.available,
+            level.master_version,
+            tuple(sorted((key, lot.qty, lot.applied_version) for key, lot in level.lots.items())),
+        )
+        for level in sorted(ledger.store.stock_levels(sku), key=lambda level: level.location)
+    ]

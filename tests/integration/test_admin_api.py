@@ -1,0 +1,129 @@
+"""The admin function in-process with HTTP API events, on moto: routes, statuses, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from omnistock import runtime
+from tests.helpers import FakeContext, http_event, load_function
+from tests.integration.conftest import TABLE
+
+
+@pytest.fixture
+def api(handler_env: None) -> Iterator[Any]:
+    module = load_function("admin_api")
+
+    def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
+        response = module.lambda_handler(http_event(method, path, body, query), FakeContext())
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    yield call
+
+
+@pytest.fixture
+def stocked(api: Any) -> Any:
+    assert api("PUT", "/skus/TEE", {"locations": ["shop", "web"], "listings": {"shopify": "1001"}})[0] == 200
+    assert api("PUT", "/channels/shopify", {"locations": ["shop", "web"]})[0] == 200
+    status, body = api("POST", "/skus/TEE/counts", {"location": "shop", "on_hand": 10, "version": 1, "event_id": "c1"})
+    assert (status, body["outcome"]) == (200, "applied")
+    return api
+
+
+def items(dynamodb: Any) -> list[dict[str, Any]]:
+    return sorted(dynamodb.scan(TableName=TABLE)["Items"], key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def test_read_stock_explained(stocked: Any) -> None:
+    stocked("POST", "/holds", {"hold_id": "h1", "sku": "TEE", "location": "shop", "qty": 2})
+    stocked("POST", "/skus/TEE/sales", {"location": "shop", "qty": 1, "event_id": "o1", "source": "shopify"})
+    status, body = stocked("GET", "/skus/TEE")
+    assert status == 200
+    shop = next(level for level in body["locations"] if level["location"] == "shop")
+    assert (shop["on_hand"], shop["held"], shop["pending"], shop["available"]) == (10, 2, 1, 7)
+    assert shop["pending_lots"][0]["lot"] == "shopify:o1"
+    assert body["available"] == 7
+    assert body["catalog"]["listings"] == {"shopify": "1001"}
+
+
+def test_hold_lifecycle_statuses(stocked: Any) -> None:
+    status, body = stocked("POST", "/holds", {"hold_id": "h1", "sku": "TEE", "location": "shop", "qty": 3})
+    assert (status, body["outcome"], body["hold"]["state"]) == (201, "applied", "active")
+    status, body = stocked("POST", "/holds", {"hold_id": "h1", "sku": "TEE", "location": "shop", "qty": 3})
+    assert (status, body["outcome"]) == (200, "duplicate")
+    status, body = stocked("POST", "/holds", {"hold_id": "h2", "sku": "TEE", "location": "shop", "qty": 8})
+    assert (status, body["outcome"], body["available"]) == (409, "refused", 7)
+    status, body = stocked("POST", "/holds/h1/checkout", {"event_id": "co1"})
+    assert (status, body["hold"]["state"]) == (200, "checked_out")
+    assert stocked("GET", "/holds/h1")[1]["ended_by"] == "admin:co1"
+    assert stocked("POST", "/holds/nope/checkout", {"event_id": "x"})[0] == 404
+
+
+def test_channel_availability(stocked: Any) -> None:
+    status, body = stocked("GET", "/channels/shopify/skus/TEE")
+    assert (status, body["available"], body["by_location"]) == (200, 10, {"shop": 10, "web": 0})
+    assert stocked("GET", "/channels/unknown/skus/TEE")[0] == 404
+
+
+def test_listing_ids_belong_to_one_sku(stocked: Any) -> None:
+    status, body = stocked("PUT", "/skus/HAT", {"locations": ["shop"], "listings": {"shopify": "1001"}})
+    assert status == 409
+    assert "TEE" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("POST", "/skus/TEE/sales", {"location": "shop", "qty": "2", "event_id": "o"}, 422),
+        ("POST", "/skus/TEE/sales", {"location": "shop", "qty": 1.5, "event_id": "o"}, 422),
+        ("POST", "/skus/TEE/sales", {"location": "shop", "qty": -1, "event_id": "o"}, 422),
+        ("POST", "/skus/TEE/sales", {"location": "shop", "qty": 1}, 422),
+        ("POST", "/skus/TEE/sales", "{not json", 422),
+        ("POST", "/skus/TEE/sales", None, 422),
+        ("POST", "/skus/TEE/sales", [1, 2], 422),
+        ("POST", "/skus/NOPE/sales", {"location": "shop", "qty": 1, "event_id": "o"}, 404),
+        ("POST", "/skus/TEE/sales", {"location": "moon", "qty": 1, "event_id": "o"}, 400),
+        ("POST", "/skus/TEE/counts", {"location": "shop", "on_hand": -3, "version": 2, "event_id": "c"}, 422),
+        ("POST", "/skus/TEE/adjustments", {"location": "shop", "delta": 0, "event_id": "a"}, 400),
+        ("POST", "/skus/TEE/adjustments", {"location": "shop", "delta": -11, "event_id": "a"}, 409),
+        ("POST", "/holds", {"hold_id": "h", "sku": "TEE", "location": "shop", "qty": 0}, 422),
+        ("POST", "/holds", {"hold_id": "h", "sku": "TEE", "location": "shop", "qty": 1, "minutes": 99999}, 422),
+        ("POST", "/holds", {"hold_id": "h", "sku": "NOPE", "location": "shop", "qty": 1}, 404),
+        ("PUT", "/skus/TEE", {"locations": []}, 422),
+        ("PUT", "/channels/Bad Name", {"locations": ["shop"]}, 422),
+        ("GET", "/skus/NOPE", None, 404),
+        ("GET", "/skus/TEE/nothing-here", None, 404),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_writes_nothing(
+    stocked: Any, dynamodb: Any, method: str, path: str, body: Any, expected: int
+) -> None:
+    before = items(dynamodb)
+    status, answer = stocked(method, path, body)
+    assert status == expected, answer
+    assert answer["message"]
+    assert items(dynamodb) == before
+
+
+def test_storage_failure_is_503_and_writes_nothing(stocked: Any, dynamodb: Any) -> None:
+    client = runtime.dynamodb_client()
+    before = items(dynamodb)
+
+    def fail(**kwargs: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "InternalServerError", "Message": "boom"}},  # type: ignore[typeddict-item]
+            "TransactWriteItems",
+        )
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", fail)
+    try:
+        status, body = stocked("POST", "/skus/TEE/sales", {"location": "shop", "qty": 1, "event_id": "o9"})
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", fail)
+    assert status == 503
+    assert "retry" in body["message"] or "failed" in body["message"]
+    assert items(dynamodb) == before

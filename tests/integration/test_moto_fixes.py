@@ -1,0 +1,20 @@
+"""moto streams only committed writes once local.moto_fixes is applied (conftest applies it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnistock.ledger import Ledger
+from tests.integration.conftest import StreamReader
+
+
+def test_cancelled_transactions_leave_no_stream_record(ledger: Ledger, tee: str, stream: StreamReader) -> None:
+    stream.read()  # an iterator opened before the writes, as a long-running poller's is
+    ledger.report_count(tee, "shop", 1, 1, "pos", "c1")
+    ledger.sell(tee, "shop", 1, "shopify", "o1")
+    ledger.sell(tee, "shop", 1, "shopify", "o1")  # duplicate: cancelled
+    ledger.place_hold("h1", tee, "shop", 1, "live", "r1")  # nothing available: cancelled
+    ledger.restock(tee, "shop", 2, "admin", "r1")  # committed after the cancellations
+    stock_records = [r for r in stream.read() if r["dynamodb"]["Keys"]["sk"]["S"] == "LOC#shop"]
+    revisions: list[Any] = [int(r["dynamodb"]["NewImage"]["rev"]["N"]) for r in stock_records]
+    assert revisions == [1, 2, 3]

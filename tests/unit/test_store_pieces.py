@@ -1,0 +1,64 @@
+"""Expression placeholders, item (de)serialization, cancellation decoding, keys."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.table import _cancellation, from_attrs, to_attrs
+
+
+def test_expression_never_splices_names() -> None:
+    expr = Expression()
+    text = expr.update(
+        set_={("lots", "shopify:order 1#line.2"): {"qty": 1}, ("state",): "x"},
+        add={"held": -1},
+        remove=[("gsi1pk",)],
+        set_if_absent={"lots": {}},
+    )
+    assert "shopify" not in text and "state" not in text
+    assert set(expr.names.values()) == {"lots", "shopify:order 1#line.2", "state", "held", "gsi1pk"}
+    assert text.startswith("SET ") and " ADD " in text and " REMOVE " in text
+
+
+def test_same_name_reuses_its_placeholder() -> None:
+    expr = Expression()
+    assert expr.name("rev") == expr.name("rev")
+    assert expr.value(1) != expr.value(1)
+
+
+def test_items_round_trip_with_integers() -> None:
+    item = {"pk": "SKU#A", "qty": 3, "lots": {"k": {"qty": 2}}, "locations": ["a", "b"], "none": None}
+    assert from_attrs(to_attrs(item)) == item
+    assert isinstance(from_attrs(to_attrs({"n": 3}))["n"], int)
+
+
+def _cancelled_error(reasons: list[dict] | None, message: str = "") -> ClientError:
+    response: dict = {"Error": {"Code": "TransactionCanceledException", "Message": message}}
+    if reasons is not None:
+        response["CancellationReasons"] = reasons
+    return ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+
+
+def test_cancellation_reasons_with_items() -> None:
+    error = _cancelled_error(
+        [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Item": {"available": {"N": "0"}}}]
+    )
+    cancelled = _cancellation(error, 2)
+    assert not cancelled.failed(0)
+    assert cancelled.failed(1)
+    assert cancelled.items[1] == {"available": 0}
+    assert not cancelled.conflict
+
+
+def test_cancellation_reasons_from_message_only() -> None:
+    error = _cancelled_error(None, "Transaction cancelled [None, ConditionalCheckFailed, TransactionConflict]")
+    cancelled = _cancellation(error, 3)
+    assert cancelled.codes == ("", "ConditionalCheckFailed", "TransactionConflict")
+    assert cancelled.conflict
+
+
+def test_hold_expiry_shards_are_stable_and_bounded() -> None:
+    assert keys.hold_expiry_pk("cart-1") == keys.hold_expiry_pk("cart-1")
+    assert {keys.hold_expiry_pk(f"h{i}") for i in range(200)} == set(keys.hold_expiry_pks())
