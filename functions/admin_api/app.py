@@ -24,12 +24,26 @@ app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_h
 Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 HoldId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 ChannelName = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,40}$")]
+
+
+def _error(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": s.ErrorOut}}}
+
+
 ERRORS: dict[int, OpenAPIResponse] = {
-    404: {"description": "Unknown SKU, hold or channel"},
-    400: {"description": "The request contradicts the catalog"},
-    422: {"description": "The body or parameters are invalid"},
-    503: {"description": "Storage failed; nothing was written; retry"},
+    200: {"description": "Done (or already done: see `outcome`)"},
+    400: _error("The request contradicts the catalog (an unknown location, say)"),
+    404: _error("Unknown SKU, hold or channel"),
+    409: _error("Conflicts with existing state"),
+    422: {
+        "description": "The body or parameters are invalid",
+        "content": {"application/json": {"model": s.InvalidOut}},
+    },
+    503: _error("Storage failed; nothing was written; retry"),
 }
+# Stock events answer 409 with their result (outcome "refused") when stock is short.
+EVENTS: dict[int, OpenAPIResponse] = ERRORS | {409: {"description": "Refused: not enough available; nothing changed"}}
+HOLDS: dict[int, OpenAPIResponse] = EVENTS | {201: {"description": "Held"}}
 
 
 def _status(outcome: Outcome, created: int = 200) -> int:
@@ -58,7 +72,7 @@ def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -
     return s.MovementsOut(sku=sku, movements=[s.movement_out(m) for m in found])
 
 
-@app.post("/skus/<sku>/counts", summary="Record a master count (absolute)", responses=ERRORS, tags=["stock"])
+@app.post("/skus/<sku>/counts", summary="Record a master count (absolute)", responses=EVENTS, tags=["stock"])
 def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
     result = runtime.ledger().report_count(
         sku, body.location, body.on_hand, body.version, body.source, body.event_id, body.as_of
@@ -66,19 +80,19 @@ def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
     return _json(_status(result.outcome), s.result_out(result))
 
 
-@app.post("/skus/<sku>/adjustments", summary="Record a manual adjustment", responses=ERRORS, tags=["stock"])
+@app.post("/skus/<sku>/adjustments", summary="Record a manual adjustment", responses=EVENTS, tags=["stock"])
 def record_adjustment(sku: Sku, body: s.AdjustmentIn) -> Response[s.ResultOut]:
     result = runtime.ledger().adjust(sku, body.location, body.delta, body.source, body.event_id, body.note)
     return _json(_status(result.outcome), s.result_out(result))
 
 
-@app.post("/skus/<sku>/restocks", summary="Put returned units back", responses=ERRORS, tags=["stock"])
+@app.post("/skus/<sku>/restocks", summary="Put returned units back", responses=EVENTS, tags=["stock"])
 def record_restock(sku: Sku, body: s.RestockIn) -> Response[s.ResultOut]:
     result = runtime.ledger().restock(sku, body.location, body.qty, body.source, body.event_id, body.note)
     return _json(_status(result.outcome), s.result_out(result))
 
 
-@app.post("/skus/<sku>/sales", summary="Record a sale without a hold", responses=ERRORS, tags=["stock"])
+@app.post("/skus/<sku>/sales", summary="Record a sale without a hold", responses=EVENTS, tags=["stock"])
 def record_sale(sku: Sku, body: s.SaleIn) -> Response[s.ResultOut]:
     result = runtime.ledger().sell(sku, body.location, body.qty, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.result_out(result))
@@ -87,7 +101,7 @@ def record_sale(sku: Sku, body: s.SaleIn) -> Response[s.ResultOut]:
 @app.post(
     "/skus/<sku>/confirmations",
     summary="Confirm the master version that includes a pending sale",
-    responses=ERRORS,
+    responses=EVENTS,
     tags=["stock"],
 )
 def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
@@ -114,7 +128,7 @@ def read_channel_availability(channel: ChannelName, sku: Sku) -> s.ChannelAvaila
 
 
 # ==================================================================== holds
-@app.post("/holds", summary="Hold units for a cart", responses=ERRORS, tags=["holds"])
+@app.post("/holds", summary="Hold units for a cart", responses=HOLDS, tags=["holds"])
 def place_hold(body: s.HoldIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().place_hold(
         body.hold_id,
@@ -134,13 +148,13 @@ def read_hold(hold_id: HoldId) -> s.HoldOut:
     return s.hold_out(runtime.ledger().hold(hold_id))
 
 
-@app.post("/holds/<hold_id>/release", summary="Release a hold", responses=ERRORS, tags=["holds"])
+@app.post("/holds/<hold_id>/release", summary="Release a hold", responses=EVENTS, tags=["holds"])
 def release_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().release_hold(hold_id, body.source, body.event_id)
     return _json(_status(result.outcome), s.hold_result_out(result))
 
 
-@app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=ERRORS, tags=["holds"])
+@app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=EVENTS, tags=["holds"])
 def checkout_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.hold_result_out(result))
@@ -164,12 +178,12 @@ def domain_error(error: OmnistockError) -> Response[s.ErrorOut]:
 
 
 @app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+def invalid_request(error: RequestValidationError) -> Response[s.InvalidOut]:
     problems = [
-        {"field": ".".join(str(part) for part in problem.get("loc", ())), "problem": problem.get("msg", "")}
+        s.Problem(field=".".join(str(part) for part in problem.get("loc", ())), problem=problem.get("msg", ""))
         for problem in error.errors()
     ]
-    return _json(422, {"message": "invalid request", "errors": problems})
+    return _json(422, s.InvalidOut(message="invalid request", errors=problems))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -210,6 +210,16 @@ class ErrorOut(BaseModel):
     message: str
 
 
+class Problem(BaseModel):
+    field: str
+    problem: str
+
+
+class InvalidOut(BaseModel):
+    message: str
+    errors: list[Problem]
+
+
 # ==================================================================== mapping
 def quantities_out(q: Quantities | StockLevel) -> QuantitiesOut:
     return QuantitiesOut(on_hand=q.on_hand, held=q.held, pending=q.pending, available=q.available)
