@@ -1,21 +1,30 @@
-"""Make moto's DynamoDB Streams behave like DynamoDB's under cancelled transactions.
+"""Make moto's TransactWriteItems behave like DynamoDB's, and cost what one item costs.
 
-moto undoes a cancelled TransactWriteItems by swapping in a deep copy of each table taken
-before it ran. The copy carries a copy of the stream shard, so stream readers holding the
-original shard (every open shard iterator does) keep records of writes that never committed
-and stop seeing new ones. DynamoDB only streams committed writes. Here the shard is shared,
-not copied, and a cancelled transaction trims what it appended. Sharing also stops every
-transaction from copying the whole stream, which made them slower as the stream grew.
+moto undoes a cancelled transaction by swapping in a deep copy of every table it touched,
+taken before it ran. Two consequences matter here:
+
+- The copy carries a copy of the stream shard, so stream readers holding the original shard
+  (every open shard iterator does) keep records of writes that never committed and stop
+  seeing new ones. DynamoDB streams only committed writes.
+- Every transaction copies whole tables (items and stream), so it slows down as the table
+  grows: a few per second at tens of thousands of items.
+
+Here a transaction snapshots only the items it names and, if cancelled, puts exactly those
+back and trims what it appended to the stream. The tables themselves are never copied.
+Call ``apply()`` once per process before moto serves requests.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 
 _applied = False
+_in_transaction = False
 
 
 def apply() -> None:
@@ -23,23 +32,73 @@ def apply() -> None:
     if _applied:
         return
     _applied = True
-    StreamShard.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
+    Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
     original = DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        shards = {
-            name: (table.stream_shard, len(table.stream_shard.items))
-            for name, table in self.tables.items()
+        global _in_transaction  # noqa: PLW0603 - moto runs one request at a time here
+        snapshots = _snapshot(self, transact_items)
+        streams = {
+            id(table): (table.stream_shard, len(table.stream_shard.items))
+            for table in {id(t): t for t, *_ in snapshots}.values()
             if table.stream_shard is not None
         }
+        _in_transaction = True
         try:
             original(self, transact_items)
         except Exception:
-            for name, (shard, length) in shards.items():
+            for table, hash_key, range_key, item in snapshots:
+                _restore(table, hash_key, range_key, item)
+            for shard, length in streams.values():
                 del shard.items[length:]
-                if name in self.tables:
-                    shard.table = self.tables[name]
-                    self.tables[name].stream_shard = shard
             raise
+        finally:
+            _in_transaction = False
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _snapshot(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> list[tuple[Table, DynamoType, DynamoType | None, Any]]:
+    snapshots = []
+    for entry in transact_items:
+        if len(entry) != 1:
+            continue  # moto rejects it before writing anything
+        ((_, op),) = entry.items()
+        table = backend.tables.get(op.get("TableName", ""))
+        if table is None:
+            continue
+        keys = op.get("Key") or op.get("Item") or {}
+        if table.hash_key_attr not in keys or (table.range_key_attr and table.range_key_attr not in keys):
+            continue
+        hash_key = DynamoType(keys[table.hash_key_attr])
+        range_key = DynamoType(keys[table.range_key_attr]) if table.range_key_attr else None
+        snapshots.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return snapshots
+
+
+def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    bucket = table.items[hash_key]
+    if item is None:
+        bucket.pop(range_key, None)
+        if not bucket:
+            del table.items[hash_key]
+    else:
+        bucket[range_key] = item
+
+
+def _table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
+    if _in_transaction:
+        return self  # the transaction's own snapshot makes the copy unnecessary
+    clone = Table.__new__(Table)
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        setattr(clone, name, copy.deepcopy(value, memo))
+    return clone

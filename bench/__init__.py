@@ -1,0 +1,1 @@
+"""Benchmarks that print counts (DynamoDB calls, oversells), which do not depend on the machine."""
