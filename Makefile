@@ -8,6 +8,7 @@ PY        := $(VENV)/bin/python
 SAM       := $(SAM_VENV)/bin/sam
 BOOT_PY   := $(shell tools/find-python 3.12)
 PORT      ?= 3000
+MOTO_PORT ?= 3001
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
@@ -77,7 +78,7 @@ build-if-possible:
 
 .PHONY: local
 local: $(VENV)/.installed  ## Run the whole stack on 127.0.0.1:$(PORT) (no Docker, no AWS account)
-	$(PY) -m local --port $(PORT)
+	$(PY) -m local --port $(PORT) --moto-port $(MOTO_PORT)
 
 .PHONY: demo-data
 demo-data: $(VENV)/.installed  ## Load the demo catalog into a running local stack

@@ -69,8 +69,16 @@ def main() -> None:
         measure("count (newer)", stocked, lambda i: ledger.report_count(f"S{i}", "shop", 90, 2, "pos", f"n{i}"))
         measure("count (stale)", lambda i: None, lambda i: ledger.report_count(f"S{i}", "shop", 1, 1, "pos", f"o{i}"))
         measure("hold", lambda i: None, lambda i: ledger.place_hold(f"h{i}", f"S{i}", "shop", 1, "live", f"h{i}"))
-        measure("hold (duplicate)", lambda i: None, lambda i: ledger.place_hold(f"h{i}", f"S{i}", "shop", 1, "live", f"h{i}"))
-        measure("hold (refused)", lambda i: None, lambda i: ledger.place_hold(f"x{i}", f"S{i}", "shop", 999, "live", f"x{i}"))
+        measure(
+            "hold (duplicate)",
+            lambda i: None,
+            lambda i: ledger.place_hold(f"h{i}", f"S{i}", "shop", 1, "live", f"h{i}"),
+        )
+        measure(
+            "hold (refused)",
+            lambda i: None,
+            lambda i: ledger.place_hold(f"x{i}", f"S{i}", "shop", 999, "live", f"x{i}"),
+        )
         measure("release", lambda i: None, lambda i: ledger.release_hold(f"h{i}", "live", f"r{i}"))
         measure(
             "checkout",

@@ -36,9 +36,13 @@ def main() -> int:
             def watch() -> None:
                 with httpx.Client(base_url=url, headers=headers, timeout=30) as watcher:
                     while not done.is_set():
-                        seen.append(watcher.get("/skus/HOT-1", params={"movements": 0}).json()["available"])
+                        response = watcher.get("/skus/HOT-1", params={"movements": 0})
+                        if response.status_code != 200:
+                            raise RuntimeError(f"reading stock failed: {response.status_code} {response.text}")
+                        seen.append(response.json()["available"])
 
             statuses: list[int] = []
+            failures: list[str] = []
             latencies: list[float] = []
             lock = threading.Lock()
             attempts = iter(range(ATTEMPTS))
@@ -48,9 +52,12 @@ def main() -> int:
                     for attempt in attempts:
                         body = {"hold_id": f"viewer-{worker}-{attempt}", "sku": "HOT-1", "location": "shop", "qty": 1}
                         started = time.perf_counter()
-                        status = http.post("/holds", json=body).status_code
+                        response = http.post("/holds", json=body)
+                        status = response.status_code
                         with lock:
                             statuses.append(status)
+                            if status not in (201, 409):
+                                failures.append(f"{status} {response.text[:200]}")
                             latencies.append(time.perf_counter() - started)
 
             watcher = threading.Thread(target=watch)
@@ -66,7 +73,7 @@ def main() -> int:
     held = statuses.count(201)
     refused = statuses.count(409)
     errors = len(statuses) - held - refused
-    oversells = max(0, held - UNITS) + max(0, -min(seen + [final["available"]]))
+    oversells = max(0, held - UNITS) + max(0, -min([*seen, final["available"]]))
     print(f"Hot-SKU race through the local stack: {CLIENTS} clients, {ATTEMPTS} hold attempts, {UNITS} units")
     print(f"held {held}  refused {refused}  errors {errors}")
     print(f"final on_hand {final['on_hand']}  held {final['held']}  available {final['available']}")
@@ -75,6 +82,10 @@ def main() -> int:
         f"hold latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p99 {statistics.quantiles(latencies, n=100)[98] * 1000:.0f} ms; {ATTEMPTS / elapsed:.0f} attempts/s"
     )
+    for failure in failures[:5]:
+        print(f"error: {failure}")
+    if failures:
+        raise RuntimeError("hold attempts failed")
     print(f"oversells: {oversells}")
     ok = held == UNITS and final["available"] == 0 and errors == 0 and oversells == 0
     return 0 if ok else 1

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +19,13 @@ READY = re.compile(r"Omnistock local stack ready on (http://\S+)")
 @contextmanager
 def local_stack(*extra_args: str, timeout: float = 60.0) -> Iterator[str]:
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'shared'}{os.pathsep}{ROOT}")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in finally; read when it failed
     process = subprocess.Popen(
         [sys.executable, "-m", "local", "--port", "0", "--moto-port", "0", *extra_args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     try:
@@ -39,7 +41,12 @@ def local_stack(*extra_args: str, timeout: float = 60.0) -> Iterator[str]:
         if url is None:
             raise RuntimeError("the local stack did not get ready in time")
         yield url
+    except BaseException:
+        log.seek(0)
+        print(log.read()[-4000:], file=sys.stderr)
+        raise
     finally:
+        log.close()
         process.terminate()
         try:
             process.wait(timeout=15)

@@ -11,20 +11,30 @@ taken before it ran. Two consequences matter here:
 
 Here a transaction snapshots only the items it names and, if cancelled, puts exactly those
 back and trims what it appended to the stream. The tables themselves are never copied.
+
+moto also ignores ``ClientRequestToken``, which botocore fills in on every TransactWriteItems
+so that a retry (after a timeout, say) is not applied twice. DynamoDB honours it for ten
+minutes; so does this patch, or a slow serialized moto would turn retries into duplicates.
+
 Call ``apply()`` once per process before moto serves requests.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+import time
+from typing import Any, cast
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.core.responses import ActionResult
+from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 _applied = False
 _in_transaction = False
+TOKEN_SECONDS = 600
+_committed_tokens: dict[str, float] = {}
 
 
 def apply() -> None:
@@ -56,6 +66,26 @@ def apply() -> None:
             _in_transaction = False
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _honour_client_request_tokens()
+
+
+def _honour_client_request_tokens() -> None:
+    respond = DynamoHandler.transact_write_items
+
+    def transact_write_items(self: DynamoHandler) -> Any:
+        token = self.body.get("ClientRequestToken")
+        now = time.monotonic()
+        for old in [t for t, at in _committed_tokens.items() if now - at > TOKEN_SECONDS]:
+            del _committed_tokens[old]
+        if token and token in _committed_tokens:
+            # Committed before: the same success, no second effect.
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = respond(self)
+        if token:
+            _committed_tokens[token] = now
+        return result
+
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def _snapshot(
@@ -97,7 +127,7 @@ def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, i
 def _table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
     if _in_transaction:
         return self  # the transaction's own snapshot makes the copy unnecessary
-    clone = Table.__new__(Table)
+    clone = cast("Table", Table.__new__(Table))
     memo[id(self)] = clone
     for name, value in self.__dict__.items():
         setattr(clone, name, copy.deepcopy(value, memo))

@@ -95,9 +95,9 @@ class StreamReader:
         arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
         self.streams = boto3.client("dynamodbstreams")
         shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.iterator = self.streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
+        self.iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
 
     def read(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,14 @@ from tests.integration.conftest import TABLE
 
 
 @pytest.fixture
-def api(handler_env: None) -> Iterator[Any]:
+def api(handler_env: None) -> Any:
     module = load_function("admin_api")
 
     def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
         response = module.lambda_handler(http_event(method, path, body, query), FakeContext())
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
-    yield call
+    return call
 
 
 @pytest.fixture

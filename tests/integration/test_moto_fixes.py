@@ -18,3 +18,26 @@ def test_cancelled_transactions_leave_no_stream_record(ledger: Ledger, tee: str,
     stock_records = [r for r in stream.read() if r["dynamodb"]["Keys"]["sk"]["S"] == "LOC#shop"]
     revisions: list[Any] = [int(r["dynamodb"]["NewImage"]["rev"]["N"]) for r in stock_records]
     assert revisions == [1, 2, 3]
+
+
+def test_a_retried_transaction_with_the_same_token_applies_once(ledger: Ledger, tee: str) -> None:
+    client = ledger.store.table.client
+    ledger.report_count(tee, "shop", 5, 1, "pos", "c1")
+    request = {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": ledger.store.table.name,
+                    "Key": {"pk": {"S": "SKU#TEE"}, "sk": {"S": "LOC#shop"}},
+                    "UpdateExpression": "ADD on_hand :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+        ],
+        "ClientRequestToken": "retry-me",
+    }
+    client.transact_write_items(**request)
+    client.transact_write_items(**request)  # botocore's retry after a timeout sends the same token
+    level = ledger.store.stock(tee, "shop")
+    assert level is not None
+    assert level.on_hand == 6

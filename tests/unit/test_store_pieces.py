@@ -42,9 +42,7 @@ def _cancelled_error(reasons: list[dict] | None, message: str = "") -> ClientErr
 
 
 def test_cancellation_reasons_with_items() -> None:
-    error = _cancelled_error(
-        [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Item": {"available": {"N": "0"}}}]
-    )
+    error = _cancelled_error([{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Item": {"available": {"N": "0"}}}])
     cancelled = _cancellation(error, 2)
     assert not cancelled.failed(0)
     assert cancelled.failed(1)

@@ -1,0 +1,182 @@
+"""The local HTTP API: serves the template's HttpApi routes plus local-only ``/_local/``
+control endpoints, on a threading HTTP server.
+
+IAM auth (SigV4) has no local equivalent, so routes that require it take a shared dev token
+instead: ``Authorization: Bearer <token>``; missing is 401, wrong is 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from local.events import Headers, Router, build_event, http_response, json_response
+from local.lambdas import LocalFunction
+
+log = logging.getLogger("local.gateway")
+
+Response = tuple[int, Headers, bytes]
+_NOT_FOUND = json_response(404, {"message": "Not Found"})
+
+
+class Control(Protocol):
+    """What the ``/_local/`` endpoints ask of the running stack."""
+
+    def health(self) -> dict[str, Any]: ...
+
+    def run_schedule(self, function: str) -> Any: ...
+
+    def drain(self, timeout: float) -> tuple[bool, dict[str, Any]]: ...
+
+
+class Gateway:
+    def __init__(
+        self,
+        router: Router,
+        functions: dict[str, LocalFunction],
+        dev_token: str,
+        control: Control,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+    ) -> None:
+        self.router = router
+        self.functions = functions
+        self.dev_token = dev_token
+        self.control = control
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self._server = _Server((self.host, self.port), _RequestHandler)
+        self._server.gateway = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def handle(self, method: str, target: str, headers: Headers, body: bytes, source_ip: str) -> Response:
+        """One request, as API Gateway would answer it."""
+        split = urlsplit(target)
+        raw_path = split.path or "/"
+        if raw_path == "/_local" or raw_path.startswith("/_local/"):
+            return self._control(method, raw_path, split.query)
+        found = self.router.match(method, raw_path)
+        if found is None:
+            return _NOT_FOUND
+        route, params = found
+        if route.auth is not None:
+            denied = self._check_token(headers)
+            if denied is not None:
+                return denied
+        event = build_event(
+            route=route,
+            path_parameters=params,
+            method=method,
+            raw_path=raw_path,
+            raw_query=split.query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+        )
+        try:
+            return http_response(self.functions[route.function].invoke(event))
+        except Exception:  # API Gateway hides the error; the function's log shows it
+            log.exception("%s failed on %s", route.function, route.route_key)
+            return json_response(500, {"message": "Internal Server Error"})
+
+    def _check_token(self, headers: Headers) -> Response | None:
+        values = [value for name, value in headers if name.lower() == "authorization"]
+        if not values:
+            return json_response(401, {"message": "Unauthorized"})
+        scheme, _, token = values[0].strip().partition(" ")
+        expected = self.dev_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            return json_response(403, {"message": "Forbidden"})
+        return None
+
+    def _control(self, method: str, path: str, query: str) -> Response:
+        parts = path.strip("/").split("/")[1:]
+        if parts == ["health"] and method == "GET":
+            return json_response(200, self.control.health())
+        if len(parts) == 2 and parts[0] == "schedules" and method == "POST":
+            return self._run_schedule(parts[1])
+        if parts == ["stream", "drain"] and method == "POST":
+            try:
+                timeout = float(parse_qs(query).get("timeout", ["10"])[0])
+            except ValueError:
+                return json_response(400, {"message": "timeout must be a number of seconds"})
+            drained, counters = self.control.drain(timeout)
+            return json_response(200 if drained else 504, {"drained": drained, **counters})
+        return _NOT_FOUND
+
+    def _run_schedule(self, function: str) -> Response:
+        try:
+            return json_response(200, self.control.run_schedule(function))
+        except KeyError:
+            return json_response(404, {"message": f"no schedule for function {function}"})
+        except Exception as error:  # the shape Lambda gives an invoke that raised
+            log.exception("schedule of %s failed", function)
+            return json_response(500, {"errorType": type(error).__name__, "errorMessage": str(error)})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    gateway: Gateway
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive for clients that reuse connections
+    server: _Server
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        body = self._read_body()
+        status, headers, payload = self.server.gateway.handle(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        log.info("%s %s -> %d (%.0f ms)", self.command, self.path, status, (time.monotonic() - started) * 1000)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are logged once, with their outcome, in _serve."""

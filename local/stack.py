@@ -1,0 +1,249 @@
+"""The whole local stack in one object: moto, tables, functions, gateway, schedules, streams.
+
+    with LocalStack(port=0) as stack:
+        httpx.get(f"{stack.url}/skus/A", headers={"Authorization": f"Bearer {stack.dev_token}"})
+
+It configures this process's environment (AWS endpoint, dummy credentials, the functions'
+variables) and restores it on stop().
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from local.events import Router
+from local.filters import FilterError, validate
+from local.gateway import Gateway
+from local.lambdas import LocalFunction, plan_environment
+from local.moto_server import MotoServer
+from local.schedules import Timer
+from local.streams import StreamConsumer, StreamReader
+from local.template import Template, TemplateError, load_template
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+DEFAULT_DEV_TOKEN = "local-dev-token"  # noqa: S105 - a documented stand-in for IAM, local only
+_DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+_OVERRIDDEN = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")  # would point boto3 elsewhere
+
+
+class LocalStack:
+    def __init__(
+        self,
+        template: str | Path = DEFAULT_TEMPLATE,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        moto_port: int = 0,
+        dev_token: str | None = None,
+        schedule_every: float | None = None,
+    ) -> None:
+        self.template_path = Path(template)
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self.dev_token = dev_token or os.environ.get("OMNISTOCK_DEV_TOKEN") or DEFAULT_DEV_TOKEN
+        self.schedule_every = schedule_every
+        self.region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+        self.warnings: list[str] = []  # template features that do not run locally
+        self.errors: list[str] = []  # configuration the local stack cannot honour
+        self.template: Template | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.timers: list[Timer] = []
+        self.consumers: list[StreamConsumer] = []
+        self.moto: MotoServer | None = None
+        self.gateway: Gateway | None = None
+        self._saved_environ: dict[str, str] | None = None
+        self._saved_path: list[str] = []
+
+    @property
+    def url(self) -> str:
+        if self.gateway is None:
+            raise RuntimeError("the stack is not started")
+        return self.gateway.url
+
+    @property
+    def moto_url(self) -> str:
+        if self.moto is None:
+            raise RuntimeError("the stack is not started")
+        return self.moto.url
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        self._saved_environ, self._saved_path = dict(os.environ), list(sys.path)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        template = self.template = load_template(self.template_path, region=self.region)
+        self.warnings.extend(template.problems)
+        self.moto = MotoServer(self.host, self.moto_port).start()
+        self._point_aws_at_moto()
+        stream_arns = self._create_tables()
+        self._load_functions(template)
+        self._wire_events(template, stream_arns)
+        self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
+        for consumer in self.consumers:
+            consumer.start()
+        for timer in self.timers:
+            timer.start()
+        self.gateway.start()
+
+    def _load_functions(self, template: Template) -> None:
+        plan = plan_environment(template.functions)
+        self.errors.extend(plan.problems)
+        os.environ.update(plan.common)
+        for function in template.functions:  # a layer's code is importable in Lambda: same here
+            for layer in function.layers:
+                if str(layer) not in sys.path:
+                    sys.path.insert(0, str(layer))
+        _reset_function_caches()
+        for function in template.functions:
+            overrides = plan.per_function[function.logical_id]
+            self.functions[function.logical_id] = LocalFunction(function, overrides, self.region)
+
+    def _wire_events(self, template: Template, stream_arns: dict[str, str]) -> None:
+        streams = self._client("dynamodbstreams")
+        for spec in template.streams:
+            for pattern in spec.filters:
+                try:
+                    validate(pattern)
+                except FilterError as error:
+                    raise TemplateError(f"{spec.function}.{spec.event}: FilterCriteria: {error}") from error
+            arn = stream_arns.get(spec.table)
+            if arn is None:
+                self.warnings.append(f"{spec.function}.{spec.event}: table {spec.table} has no stream; not run")
+                continue
+            reader = StreamReader(streams, arn, spec.starting_position)
+            self.consumers.append(StreamConsumer(spec, self.functions[spec.function], reader))
+        for schedule in template.schedules:
+            timer = Timer(schedule, self.functions[schedule.function], self.schedule_every)
+            if timer.problem:
+                self.warnings.append(timer.problem)
+            self.timers.append(timer)
+
+    def stop(self) -> None:
+        """Stop everything (idempotent) and restore the process environment."""
+        if self.gateway is not None:
+            self.gateway.stop()
+        for timer in self.timers:
+            timer.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        if self.moto is not None:
+            self.moto.stop()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            sys.path[:] = self._saved_path
+            self._saved_environ = None
+            _reset_function_caches()
+
+    # ---- control endpoints (see local.gateway.Control)
+    def health(self) -> dict[str, Any]:
+        template = self.template
+        return {
+            "ready": self.gateway is not None,
+            "moto": self.moto_url,
+            "tables": [{"logical_id": t.logical_id, "name": t.name} for t in (template.tables if template else [])],
+            "routes": [
+                {"routeKey": r.route_key, "method": r.method, "path": r.path, "function": r.function, "auth": r.auth}
+                for r in (template.routes if template else [])
+            ],
+            "schedules": [
+                {
+                    "function": t.schedule.function,
+                    "event": t.schedule.event,
+                    "expression": t.schedule.expression,
+                    "timer": t.describe(),
+                    "runs": t.runs,
+                    "failures": t.failures,
+                }
+                for t in self.timers
+            ],
+            "stream_consumers": [
+                {"function": c.spec.function, "event": c.spec.event, "table": c.spec.table, **c.counters}
+                for c in self.consumers
+            ],
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
+
+    def run_schedule(self, function: str) -> Any:
+        """Run the function's (first) schedule now; KeyError when it has none."""
+        for timer in self.timers:
+            if timer.schedule.function == function:
+                return timer.run_now()
+        raise KeyError(function)
+
+    def drain(self, timeout: float = 10.0) -> tuple[bool, dict[str, Any]]:
+        """Wait until every stream record written so far reached every consumer."""
+        deadline = time.monotonic() + timeout
+        drained = [consumer.drain(max(0.0, deadline - time.monotonic())) for consumer in self.consumers]
+        totals: dict[str, Any] = {
+            key: sum(c.counters[key] for c in self.consumers) for key in ("delivered", "failed", "batches")
+        }
+        totals["consumers"] = {c.name: dict(c.counters) for c in self.consumers}
+        return all(drained), totals
+
+    # ---- setup
+    def _point_aws_at_moto(self) -> None:
+        """Every boto3 client in this process (the functions', Powertools') goes to moto."""
+        for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")] + list(_OVERRIDDEN):
+            os.environ.pop(name, None)
+        os.environ.update(_DUMMY_CREDENTIALS)
+        for name in ("NO_PROXY", "no_proxy"):  # a proxy must not see (or break) calls to moto
+            os.environ[name] = ",".join(filter(None, [os.environ.get(name, ""), self.host, "localhost"]))
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.moto_url,
+            AWS_DEFAULT_REGION=self.region,
+            AWS_REGION=self.region,
+            POWERTOOLS_TRACE_DISABLED="true",
+        )
+
+    def _client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.session.Session().client(service, region_name=self.region, endpoint_url=self.moto_url)
+
+    def _create_tables(self) -> dict[str, str]:
+        """Create the template's tables; their stream ARNs by logical id."""
+        assert self.template is not None  # noqa: S101
+        client = self._client("dynamodb")
+        stream_arns = {}
+        for table in self.template.tables:
+            client.create_table(**table.create_table_kwargs())
+            if table.ttl_attribute:
+                client.update_time_to_live(
+                    TableName=table.name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
+            description = client.describe_table(TableName=table.name)["Table"]
+            if description.get("LatestStreamArn"):
+                stream_arns[table.logical_id] = description["LatestStreamArn"]
+        return stream_arns
+
+
+def _reset_function_caches() -> None:
+    """Forget boto3's default session and the functions' cached settings and clients."""
+    import boto3
+
+    boto3.DEFAULT_SESSION = None
+    try:
+        from omnistock import runtime
+    except ImportError:  # another project's template: nothing cached
+        return
+    runtime.reset()
