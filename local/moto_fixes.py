@@ -25,11 +25,11 @@ import copy
 import time
 from typing import Any, cast
 
-from moto.dynamodb.models import DynamoDBBackend
 from moto.core.responses import ActionResult
-from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 _applied = False
 _in_transaction = False

@@ -6,27 +6,41 @@ Only handlers import this module; the domain receives what it needs as arguments
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from pydantic import BaseModel, Field
+
+@dataclass(frozen=True)
+class Settings:
+    """What template.yaml gives every function. A plain dataclass: functions that never parse
+    a request body do not pay for importing pydantic at cold start."""
+
+    table_name: str
+    movement_retention_days: int = 90
+    dedupe_retention_days: int = 30
+    default_hold_minutes: int = 15
 
 
-class Settings(BaseModel):
-    table_name: str = Field(min_length=1)
-    movement_retention_days: int = Field(default=90, ge=1)
-    dedupe_retention_days: int = Field(default=30, ge=1)
-    default_hold_minutes: int = Field(default=15, ge=1)
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name, str(default)))
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return value
 
 
 @cache
 def settings() -> Settings:
     env = os.environ
+    table_name = env.get("TABLE_NAME", "")
+    if not table_name:
+        raise ValueError("TABLE_NAME is not set")
     return Settings(
-        table_name=env.get("TABLE_NAME", ""),
-        movement_retention_days=int(env.get("MOVEMENT_RETENTION_DAYS", "90")),
-        dedupe_retention_days=int(env.get("DEDUPE_RETENTION_DAYS", "30")),
-        default_hold_minutes=int(env.get("DEFAULT_HOLD_MINUTES", "15")),
+        table_name=table_name,
+        movement_retention_days=_positive(env, "MOVEMENT_RETENTION_DAYS", 90),
+        dedupe_retention_days=_positive(env, "DEDUPE_RETENTION_DAYS", 30),
+        default_hold_minutes=_positive(env, "DEFAULT_HOLD_MINUTES", 15),
     )
 
 
