@@ -18,7 +18,7 @@ from typing import Any
 from local.events import Router
 from local.filters import FilterError, validate
 from local.gateway import Gateway
-from local.lambdas import LocalFunction, plan_environment
+from local.lambdas import LocalFunction
 from local.moto_server import MotoServer
 from local.schedules import Timer
 from local.streams import StreamConsumer, StreamReader
@@ -103,17 +103,11 @@ class LocalStack:
         self.gateway.start()
 
     def _load_functions(self, template: Template) -> None:
-        plan = plan_environment(template.functions)
-        self.errors.extend(plan.problems)
-        os.environ.update(plan.common)
-        for function in template.functions:  # a layer's code is importable in Lambda: same here
-            for layer in function.layers:
-                if str(layer) not in sys.path:
-                    sys.path.insert(0, str(layer))
         _reset_function_caches()
-        for function in template.functions:
-            overrides = plan.per_function[function.logical_id]
-            self.functions[function.logical_id] = LocalFunction(function, overrides, self.region)
+        for spec in template.functions:
+            self.functions[spec.logical_id] = LocalFunction(spec, self.region)
+        for function in self.functions.values():  # one cold start each, so a broken handler fails here
+            function.warm()
 
     def _wire_events(self, template: Template, stream_arns: dict[str, str]) -> None:
         streams = self._client("dynamodbstreams")
@@ -143,6 +137,8 @@ class LocalStack:
             timer.stop()
         for consumer in self.consumers:
             consumer.stop()
+        for function in self.functions.values():
+            function.stop()
         if self.moto is not None:
             self.moto.stop()
         if self._saved_environ is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.cfn import TemplateError, load_yaml
-from local.lambdas import plan_environment
+from local.lambdas import _environment
 from local.template import load_template, table_definition, ttl_attribute
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,13 +102,13 @@ def test_functions_of_the_real_template():
     assert schedule.expression.startswith("rate(")
 
 
-def test_environment_plan_applies_the_service_name_per_function():
-    plan = plan_environment(load_template(TEMPLATE).functions)
-    assert "POWERTOOLS_SERVICE_NAME" not in plan.common
-    assert plan.common["TABLE_NAME"] == "omnistock-local"
-    services = {name: env["POWERTOOLS_SERVICE_NAME"] for name, env in plan.per_function.items()}
-    assert len(set(services.values())) == len(services)
-    assert plan.problems == []
+def test_each_function_gets_its_own_environment():
+    functions = {f.logical_id: f for f in load_template(TEMPLATE).functions}
+    environments = {name: _environment(spec) for name, spec in functions.items()}
+    assert {env["TABLE_NAME"] for env in environments.values()} == {"omnistock-local"}
+    services = {env["POWERTOOLS_SERVICE_NAME"] for env in environments.values()}
+    assert len(services) == len(functions)
+    assert all("shared" in env["PYTHONPATH"] for env in environments.values())
 
 
 _SMALL = """
