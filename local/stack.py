@@ -3,14 +3,13 @@
     with LocalStack(port=0) as stack:
         httpx.get(f"{stack.url}/skus/A", headers={"Authorization": f"Bearer {stack.dev_token}"})
 
-It configures this process's environment (AWS endpoint, dummy credentials, the functions'
-variables) and restores it on stop().
+It points this process's AWS clients at moto (endpoint, dummy credentials) and restores the
+environment on stop(). Functions run in worker processes with their own variables.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,6 @@ class LocalStack:
         self.moto: MotoServer | None = None
         self.gateway: Gateway | None = None
         self._saved_environ: dict[str, str] | None = None
-        self._saved_path: list[str] = []
 
     @property
     def url(self) -> str:
@@ -79,7 +77,7 @@ class LocalStack:
         self.stop()
 
     def start(self) -> LocalStack:
-        self._saved_environ, self._saved_path = dict(os.environ), list(sys.path)
+        self._saved_environ = dict(os.environ)
         try:
             self._start()
         except BaseException:
@@ -103,7 +101,6 @@ class LocalStack:
         self.gateway.start()
 
     def _load_functions(self, template: Template) -> None:
-        _reset_function_caches()
         for spec in template.functions:
             self.functions[spec.logical_id] = LocalFunction(spec, self.region)
         for function in self.functions.values():  # one cold start each, so a broken handler fails here
@@ -144,9 +141,7 @@ class LocalStack:
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
-            sys.path[:] = self._saved_path
             self._saved_environ = None
-            _reset_function_caches()
 
     # ---- control endpoints (see local.gateway.Control)
     def health(self) -> dict[str, Any]:
@@ -232,14 +227,3 @@ class LocalStack:
                 stream_arns[table.logical_id] = description["LatestStreamArn"]
         return stream_arns
 
-
-def _reset_function_caches() -> None:
-    """Forget boto3's default session and the functions' cached settings and clients."""
-    import boto3
-
-    boto3.DEFAULT_SESSION = None
-    try:
-        from omnistock import runtime
-    except ImportError:  # another project's template: nothing cached
-        return
-    runtime.reset()
