@@ -226,4 +226,3 @@ class LocalStack:
             if description.get("LatestStreamArn"):
                 stream_arns[table.logical_id] = description["LatestStreamArn"]
         return stream_arns
-
