@@ -106,8 +106,16 @@ class CatalogEntry:
 
 @dataclass(frozen=True)
 class Channel:
+    """A place that sells: the ledger locations it sells from, where its number goes on the
+    platform, and its default policies (see omnistock.policy)."""
+
     name: str
     locations: tuple[str, ...]
+    platform: str = ""  # "shopify", ...; empty: the channel is not pushed to
+    target_location: str = ""  # the platform's location id that shows the channel's number
+    buffer: int = 0
+    max_shown: int | None = None
+    auto_sync: bool = True  # the rule for new SKUs
     updated_at: str | None = None
 
 

@@ -54,9 +54,9 @@ def test_table_definition_from_the_real_template():
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = definition["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert "ProjectionType" in gsi["Projection"]
+    indexes = {gsi["IndexName"]: gsi for gsi in definition["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"gsi1", "gsi2"}
+    assert indexes["gsi1"]["Projection"]["NonKeyAttributes"] == ["sku", "location", "qty"]
     assert definition["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert "SSESpecification" not in definition
     assert ttl_attribute(TEMPLATE) == "purge_at"

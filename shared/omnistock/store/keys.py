@@ -8,7 +8,9 @@ CATALOG_SK = "CATALOG"
 HOLD_SK = "HOLD"
 EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
-CHANNEL_SK = "CHANNEL"
+CHANNELS_PK = "CHANNELS"  # every channel's configuration in one partition: one query reads them all
+POLICY_PREFIX = "POLICY#"
+PUSHED_PREFIX = "PUSHED#"
 LOCATION_PREFIX = "LOC#"
 # Active holds are spread over a few index partitions so a live sale does not make one hot
 # index key; the sweep queries each shard for what has expired.
@@ -35,8 +37,24 @@ def listing_pk(channel: str, listing_id: str) -> str:
     return f"LISTING#{channel}#{listing_id}"
 
 
-def channel_pk(channel: str) -> str:
-    return f"CHANNEL#{channel}"
+def policy_sk(channel: str) -> str:
+    return f"{POLICY_PREFIX}{channel}"
+
+
+def pushed_sk(channel: str) -> str:
+    return f"{PUSHED_PREFIX}{channel}"
+
+
+def sync_pk(sku: str) -> str:
+    return f"SYNC#{sku}"
+
+
+def sync_sk(at: str, channel: str, attempt: str) -> str:
+    return f"{at}#{channel}#{attempt}"
+
+
+def sync_channel_pk(channel: str) -> str:
+    return f"SYNCCH#{channel}"
 
 
 def movements_pk(sku: str) -> str:

@@ -60,8 +60,11 @@ class StockStore:
         return _catalog(item) if item else None
 
     def channel(self, name: str) -> Channel | None:
-        item = self.table.get(keys.channel_pk(name), keys.CHANNEL_SK)
+        item = self.table.get(keys.CHANNELS_PK, name)
         return _channel(item) if item else None
+
+    def channels(self) -> list[Channel]:
+        return [_channel(item) for item in self.table.query("pk = :pk", {":pk": keys.CHANNELS_PK})]
 
     def stock(self, sku: str, location: str) -> StockLevel | None:
         item = self.table.get(keys.sku_pk(sku), keys.stock_sk(location))
@@ -152,11 +155,16 @@ class StockStore:
     def save_channel(self, channel: Channel) -> None:
         self.table.put(
             {
-                "pk": keys.channel_pk(channel.name),
-                "sk": keys.CHANNEL_SK,
+                "pk": keys.CHANNELS_PK,
+                "sk": channel.name,
                 "kind": "channel",
                 "name": channel.name,
                 "locations": list(channel.locations),
+                "platform": channel.platform,
+                "target_location": channel.target_location,
+                "buffer": channel.buffer,
+                "max_shown": channel.max_shown,
+                "auto_sync": channel.auto_sync,
                 "updated_at": channel.updated_at,
             }
         )
@@ -619,7 +627,16 @@ def _catalog(item: Item) -> CatalogEntry:
 
 
 def _channel(item: Item) -> Channel:
-    return Channel(name=item["name"], locations=tuple(item.get("locations") or ()), updated_at=item.get("updated_at"))
+    return Channel(
+        name=item["name"],
+        locations=tuple(item.get("locations") or ()),
+        platform=item.get("platform", ""),
+        target_location=item.get("target_location", ""),
+        buffer=int(item.get("buffer", 0)),
+        max_shown=item.get("max_shown"),
+        auto_sync=bool(item.get("auto_sync", True)),
+        updated_at=item.get("updated_at"),
+    )
 
 
 def _quantities_item(q: Quantities) -> Item:

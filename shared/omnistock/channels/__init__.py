@@ -1,0 +1,51 @@
+"""Sales channels behind one small interface: what the push engine needs from a platform.
+
+One module per platform (``shopify``, ...) implements ``ChannelPort``. The engine decides
+what to write; a port only talks to its platform: batching to its limits, honouring its
+rate limits, and reporting per-item outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class ChannelUnavailable(Exception):
+    """The platform failed as a whole (5xx, timeout, throttling that outlasted the retries);
+    nothing can be said about the writes of the call. Retried later."""
+
+
+@dataclass(frozen=True)
+class QuantityWrite:
+    """Set what the channel may sell of one listing at one of its locations."""
+
+    listing_id: str  # the channel's id for the SKU (Shopify: inventory item GID)
+    location_id: str  # the channel's location (Shopify: location GID)
+    quantity: int
+    # Compare-and-set: the value the channel is believed to show now. None writes
+    # unconditionally (used only when lowering, which is always safe).
+    change_from: int | None
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    listing_id: str
+    location_id: str
+    applied: bool
+    stale: bool = False  # compare-and-set failed: the channel's value moved on its own
+    error: str = ""  # a per-item refusal (unknown item, not stocked at location, ...)
+
+
+class ChannelPort(Protocol):
+    max_batch: int  # most quantities one call may carry
+
+    def set_quantities(self, writes: list[QuantityWrite], idempotency_key: str) -> list[WriteOutcome]:
+        """Apply up to ``max_batch`` writes in one call. Returns one outcome per write, in
+        order. Raises ChannelUnavailable when the call as a whole failed."""
+        ...
+
+    def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The channel's current sellable quantity per (listing id, location id); items it
+        does not know are missing from the answer."""
+        ...

@@ -1,0 +1,57 @@
+"""What each channel may sell: the ledger's available, shaped by the channel's policies.
+
+sellable = available over the channel's locations
+           - units allocated to other channels' live events
+           - the channel's buffer (safety stock)
+           capped by its maximum, 0 while paused, never above the ledger, never below 0;
+           nothing at all (not pushed) while auto sync is off for the SKU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SkuPolicy:
+    """One SKU on one channel. None means "the channel's default"."""
+
+    buffer: int | None = None
+    max_shown: int | None = None
+    paused: bool = False  # the `noinventory` practice: the channel shows 0
+    auto_sync: bool | None = None  # False: Omnistock leaves the channel's number alone
+    allocation: int = 0  # units reserved for this channel's live event; others do not see them
+
+
+@dataclass(frozen=True)
+class ChannelDefaults:
+    buffer: int = 0
+    max_shown: int | None = None
+    auto_sync: bool = True  # the rule for SKUs without a policy of their own (new SKUs)
+
+
+def sellable(
+    channel: str,
+    available_by_location: dict[str, int],
+    locations: tuple[str, ...],
+    defaults: ChannelDefaults,
+    policies: dict[str, SkuPolicy],
+) -> int | None:
+    """Units ``channel`` may sell, or None when it must not be pushed at all.
+
+    ``policies`` holds this SKU's policy per channel (for the other channels' allocations).
+    """
+    own = policies.get(channel, SkuPolicy())
+    auto_sync = defaults.auto_sync if own.auto_sync is None else own.auto_sync
+    if not auto_sync:
+        return None
+    if own.paused:
+        return 0
+    ledger = max(0, sum(available_by_location.get(location, 0) for location in locations))
+    reserved_elsewhere = sum(p.allocation for name, p in policies.items() if name != channel)
+    buffer = defaults.buffer if own.buffer is None else own.buffer
+    shown = ledger - reserved_elsewhere - buffer
+    cap = defaults.max_shown if own.max_shown is None else own.max_shown
+    if cap is not None:
+        shown = min(shown, cap)
+    return max(0, min(shown, ledger))

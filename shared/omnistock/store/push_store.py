@@ -1,0 +1,163 @@
+"""What the push engine reads and writes: a SKU's push state (one query on the SKU's
+partition), policies, the last value pushed per channel, and the sync history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from omnistock.clock import epoch_seconds_after, iso
+from omnistock.models import CatalogEntry, StockLevel
+from omnistock.policy import SkuPolicy
+from omnistock.store import keys
+from omnistock.store.stock_store import _catalog, _stock
+from omnistock.store.table import Item, Table
+
+
+@dataclass(frozen=True)
+class Pushed:
+    quantity: int
+    at: str
+
+
+@dataclass(frozen=True)
+class PushState:
+    """Everything needed to decide a SKU's pushes, read in one strongly consistent query."""
+
+    sku: str
+    catalog: CatalogEntry | None
+    levels: dict[str, int] = field(default_factory=dict)
+    policies: dict[str, SkuPolicy] = field(default_factory=dict)
+    pushed: dict[str, Pushed] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncEntry:
+    sku: str
+    channel: str
+    attempt: str  # the push call's idempotency key
+    at: str
+    before: int | None  # what the channel was believed to show
+    after: int  # what Omnistock asked it to show
+    why: str
+    result: str  # applied | deferred | failed | skipped
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.result == "failed"
+
+
+class PushStore:
+    def __init__(self, table: Table, sync_retention_days: int = 30) -> None:
+        self.table = table
+        self.sync_retention_days = sync_retention_days
+
+    def push_state(self, sku: str) -> PushState:
+        state = PushState(sku, None)
+        for item in self.table.query("pk = :pk", {":pk": keys.sku_pk(sku)}):
+            sort_key: str = item["sk"]
+            if sort_key == keys.CATALOG_SK:
+                state = PushState(sku, _catalog(item), state.levels, state.policies, state.pushed)
+            elif sort_key.startswith(keys.LOCATION_PREFIX):
+                level: StockLevel = _stock(item)
+                state.levels[level.location] = level.available
+            elif sort_key.startswith(keys.POLICY_PREFIX):
+                state.policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)
+            elif sort_key.startswith(keys.PUSHED_PREFIX):
+                state.pushed[sort_key.removeprefix(keys.PUSHED_PREFIX)] = Pushed(int(item["quantity"]), item["at"])
+        return state
+
+    def save_policy(self, sku: str, channel: str, policy: SkuPolicy, now: datetime) -> None:
+        """A policy change lands on the stream like a stock change, so it is pushed the same way."""
+        item: Item = {
+            "pk": keys.sku_pk(sku),
+            "sk": keys.policy_sk(channel),
+            "kind": "policy",
+            "sku": sku,
+            "channel": channel,
+            "paused": policy.paused,
+            "allocation": policy.allocation,
+            "updated_at": iso(now),
+        }
+        for name in ("buffer", "max_shown", "auto_sync"):
+            if getattr(policy, name) is not None:
+                item[name] = getattr(policy, name)
+        self.table.put(item)
+
+    def record_pushed(self, pushed: dict[tuple[str, str], int], now: datetime) -> None:
+        items = [
+            {
+                "pk": keys.sku_pk(sku),
+                "sk": keys.pushed_sk(channel),
+                "kind": "pushed",
+                "quantity": quantity,
+                "at": iso(now),
+            }
+            for (sku, channel), quantity in pushed.items()
+        ]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+
+    def record_sync(self, entries: list[SyncEntry], now: datetime) -> None:
+        items = [self._sync_item(entry, number, now) for number, entry in enumerate(entries)]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+
+    def sync_history(
+        self, *, sku: str | None = None, channel: str | None = None, failed_only: bool = False, limit: int = 100
+    ) -> list[SyncEntry]:
+        """Newest first, by SKU (its partition) or by channel (index gsi2)."""
+        if sku is not None:
+            items = self.table.query("pk = :pk", {":pk": keys.sync_pk(sku)}, forward=False, limit=None)
+            if channel is not None:
+                items = [item for item in items if item["channel"] == channel]
+        elif channel is not None:
+            items = self.table.query(
+                "gsi2pk = :pk", {":pk": keys.sync_channel_pk(channel)}, index="gsi2", forward=False, limit=None
+            )
+        else:
+            raise ValueError("sync history is read by SKU or by channel")
+        entries = [_sync(item) for item in items]
+        if failed_only:
+            entries = [entry for entry in entries if entry.failed]
+        return entries[:limit]
+
+    def _sync_item(self, entry: SyncEntry, number: int, now: datetime) -> Item:
+        return {
+            "pk": keys.sync_pk(entry.sku),
+            "sk": keys.sync_sk(entry.at, entry.channel, f"{entry.attempt}#{number}"),
+            "gsi2pk": keys.sync_channel_pk(entry.channel),
+            "gsi2sk": f"{entry.at}#{entry.sku}#{number}",
+            "kind": "sync",
+            "sku": entry.sku,
+            "channel": entry.channel,
+            "attempt": entry.attempt,
+            "at": entry.at,
+            "before": entry.before,
+            "after": entry.after,
+            "why": entry.why,
+            "result": entry.result,
+            "error": entry.error,
+            "purge_at": epoch_seconds_after(now, self.sync_retention_days),
+        }
+
+
+def _policy(item: Item) -> SkuPolicy:
+    return SkuPolicy(
+        buffer=item.get("buffer"),
+        max_shown=item.get("max_shown"),
+        paused=bool(item.get("paused", False)),
+        auto_sync=item.get("auto_sync"),
+        allocation=int(item.get("allocation", 0)),
+    )
+
+
+def _sync(item: Item) -> SyncEntry:
+    fields: dict[str, Any] = {
+        name: item.get(name)
+        for name in ("sku", "channel", "attempt", "at", "before", "after", "why", "result", "error")
+    }
+    fields["error"] = fields["error"] or ""
+    return SyncEntry(**fields)

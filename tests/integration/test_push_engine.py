@@ -1,0 +1,155 @@
+"""The push engine against a scripted channel, on moto with the template's table."""
+
+from __future__ import annotations
+
+import pytest
+
+from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
+from omnistock.ledger import Ledger
+from omnistock.models import Channel
+from omnistock.policy import SkuPolicy
+from omnistock.push import PushEngine
+from omnistock.store.push_store import PushStore
+from tests.integration.conftest import Clock
+
+LOCATION = "gid://shopify/Location/1"
+
+
+class FakeChannel:
+    """Shows what was set; compare-and-set like Shopify; can refuse items or fail whole calls."""
+
+    max_batch = 250
+
+    def __init__(self) -> None:
+        self.shown: dict[str, int] = {}
+        self.calls: list[list[QuantityWrite]] = []
+        self.reads = 0
+        self.unknown: set[str] = set()
+        self.down = False
+
+    def set_quantities(self, writes: list[QuantityWrite], idempotency_key: str) -> list[WriteOutcome]:
+        assert len(writes) <= self.max_batch
+        if self.down:
+            raise ChannelUnavailable("503 from the channel")
+        self.calls.append(writes)
+        outcomes = []
+        for write in writes:
+            if write.listing_id in self.unknown:
+                outcomes.append(
+                    WriteOutcome(write.listing_id, write.location_id, False, error="INVALID_INVENTORY_ITEM")
+                )
+            elif write.change_from is not None and self.shown.get(write.listing_id) != write.change_from:
+                outcomes.append(WriteOutcome(write.listing_id, write.location_id, False, stale=True))
+            else:
+                self.shown[write.listing_id] = write.quantity
+                outcomes.append(WriteOutcome(write.listing_id, write.location_id, True))
+        return outcomes
+
+    def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        self.reads += 1
+        return {(item, loc): self.shown[item] for item, loc in items if item in self.shown}
+
+
+@pytest.fixture
+def channel() -> FakeChannel:
+    return FakeChannel()
+
+
+@pytest.fixture
+def engine(ledger: Ledger, channel: FakeChannel, clock: Clock) -> PushEngine:
+    ledger.set_channel("shopify", ["shop", "web"])
+    config = Channel("shopify", ("shop", "web"), platform="shopify", target_location=LOCATION)
+    return PushEngine(PushStore(ledger.store.table), lambda: [config], lambda c: channel, clock)
+
+
+def stocked(ledger: Ledger, sku: str, units: int) -> str:
+    ledger.upsert_catalog(sku, ["shop", "web"], {"shopify": f"item-{sku}"})
+    ledger.report_count(sku, "shop", units, 1, "pos", f"c-{sku}")
+    return sku
+
+
+def test_first_push_reads_then_sets_and_coalesces(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
+    skus = [stocked(ledger, f"S{n}", 5 + n) for n in range(3)]
+    for n in range(3):  # many changes before the batch runs: only the newest value goes out
+        ledger.sell(skus[0], "shop", 1, "shopify", f"o{n}")
+    report = engine.push(skus * 4, "stock change")
+    assert (report.calls, report.applied, channel.reads) == (2, 3, 1)
+    assert channel.shown == {"item-S0": 2, "item-S1": 6, "item-S2": 7}
+    again = engine.push(skus, "stock change")  # nothing moved: nothing to push
+    assert (again.calls, again.applied) == (0, 0)
+
+
+def test_lowering_is_unconditional_raising_compares(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
+    sku = stocked(ledger, "TEE", 5)
+    engine.push([sku], "first")
+    ledger.sell(sku, "shop", 2, "pos", "till-1")
+    engine.push([sku], "sale")
+    assert channel.calls[-1][0].change_from is None and channel.shown["item-TEE"] == 3
+    ledger.restock(sku, "shop", 4, "admin", "r1")
+    engine.push([sku], "restock")
+    assert channel.calls[-1][0].change_from == 3 and channel.shown["item-TEE"] == 7
+
+
+def test_a_raise_never_overwrites_a_sale_the_ledger_has_not_seen(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel
+) -> None:
+    sku = stocked(ledger, "TEE", 5)
+    engine.push([sku], "first")
+    channel.shown["item-TEE"] = 4  # sold on the channel; its webhook is still on the way
+    ledger.restock(sku, "shop", 3, "admin", "r1")
+    report = engine.push([sku], "restock")
+    assert (report.applied, report.deferred) == (0, 1)
+    assert channel.shown["item-TEE"] == 4
+    history = engine.store.sync_history(sku=sku)
+    assert history[0].result == "deferred" and history[0].before == 5 and history[0].after == 8
+
+
+def test_one_bad_item_fails_alone(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
+    good, bad = stocked(ledger, "GOOD", 3), stocked(ledger, "BAD", 3)
+    channel.unknown.add("item-BAD")
+    report = engine.push([good, bad], "stock change")
+    assert (report.applied, report.failed) == (1, 1)
+    failed = engine.store.sync_history(channel="shopify", failed_only=True)
+    assert [(e.sku, e.error) for e in failed] == [("BAD", "INVALID_INVENTORY_ITEM")]
+
+
+def test_channel_down_is_reported_and_retried_later(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
+    sku = stocked(ledger, "TEE", 5)
+    channel.down = True
+    channel.shown["item-TEE"] = 0
+    report = engine.push([sku], "stock change")
+    assert report.unavailable == ["shopify"]
+    channel.down = False
+    assert engine.push([sku], "retry").applied == 1  # not recorded as pushed, so it goes again
+    assert channel.shown["item-TEE"] == 5
+
+
+def test_policies_shape_what_is_pushed(ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock) -> None:
+    sku = stocked(ledger, "TEE", 10)
+    store = engine.store
+    store.save_policy(sku, "shopify", SkuPolicy(buffer=2, max_shown=6), clock())
+    engine.push([sku], "policy")
+    assert channel.shown["item-TEE"] == 6
+    store.save_policy(sku, "live", SkuPolicy(allocation=7), clock())
+    engine.push([sku], "live event")
+    assert channel.shown["item-TEE"] == 1  # 10 - 7 reserved elsewhere - 2 buffer
+    store.save_policy(sku, "shopify", SkuPolicy(paused=True), clock())
+    engine.push([sku], "paused")
+    assert channel.shown["item-TEE"] == 0
+    store.save_policy(sku, "shopify", SkuPolicy(auto_sync=False), clock())
+    calls = len(channel.calls)
+    ledger.restock(sku, "shop", 5, "admin", "r1")
+    engine.push([sku], "restock")
+    assert len(channel.calls) == calls  # auto sync off: left alone
+
+
+def test_many_skus_go_in_calls_as_large_as_the_channel_allows(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel
+) -> None:
+    channel.max_batch = 4  # Shopify's is 250; the rule is the same
+    skus = [stocked(ledger, f"M{n:02d}", 1) for n in range(10)]
+    for sku in skus:
+        channel.shown[f"item-{sku}"] = 0
+    report = engine.push(skus, "bulk")
+    assert [len(call) for call in channel.calls] == [4, 4, 2]
+    assert report.applied == 10
