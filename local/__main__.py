@@ -22,12 +22,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--schedule-every", type=float, metavar="SECONDS", help="run every schedule at this period")
     parser.add_argument("--template", default=str(DEFAULT_TEMPLATE), help="SAM template (default template.yaml)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument("--no-sandbox", action="store_true", help="do not start the Shopify sandbox")
     return parser.parse_args(argv)
 
 
 def _print_summary(stack: LocalStack) -> None:
     health = stack.health()
     print(f"moto server     {stack.moto_url}")
+    if stack.sandbox is not None:
+        print(f"shopify sandbox {stack.sandbox.url}  (test equipment: GET /_sandbox/inventory shows what it holds)")
     for table in health["tables"]:
         print(f"table           {table['name']}  ({table['logical_id']})")
     print("routes:")
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         moto_port=args.moto_port,
         dev_token=args.dev_token,
         schedule_every=args.schedule_every,
+        sandbox=not args.no_sandbox,
     )
     try:
         stack.start()

@@ -92,11 +92,17 @@ class LocalFunction:
     ``max_environments`` or the function's reserved concurrency, beyond which calls queue
     (Lambda would throttle)."""
 
-    def __init__(self, spec: FunctionSpec, region: str, max_environments: int = MAX_ENVIRONMENTS) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        region: str,
+        max_environments: int = MAX_ENVIRONMENTS,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.spec = spec
         self.region = region
         self.max_environments = spec.reserved_concurrency or max_environments
-        self.environ = _environment(spec)
+        self.environ = _environment(spec) | (overrides or {})
         self._idle: list[Environment] = []
         self._count = 0
         self._available = threading.Condition()

@@ -19,12 +19,14 @@ from local.filters import FilterError, validate
 from local.gateway import Gateway
 from local.lambdas import LocalFunction
 from local.moto_server import MotoServer
+from local.sandbox import ShopifySandbox
 from local.schedules import Timer
 from local.streams import StreamConsumer, StreamReader
 from local.template import Template, TemplateError, load_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+SANDBOX_SHOP = "omnistock-sandbox.myshopify.com"
 DEFAULT_DEV_TOKEN = "local-dev-token"  # noqa: S105 - a documented stand-in for IAM, local only
 _DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 _OVERRIDDEN = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")  # would point boto3 elsewhere
@@ -40,6 +42,7 @@ class LocalStack:
         moto_port: int = 0,
         dev_token: str | None = None,
         schedule_every: float | None = None,
+        sandbox: bool = True,
     ) -> None:
         self.template_path = Path(template)
         self.host = host
@@ -47,6 +50,8 @@ class LocalStack:
         self.moto_port = moto_port
         self.dev_token = dev_token or os.environ.get("OMNISTOCK_DEV_TOKEN") or DEFAULT_DEV_TOKEN
         self.schedule_every = schedule_every
+        self.use_sandbox = sandbox
+        self.sandbox: ShopifySandbox | None = None
         self.region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self.warnings: list[str] = []  # template features that do not run locally
         self.errors: list[str] = []  # configuration the local stack cannot honour
@@ -91,7 +96,8 @@ class LocalStack:
         self.moto = MotoServer(self.host, self.moto_port).start()
         self._point_aws_at_moto()
         stream_arns = self._create_tables()
-        self._load_functions(template)
+        overrides = self._start_sandbox(template) if self.use_sandbox else {}
+        self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
         self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
         for consumer in self.consumers:
@@ -100,9 +106,30 @@ class LocalStack:
             timer.start()
         self.gateway.start()
 
-    def _load_functions(self, template: Template) -> None:
+    def _start_sandbox(self, template: Template) -> dict[str, str]:
+        """Test equipment: a Shopify stand-in for the functions that push to Shopify, its
+        token stored in moto's Secrets Manager under the name the template gives them."""
+        secret_names = {
+            spec.environment["SHOPIFY_TOKEN_SECRET_NAME"]
+            for spec in template.functions
+            if spec.environment.get("SHOPIFY_TOKEN_SECRET_NAME")
+        }
+        if not secret_names:
+            return {}
+        self.sandbox = ShopifySandbox(host=self.host).start()
+        secrets = self._client("secretsmanager")
+        for name in secret_names:
+            secrets.create_secret(Name=name, SecretString=self.sandbox.token)
+        return {
+            "SHOPIFY_SHOP_DOMAIN": SANDBOX_SHOP,
+            "SHOPIFY_ENDPOINT": self.sandbox.graphql_url(
+                next(iter({s.environment.get("SHOPIFY_API_VERSION", "2026-04") for s in template.functions}))
+            ),
+        }
+
+    def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:
-            self.functions[spec.logical_id] = LocalFunction(spec, self.region)
+            self.functions[spec.logical_id] = LocalFunction(spec, self.region, overrides=overrides)
         for function in self.functions.values():  # one cold start each, so a broken handler fails here
             function.warm()
 
@@ -136,6 +163,9 @@ class LocalStack:
             consumer.stop()
         for function in self.functions.values():
             function.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
         if self.moto is not None:
             self.moto.stop()
         if self._saved_environ is not None:
@@ -149,6 +179,7 @@ class LocalStack:
         return {
             "ready": self.gateway is not None,
             "moto": self.moto_url,
+            "shopify_sandbox": self.sandbox.url if self.sandbox else None,
             "tables": [{"logical_id": t.logical_id, "name": t.name} for t in (template.tables if template else [])],
             "routes": [
                 {"routeKey": r.route_key, "method": r.method, "path": r.path, "function": r.function, "auth": r.auth}

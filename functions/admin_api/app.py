@@ -15,8 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import admin_schemas as s
 from omnistock import runtime
+from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreUnavailable
 from omnistock.models import Outcome
+from omnistock.policy import SkuPolicy
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
@@ -74,8 +76,9 @@ def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -
 
 @app.post("/skus/<sku>/counts", summary="Record a master count (absolute)", responses=EVENTS, tags=["stock"])
 def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
+    as_of = iso(body.as_of) if body.as_of else None
     result = runtime.ledger().report_count(
-        sku, body.location, body.on_hand, body.version, body.source, body.event_id, body.as_of
+        sku, body.location, body.on_hand, body.version, body.source, body.event_id, as_of
     )
     return _json(_status(result.outcome), s.result_out(result))
 
@@ -114,7 +117,55 @@ def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
 # ==================================================================== channels
 @app.put("/channels/<channel>", summary="Set the locations a channel sells from", responses=ERRORS, tags=["channels"])
 def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
-    return s.channel_out(runtime.ledger().set_channel(channel, body.locations))
+    saved = runtime.ledger().set_channel(
+        channel,
+        body.locations,
+        platform=body.platform,
+        target_location=body.target_location or "",
+        buffer=body.buffer,
+        max_shown=body.max_shown,
+        auto_sync=body.auto_sync,
+    )
+    return s.channel_out(saved)
+
+
+@app.put(
+    "/skus/<sku>/channels/<channel>",
+    summary="Set a SKU's policy on a channel (buffer, cap, pause, auto sync, allocation)",
+    responses=ERRORS,
+    tags=["channels"],
+)
+def set_policy(sku: Sku, channel: ChannelName, body: s.PolicyIn) -> s.PolicyOut:
+    policy = SkuPolicy(body.buffer, body.max_shown, body.paused, body.auto_sync, body.allocation)
+    return s.policy_out(sku, channel, runtime.sync_service().set_policy(sku, channel, policy))
+
+
+# ==================================================================== sync
+@app.get("/sync-history", summary="Push attempts, newest first", responses=ERRORS, tags=["sync"])
+def read_sync_history(
+    sku: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    channel: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+    failed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> s.SyncHistoryOut:
+    entries = runtime.sync_service().history(sku, channel, failed, limit)
+    return s.SyncHistoryOut(entries=[s.sync_entry_out(entry) for entry in entries])
+
+
+@app.post(
+    "/sync-now",
+    summary="Force a push of chosen SKUs (or all) to one channel (or all), in the background",
+    responses=ERRORS | {202: {"description": "Started; read its progress at /sync-now/{job_id}"}},
+    tags=["sync"],
+)
+def start_sync_now(body: s.SyncNowIn) -> Response[s.JobOut]:
+    job = runtime.sync_service().start(body.channel, body.skus)
+    return _json(202, s.job_out(job))
+
+
+@app.get("/sync-now/<job_id>", summary="A Sync Now job's progress", responses=ERRORS, tags=["sync"])
+def read_sync_now(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> s.JobOut:
+    return s.job_out(runtime.sync_service().job(job_id))
 
 
 @app.get(
@@ -137,7 +188,7 @@ def place_hold(body: s.HoldIn) -> Response[s.HoldResultOut]:
         body.qty,
         body.source,
         body.event_id or body.hold_id,
-        expires_at=body.expires_at,
+        expires_at=iso(body.expires_at) if body.expires_at else None,
         minutes=body.minutes,
     )
     return _json(_status(result.outcome, created=201), s.hold_result_out(result))
@@ -171,7 +222,7 @@ _ERROR_STATUS: dict[type[OmnistockError], int] = {
 
 @app.exception_handler(OmnistockError)
 def domain_error(error: OmnistockError) -> Response[s.ErrorOut]:
-    status = _ERROR_STATUS.get(type(error), 400)
+    status = next((code for kind, code in _ERROR_STATUS.items() if isinstance(error, kind)), 400)
     if status >= 500:
         logger.exception("storage failure")
     return _json(status, s.ErrorOut(message=str(error)))

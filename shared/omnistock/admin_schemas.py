@@ -5,15 +5,17 @@ Quantities are strict integers: "3", 3.5 and 3.0 are refused rather than guessed
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from omnistock.models import (
     CatalogEntry,
     Channel,
     Hold,
     HoldResult,
+    Job,
     Movement,
     Quantities,
     StockExplained,
@@ -21,6 +23,8 @@ from omnistock.models import (
     StockResult,
 )
 from omnistock.models import Outcome as LedgerOutcome
+from omnistock.policy import SkuPolicy
+from omnistock.store.push_store import SyncEntry
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
@@ -28,12 +32,10 @@ Location = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 Source = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-Version = Annotated[int, Field(strict=True, ge=0)]
+Version = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
 Delta = Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
 Note = Annotated[str, StringConstraints(max_length=500)]
-Timestamp = Annotated[
-    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
-]
+Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601 with a time zone, e.g. 2026-11-23T12:00:00Z")]
 
 
 class Body(BaseModel):
@@ -49,8 +51,38 @@ class CatalogIn(Body):
     title: Note = ""
 
 
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
+Units = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+
+
 class ChannelIn(Body):
-    locations: list[Location] = Field(min_length=1, max_length=50)
+    locations: list[Location] = Field(min_length=1, max_length=50, description="Ledger locations it sells from.")
+    platform: Literal["", "shopify"] = Field(default="", description="Where pushes go; empty: not pushed.")
+    target_location: Identifier | None = Field(
+        default=None, description="The platform's location that shows the channel's number (Shopify: location GID)."
+    )
+    buffer: Units = Field(default=0, description="Units held back from this channel (safety stock).")
+    max_shown: Units | None = Field(default=None, description="Never show more than this.")
+    auto_sync: bool = Field(default=True, description="Push SKUs that have no policy of their own (new SKUs).")
+
+    @model_validator(mode="after")
+    def pushed_somewhere(self) -> ChannelIn:
+        if self.platform and not self.target_location:
+            raise ValueError("a pushed channel needs its target_location")
+        return self
+
+
+class PolicyIn(Body):
+    buffer: Units | None = Field(default=None, description="Overrides the channel's buffer for this SKU.")
+    max_shown: Units | None = None
+    paused: bool = Field(default=False, description="Show 0 (the `noinventory` practice).")
+    auto_sync: bool | None = Field(default=None, description="False: leave this SKU alone on this channel.")
+    allocation: Units = Field(default=0, description="Units only this channel may sell; the others do not see them.")
+
+
+class SyncNowIn(Body):
+    channel: ChannelName | None = Field(default=None, description="One channel; default: every pushed channel.")
+    skus: list[Identifier] | None = Field(default=None, max_length=10_000, description="Default: the whole catalog.")
 
 
 class CountIn(Body):
@@ -90,7 +122,9 @@ class SaleIn(Body):
 
 class ConfirmationIn(Body):
     location: Location
-    lot: Identifier = Field(description="The pending lot: '<source>:<event_id>' of the sale or checkout.")
+    lot: Identifier = Field(
+        description="The pending lot: '<source>:<event_id>' of a sale, 'hold:<hold_id>' of a checkout."
+    )
     applied_version: Version
     event_id: Identifier
     source: Source = "admin"
@@ -105,6 +139,12 @@ class HoldIn(Body):
     expires_at: Timestamp | None = None
     event_id: Identifier | None = Field(default=None, description="Defaults to the hold id.")
     source: Source = "admin"
+
+    @model_validator(mode="after")
+    def one_expiry(self) -> HoldIn:
+        if self.minutes is not None and self.expires_at is not None:
+            raise ValueError("give minutes or expires_at, not both")
+        return self
 
 
 class HoldEndIn(Body):
@@ -197,6 +237,49 @@ class HoldResultOut(BaseModel):
 class ChannelOut(BaseModel):
     channel: str
     locations: list[str]
+    platform: str
+    target_location: str
+    buffer: int
+    max_shown: int | None
+    auto_sync: bool
+
+
+class PolicyOut(BaseModel):
+    sku: str
+    channel: str
+    buffer: int | None
+    max_shown: int | None
+    paused: bool
+    auto_sync: bool | None
+    allocation: int
+
+
+class SyncEntryOut(BaseModel):
+    at: str
+    sku: str
+    channel: str
+    before: int | None
+    after: int
+    why: str
+    result: str
+    error: str
+    attempt: str
+
+
+class SyncHistoryOut(BaseModel):
+    entries: list[SyncEntryOut]
+
+
+class JobOut(BaseModel):
+    job_id: str
+    state: str
+    channel: str | None
+    total: int
+    done: int
+    applied: int
+    failed: int
+    created_at: str
+    updated_at: str
 
 
 class ChannelAvailabilityOut(BaseModel):
@@ -277,7 +360,27 @@ def stock_out(explained: StockExplained) -> StockOut:
 
 
 def channel_out(channel: Channel) -> ChannelOut:
-    return ChannelOut(channel=channel.name, locations=list(channel.locations))
+    return ChannelOut(
+        channel=channel.name,
+        locations=list(channel.locations),
+        platform=channel.platform,
+        target_location=channel.target_location,
+        buffer=channel.buffer,
+        max_shown=channel.max_shown,
+        auto_sync=channel.auto_sync,
+    )
+
+
+def policy_out(sku: str, channel: str, policy: SkuPolicy) -> PolicyOut:
+    return PolicyOut(sku=sku, channel=channel, **asdict(policy))
+
+
+def sync_entry_out(entry: SyncEntry) -> SyncEntryOut:
+    return SyncEntryOut(**{name: getattr(entry, name) for name in SyncEntryOut.model_fields})
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(**{name: getattr(job, name) for name in JobOut.model_fields})
 
 
 def hold_out(hold: Hold) -> HoldOut:

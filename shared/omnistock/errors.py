@@ -10,7 +10,8 @@ class NotFound(OmnistockError):
 
 
 class InvalidRequest(OmnistockError):
-    """The request is well-formed but contradicts the catalog (an unknown location, say)."""
+    """The request is well-formed but not acceptable: it contradicts the catalog (an unknown
+    location, say) or a ledger rule (a quantity of zero)."""
 
 
 class Conflict(OmnistockError):

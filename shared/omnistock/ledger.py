@@ -9,7 +9,8 @@ Per SKU and location: ``available = on_hand - held - pending``.
   applied the sale arrives (DESIGN 3.3), so a stale count never brings sold units back.
 
 Holds and sales never take ``available`` below zero: the store's conditional write refuses
-them atomically. Only a master count (physical truth) can show a shortfall.
+them atomically. Only reports of physical truth (a master count, a manual adjustment) can
+show a shortfall: units promised that are not on the shelf, which channels see as zero.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
-from omnistock.store.stock_store import StockStore
+from omnistock.store.stock_store import MAX_LOTS_PER_WRITE, Moved, StockStore
 
 # A count or confirmation that loses a race re-applies to the item the failed write returned;
 # beyond this many rounds the caller gets a retryable error.
@@ -65,14 +66,16 @@ def apply_count(
     version: int,
     as_of: str,
     now: datetime,
+    max_cleared: int | None = None,
 ) -> tuple[StockLevel, list[str]] | None:
-    """The stock level after a master count, and the pending lots it clears; None if stale."""
+    """The stock level after a master count, and the pending lots it clears (at most
+    ``max_cleared``: the rest clear right after); None if stale."""
     if current is not None and current.master_version is not None and version <= current.master_version:
         return None
     base = current or StockLevel(sku=sku, location=location)
     cleared = [
         key for key, lot in base.lots.items() if lot.applied_version is not None and lot.applied_version <= version
-    ]
+    ][:max_cleared]
     pending = base.pending - sum(base.lots[key].qty for key in cleared)
     level = replace(
         base,
@@ -115,10 +118,29 @@ class Ledger:
         self.store.save_catalog(entry, previous)
         return replace(entry, rev=entry.rev + 1)
 
-    def set_channel(self, name: str, locations: list[str]) -> Channel:
+    def set_channel(
+        self,
+        name: str,
+        locations: list[str],
+        *,
+        platform: str = "",
+        target_location: str = "",
+        buffer: int = 0,
+        max_shown: int | None = None,
+        auto_sync: bool = True,
+    ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
-        channel = Channel(name=name, locations=tuple(dict.fromkeys(locations)), updated_at=iso(self.clock()))
+        channel = Channel(
+            name=name,
+            locations=tuple(dict.fromkeys(locations)),
+            platform=platform,
+            target_location=target_location,
+            buffer=buffer,
+            max_shown=max_shown,
+            auto_sync=auto_sync,
+            updated_at=iso(self.clock()),
+        )
         self.store.save_channel(channel)
         return channel
 
@@ -170,16 +192,15 @@ class Ledger:
         cause = Cause(source, event_id, MovementKind.COUNT)
         now = self.clock()
         reported_at = as_of or iso(now)
-        current = self.store.stock(sku, location)
+        current = self.store.stock_with_lots(sku, location)
         for _ in range(_OPTIMISTIC_ROUNDS):
-            applied = apply_count(current, sku, location, on_hand, version, reported_at, now)
+            applied = apply_count(current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE)
             if applied is None:
                 return StockResult(Outcome.STALE, current, "a count of this version or newer was applied")
             level, cleared = applied
-            moved = self.store.write_count(current, level, cleared, cause, now)
-            if moved is None:
-                return StockResult(Outcome.APPLIED, replace(level, rev=(current.rev if current else 0) + 1))
-            current = moved.current if moved.current is not None else self.store.stock(sku, location)
+            if self.store.write_count(current, level, cleared, cause, now) is None:
+                return StockResult(Outcome.APPLIED, self._clear_counted_lots(sku, location, cause))
+            current = self.store.stock_with_lots(sku, location)
         raise StoreUnavailable("the stock item kept changing; retry the count")
 
     def confirm_pending(
@@ -187,21 +208,45 @@ class Ledger:
     ) -> StockResult:
         """The master applied a pending sale at ``applied_version``: a count at or after it
         includes the sale, so the lot clears then (or now, if such a count already came)."""
-        cause = Cause(source, event_id, MovementKind.CONFIRMATION)
+        self._catalog(sku)
+        cause = Cause(source, event_id, MovementKind.CONFIRMATION, lot_key)
         now = self.clock()
-        current = self.store.stock(sku, location)
         for _ in range(_OPTIMISTIC_ROUNDS):
-            if current is None or lot_key not in current.lots:
-                return StockResult(Outcome.DUPLICATE, current, f"no pending lot {lot_key!r} (cleared or unknown)")
-            lot = current.lots[lot_key]
+            current, lot = self.store.stock(sku, location), self.store.lot(sku, location, lot_key)
+            if current is None or lot is None:
+                seen = self.store.event_seen(cause)
+                if seen:
+                    return StockResult(Outcome.DUPLICATE, current, "this confirmation was applied before")
+                raise NotFound(f"no pending lot {lot_key!r} at {location!r} (never sold, or already cleared)")
             if lot.applied_version is not None and lot.applied_version <= applied_version:
                 return StockResult(Outcome.DUPLICATE, current, "the lot was confirmed before")
             clear = current.master_version is not None and current.master_version >= applied_version
-            moved = self.store.write_lot(current, lot_key, applied_version, clear, cause, now)
-            if moved is None:
+            if clear:
+                written = self.store.clear_lots(current, {lot_key: lot}, cause, now, dedupe=True)
+            else:
+                written = self.store.mark_lot_applied(current, lot_key, applied_version, cause, now)
+            if written is None:
                 return StockResult(Outcome.APPLIED, None, "cleared" if clear else "awaiting a count that includes it")
-            current = moved.current if moved.current is not None else self.store.stock(sku, location)
+            if not isinstance(written, Moved) and written.failed(len(written.codes) - 1):
+                return StockResult(Outcome.DUPLICATE, current, "this confirmation was applied before")
         raise StoreUnavailable("the stock item kept changing; retry the confirmation")
+
+    def _clear_counted_lots(self, sku: str, location: str, cause: Cause) -> StockLevel | None:
+        """Clear the lots that the applied count includes and did not fit in its own write."""
+        for _ in range(_OPTIMISTIC_ROUNDS * 10):
+            level = self.store.stock_with_lots(sku, location)
+            if level is None or level.master_version is None:
+                return level
+            due = {
+                key: lot
+                for key, lot in level.lots.items()
+                if lot.applied_version is not None and lot.applied_version <= level.master_version
+            }
+            if not due:
+                return level
+            chunk = dict(list(due.items())[:MAX_LOTS_PER_WRITE])
+            self.store.clear_lots(level, chunk, cause, self.clock())
+        raise StoreUnavailable("the stock item kept changing; retry the count")
 
     # ================================================================ counted units
     def restock(self, sku: str, location: str, qty: int, source: str, event_id: str, note: str = "") -> StockResult:
@@ -280,13 +325,15 @@ class Ledger:
         """The cart checked out: its held units become a pending sale."""
         cause = Cause(source, event_id, MovementKind.CHECKOUT, hold_id)
         hold = self.hold(hold_id)
-        if hold.state is HoldState.EXPIRED:
-            # The cart checked out on the platform after the sweep returned its units: the
-            # sale still happened, so it is taken from what is available now (or refused).
+        result = self._end_hold(hold, HoldState.CHECKED_OUT, cause, applied_version)
+        ended = result.hold or hold
+        if result.outcome is Outcome.DUPLICATE and ended.state is HoldState.EXPIRED:
+            # The cart checked out on the platform after (or while) the sweep returned its
+            # units: the sale still happened, so it is taken from what is available now.
             sale = self.sell(hold.sku, hold.location, hold.qty, source, event_id, applied_version)
             detail = sale.detail or "the hold had expired; the sale was taken from available stock"
-            return HoldResult(sale.outcome, hold, sale.stock, detail)
-        return self._end_hold(hold, HoldState.CHECKED_OUT, cause, applied_version)
+            return HoldResult(sale.outcome, ended, sale.stock, detail)
+        return result
 
     def expire_due_holds(self) -> SweepReport:
         """End every active hold whose time has passed; each ends once, whoever else races."""
@@ -299,7 +346,7 @@ class Ledger:
             )
             if result.outcome is Outcome.APPLIED:
                 expired += 1
-            else:
+            elif result.outcome is Outcome.DUPLICATE:
                 already_ended += 1
         return SweepReport(expired, already_ended)
 

@@ -165,3 +165,20 @@ class StockExplained:
     @property
     def total_available(self) -> int:
         return max(0, sum(level.available for level in self.levels))
+
+
+@dataclass(frozen=True)
+class Job:
+    """A Sync Now job: a forced push of chosen SKUs (or all) to one channel (or all), in chunks."""
+
+    job_id: str
+    channel: str | None  # None: every pushed channel
+    skus: tuple[str, ...] | None  # None: the whole catalog
+    state: str  # running | done
+    total: int
+    done: int
+    applied: int
+    failed: int
+    cursor: str  # the last SKU pushed ("" before the first chunk)
+    created_at: str
+    updated_at: str

@@ -43,9 +43,10 @@ class PushReport:
     unavailable: list[str] = field(default_factory=list)  # channels that failed as a whole
 
 
-def targets(channel: Channel, states: Iterable[PushState]) -> list[Target]:
+def targets(channel: Channel, states: Iterable[PushState], force: bool = False) -> list[Target]:
     """What must change on ``channel``: SKUs listed there whose sellable value differs from
-    the value last pushed (or was never pushed)."""
+    the value last pushed (or was never pushed). Forced (Sync Now, reconcile), every listed
+    SKU is a target and the value last pushed is not trusted: the channel's is read."""
     defaults = ChannelDefaults(channel.buffer, channel.max_shown, channel.auto_sync)
     found = []
     for state in states:
@@ -53,7 +54,7 @@ def targets(channel: Channel, states: Iterable[PushState]) -> list[Target]:
         if not listing_id:
             continue
         quantity = sellable(channel.name, state.levels, channel.locations, defaults, state.policies)
-        last = state.pushed.get(channel.name)
+        last = None if force else state.pushed.get(channel.name)
         if quantity is None or (last is not None and last.quantity == quantity):
             continue
         found.append(Target(state.sku, listing_id, quantity, last.quantity if last else None))
@@ -80,18 +81,19 @@ class PushEngine:
         self.port_for = port_for
         self.clock = clock
 
-    def push(self, skus: Iterable[str], why: str) -> PushReport:
+    def push(self, skus: Iterable[str], why: str, *, force: bool = False, channel: str | None = None) -> PushReport:
+        """Push what changed for ``skus`` to every pushed channel (or just ``channel``)."""
         report = PushReport()
         states = [self.store.push_state(sku) for sku in dict.fromkeys(skus)]
         entries: list[SyncEntry] = []
         pushed: dict[tuple[str, str], int] = {}
-        for channel in self.channels():
-            port = self.port_for(channel) if channel.platform else None
+        for config in self.channels():
+            port = self.port_for(config) if config.platform and channel in (None, config.name) else None
             if port is None:
                 continue
-            found = targets(channel, states)
+            found = targets(config, states, force)
             if found:
-                self._push_channel(channel, port, found, why, report, entries, pushed)
+                self._push_channel(config, port, found, why, report, entries, pushed)
         now = self.clock()
         self.store.record_pushed(pushed, now)
         self.store.record_sync(entries, now)

@@ -15,15 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
-def _declared_routes() -> set[tuple[str, str]]:
+def _events(kind: str) -> list[tuple[str, dict]]:
     resources = load_yaml(ROOT / "template.yaml")["Resources"]
-    return {
-        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
-        for resource in resources.values()
+    return [
+        (name, event["Properties"])
+        for name, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
         for event in (resource["Properties"].get("Events") or {}).values()
-        if event["Type"] == "HttpApi"
-    }
+        if event["Type"] == kind
+    ]
+
+
+def _declared_routes() -> set[tuple[str, str]]:
+    return {(props["Method"].upper(), props["Path"]) for _, props in _events("HttpApi")}
 
 
 def test_ready(stack):
@@ -35,8 +39,10 @@ def test_ready(stack):
 def test_health_lists_every_route_of_the_template(stack):
     health = stack.client.get("/_local/health").json()
     assert {(route["method"], route["path"]) for route in health["routes"]} == _declared_routes()
-    assert {schedule["function"] for schedule in health["schedules"]} == {"HoldExpiryFunction"}
-    assert {consumer["function"] for consumer in health["stream_consumers"]} == {"MovementLogFunction"}
+    assert {schedule["function"] for schedule in health["schedules"]} == {name for name, _ in _events("Schedule")}
+    assert {consumer["function"] for consumer in health["stream_consumers"]} == {
+        name for name, _ in _events("DynamoDB")
+    }
 
 
 def test_missing_token_is_401(stack):

@@ -126,3 +126,33 @@ def test_storage_failure_is_503_and_writes_nothing(stocked: Any, dynamodb: Any) 
     assert status == 503
     assert "retry" in body["message"] or "failed" in body["message"]
     assert items(dynamodb) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/skus/TEE/counts", {"location": "shop", "on_hand": 1, "version": 10**40, "event_id": "big"}),
+        (
+            "/skus/TEE/counts",
+            {"location": "shop", "on_hand": 1, "version": 3, "event_id": "d", "as_of": "2026-13-45T10:00Z"},
+        ),
+        ("/holds", {"hold_id": "h", "sku": "TEE", "location": "shop", "qty": 1, "expires_at": "2026-02-30T10:00:00Z"}),
+        (
+            "/holds",
+            {
+                "hold_id": "h",
+                "sku": "TEE",
+                "location": "shop",
+                "qty": 1,
+                "minutes": 5,
+                "expires_at": "2099-01-01T00:00:00Z",
+            },
+        ),
+        ("/skus/TEE/confirmations", {"location": "shop", "lot": "x", "applied_version": 10**40, "event_id": "c"}),
+    ],
+)
+def test_out_of_range_numbers_and_impossible_dates_are_422(stocked: Any, dynamodb: Any, path: str, body: Any) -> None:
+    before = items(dynamodb)
+    status, answer = stocked("POST", path, body)
+    assert status == 422, answer
+    assert items(dynamodb) == before

@@ -167,11 +167,7 @@ def test_stock_flows_replayed_duplicated_and_reordered(ledger: Ledger, tee: str,
     _replay(ledger, in_order)
     expected = snapshot(ledger, tee)
     # Start again from the same counts and deliver the same events shuffled and duplicated.
-    for stock in ledger.store.stock_levels(tee):
-        ledger.store.table.client.delete_item(
-            TableName=ledger.store.table.name, Key={"pk": {"S": "SKU#TEE"}, "sk": {"S": f"LOC#{stock.location}"}}
-        )
-    _wipe_events_and_holds(ledger)
+    _wipe_all_but_the_catalog(ledger)
     count(ledger, 40, 1, "shop")
     count(ledger, 40, 1, "web")
     assert snapshot(ledger, tee) == base
@@ -183,10 +179,11 @@ def _without_lot_keys(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [(*row[:-1], sorted((qty, version) for _, qty, version in row[-1])) for row in rows]
 
 
-def _wipe_events_and_holds(ledger: Ledger) -> None:
+def _wipe_all_but_the_catalog(ledger: Ledger) -> None:
     client, name = ledger.store.table.client, ledger.store.table.name
     for item in client.scan(TableName=name)["Items"]:
-        if item["pk"]["S"].startswith(("EVENT#", "HOLD#")):
+        stock = item["pk"]["S"].startswith("SKU#") and item["sk"]["S"].startswith(("LOC#", "LOT#"))
+        if stock or item["pk"]["S"].startswith(("EVENT#", "HOLD#")):
             client.delete_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]})
 
 
@@ -346,7 +343,60 @@ def test_pending_always_equals_its_lots(ledger: Ledger, tee: str) -> None:
     ledger.place_hold("h1", tee, "shop", 3, "live", "r1")
     ledger.checkout_hold("h1", "live", "co1")
     ledger.confirm_pending(tee, "shop", "shopify:o1", 2, "pos", "s")
+    assert set(ledger.store.stock_with_lots(tee, "shop").lots) == {"shopify:o1", "hold:h1"}  # type: ignore[union-attr]
     count(ledger, 28, 2)
-    stock = level(ledger)
+    stock = ledger.store.stock_with_lots(tee, "shop")
+    assert stock is not None
     assert stock.pending == sum(lot.qty for lot in stock.lots.values()) == 3
     assert stock.available == stock.on_hand - stock.held - stock.pending
+
+
+def test_holds_checked_out_under_one_order_keep_their_own_lots(ledger: Ledger, tee: str) -> None:
+    count(ledger, 10, 1)
+    ledger.place_hold("h1", tee, "shop", 2, "live", "r1")
+    ledger.place_hold("h2", tee, "shop", 3, "live", "r2")
+    ledger.checkout_hold("h1", "live", "order-9")  # one order, two carts
+    ledger.checkout_hold("h2", "live", "order-9")
+    ledger.sell(tee, "shop", 1, "live", "order-9")  # and a line sold without a hold
+    stock = ledger.store.stock_with_lots(tee, "shop")
+    assert stock is not None
+    assert stock.pending == sum(lot.qty for lot in stock.lots.values()) == 6
+    assert set(stock.lots) == {"hold:h1", "hold:h2", "live:order-9"}
+
+
+def test_checkout_that_races_the_sweep_still_records_the_sale(
+    ledger: Ledger, tee: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count(ledger, 5, 1)
+    ledger.place_hold("h1", tee, "shop", 2, "live", "r1", minutes=1)
+    clock.advance(minutes=2)
+    seen_active = ledger.hold("h1")  # the checkout reads the hold while it is still active ...
+    ledger.expire_due_holds()  # ... the sweep ends it ...
+    monkeypatch.setattr(ledger.store, "hold", lambda hold_id: seen_active)
+    result = ledger.checkout_hold("h1", "live", "co-1")  # ... and the checkout's write finds it expired
+    assert result.outcome is Outcome.APPLIED
+    stock = level(ledger)
+    assert (stock.held, stock.pending, stock.available) == (0, 2, 3)
+
+
+def test_counts_clear_more_lots_than_one_transaction_holds(ledger: Ledger, tee: str) -> None:
+    count(ledger, 200, 1)
+    for n in range(95):
+        ledger.sell(tee, "shop", 1, "shopify", f"o{n}", applied_version=5)
+    assert level(ledger).pending == 95
+    count(ledger, 105, 6)  # includes all 95 sales: two transactions clear them
+    stock = ledger.store.stock_with_lots(tee, "shop")
+    assert stock is not None
+    assert (stock.on_hand, stock.pending, stock.available, stock.lots) == (105, 0, 105, {})
+
+
+def test_confirmations_need_a_known_sku_and_lot(ledger: Ledger, tee: str) -> None:
+    count(ledger, 5, 1)
+    with pytest.raises(NotFound):
+        ledger.confirm_pending("NOPE", "shop", "x", 2, "pos", "c")
+    with pytest.raises(NotFound):
+        ledger.confirm_pending(tee, "shop", "shopify:never-sold", 2, "pos", "c")
+    ledger.sell(tee, "shop", 1, "shopify", "o1")
+    count(ledger, 5, 2)
+    assert ledger.confirm_pending(tee, "shop", "shopify:o1", 2, "pos", "c1").outcome is Outcome.APPLIED
+    assert ledger.confirm_pending(tee, "shop", "shopify:o1", 2, "pos", "c1").outcome is Outcome.DUPLICATE

@@ -24,12 +24,26 @@ def _record(event_name: str, sk: str, on_hand: int = 1) -> dict:
     }
 
 
-def test_the_templates_filter_keeps_stock_inserts_and_modifies_only():
-    (stream,) = load_template(TEMPLATE).streams
+def _stream_of(function: str):
+    return next(stream for stream in load_template(TEMPLATE).streams if stream.function == function)
+
+
+def test_the_movement_log_sees_stock_inserts_and_modifies_only():
+    stream = _stream_of("MovementLogFunction")
     assert any_filter_matches(stream.filters, _record("INSERT", "LOC#shop"))
     assert any_filter_matches(stream.filters, _record("MODIFY", "LOC#shop"))
     assert not any_filter_matches(stream.filters, _record("REMOVE", "LOC#shop"))
     assert not any_filter_matches(stream.filters, _record("MODIFY", "CATALOG"))
+    assert not any_filter_matches(stream.filters, _record("MODIFY", "POLICY#shopify"))
+
+
+def test_the_push_sees_stock_policies_and_jobs():
+    stream = _stream_of("PushFunction")
+    for sort_key in ("LOC#shop", "POLICY#shopify", "JOB"):
+        assert any_filter_matches(stream.filters, _record("MODIFY", sort_key))
+    for sort_key in ("CATALOG", "LOT#shop#x", "PUSHED#shopify", "JOBS"):
+        assert not any_filter_matches(stream.filters, _record("MODIFY", sort_key))
+    assert not any_filter_matches(stream.filters, _record("REMOVE", "LOC#shop"))
 
 
 def test_no_filters_match_everything():

@@ -94,12 +94,13 @@ def test_functions_of_the_real_template():
         assert function.environment["TABLE_NAME"] == "omnistock-local"
         assert function.handler_file.is_file()
         assert (ROOT / "shared") in function.layers
-    (stream,) = template.streams
-    assert stream.table == "StockTable"
-    assert stream.report_batch_item_failures
-    assert stream.filters  # the template filters stock items
-    (schedule,) = template.schedules
-    assert schedule.expression.startswith("rate(")
+    assert {stream.function for stream in template.streams} == {"MovementLogFunction", "PushFunction"}
+    for stream in template.streams:
+        assert stream.table == "StockTable"
+        assert stream.report_batch_item_failures
+        assert stream.filters  # each consumer sees only the items it acts on
+    assert {s.function for s in template.schedules} == {"HoldExpiryFunction", "ReconcileFunction"}
+    assert all(schedule.expression.startswith("rate(") for schedule in template.schedules)
 
 
 def test_each_function_gets_its_own_environment():

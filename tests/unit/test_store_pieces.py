@@ -60,3 +60,32 @@ def test_cancellation_reasons_from_message_only() -> None:
 def test_hold_expiry_shards_are_stable_and_bounded() -> None:
     assert keys.hold_expiry_pk("cart-1") == keys.hold_expiry_pk("cart-1")
     assert {keys.hold_expiry_pk(f"h{i}") for i in range(200)} == set(keys.hold_expiry_pks())
+
+
+class _CancellingClient:
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+        self.calls = 0
+
+    def transact_write_items(self, **kwargs: object) -> None:
+        self.calls += 1
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                "CancellationReasons": [{"Code": code} for code in self.codes],
+            },  # type: ignore[typeddict-item]
+            "TransactWriteItems",
+        )
+
+
+def test_a_write_dynamodb_cannot_take_is_a_storage_failure_not_a_refusal() -> None:
+    import pytest
+
+    from omnistock.errors import StoreUnavailable
+    from omnistock.store.table import Table
+
+    client = _CancellingClient(["None", "ValidationError"])
+    with pytest.raises(StoreUnavailable, match="ValidationError"):
+        Table(client, "t").transact([{"Put": {"Item": {}}}, {"Put": {"Item": {}}}])
+    refused = Table(_CancellingClient(["ConditionalCheckFailed"]), "t").transact([{"Put": {"Item": {}}}])
+    assert refused is not None and refused.failed(0)

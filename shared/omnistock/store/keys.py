@@ -8,10 +8,13 @@ CATALOG_SK = "CATALOG"
 HOLD_SK = "HOLD"
 EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
+CATALOG_INDEX_PK = "CATALOG"  # gsi2: every SKU in order, for whole-catalog jobs
+JOB_SK = "JOB"
 CHANNELS_PK = "CHANNELS"  # every channel's configuration in one partition: one query reads them all
 POLICY_PREFIX = "POLICY#"
 PUSHED_PREFIX = "PUSHED#"
 LOCATION_PREFIX = "LOC#"
+LOT_PREFIX = "LOT#"  # a pending lot: units sold, not yet in a master count (deleted when cleared)
 # Active holds are spread over a few index partitions so a live sale does not make one hot
 # index key; the sweep queries each shard for what has expired.
 HOLD_EXPIRY_SHARDS = 4
@@ -25,6 +28,14 @@ def stock_sk(location: str) -> str:
     return f"{LOCATION_PREFIX}{location}"
 
 
+def lot_sk(location: str, lot_key: str) -> str:
+    return f"{LOT_PREFIX}{location}#{lot_key}"
+
+
+def lots_prefix(location: str) -> str:
+    return f"{LOT_PREFIX}{location}#"
+
+
 def hold_pk(hold_id: str) -> str:
     return f"HOLD#{hold_id}"
 
@@ -35,6 +46,10 @@ def event_pk(event_key: str) -> str:
 
 def listing_pk(channel: str, listing_id: str) -> str:
     return f"LISTING#{channel}#{listing_id}"
+
+
+def job_pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
 
 
 def policy_sk(channel: str) -> str:

@@ -106,16 +106,28 @@ class PushStore:
             self.table.batch_put(items[start : start + 25])
 
     def sync_history(
-        self, *, sku: str | None = None, channel: str | None = None, failed_only: bool = False, limit: int = 100
+        self,
+        *,
+        sku: str | None = None,
+        channel: str | None = None,
+        failed_only: bool = False,
+        limit: int = 100,
+        since: str = "",
     ) -> list[SyncEntry]:
-        """Newest first, by SKU (its partition) or by channel (index gsi2)."""
+        """Newest first, by SKU (its partition) or by channel (index gsi2), from ``since`` on."""
+        since = since or "0"  # sorts before any timestamp; key conditions refuse empty strings
         if sku is not None:
-            items = self.table.query("pk = :pk", {":pk": keys.sync_pk(sku)}, forward=False, limit=None)
+            items = self.table.query(
+                "pk = :pk AND sk >= :since", {":pk": keys.sync_pk(sku), ":since": since}, forward=False
+            )
             if channel is not None:
                 items = [item for item in items if item["channel"] == channel]
         elif channel is not None:
             items = self.table.query(
-                "gsi2pk = :pk", {":pk": keys.sync_channel_pk(channel)}, index="gsi2", forward=False, limit=None
+                "gsi2pk = :pk AND gsi2sk >= :since",
+                {":pk": keys.sync_channel_pk(channel), ":since": since},
+                index="gsi2",
+                forward=False,
             )
         else:
             raise ValueError("sync history is read by SKU or by channel")

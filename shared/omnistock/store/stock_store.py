@@ -9,7 +9,7 @@ conditioned on the item's revision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,9 @@ from omnistock.models import (
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Cancelled, Item, Table, to_attrs
+
+# A transaction holds at most 100 items; a count also writes its stock item and a catalog check.
+MAX_LOTS_PER_WRITE = 90
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,37 @@ class StockStore:
         return _stock(item) if item else None
 
     def stock_levels(self, sku: str) -> list[StockLevel]:
+        """Every location's level with its pending lots: one query ("LOC#..." sorts just
+        before "LOT#...", and nothing else sorts between them)."""
         items = self.table.query(
-            "pk = :pk AND begins_with(sk, :prefix)",
-            {":pk": keys.sku_pk(sku), ":prefix": keys.LOCATION_PREFIX},
+            "pk = :pk AND sk BETWEEN :first AND :last",
+            {":pk": keys.sku_pk(sku), ":first": keys.LOCATION_PREFIX, ":last": keys.LOT_PREFIX + "\uffff"},
         )
-        return [_stock(item) for item in items]
+        lots: dict[str, dict[str, Lot]] = {}
+        for item in items:
+            if item["sk"].startswith(keys.LOT_PREFIX):
+                lots.setdefault(item["location"], {})[item["lot"]] = _lot(item)
+        return [
+            replace(_stock(item), lots=lots.get(item["location"], {}))
+            for item in items
+            if item["sk"].startswith(keys.LOCATION_PREFIX)
+        ]
+
+    def stock_with_lots(self, sku: str, location: str) -> StockLevel | None:
+        level = self.stock(sku, location)
+        if level is None:
+            return None
+        items = self.table.query(
+            "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.sku_pk(sku), ":prefix": keys.lots_prefix(location)}
+        )
+        return replace(level, lots={item["lot"]: _lot(item) for item in items})
+
+    def event_seen(self, cause: Cause) -> bool:
+        return self.table.get(keys.event_pk(cause.key), keys.EVENT_SK) is not None
+
+    def lot(self, sku: str, location: str, lot_key: str) -> Lot | None:
+        item = self.table.get(keys.sku_pk(sku), keys.lot_sk(location, lot_key))
+        return _lot(item) if item else None
 
     def recent_movements(self, sku: str, limit: int) -> list[Movement]:
         items = self.table.query("pk = :pk", {":pk": keys.movements_pk(sku)}, forward=False, limit=limit)
@@ -148,10 +177,6 @@ class StockStore:
                 raise Conflict(f"{channel} listing {listing_id!r} already belongs to SKU {owner!r}")
         raise Conflict("catalog entry could not be saved; retry")
 
-    def sku_for_listing(self, channel: str, listing_id: str) -> str | None:
-        item = self.table.get(keys.listing_pk(channel, listing_id), keys.LISTING_SK)
-        return item["sku"] if item else None
-
     def save_channel(self, channel: Channel) -> None:
         self.table.put(
             {
@@ -191,7 +216,8 @@ class StockStore:
             existing = cancelled.items[2]
             return HoldResult(Outcome.DUPLICATE, _hold(existing) if existing else None)
         self._raise_if_not_in_catalog(cancelled, 0, hold.sku, hold.location)
-        return _refused(cancelled, 1, hold.sku, hold.location, hold.qty, hold_result=True)  # type: ignore[return-value]
+        current, detail = _shortage(cancelled, 1, hold.location, hold.qty)
+        return HoldResult(Outcome.REFUSED, None, current, detail)
 
     def end_hold(
         self,
@@ -230,8 +256,8 @@ class StockStore:
         expr = Expression()
         sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
         condition = f"{expr.name('held')} >= {expr.value(qty)}"
+        actions: list[dict[str, Any]] = [{"Update": hold_update}]
         if lot is not None and not counted:
-            sets[("lots", cause.key)] = _lot_item(lot)
             adds = {"held": -qty, "pending": qty, "rev": 1}
             condition += _not_yet_counted(expr, lot.applied_version)
         else:  # released, expired, or checked out in a sale the master has counted already
@@ -242,7 +268,10 @@ class StockStore:
             "ConditionExpression": condition,
         }
         _attach(stock_update, expr)
-        cancelled = self.table.transact([{"Update": hold_update}, {"Update": stock_update}])
+        actions.append({"Update": stock_update})
+        if lot is not None and not counted:
+            actions.append(self._lot_put(sku, location, f"hold:{hold_id}", lot))
+        cancelled = self.table.transact(actions)
         if cancelled is None:
             return HoldResult(Outcome.APPLIED, None)
         current = _hold(cancelled.items[0]) if cancelled.items[0] else None
@@ -277,7 +306,7 @@ class StockStore:
         """Units sold without a hold become a pending lot, unless the master's count already
         includes the sale (its ``applied_version`` is at or below the applied count's)."""
         expr = Expression()
-        sets = {("lots", cause.key): _lot_item(lot), ("last",): _cause(cause, now), ("updated_at",): iso(now)}
+        sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
         update = {
             "Key": _stock_key(sku, location),
             "UpdateExpression": expr.update(add={"pending": qty, "available": -qty, "rev": 1}, set_=sets),
@@ -286,23 +315,31 @@ class StockStore:
         }
         _attach(update, expr)
         cancelled = self.table.transact(
-            [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
+            [
+                self._catalog_check(sku, location),
+                {"Update": update},
+                self._dedupe_put(cause, now),
+                self._lot_put(sku, location, cause.key, lot),
+            ]
         )
         if cancelled is None:
             return StockResult(Outcome.APPLIED, None)
-        if cancelled.failed(2):
+        if cancelled.failed(2) or cancelled.failed(3):
             return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
         self._raise_if_not_in_catalog(cancelled, 0, sku, location)
         if _counted(cancelled.items[1], lot.applied_version):
             return self._record_counted_sale(sku, location, lot, cause, now)
-        return _refused(cancelled, 1, sku, location, qty)  # type: ignore[return-value]
+        current, detail = _shortage(cancelled, 1, location, qty)
+        return StockResult(Outcome.REFUSED, current, detail)
 
     def _record_counted_sale(self, sku: str, location: str, lot: Lot, cause: Cause, now: datetime) -> StockResult:
         """The sale is in the master's count already: record it (dedupe, movement), move nothing."""
         expr = Expression()
         update = {
             "Key": _stock_key(sku, location),
-            "UpdateExpression": expr.update(add={"rev": 1}, set_={("last",): _cause(cause, now)}),
+            "UpdateExpression": expr.update(
+                add={"rev": 1}, set_={("last",): _cause(cause, now), ("updated_at",): iso(now)}
+            ),
             "ConditionExpression": f"{expr.name('master_version')} >= {expr.value(lot.applied_version)}",
         }
         _attach(update, expr)
@@ -327,11 +364,11 @@ class StockStore:
                     ("last",): _cause(cause, now),
                     ("updated_at",): iso(now),
                 },
-                set_if_absent={"lots": {}},
             ),
         }
         if delta < 0:
             update["ConditionExpression"] = f"{expr.name('on_hand')} >= {expr.value(-delta)}"
+
         _attach(update, expr)
         cancelled = self.table.transact(
             [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
@@ -354,7 +391,8 @@ class StockStore:
         cause: Cause,
         now: datetime,
     ) -> Moved | None:
-        """Replace the stock item with ``new`` if it is still ``current``; None when written."""
+        """Replace the stock item with ``new`` if it is still ``current`` and delete the lots the
+        count includes (at most MAX_LOTS_PER_WRITE; see ``clear_lots`` for more); None when written."""
         expr = Expression()
         if current is None:
             item = _stock_item(new) | {"last": _cause(cause, now)}
@@ -373,48 +411,62 @@ class StockStore:
                         ("updated_at",): iso(now),
                     },
                     add={"rev": 1},
-                    remove=[("lots", key) for key in cleared_lots],
                 ),
                 "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
             }
             _attach(body, expr)
             write = {"Update": body}
-        cancelled = self.table.transact([self._catalog_check(new.sku, new.location), write])
+        deletes = [self._lot_delete(new.sku, new.location, key) for key in cleared_lots]
+        cancelled = self.table.transact([self._catalog_check(new.sku, new.location), write, *deletes])
         if cancelled is None:
             return None
         self._raise_if_not_in_catalog(cancelled, 0, new.sku, new.location)
         return Moved(_stock(cancelled.items[1]) if cancelled.items[1] else None)
 
-    def write_lot(
-        self,
-        current: StockLevel,
-        lot_key: str,
-        applied_version: int,
-        clear: bool,
-        cause: Cause,
-        now: datetime,
-    ) -> Moved | None:
-        """Record when the master applied a pending lot, clearing it if already reported."""
-        lot = current.lots[lot_key]
+    def clear_lots(
+        self, current: StockLevel, lots: dict[str, Lot], cause: Cause, now: datetime, *, dedupe: bool = False
+    ) -> Moved | Cancelled | None:
+        """Take cleared lots (at most MAX_LOTS_PER_WRITE) out of pending in one transaction.
+        None when written; Moved when the stock item changed; Cancelled when a lot is gone or
+        (with ``dedupe``) the event was applied before."""
+        qty = sum(lot.qty for lot in lots.values())
         expr = Expression()
-        sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
-        if clear:
-            update = expr.update(
-                set_=sets, add={"pending": -lot.qty, "available": lot.qty, "rev": 1}, remove=[("lots", lot_key)]
-            )
-        else:
-            sets[("lots", lot_key, "applied_version")] = applied_version
-            update = expr.update(set_=sets, add={"rev": 1})
         body = {
             "Key": _stock_key(current.sku, current.location),
-            "UpdateExpression": update,
+            "UpdateExpression": expr.update(
+                set_={("last",): _cause(cause, now), ("updated_at",): iso(now)},
+                add={"pending": -qty, "available": qty, "rev": 1},
+            ),
             "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
         }
         _attach(body, expr)
-        cancelled = self.table.transact([{"Update": body}])
-        if cancelled is None:
-            return None
-        return Moved(_stock(cancelled.items[0]) if cancelled.items[0] else None)
+        deletes = [self._lot_delete(current.sku, current.location, key) for key in lots]
+        extra = [self._dedupe_put(cause, now)] if dedupe else []
+        return _moved_or_cancelled(self.table.transact([{"Update": body}, *deletes, *extra]))
+
+    def mark_lot_applied(
+        self, current: StockLevel, lot_key: str, applied_version: int, cause: Cause, now: datetime
+    ) -> Moved | Cancelled | None:
+        """Record the master version that includes a pending lot (a later count clears it)."""
+        expr = Expression()
+        body = {
+            "Key": _stock_key(current.sku, current.location),
+            "UpdateExpression": expr.update(
+                set_={("last",): _cause(cause, now), ("updated_at",): iso(now)}, add={"rev": 1}
+            ),
+            "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
+        }
+        _attach(body, expr)
+        lot_expr = Expression()
+        lot_update = {
+            "Key": to_attrs({"pk": keys.sku_pk(current.sku), "sk": keys.lot_sk(current.location, lot_key)}),
+            "UpdateExpression": lot_expr.update(set_={("applied_version",): applied_version}),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        _attach(lot_update, lot_expr)
+        return _moved_or_cancelled(
+            self.table.transact([{"Update": body}, {"Update": lot_update}, self._dedupe_put(cause, now)])
+        )
 
     # ================================================================ movement log
     def save_movements(self, movements: list[Movement]) -> None:
@@ -449,6 +501,26 @@ class StockStore:
         }
         _attach(body, expr)
         return {"ConditionCheck": body}
+
+    @staticmethod
+    def _lot_put(sku: str, location: str, lot_key: str, lot: Lot) -> dict[str, Any]:
+        item: Item = {
+            "pk": keys.sku_pk(sku),
+            "sk": keys.lot_sk(location, lot_key),
+            "kind": "lot",
+            "location": location,
+            "lot": lot_key,
+            "qty": lot.qty,
+            "sold_at": lot.sold_at,
+        }
+        if lot.applied_version is not None:
+            item["applied_version"] = lot.applied_version
+        return {"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    @staticmethod
+    def _lot_delete(sku: str, location: str, lot_key: str) -> dict[str, Any]:
+        key = to_attrs({"pk": keys.sku_pk(sku), "sk": keys.lot_sk(location, lot_key)})
+        return {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(pk)"}}
 
     def _dedupe_put(self, cause: Cause, now: datetime) -> dict[str, Any]:
         item = {
@@ -492,6 +564,15 @@ def _cause(cause: Cause, now: datetime) -> Item:
     }
 
 
+def _moved_or_cancelled(cancelled: Cancelled | None) -> Moved | Cancelled | None:
+    """A stock item that moved (retry on it), another cancellation (the caller decides), or None."""
+    if cancelled is None:
+        return None
+    if cancelled.failed(0):
+        return Moved(_stock(cancelled.items[0]) if cancelled.items[0] else None)
+    return cancelled
+
+
 def _not_yet_counted(expr: Expression, applied_version: int | None) -> str:
     """Condition clause: the applied master count predates the sale (or there is none)."""
     if applied_version is None:
@@ -507,30 +588,19 @@ def _counted(item: Item | None, applied_version: int | None) -> bool:
     return int(item["master_version"]) >= applied_version
 
 
-def _lot_item(lot: Lot) -> Item:
-    item: Item = {"qty": lot.qty, "sold_at": lot.sold_at}
-    if lot.applied_version is not None:
-        item["applied_version"] = lot.applied_version
-    return item
+def _lot(item: Item) -> Lot:
+    return Lot(int(item["qty"]), item["sold_at"], item.get("applied_version"))
 
 
-def _refused(
-    cancelled: Cancelled, index: int, sku: str, location: str, qty: int, hold_result: bool = False
-) -> StockResult | HoldResult:
+def _shortage(cancelled: Cancelled, index: int, location: str, qty: int) -> tuple[StockLevel | None, str]:
+    """The stock item as the refused write found it, and a message saying what was short."""
     item = cancelled.items[index]
     current = _stock(item) if item else None
     available = max(0, current.available) if current else 0
-    detail = f"{available} available at {location!r}; {qty} requested"
-    if hold_result:
-        return HoldResult(Outcome.REFUSED, None, current, detail)
-    return StockResult(Outcome.REFUSED, current, detail)
+    return current, f"{available} available at {location!r}; {qty} requested"
 
 
 def _stock(item: Item) -> StockLevel:
-    lots = {
-        key: Lot(int(raw["qty"]), raw["sold_at"], raw.get("applied_version"))
-        for key, raw in (item.get("lots") or {}).items()
-    }
     return StockLevel(
         sku=item.get("sku") or item["pk"].removeprefix("SKU#"),
         location=item.get("location") or item["sk"].removeprefix(keys.LOCATION_PREFIX),
@@ -540,7 +610,6 @@ def _stock(item: Item) -> StockLevel:
         available=int(item.get("available", 0)),
         master_version=item.get("master_version"),
         master_at=item.get("master_at"),
-        lots=lots,
         rev=int(item.get("rev", 0)),
         updated_at=item.get("updated_at"),
     )
@@ -557,7 +626,6 @@ def _stock_item(level: StockLevel) -> Item:
         "held": level.held,
         "pending": level.pending,
         "available": level.available,
-        "lots": {key: _lot_item(lot) for key, lot in level.lots.items()},
         "rev": level.rev + 1,
         "updated_at": level.updated_at,
     }
@@ -605,6 +673,8 @@ def _catalog_item(entry: CatalogEntry) -> Item:
     return {
         "pk": keys.sku_pk(entry.sku),
         "sk": keys.CATALOG_SK,
+        "gsi2pk": keys.CATALOG_INDEX_PK,
+        "gsi2sk": entry.sku,
         "kind": "catalog",
         "sku": entry.sku,
         "title": entry.title,

@@ -1,4 +1,6 @@
-"""Stock items on the table's stream become movement-log entries.
+"""Reading the table's stream: movement-log entries, SKUs to push, Sync Now chunks.
+
+Stock items on the stream become movement-log entries.
 
 Each stream record is one committed change of one stock item, in commit order per item,
 with the item before and after; the item's ``last`` attribute says which event caused it.
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnistock.models import Movement, MovementKind, Quantities, StockLevel
+from omnistock.models import Job, Movement, MovementKind, Quantities, StockLevel
 from omnistock.store import keys
+from omnistock.store.job_store import job_from_item
 from omnistock.store.stock_store import stock_from_image
 from omnistock.store.table import from_attrs
 
@@ -49,3 +52,25 @@ def movement_from_record(record: dict[str, Any]) -> Movement | None:
 
 def _quantities(level: StockLevel) -> Quantities:
     return Quantities(level.on_hand, level.held, level.pending, level.available)
+
+
+def changed_sku(record: dict[str, Any]) -> str | None:
+    """The SKU whose channel values may have changed: a stock item or a channel policy moved."""
+    dynamodb = record.get("dynamodb") or {}
+    record_keys = dynamodb.get("Keys") or {}
+    sort_key = record_keys.get("sk", {}).get("S", "")
+    partition = record_keys.get("pk", {}).get("S", "")
+    if record.get("eventName") == "REMOVE" or not partition.startswith("SKU#"):
+        return None
+    if sort_key.startswith((keys.LOCATION_PREFIX, keys.POLICY_PREFIX)):
+        return partition.removeprefix("SKU#")
+    return None
+
+
+def job_from_record(record: dict[str, Any]) -> Job | None:
+    """A Sync Now job that was created or advanced (and so has a chunk to run)."""
+    dynamodb = record.get("dynamodb") or {}
+    sort_key = (dynamodb.get("Keys") or {}).get("sk", {}).get("S", "")
+    if sort_key != keys.JOB_SK or "NewImage" not in dynamodb or record.get("eventName") == "REMOVE":
+        return None
+    return job_from_item(from_attrs(dynamodb["NewImage"]))

@@ -22,6 +22,9 @@ _deserializer = TypeDeserializer()
 # A transaction on an item that another transaction is writing is cancelled with
 # "TransactionConflict" (real DynamoDB, live-sale hot SKUs); such writes are retried.
 _CONFLICT_RETRIES = 6
+_RETRYABLE = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
 
 
 def to_attrs(values: Item) -> dict[str, Any]:
@@ -67,7 +70,14 @@ class Cancelled:
 
     @property
     def conflict(self) -> bool:
-        return any(code in ("TransactionConflict", "ThrottlingError") for code in self.codes)
+        """Another writer or the table's capacity got in the way: worth retrying."""
+        return any(code in _RETRYABLE for code in self.codes)
+
+    @property
+    def unexpected(self) -> str:
+        """A code that is neither a failed condition nor retryable (an item too large, a
+        validation error): the write is impossible as sent, not refused for lack of stock."""
+        return next((c for c in self.codes if c and c != "ConditionalCheckFailed" and c not in _RETRYABLE), "")
 
 
 class Table:
@@ -136,6 +146,8 @@ class Table:
                 return None
             except ClientError as error:  # only TransactionCanceledException gets here
                 cancelled = _cancellation(error, len(items))
+                if cancelled.unexpected:
+                    raise StoreUnavailable(f"the stock table refused the write ({cancelled.unexpected})") from error
                 if not cancelled.conflict:
                     return cancelled
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))

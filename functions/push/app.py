@@ -1,0 +1,47 @@
+"""Stream consumer (the outbox): stock and policy changes become channel pushes; Sync Now
+jobs run their next chunk.
+
+Only the newest value per SKU and channel goes out (the engine reads current state, once per
+SKU per batch). When a channel fails as a whole, the batch is reported failed from its first
+record, so Lambda retries it (bounded, bisecting) before it goes to the failure queue; the
+sync history keeps the failed attempts for the reconcile schedule either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+from omnistock.store.stream import changed_sku, job_from_record
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records") or []
+    skus = [sku for sku in map(changed_sku, records) if sku is not None]
+    jobs = [job for job in map(job_from_record, records) if job is not None]
+    sync = runtime.sync_service()
+    report = sync.engine.push(skus, "stock change") if skus else None
+    for job in jobs:
+        progressed = sync.run_chunk(job)
+        if progressed is not None:
+            logger.info("sync job chunk", extra={"job": job.job_id, "done": progressed.done, "total": progressed.total})
+    if report is not None:
+        logger.info(
+            "pushed",
+            extra={
+                "skus": len(set(skus)),
+                "calls": report.calls,
+                "applied": report.applied,
+                "deferred": report.deferred,
+                "failed": report.failed,
+            },
+        )
+        if report.unavailable and records:
+            return {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}

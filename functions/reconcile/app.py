@@ -1,0 +1,27 @@
+"""Schedule (every 5 minutes): for every pushed channel, compare what it shows with what it
+should for recently moved SKUs, and repair it; failed pushes and deferred raises (past their
+grace window) are retried the same way. Every repair lands in the sync history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sync = runtime.sync_service()
+    results: dict[str, Any] = {}
+    for channel in sync.stock.channels():
+        if not channel.platform:
+            continue
+        report = sync.reconcile(channel.name)
+        results[channel.name] = {"calls": report.calls, "repaired": report.applied, "failed": report.failed}
+    logger.info("reconciled", extra={"channels": results})
+    return results

@@ -1,0 +1,89 @@
+"""Sync Now jobs, and the catalog read in SKU order (index gsi2) that whole-catalog jobs page through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnistock.models import Job
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.stock_store import _attach
+from omnistock.store.table import Item, Table, to_attrs
+
+
+class JobStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create(self, job: Job) -> None:
+        self.table.put(_job_item(job))
+
+    def get(self, job_id: str) -> Job | None:
+        item = self.table.get(keys.job_pk(job_id), keys.JOB_SK)
+        return job_from_item(item) if item else None
+
+    def advance(self, seen: Job, progressed: Job) -> bool:
+        """Record a chunk's progress unless another delivery recorded it first."""
+        expr = Expression()
+        body: dict[str, Any] = {
+            "Key": to_attrs({"pk": keys.job_pk(seen.job_id), "sk": keys.JOB_SK}),
+            "UpdateExpression": expr.update(
+                set_={
+                    (name,): getattr(progressed, name)
+                    for name in ("state", "total", "done", "applied", "failed", "cursor", "updated_at")
+                }
+            ),
+            "ConditionExpression": f"{expr.name('cursor')} = {expr.value(seen.cursor)} AND "
+            f"{expr.name('done')} = {expr.value(seen.done)}",
+        }
+        _attach(body, expr)
+        return self.table.transact([{"Update": body}]) is None
+
+    def catalog_size(self) -> int:
+        return len(self.table.query("gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}, index="gsi2"))
+
+    def catalog_after(self, cursor: str, limit: int) -> list[str]:
+        items = self.table.query(
+            "gsi2pk = :pk AND gsi2sk > :cursor",
+            {":pk": keys.CATALOG_INDEX_PK, ":cursor": cursor},
+            index="gsi2",
+            limit=limit,
+        )
+        return [item["gsi2sk"] for item in items]
+
+
+def _job_item(job: Job) -> Item:
+    item: Item = {
+        "pk": keys.job_pk(job.job_id),
+        "sk": keys.JOB_SK,
+        "kind": "job",
+        "job_id": job.job_id,
+        "channel": job.channel or "",
+        "state": job.state,
+        "total": job.total,
+        "done": job.done,
+        "applied": job.applied,
+        "failed": job.failed,
+        "cursor": job.cursor,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+    if job.skus is not None:
+        item["skus"] = list(job.skus)
+    return item
+
+
+def job_from_item(item: Item) -> Job:
+    return Job(
+        job_id=item["job_id"],
+        channel=item.get("channel") or None,
+        skus=tuple(item["skus"]) if "skus" in item else None,
+        state=item["state"],
+        total=int(item["total"]),
+        done=int(item["done"]),
+        applied=int(item.get("applied", 0)),
+        failed=int(item.get("failed", 0)),
+        cursor=item.get("cursor", ""),
+        created_at=item["created_at"],
+        updated_at=item["updated_at"],
+    )

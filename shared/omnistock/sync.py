@@ -1,0 +1,112 @@
+"""Sync Now jobs and the reconcile pass: forced pushes, in chunks, with progress.
+
+A Sync Now job is one item. Creating it answers at once; its insert reaches the push
+function on the stream, which pushes one chunk and writes the job's progress (a conditional
+write on the cursor, so a redelivered record does not push a chunk twice). That write is on
+the stream too and brings the next chunk: a job runs one chunk at a time, survives a dying
+function, and never outruns the channel's rate limits (the adapter paces each call).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.errors import InvalidRequest, NotFound
+from omnistock.models import Job
+from omnistock.policy import SkuPolicy
+from omnistock.push import PushEngine, PushReport
+from omnistock.store.job_store import JobStore
+from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.store.stock_store import StockStore
+
+CHUNK = 250  # one Shopify call's worth of SKUs
+RECONCILE_WINDOW = timedelta(minutes=30)  # "recently moved": pushed or attempted within it
+GRACE = timedelta(minutes=2)  # time for a channel's own events to arrive before a deferred raise is forced
+
+
+class SyncService:
+    def __init__(
+        self,
+        stock: StockStore,
+        pushes: PushStore,
+        jobs: JobStore,
+        engine: PushEngine,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.stock = stock
+        self.pushes = pushes
+        self.jobs = jobs
+        self.engine = engine
+        self.clock = clock
+
+    # ---- policies and history (admin API)
+    def set_policy(self, sku: str, channel: str, policy: SkuPolicy) -> SkuPolicy:
+        if self.stock.catalog(sku) is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog")
+        if self.stock.channel(channel) is None:
+            raise NotFound(f"channel {channel!r} is not configured")
+        self.pushes.save_policy(sku, channel, policy, self.clock())
+        return policy
+
+    def history(self, sku: str | None, channel: str | None, failed_only: bool, limit: int) -> list[SyncEntry]:
+        if sku is None and channel is None:
+            raise InvalidRequest("give a sku or a channel")
+        return self.pushes.sync_history(sku=sku, channel=channel, failed_only=failed_only, limit=limit)
+
+    # ---- Sync Now
+    def start(self, channel: str | None, skus: list[str] | None) -> Job:
+        if channel is not None and self.stock.channel(channel) is None:
+            raise NotFound(f"channel {channel!r} is not configured")
+        chosen = tuple(sorted(set(skus))) if skus else None
+        total = len(chosen) if chosen is not None else self.jobs.catalog_size()
+        now = iso(self.clock())
+        job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now)
+        self.jobs.create(job)
+        return job
+
+    def job(self, job_id: str) -> Job:
+        found = self.jobs.get(job_id)
+        if found is None:
+            raise NotFound(f"sync job {job_id!r} does not exist")
+        return found
+
+    def run_chunk(self, job: Job) -> Job | None:
+        """Push the job's next chunk and record progress; None if another delivery of the
+        same record already did (or the job is finished)."""
+        if job.state != "running":
+            return None
+        if job.skus is not None:
+            chunk = [sku for sku in job.skus if sku > job.cursor][:CHUNK]
+        else:
+            chunk = self.jobs.catalog_after(job.cursor, CHUNK)
+        report = self.engine.push(chunk, "sync now", force=True, channel=job.channel) if chunk else PushReport()
+        done = job.done + len(chunk)
+        finished = not chunk or (job.skus is not None and chunk[-1] == job.skus[-1]) or len(chunk) < CHUNK
+        progressed = replace(
+            job,
+            done=done,
+            total=max(job.total, done),
+            applied=job.applied + report.applied,
+            failed=job.failed + report.failed + report.deferred,
+            cursor=chunk[-1] if chunk else job.cursor,
+            state="done" if finished else "running",
+            updated_at=iso(self.clock()),
+        )
+        return progressed if self.jobs.advance(job, progressed) else None
+
+    # ---- reconcile (schedule)
+    def reconcile(self, channel: str) -> PushReport:
+        """Force a push of the SKUs recently pushed or attempted on ``channel``: drift is
+        repaired, failed pushes are retried, and deferred raises are decided once the channel
+        had its grace window to report its own sales."""
+        now = self.clock()
+        recent = self.pushes.sync_history(channel=channel, limit=10_000, since=iso(now - RECONCILE_WINDOW))
+        waiting = {e.sku for e in recent if e.result == "deferred" and parse_iso(e.at) > now - GRACE}
+        chosen = list(dict.fromkeys(e.sku for e in recent if e.sku not in waiting))
+        if not chosen:
+            return PushReport()
+        return self.engine.push(chosen, "reconcile", force=True, channel=channel)

@@ -1,0 +1,105 @@
+"""Stock changes reach the Shopify sandbox through the stream, the push function and the
+Shopify adapter, as a deployed stack would push to a real shop."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import RunningStack
+
+pytestmark = pytest.mark.e2e
+LOCATION = "gid://shopify/Location/9001"
+
+
+@pytest.fixture(scope="module")
+def sandbox(stack: RunningStack) -> httpx.Client:
+    url = stack.client.get("/_local/health").json()["shopify_sandbox"]
+    assert (
+        stack.client.put(
+            "/channels/shopify",
+            json={"locations": ["shop", "web"], "platform": "shopify", "target_location": LOCATION},
+        ).status_code
+        == 200
+    )
+    return httpx.Client(base_url=url, timeout=10)
+
+
+def listed_sku(stack: RunningStack, sandbox: httpx.Client, shown: int = 0) -> tuple[str, str]:
+    sku = f"PUSH-{uuid.uuid4().hex[:8]}"
+    item = f"gid://shopify/InventoryItem/{uuid.uuid4().int % 10**9}"
+    sandbox.post("/_sandbox/inventory", json={"item": item, "location": LOCATION, "available": shown})
+    body = {"locations": ["shop", "web"], "listings": {"shopify": item}}
+    assert stack.client.put(f"/skus/{sku}", json=body).status_code == 200
+    return sku, item
+
+
+def shown(sandbox: httpx.Client, item: str) -> Any:
+    for level in sandbox.get("/_sandbox/inventory").json()["levels"]:
+        if level["item"] == item and level["location"] == LOCATION:
+            return level["available"]
+    return None
+
+
+def wait_for(sandbox: httpx.Client, item: str, expected: int, timeout: float = 15) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if shown(sandbox, item) == expected:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"the sandbox shows {shown(sandbox, item)}, not {expected}")
+
+
+def test_counts_holds_and_policies_reach_the_channel(stack: RunningStack, sandbox: httpx.Client) -> None:
+    sku, item = listed_sku(stack, sandbox)
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 7, "version": 1, "event_id": "c1"})
+    wait_for(sandbox, item, 7)
+    stack.client.post("/holds", json={"hold_id": f"{sku}-cart", "sku": sku, "location": "shop", "qty": 2})
+    wait_for(sandbox, item, 5)  # lowering: immediate
+    stack.client.put(f"/skus/{sku}/channels/shopify", json={"buffer": 1})
+    wait_for(sandbox, item, 4)
+    stack.client.post(f"/holds/{sku}-cart/release", json={"event_id": "rm-1"})
+    wait_for(sandbox, item, 6)  # raising: compare-and-set against the 4 it pushed
+    history = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
+    assert [entry["after"] for entry in reversed(history)] == [7, 5, 4, 6]
+    assert {entry["result"] for entry in history} == {"applied"}
+
+
+def test_a_sale_on_the_channel_is_not_overwritten_by_a_raise(stack: RunningStack, sandbox: httpx.Client) -> None:
+    sku, item = listed_sku(stack, sandbox)
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 5, "version": 1, "event_id": "c1"})
+    wait_for(sandbox, item, 5)
+    sandbox.post("/_sandbox/inventory", json={"item": item, "location": LOCATION, "available": 4})  # sold there
+    stack.client.post(f"/skus/{sku}/restocks", json={"location": "shop", "qty": 2, "event_id": "r1"})
+    stack.drain()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        history = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
+        if history and history[0]["result"] == "deferred":
+            break
+        time.sleep(0.1)
+    assert history[0]["result"] == "deferred"
+    assert shown(sandbox, item) == 4
+
+
+def test_sync_now_forces_every_listed_sku(stack: RunningStack, sandbox: httpx.Client) -> None:
+    skus = [listed_sku(stack, sandbox) for _ in range(3)]
+    for sku, item in skus:
+        stack.client.post(f"/skus/{sku}/counts", json={"location": "web", "on_hand": 3, "version": 1, "event_id": "c"})
+        wait_for(sandbox, item, 3)
+        # Someone edits the number in the shop's admin: only a forced push repairs it.
+        sandbox.post("/_sandbox/inventory", json={"item": item, "location": LOCATION, "available": 99})
+    job = stack.client.post("/sync-now", json={"channel": "shopify", "skus": [sku for sku, _ in skus]})
+    assert job.status_code == 202
+    job_id = job.json()["job_id"]
+    deadline = time.monotonic() + 20
+    while stack.client.get(f"/sync-now/{job_id}").json()["state"] != "done":
+        assert time.monotonic() < deadline, "the sync job did not finish"
+        time.sleep(0.1)
+    progress = stack.client.get(f"/sync-now/{job_id}").json()
+    assert (progress["done"], progress["total"]) == (3, 3)
+    assert [shown(sandbox, item) for _, item in skus] == [3, 3, 3]
