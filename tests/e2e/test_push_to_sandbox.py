@@ -103,3 +103,20 @@ def test_sync_now_forces_every_listed_sku(stack: RunningStack, sandbox: httpx.Cl
     progress = stack.client.get(f"/sync-now/{job_id}").json()
     assert (progress["done"], progress["total"]) == (3, 3)
     assert [shown(sandbox, item) for _, item in skus] == [3, 3, 3]
+
+
+def test_the_cli_drives_sync_now_with_a_progress_bar(stack: RunningStack, sandbox: httpx.Client) -> None:
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    sku, item = listed_sku(stack, sandbox)
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 2, "version": 1, "event_id": "c"})
+    wait_for(sandbox, item, 2)
+    sandbox.post("/_sandbox/inventory", json={"item": item, "location": LOCATION, "available": 50})
+    command = [str(ROOT / "bin" / "omnistock"), "sync-now", "--url", stack.url, "--token", stack.dev_token]
+    command += ["--channel", "shopify", "--sku", sku]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "1/1 SKUs  pushed 1  failed 0" in done.stderr
+    assert shown(sandbox, item) == 2

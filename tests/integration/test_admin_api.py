@@ -156,3 +156,22 @@ def test_out_of_range_numbers_and_impossible_dates_are_422(stocked: Any, dynamod
     status, answer = stocked("POST", path, body)
     assert status == 422, answer
     assert items(dynamodb) == before
+
+
+def test_channel_policies_history_and_sync_now_routes(stocked: Any) -> None:
+    channel = {"locations": ["shop"], "platform": "shopify", "target_location": "gid://shopify/Location/1", "buffer": 1}
+    status, body = stocked("PUT", "/channels/shopify", channel)
+    assert (status, body["platform"], body["buffer"]) == (200, "shopify", 1)
+    assert stocked("PUT", "/channels/shopify", {"locations": ["shop"], "platform": "shopify"})[0] == 422
+    status, body = stocked("PUT", "/skus/TEE/channels/shopify", {"paused": True, "allocation": 2})
+    assert (status, body["paused"], body["allocation"], body["buffer"]) == (200, True, 2, None)
+    assert stocked("PUT", "/skus/NOPE/channels/shopify", {})[0] == 404
+    assert stocked("PUT", "/skus/TEE/channels/nowhere", {})[0] == 404
+    assert stocked("PUT", "/skus/TEE/channels/shopify", {"buffer": -1})[0] == 422
+    assert stocked("GET", "/sync-history")[0] == 400
+    assert stocked("GET", "/sync-history", query={"sku": "TEE"}) == (200, {"entries": []})
+    status, job = stocked("POST", "/sync-now", {"channel": "shopify"})
+    assert (status, job["state"], job["total"]) == (202, "running", 1)
+    assert stocked("GET", f"/sync-now/{job['job_id']}")[1]["job_id"] == job["job_id"]
+    assert stocked("GET", "/sync-now/" + "0" * 32)[0] == 404
+    assert stocked("POST", "/sync-now", {"channel": "nowhere"})[0] == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
@@ -153,3 +155,64 @@ def test_many_skus_go_in_calls_as_large_as_the_channel_allows(
     report = engine.push(skus, "bulk")
     assert [len(call) for call in channel.calls] == [4, 4, 2]
     assert report.applied == 10
+
+
+def sync_service(ledger: Ledger, engine: PushEngine, clock: Clock) -> Any:
+    from omnistock.store.job_store import JobStore
+    from omnistock.sync import SyncService
+
+    return SyncService(ledger.store, engine.store, JobStore(ledger.store.table), engine, clock)
+
+
+def test_reconcile_decides_a_deferred_raise_after_the_grace_window(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
+) -> None:
+    sync = sync_service(ledger, engine, clock)
+    sku = stocked(ledger, "TEE", 5)
+    engine.push([sku], "first")
+    channel.shown["item-TEE"] = 4  # a channel-side change whose event never comes
+    ledger.restock(sku, "shop", 3, "admin", "r1")
+    assert engine.push([sku], "restock").deferred == 1
+    assert sync.reconcile("shopify").calls == 0  # within the grace window: wait for the channel's events
+    clock.advance(minutes=3)
+    report = sync.reconcile("shopify")
+    assert (report.applied, channel.shown["item-TEE"]) == (1, 8)  # the ledger decides: it is not the master
+    assert engine.store.sync_history(sku=sku)[0].why == "reconcile"
+
+
+def test_reconcile_retries_failed_pushes_and_repairs_drift(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
+) -> None:
+    sync = sync_service(ledger, engine, clock)
+    failing, drifting = stocked(ledger, "FAIL", 3), stocked(ledger, "DRIFT", 6)
+    channel.shown.update({"item-FAIL": 0, "item-DRIFT": 0})
+    engine.push([drifting], "first")
+    channel.down = True
+    engine.push([failing], "stock change")
+    channel.down = False
+    channel.shown["item-DRIFT"] = 2  # edited in the channel's admin
+    clock.advance(minutes=3)
+    report = sync.reconcile("shopify")
+    assert report.applied == 2
+    assert (channel.shown["item-FAIL"], channel.shown["item-DRIFT"]) == (3, 6)
+    assert sync.reconcile("shopify").applied == 0  # nothing left to repair
+
+
+def test_sync_now_job_runs_in_chunks_once_each(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import omnistock.sync as sync_module
+
+    monkeypatch.setattr(sync_module, "CHUNK", 2)
+    sync = sync_service(ledger, engine, clock)
+    skus = [stocked(ledger, f"J{n}", n + 1) for n in range(5)]
+    job = sync.start("shopify", None)
+    assert (job.total, job.state) == (5, "running")
+    chunks = 0
+    while job.state == "running":
+        again = sync.run_chunk(job)
+        assert sync.run_chunk(job) is None  # the same record delivered twice pushes nothing twice
+        assert again is not None
+        job, chunks = again, chunks + 1
+    assert (chunks, job.done, job.applied) == (3, 5, 5)
+    assert [channel.shown[f"item-{sku}"] for sku in skus] == [1, 2, 3, 4, 5]

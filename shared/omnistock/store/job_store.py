@@ -43,12 +43,12 @@ class JobStore:
         return len(self.table.query("gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}, index="gsi2"))
 
     def catalog_after(self, cursor: str, limit: int) -> list[str]:
-        items = self.table.query(
-            "gsi2pk = :pk AND gsi2sk > :cursor",
-            {":pk": keys.CATALOG_INDEX_PK, ":cursor": cursor},
-            index="gsi2",
-            limit=limit,
-        )
+        """The next ``limit`` SKUs after ``cursor`` ("" for the first page)."""
+        if cursor:  # key conditions refuse empty strings
+            condition, values = "gsi2pk = :pk AND gsi2sk > :cursor", {":pk": keys.CATALOG_INDEX_PK, ":cursor": cursor}
+        else:
+            condition, values = "gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}
+        items = self.table.query(condition, values, index="gsi2", limit=limit)
         return [item["gsi2sk"] for item in items]
 
 

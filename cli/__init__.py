@@ -1,0 +1,1 @@
+"""The `omnistock` command line: admin tasks against a running Omnistock (local or deployed)."""
