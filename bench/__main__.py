@@ -1,11 +1,11 @@
-"""`make bench`: DynamoDB calls per stock event, handler import cost, then the hot-SKU race
-through the local stack (its last line states the oversell count)."""
+"""`make bench`: DynamoDB calls per stock event, handler import cost, the push benchmarks,
+then the hot-SKU race through the local stack (its last line states the oversell count)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import cold_start, counts, hot_sku
+from bench import cold_start, counts, hot_sku, push
 
 
 def main() -> int:
@@ -13,7 +13,9 @@ def main() -> int:
     print()
     cold_start.main()
     print()
-    return hot_sku.main()
+    pushed = push.main()
+    print()
+    return hot_sku.main() or pushed
 
 
 if __name__ == "__main__":
