@@ -6,7 +6,7 @@ Quantities are strict integers: "3", 3.5 and 3.0 are refused rather than guessed
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -24,7 +24,9 @@ from omnistock.models import (
 )
 from omnistock.models import Outcome as LedgerOutcome
 from omnistock.policy import SkuPolicy
-from omnistock.store.push_store import SyncEntry
+
+if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
+    from omnistock.store.push_store import SyncEntry
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]

@@ -192,15 +192,19 @@ class Ledger:
         cause = Cause(source, event_id, MovementKind.COUNT)
         now = self.clock()
         reported_at = as_of or iso(now)
-        current = self.store.stock_with_lots(sku, location)
         for _ in range(_OPTIMISTIC_ROUNDS):
-            applied = apply_count(current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE)
-            if applied is None:
+            current = self.store.stock(sku, location)
+            if current is not None and current.master_version is not None and version <= current.master_version:
                 return StockResult(Outcome.STALE, current, "a count of this version or newer was applied")
+            current = self.store.with_lots(current) if current is not None else None
+            applied = apply_count(current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE)
+            if applied is None:  # a newer count landed between the two reads
+                continue
             level, cleared = applied
             if self.store.write_count(current, level, cleared, cause, now) is None:
+                if len(cleared) < MAX_LOTS_PER_WRITE:
+                    return StockResult(Outcome.APPLIED, replace(level, rev=(current.rev if current else 0) + 1))
                 return StockResult(Outcome.APPLIED, self._clear_counted_lots(sku, location, cause))
-            current = self.store.stock_with_lots(sku, location)
         raise StoreUnavailable("the stock item kept changing; retry the count")
 
     def confirm_pending(

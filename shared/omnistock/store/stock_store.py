@@ -92,10 +92,13 @@ class StockStore:
 
     def stock_with_lots(self, sku: str, location: str) -> StockLevel | None:
         level = self.stock(sku, location)
-        if level is None:
-            return None
+        return self.with_lots(level) if level is not None else None
+
+    def with_lots(self, level: StockLevel) -> StockLevel:
+        """``level`` with its pending lots read (one query on the SKU's partition)."""
         items = self.table.query(
-            "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.sku_pk(sku), ":prefix": keys.lots_prefix(location)}
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.sku_pk(level.sku), ":prefix": keys.lots_prefix(level.location)},
         )
         return replace(level, lots={item["lot"]: _lot(item) for item in items})
 
