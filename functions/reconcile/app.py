@@ -1,6 +1,7 @@
 """Schedule (every 5 minutes): for every pushed channel, compare what it shows with what it
 should for recently moved SKUs, and repair it; failed pushes and deferred raises (past their
-grace window) are retried the same way. Every repair lands in the sync history."""
+grace window) are retried the same way, and Sync Now jobs that stopped advancing are nudged.
+Every repair lands in the sync history."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ logger = Logger()
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     sync = runtime.sync_service()
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"stalled_jobs_nudged": sync.nudge_stalled_jobs()}
     for channel in sync.stock.channels():
         if not channel.platform:
             continue

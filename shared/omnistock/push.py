@@ -1,14 +1,22 @@
-"""The push engine: make every channel show what the ledger lets it sell.
+"""The push engine: make every channel show what the ledger lets it sell, and never more.
 
 - Coalesced: a batch computes each SKU's value once per channel from the current state (so
   only the newest value goes out), skips values equal to the last pushed one, and sends many
   SKUs per call (up to the port's ``max_batch``).
-- Lowering is immediate (an unconditional set); raising needs proof: a compare-and-set
-  against the value last pushed. When the channel's value moved on its own (a sale whose
-  webhook has not arrived, a manual edit), the raise is not forced: it is deferred and
-  recorded, and the channel's own events or the reconcile schedule settle it.
-- A first push reads the channel's current value to know which of the two it is.
-- Every attempt lands in the sync history; the value pushed is kept, so echoes are recognised.
+- Every write is a compare-and-set against what the channel is believed to show: the value
+  last pushed, or the value just read. So a sale on the channel that the ledger has not seen
+  yet is never overwritten.
+- Lowering is immediate: when a lowering write finds the channel moved, the channel is read
+  and set to the lower of the two at once.
+- Raising needs proof: when the channel's number moved on its own (a sale whose webhook is on
+  its way, an edit in the shop's admin), a raise waits. It is decided once the grace window
+  has passed (the channel's own events have had time to reach the ledger): then the ledger,
+  which is the master where the channel is not, wins.
+- Forced pushes (Sync Now, reconcile) do not trust the value last pushed: they read the
+  channel first, then the ledger's state, so a sale in between cannot be pushed over.
+- Every attempt lands in the sync history, before the call ("sending") and after, so a push
+  that died half-way is found by the reconcile schedule. The value pushed is kept per SKU and
+  channel (with its listing), so echoes are recognised.
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite
-from omnistock.clock import iso, utc_now
+from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.models import Channel
 from omnistock.policy import ChannelDefaults, sellable
-from omnistock.store.push_store import PushState, PushStore, SyncEntry
+from omnistock.store.push_store import Pushed, PushState, PushStore, SyncEntry
+
+GRACE = timedelta(minutes=2)  # time for a channel's own events to reach the ledger
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,8 @@ class Target:
     sku: str
     listing_id: str
     quantity: int
-    last_pushed: int | None
+    pushed: Pushed | None  # None: never pushed for this listing (or not trusted: forced)
+    fingerprint: str
 
 
 @dataclass
@@ -44,9 +55,8 @@ class PushReport:
 
 
 def targets(channel: Channel, states: Iterable[PushState], force: bool = False) -> list[Target]:
-    """What must change on ``channel``: SKUs listed there whose sellable value differs from
-    the value last pushed (or was never pushed). Forced (Sync Now, reconcile), every listed
-    SKU is a target and the value last pushed is not trusted: the channel's is read."""
+    """What may have to change on ``channel``: SKUs listed there whose sellable value differs
+    from the value last pushed for that listing (or, forced, every listed SKU)."""
     defaults = ChannelDefaults(channel.buffer, channel.max_shown, channel.auto_sync)
     found = []
     for state in states:
@@ -54,18 +64,30 @@ def targets(channel: Channel, states: Iterable[PushState], force: bool = False) 
         if not listing_id:
             continue
         quantity = sellable(channel.name, state.levels, channel.locations, defaults, state.policies)
-        last = None if force else state.pushed.get(channel.name)
-        if quantity is None or (last is not None and last.quantity == quantity):
+        pushed = state.pushed.get(channel.name)
+        if pushed is not None and pushed.listing_id not in ("", listing_id):
+            pushed = None  # the SKU moved to another listing: what the old one shows says nothing
+        if quantity is None or (not force and pushed is not None and pushed.quantity == quantity):
             continue
-        found.append(Target(state.sku, listing_id, quantity, last.quantity if last else None))
+        found.append(Target(state.sku, listing_id, quantity, pushed, state.fingerprint))
     return found
 
 
-def attempt_key(channel: str, writes: list[QuantityWrite]) -> str:
-    """The same writes to the same channel get the same key, so a retried batch (a Lambda
-    retry, a redelivered stream record) is recognised by the channel and applied once."""
-    body = json.dumps([channel, [(w.listing_id, w.location_id, w.quantity, w.change_from) for w in writes]])
+def attempt_key(channel: str, writes: list[QuantityWrite], fingerprints: list[str]) -> str:
+    """The same writes from the same ledger state get the same key, so a retried batch (a
+    Lambda retry, a redelivered record) is applied once; a later write of the same numbers
+    comes from a later state, gets a new key, and is not mistaken for a replay."""
+    body = json.dumps(
+        [channel, [(w.listing_id, w.location_id, w.quantity, w.change_from) for w in writes], fingerprints]
+    )
     return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+@dataclass
+class _Planned:
+    target: Target
+    before: int | None  # what the channel shows (read) or was last made to show
+    write: QuantityWrite
 
 
 class PushEngine:
@@ -83,96 +105,155 @@ class PushEngine:
 
     def push(self, skus: Iterable[str], why: str, *, force: bool = False, channel: str | None = None) -> PushReport:
         """Push what changed for ``skus`` to every pushed channel (or just ``channel``)."""
+        chosen = list(dict.fromkeys(skus))
         report = PushReport()
-        states = [self.store.push_state(sku) for sku in dict.fromkeys(skus)]
-        entries: list[SyncEntry] = []
-        pushed: dict[tuple[str, str], int] = {}
-        for config in self.channels():
-            port = self.port_for(config) if config.platform and channel in (None, config.name) else None
-            if port is None:
-                continue
-            found = targets(config, states, force)
-            if found:
-                self._push_channel(config, port, found, why, report, entries, pushed)
-        now = self.clock()
-        self.store.record_pushed(pushed, now)
-        self.store.record_sync(entries, now)
+        configs = [c for c in self.channels() if c.platform and c.target_location and channel in (None, c.name)]
+        ports = {c.name: port for c in configs if (port := self.port_for(c)) is not None}
+        if not chosen or not ports:
+            return report
+        states = [self.store.push_state(sku) for sku in chosen]
+        for config in configs:
+            if config.name in ports:
+                _ChannelPush(self, config, ports[config.name], why, report).run(states, chosen, force)
         return report
 
-    def _push_channel(
-        self,
-        channel: Channel,
-        port: ChannelPort,
-        found: list[Target],
-        why: str,
-        report: PushReport,
-        entries: list[SyncEntry],
-        pushed: dict[tuple[str, str], int],
-    ) -> None:
-        location = channel.target_location
-        unknown = [(t.listing_id, location) for t in found if t.last_pushed is None]
-        try:
-            current = port.read_quantities(unknown) if unknown else {}
-            report.calls += 1 if unknown else 0
-        except ChannelUnavailable as error:
-            report.unavailable.append(channel.name)
-            entries += [self._entry(t, channel, "", None, why, "failed", str(error)) for t in found]
-            report.failed += len(found)
-            return
-        planned: list[tuple[Target, int | None, QuantityWrite]] = []
-        for target in found:
-            before = (
-                target.last_pushed if target.last_pushed is not None else current.get((target.listing_id, location))
-            )
-            if before == target.quantity:  # the channel already shows it: remember, write nothing
-                pushed[(target.sku, channel.name)] = target.quantity
-                continue
-            lowering = before is not None and target.quantity < before
-            write = QuantityWrite(target.listing_id, location, target.quantity, None if lowering else before)
-            planned.append((target, before, write))
-        for start in range(0, len(planned), port.max_batch):
-            chunk = planned[start : start + port.max_batch]
-            writes = [write for _, _, write in chunk]
-            key = attempt_key(channel.name, writes)
-            report.calls += 1
-            try:
-                outcomes = port.set_quantities(writes, key)
-            except ChannelUnavailable as error:
-                report.unavailable.append(channel.name)
-                report.failed += len(chunk)
-                entries += [self._entry(t, channel, key, before, why, "failed", str(error)) for t, before, _ in chunk]
-                continue
-            for (target, before, _), outcome in zip(chunk, outcomes, strict=True):
-                if outcome.applied:
-                    report.applied += 1
-                    pushed[(target.sku, channel.name)] = target.quantity
-                    entries.append(self._entry(target, channel, key, before, why, "applied"))
-                elif outcome.stale:
-                    report.deferred += 1
-                    note = "the channel's value moved on its own; raise deferred to its events or reconcile"
-                    entries.append(self._entry(target, channel, key, before, why, "deferred", note))
-                else:
-                    report.failed += 1
-                    entries.append(self._entry(target, channel, key, before, why, "failed", outcome.error))
 
-    def _entry(
-        self,
-        target: Target,
-        channel: Channel,
-        attempt: str,
-        before: int | None,
-        why: str,
-        result: str,
-        error: str = "",
-    ) -> SyncEntry:
+class _ChannelPush:
+    """One channel's share of a push: plan, write in batches, record."""
+
+    def __init__(self, engine: PushEngine, channel: Channel, port: ChannelPort, why: str, report: PushReport) -> None:
+        self.engine = engine
+        self.channel = channel
+        self.port = port
+        self.why = why
+        self.report = report
+        self.pushed: dict[tuple[str, str], Pushed] = {}
+        self.entries: list[SyncEntry] = []
+
+    def run(self, states: list[PushState], skus: list[str], force: bool) -> None:
+        found = targets(self.channel, states, force)
+        if not found:
+            return
+        location = self.channel.target_location
+        unknown = [(t.listing_id, location) for t in found if force or t.pushed is None]
+        try:
+            shown = self._read(unknown)
+            if unknown:  # read the channel first, then the ledger: a sale in between cannot be pushed over
+                found = targets(self.channel, [self.engine.store.push_state(t.sku) for t in found], force)
+            planned = [p for t in found if (p := self._plan(t, shown)) is not None]
+            for start in range(0, len(planned), self.port.max_batch):
+                self._send(planned[start : start + self.port.max_batch])
+        except ChannelUnavailable as error:
+            done = {entry.sku for entry in self.entries}
+            failed = [t for t in found if t.sku not in done]
+            self.report.failed += len(failed)
+            self.entries += [self._entry(t, "", None, "failed", str(error)) for t in failed]
+        finally:
+            self.engine.store.record_pushed(self.pushed)
+            self.engine.store.record_sync(self.entries, self.engine.clock())
+
+    def _read(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        if not items:
+            return {}
+        self.report.calls += 1
+        try:
+            return self.port.read_quantities(items)
+        except ChannelUnavailable:
+            self.report.unavailable.append(self.channel.name)
+            raise
+
+    def _plan(self, target: Target, shown: dict[tuple[str, str], int]) -> _Planned | None:
+        key = (target.listing_id, self.channel.target_location)
+        read = shown.get(key)
+        last = target.pushed.quantity if target.pushed else None
+        before = read if key in shown or last is None else last
+        if before == target.quantity:  # the channel already shows it: remember, write nothing
+            self._remember(target, target.quantity, None)
+            return None
+        raising = before is not None and target.quantity > before
+        moved_on_its_own = read is not None and last is not None and read != last
+        waiting = target.pushed is not None and target.pushed.deferred_since is not None
+        if raising and (moved_on_its_own or waiting) and not self._grace_over(target, self.engine.clock()):
+            self._defer(target, before, read)
+            return None
+        write = QuantityWrite(target.listing_id, self.channel.target_location, target.quantity, before)
+        return _Planned(target, before, write)
+
+    def _send(self, batch: list[_Planned]) -> None:
+        writes = [p.write for p in batch]
+        key = attempt_key(self.channel.name, writes, [p.target.fingerprint for p in batch])
+        self.engine.store.record_sync(
+            [self._entry(p.target, key, p.before, "sending") for p in batch], self.engine.clock()
+        )
+        self.report.calls += 1
+        try:
+            outcomes = self.port.set_quantities(writes, key)
+        except ChannelUnavailable as error:
+            self.report.unavailable.append(self.channel.name)
+            self.report.failed += len(batch)
+            self.entries += [self._entry(p.target, key, p.before, "failed", str(error)) for p in batch]
+            return
+        lowered_over_a_sale = []
+        for planned, outcome in zip(batch, outcomes, strict=True):
+            target = planned.target
+            if outcome.applied:
+                self.report.applied += 1
+                self._remember(target, target.quantity, None)
+                self.entries.append(self._entry(target, key, planned.before, "applied"))
+            elif outcome.stale and planned.before is not None and target.quantity < planned.before:
+                lowered_over_a_sale.append(target)
+            elif outcome.stale:
+                self._defer(target, planned.before, None)
+            else:
+                self.report.failed += 1
+                reason = outcome.error or "held back: another item in the call was refused"
+                self.entries.append(self._entry(target, key, planned.before, "failed", reason))
+        if lowered_over_a_sale:
+            self._lower_now(lowered_over_a_sale)  # may raise ChannelUnavailable: run() records it
+
+    def _lower_now(self, lowered: list[Target]) -> None:
+        """A lowering found the channel moved: read it and set the lower of the two now."""
+        shown = self._read([(t.listing_id, self.channel.target_location) for t in lowered])
+        retry = []
+        for target in lowered:
+            current = shown.get((target.listing_id, self.channel.target_location))
+            if current is not None and current <= target.quantity:
+                self._defer(target, current, current)  # the channel already shows less: wait for its events
+            else:
+                write = QuantityWrite(target.listing_id, self.channel.target_location, target.quantity, current)
+                retry.append(_Planned(target, current, write))
+        if retry:
+            self._send(retry)
+
+    def _grace_over(self, target: Target, now: datetime) -> bool:
+        since = target.pushed.deferred_since if target.pushed else None
+        return since is not None and now - parse_iso(since) >= GRACE
+
+    def _defer(self, target: Target, before: int | None, shown: int | None) -> None:
+        """Leave the channel's number alone for now; the reconcile schedule decides after the grace window."""
+        self.report.deferred += 1
+        previous = target.pushed
+        since = previous.deferred_since if previous and previous.deferred_since else iso(self.engine.clock())
+        quantity = shown if shown is not None else (previous.quantity if previous else target.quantity)
+        self.pushed[(target.sku, self.channel.name)] = Pushed(
+            quantity, previous.at if previous else since, target.listing_id, since
+        )
+        note = "the channel's number moved on its own; the raise waits for its events (reconcile decides)"
+        self.entries.append(self._entry(target, "", before, "deferred", note))
+
+    def _remember(self, target: Target, quantity: int, deferred_since: str | None) -> None:
+        at = iso(self.engine.clock())
+        self.pushed[(target.sku, self.channel.name)] = Pushed(quantity, at, target.listing_id, deferred_since)
+
+    def _entry(self, target: Target, attempt: str, before: int | None, result: str, error: str = "") -> SyncEntry:
         return SyncEntry(
             sku=target.sku,
-            channel=channel.name,
+            channel=self.channel.name,
             attempt=attempt,
-            at=iso(self.clock()),
+            at=iso(self.engine.clock()),
             before=before,
             after=target.quantity,
-            why=why,
+            why=self.why,
             result=result,
             error=error,
         )

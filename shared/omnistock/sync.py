@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.clock import iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
 from omnistock.models import Job
 from omnistock.policy import SkuPolicy
@@ -25,7 +25,7 @@ from omnistock.store.stock_store import StockStore
 
 CHUNK = 250  # one Shopify call's worth of SKUs
 RECONCILE_WINDOW = timedelta(minutes=30)  # "recently moved": pushed or attempted within it
-GRACE = timedelta(minutes=2)  # time for a channel's own events to arrive before a deferred raise is forced
+STALLED = timedelta(minutes=2)  # a running job not advanced for this long is nudged
 
 
 class SyncService:
@@ -61,7 +61,9 @@ class SyncService:
     def start(self, channel: str | None, skus: list[str] | None) -> Job:
         if channel is not None and self.stock.channel(channel) is None:
             raise NotFound(f"channel {channel!r} is not configured")
-        chosen = tuple(sorted(set(skus))) if skus else None
+        chosen = tuple(sorted(set(skus))) if skus is not None else None
+        if chosen == ():
+            raise InvalidRequest("give at least one SKU, or none for the whole catalog")
         total = len(chosen) if chosen is not None else self.jobs.catalog_size()
         now = iso(self.clock())
         job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now)
@@ -77,7 +79,8 @@ class SyncService:
     def run_chunk(self, job: Job) -> Job | None:
         """Push the job's next chunk and record progress; None if another delivery of the
         same record already did (or the job is finished)."""
-        if job.state != "running":
+        current = self.jobs.get(job.job_id)  # a redelivered record must not push its chunk again
+        if current is None or current.state != "running" or current.cursor != job.cursor:
             return None
         if job.skus is not None:
             chunk = [sku for sku in job.skus if sku > job.cursor][:CHUNK]
@@ -100,13 +103,17 @@ class SyncService:
 
     # ---- reconcile (schedule)
     def reconcile(self, channel: str) -> PushReport:
-        """Force a push of the SKUs recently pushed or attempted on ``channel``: drift is
-        repaired, failed pushes are retried, and deferred raises are decided once the channel
-        had its grace window to report its own sales."""
+        """Force a push of the SKUs pushed or attempted on ``channel`` in the last half hour:
+        what the channel shows is read and repaired, failed and interrupted pushes are
+        retried, and raises deferred past their grace window are decided (see push.py)."""
         now = self.clock()
         recent = self.pushes.sync_history(channel=channel, limit=10_000, since=iso(now - RECONCILE_WINDOW))
-        waiting = {e.sku for e in recent if e.result == "deferred" and parse_iso(e.at) > now - GRACE}
-        chosen = list(dict.fromkeys(e.sku for e in recent if e.sku not in waiting))
-        if not chosen:
-            return PushReport()
-        return self.engine.push(chosen, "reconcile", force=True, channel=channel)
+        chosen = list(dict.fromkeys(entry.sku for entry in recent))
+        return self.engine.push(chosen, "reconcile", force=True, channel=channel) if chosen else PushReport()
+
+    def nudge_stalled_jobs(self) -> int:
+        """Jobs whose chunk was lost (a failed batch) get a touch, which brings the next chunk."""
+        stalled = self.jobs.running_before(iso(self.clock() - STALLED))
+        for job in stalled:
+            self.jobs.touch(job, iso(self.clock()))
+        return len(stalled)

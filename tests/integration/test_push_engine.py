@@ -81,29 +81,44 @@ def test_first_push_reads_then_sets_and_coalesces(ledger: Ledger, engine: PushEn
     assert (again.calls, again.applied) == (0, 0)
 
 
-def test_lowering_is_unconditional_raising_compares(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
+def test_every_write_compares_with_what_was_pushed(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
     sku = stocked(ledger, "TEE", 5)
     engine.push([sku], "first")
     ledger.sell(sku, "shop", 2, "pos", "till-1")
     engine.push([sku], "sale")
-    assert channel.calls[-1][0].change_from is None and channel.shown["item-TEE"] == 3
+    assert channel.calls[-1][0].change_from == 5 and channel.shown["item-TEE"] == 3
     ledger.restock(sku, "shop", 4, "admin", "r1")
     engine.push([sku], "restock")
     assert channel.calls[-1][0].change_from == 3 and channel.shown["item-TEE"] == 7
 
 
 def test_a_raise_never_overwrites_a_sale_the_ledger_has_not_seen(
-    ledger: Ledger, engine: PushEngine, channel: FakeChannel
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
 ) -> None:
     sku = stocked(ledger, "TEE", 5)
     engine.push([sku], "first")
+    clock.advance(seconds=1)
     channel.shown["item-TEE"] = 4  # sold on the channel; its webhook is still on the way
     ledger.restock(sku, "shop", 3, "admin", "r1")
     report = engine.push([sku], "restock")
     assert (report.applied, report.deferred) == (0, 1)
     assert channel.shown["item-TEE"] == 4
-    history = engine.store.sync_history(sku=sku)
+    history = [entry for entry in engine.store.sync_history(sku=sku) if entry.result != "sending"]
     assert history[0].result == "deferred" and history[0].before == 5 and history[0].after == 8
+
+
+def test_a_lowering_that_finds_a_channel_sale_sets_the_lower_of_the_two(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel
+) -> None:
+    sku = stocked(ledger, "TEE", 5)
+    engine.push([sku], "first")
+    channel.shown["item-TEE"] = 3  # two sold on the channel, not yet reported
+    ledger.sell(sku, "shop", 1, "pos", "till-1")  # the ledger now says 4
+    engine.push([sku], "sale")
+    assert channel.shown["item-TEE"] == 3  # never raised from 3 to 4 over the channel's sales
+    ledger.sell(sku, "shop", 2, "pos", "till-2")  # the ledger now says 2
+    engine.push([sku], "sale")
+    assert channel.shown["item-TEE"] == 2
 
 
 def test_one_bad_item_fails_alone(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
@@ -173,11 +188,13 @@ def test_reconcile_decides_a_deferred_raise_after_the_grace_window(
     channel.shown["item-TEE"] = 4  # a channel-side change whose event never comes
     ledger.restock(sku, "shop", 3, "admin", "r1")
     assert engine.push([sku], "restock").deferred == 1
-    assert sync.reconcile("shopify").calls == 0  # within the grace window: wait for the channel's events
+    assert sync.reconcile("shopify").applied == 0  # within the grace window: wait for the channel's events
+    assert channel.shown["item-TEE"] == 4
     clock.advance(minutes=3)
     report = sync.reconcile("shopify")
     assert (report.applied, channel.shown["item-TEE"]) == (1, 8)  # the ledger decides: it is not the master
     assert engine.store.sync_history(sku=sku)[0].why == "reconcile"
+    assert engine.push([sku], "again", force=True).calls == 1  # a read; the channel already shows it
 
 
 def test_reconcile_retries_failed_pushes_and_repairs_drift(
@@ -190,11 +207,14 @@ def test_reconcile_retries_failed_pushes_and_repairs_drift(
     channel.down = True
     engine.push([failing], "stock change")
     channel.down = False
-    channel.shown["item-DRIFT"] = 2  # edited in the channel's admin
+    channel.shown["item-DRIFT"] = 2  # edited in the channel's admin (or a sale not yet reported)
     clock.advance(minutes=3)
     report = sync.reconcile("shopify")
-    assert report.applied == 2
-    assert (channel.shown["item-FAIL"], channel.shown["item-DRIFT"]) == (3, 6)
+    assert (report.applied, report.deferred) == (1, 1)  # the failed push goes; the raise over 2 waits
+    assert (channel.shown["item-FAIL"], channel.shown["item-DRIFT"]) == (3, 2)
+    clock.advance(minutes=3)
+    assert sync.reconcile("shopify").applied == 1  # no event came in the grace window: the ledger wins
+    assert channel.shown["item-DRIFT"] == 6
     assert sync.reconcile("shopify").applied == 0  # nothing left to repair
 
 

@@ -25,22 +25,35 @@ class JobStore:
     def advance(self, seen: Job, progressed: Job) -> bool:
         """Record a chunk's progress unless another delivery recorded it first."""
         expr = Expression()
+        fields: dict[tuple[str, ...], Any] = {
+            (name,): getattr(progressed, name)
+            for name in ("state", "total", "done", "applied", "failed", "cursor", "updated_at")
+        }
+        running = progressed.state == "running"
+        if running:
+            fields[("gsi2sk",)] = progressed.updated_at
         body: dict[str, Any] = {
             "Key": to_attrs({"pk": keys.job_pk(seen.job_id), "sk": keys.JOB_SK}),
-            "UpdateExpression": expr.update(
-                set_={
-                    (name,): getattr(progressed, name)
-                    for name in ("state", "total", "done", "applied", "failed", "cursor", "updated_at")
-                }
-            ),
+            "UpdateExpression": expr.update(set_=fields, remove=None if running else [("gsi2pk",), ("gsi2sk",)]),
             "ConditionExpression": f"{expr.name('cursor')} = {expr.value(seen.cursor)} AND "
             f"{expr.name('done')} = {expr.value(seen.done)}",
         }
         _attach(body, expr)
         return self.table.transact([{"Update": body}]) is None
 
+    def running_before(self, updated_before: str) -> list[Job]:
+        """Running jobs last advanced before ``updated_before`` (index gsi2: running jobs only)."""
+        items = self.table.query(
+            "gsi2pk = :pk AND gsi2sk < :before", {":pk": keys.RUNNING_JOBS_PK, ":before": updated_before}, index="gsi2"
+        )
+        return [job for item in items if (job := self.get(item["job_id"])) is not None and job.state == "running"]
+
+    def touch(self, job: Job, now: str) -> None:
+        """Rewrite the job as it is (a new updated_at): its stream record runs the next chunk."""
+        self.table.put(_job_item(job) | {"updated_at": now, "gsi2sk": now})
+
     def catalog_size(self) -> int:
-        return len(self.table.query("gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}, index="gsi2"))
+        return self.table.count("gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}, index="gsi2")
 
     def catalog_after(self, cursor: str, limit: int) -> list[str]:
         """The next ``limit`` SKUs after ``cursor`` ("" for the first page)."""
@@ -70,6 +83,8 @@ def _job_item(job: Job) -> Item:
     }
     if job.skus is not None:
         item["skus"] = list(job.skus)
+    if job.state == "running":  # sparse index of running jobs, by when they last moved
+        item["gsi2pk"], item["gsi2sk"] = keys.RUNNING_JOBS_PK, job.updated_at
     return item
 
 

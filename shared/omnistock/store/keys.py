@@ -10,6 +10,7 @@ EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
 CATALOG_INDEX_PK = "CATALOG"  # gsi2: every SKU in order, for whole-catalog jobs
 JOB_SK = "JOB"
+RUNNING_JOBS_PK = "JOBS#running"  # gsi2: running Sync Now jobs by when they last advanced
 CHANNELS_PK = "CHANNELS"  # every channel's configuration in one partition: one query reads them all
 POLICY_PREFIX = "POLICY#"
 PUSHED_PREFIX = "PUSHED#"

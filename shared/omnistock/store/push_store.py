@@ -17,19 +17,30 @@ from omnistock.store.table import Item, Table
 
 @dataclass(frozen=True)
 class Pushed:
+    """What Omnistock last made a channel show for a SKU (and for which listing), and since
+    when a raise has been waiting because the channel's number moved on its own."""
+
     quantity: int
     at: str
+    listing_id: str = ""
+    deferred_since: str | None = None
 
 
 @dataclass(frozen=True)
 class PushState:
-    """Everything needed to decide a SKU's pushes, read in one strongly consistent query."""
+    """Everything needed to decide a SKU's pushes, read with two strongly consistent queries
+    (its pending lots, which may be many, are skipped)."""
 
     sku: str
     catalog: CatalogEntry | None
     levels: dict[str, int] = field(default_factory=dict)
     policies: dict[str, SkuPolicy] = field(default_factory=dict)
     pushed: dict[str, Pushed] = field(default_factory=dict)
+    revisions: tuple[str, ...] = ()  # changes whenever anything above changes
+
+    @property
+    def fingerprint(self) -> str:
+        return "|".join(self.revisions)
 
 
 @dataclass(frozen=True)
@@ -55,19 +66,32 @@ class PushStore:
         self.sync_retention_days = sync_retention_days
 
     def push_state(self, sku: str) -> PushState:
-        state = PushState(sku, None)
-        for item in self.table.query("pk = :pk", {":pk": keys.sku_pk(sku)}):
+        pk = keys.sku_pk(sku)
+        items = self.table.query(
+            "pk = :pk AND sk BETWEEN :first AND :last",
+            {":pk": pk, ":first": keys.CATALOG_SK, ":last": keys.LOCATION_PREFIX + "\uffff"},
+        )
+        items += self.table.query("pk = :pk AND sk >= :first", {":pk": pk, ":first": keys.POLICY_PREFIX})
+        catalog = None
+        levels: dict[str, int] = {}
+        policies: dict[str, SkuPolicy] = {}
+        pushed: dict[str, Pushed] = {}
+        revisions = []
+        for item in items:
             sort_key: str = item["sk"]
             if sort_key == keys.CATALOG_SK:
-                state = PushState(sku, _catalog(item), state.levels, state.policies, state.pushed)
+                catalog = _catalog(item)
             elif sort_key.startswith(keys.LOCATION_PREFIX):
                 level: StockLevel = _stock(item)
-                state.levels[level.location] = level.available
+                levels[level.location] = level.available
             elif sort_key.startswith(keys.POLICY_PREFIX):
-                state.policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)
+                policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)
             elif sort_key.startswith(keys.PUSHED_PREFIX):
-                state.pushed[sort_key.removeprefix(keys.PUSHED_PREFIX)] = Pushed(int(item["quantity"]), item["at"])
-        return state
+                pushed[sort_key.removeprefix(keys.PUSHED_PREFIX)] = Pushed(
+                    int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since")
+                )
+            revisions.append(f"{sort_key}@{item.get('rev', item.get('updated_at', item.get('at', '')))}")
+        return PushState(sku, catalog, levels, policies, pushed, tuple(revisions))
 
     def save_policy(self, sku: str, channel: str, policy: SkuPolicy, now: datetime) -> None:
         """A policy change lands on the stream like a stock change, so it is pushed the same way."""
@@ -86,17 +110,20 @@ class PushStore:
                 item[name] = getattr(policy, name)
         self.table.put(item)
 
-    def record_pushed(self, pushed: dict[tuple[str, str], int], now: datetime) -> None:
-        items = [
-            {
+    def record_pushed(self, pushed: dict[tuple[str, str], Pushed]) -> None:
+        items = []
+        for (sku, channel), record in pushed.items():
+            item: Item = {
                 "pk": keys.sku_pk(sku),
                 "sk": keys.pushed_sk(channel),
                 "kind": "pushed",
-                "quantity": quantity,
-                "at": iso(now),
+                "quantity": record.quantity,
+                "at": record.at,
+                "listing_id": record.listing_id,
             }
-            for (sku, channel), quantity in pushed.items()
-        ]
+            if record.deferred_since:
+                item["deferred_since"] = record.deferred_since
+            items.append(item)
         for start in range(0, len(items), 25):
             self.table.batch_put(items[start : start + 25])
 

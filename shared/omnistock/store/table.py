@@ -123,6 +123,24 @@ class Table:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def count(self, key_condition: str, values: Item, *, index: str | None = None) -> int:
+        """How many items match, without reading them out."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": to_attrs(values),
+            "Select": "COUNT",
+        }
+        if index:
+            kwargs["IndexName"] = index
+        total = 0
+        while True:
+            response = self._call("query", **kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     # ---- writes
     def put(self, item: Item) -> None:
         self._call("put_item", TableName=self.name, Item=to_attrs(item))
