@@ -1,5 +1,6 @@
-"""Stream consumer (the outbox): stock and policy changes become channel pushes; Sync Now
-jobs run their next chunk.
+"""Stream consumer (the outbox): stock, catalog and policy changes become channel pushes; a
+channel's new settings start a job that pushes everything it lists; Sync Now jobs run their
+next chunk.
 
 Only the newest value per SKU and channel goes out (the engine reads current state, once per
 SKU per batch). When a channel fails as a whole, the batch is reported failed from its first
@@ -15,7 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
-from omnistock.store.stream import changed_sku, job_from_record
+from omnistock.store.stream import changed_channel, changed_sku, job_from_record
 
 logger = Logger()
 
@@ -25,7 +26,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     records = event.get("Records") or []
     skus = [sku for sku in map(changed_sku, records) if sku is not None]
     jobs = [job for job in map(job_from_record, records) if job is not None]
+    channels = [change for change in map(changed_channel, records) if change is not None]
     sync = runtime.sync_service()
+    for channel, change_id in channels:  # a channel's settings changed: push all it lists, as a job
+        sync.start_for_channel_change(channel, change_id)
     report = sync.engine.push(skus, "stock change") if skus else None
     for job in jobs:
         progressed = sync.run_chunk(job)

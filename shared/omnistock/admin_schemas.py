@@ -84,7 +84,9 @@ class PolicyIn(Body):
 
 class SyncNowIn(Body):
     channel: ChannelName | None = Field(default=None, description="One channel; default: every pushed channel.")
-    skus: list[Identifier] | None = Field(default=None, max_length=10_000, description="Default: the whole catalog.")
+    skus: list[Identifier] | None = Field(
+        default=None, min_length=1, max_length=1000, description="Default: the whole catalog (use that for more)."
+    )
 
 
 class CountIn(Body):

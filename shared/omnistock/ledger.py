@@ -115,8 +115,13 @@ class Ledger:
             rev=previous.rev if previous else 0,
             updated_at=iso(self.clock()),
         )
-        self.store.save_catalog(entry, previous)
+        self.store.save_catalog(entry, previous, new_sku_policies=None if previous else self._new_sku_policies())
         return replace(entry, rev=entry.rev + 1)
+
+    def _new_sku_policies(self) -> dict[str, bool]:
+        """Each pushed channel's rule for new SKUs, frozen into the SKU's own policy, so a
+        later change of the rule does not change SKUs that already exist."""
+        return {channel.name: channel.auto_sync for channel in self.store.channels() if channel.platform}
 
     def set_channel(
         self,

@@ -9,6 +9,7 @@ function, and never outruns the channel's rate limits (the adapter paces each ca
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -69,6 +70,14 @@ class SyncService:
         job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now)
         self.jobs.create(job)
         return job
+
+    def start_for_channel_change(self, channel: str, change_id: str) -> None:
+        """One job per change (its id comes from the stream record), however often the record
+        is delivered."""
+        now = iso(self.clock())
+        job_id = hashlib.sha256(f"{channel}:{change_id}".encode()).hexdigest()[:32]
+        job = Job(job_id, channel, None, "running", self.jobs.catalog_size(), 0, 0, 0, "", now, now)
+        self.jobs.create(job, only_if_new=True)
 
     def job(self, job_id: str) -> Job:
         found = self.jobs.get(job_id)

@@ -236,3 +236,21 @@ def test_sync_now_job_runs_in_chunks_once_each(
         job, chunks = again, chunks + 1
     assert (chunks, job.done, job.applied) == (3, 5, 5)
     assert [channel.shown[f"item-{sku}"] for sku in skus] == [1, 2, 3, 4, 5]
+
+
+def test_the_auto_sync_rule_applies_to_skus_created_after_it(
+    ledger: Ledger, channel: FakeChannel, clock: Clock
+) -> None:
+    def engine_for(auto_sync: bool) -> PushEngine:
+        ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION, auto_sync=auto_sync)
+        return PushEngine(PushStore(ledger.store.table), ledger.store.channels, lambda c: channel, clock)
+
+    engine = engine_for(auto_sync=False)
+    old = stocked(ledger, "OLD", 4)
+    assert engine.push([old], "stock change").calls == 0  # created under "do not sync new SKUs"
+    engine = engine_for(auto_sync=True)
+    new = stocked(ledger, "NEW", 4)
+    channel.shown["item-NEW"] = 0
+    engine.push([old, new], "stock change")
+    assert "item-OLD" not in channel.shown  # the rule changed; the SKU it was frozen into did not
+    assert channel.shown["item-NEW"] == 4

@@ -37,12 +37,14 @@ def test_the_movement_log_sees_stock_inserts_and_modifies_only():
     assert not any_filter_matches(stream.filters, _record("MODIFY", "POLICY#shopify"))
 
 
-def test_the_push_sees_stock_policies_and_jobs():
+def test_the_push_sees_stock_catalog_policies_jobs_and_channels():
     stream = _stream_of("PushFunction")
-    for sort_key in ("LOC#shop", "POLICY#shopify", "JOB"):
+    for sort_key in ("LOC#shop", "POLICY#shopify", "JOB", "CATALOG"):
         assert any_filter_matches(stream.filters, _record("MODIFY", sort_key))
-    for sort_key in ("CATALOG", "LOT#shop#x", "PUSHED#shopify", "JOBS"):
+    for sort_key in ("LOT#shop#x", "PUSHED#shopify", "JOBS"):
         assert not any_filter_matches(stream.filters, _record("MODIFY", sort_key))
+    channel = {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "CHANNELS"}, "sk": {"S": "shopify"}}}}
+    assert any_filter_matches(stream.filters, channel)
     assert not any_filter_matches(stream.filters, _record("REMOVE", "LOC#shop"))
 
 

@@ -61,3 +61,19 @@ def test_other_items_and_removals_are_not_movements() -> None:
 def test_unchanged_revision_is_not_a_movement() -> None:
     image = stock_image(2, 1, 0, 0)
     assert movement_from_record(record("MODIFY", image, image)) is None
+
+
+def test_what_the_push_function_acts_on() -> None:
+    from omnistock.store.stream import changed_channel, changed_sku
+
+    assert changed_sku(record("MODIFY", stock_image(2, 1, 0, 0))) == "TEE"
+    assert changed_sku(record("MODIFY", {}, sk="CATALOG")) == "TEE"
+    assert changed_sku(record("INSERT", {}, sk="POLICY#shopify")) == "TEE"
+    assert changed_sku(record("INSERT", {}, sk="LOT#shop#x")) is None
+    assert changed_sku(record("REMOVE", None, stock_image(2, 1, 0, 0))) is None
+    channel_record = {
+        "eventName": "MODIFY",
+        "dynamodb": {"Keys": {"pk": {"S": "CHANNELS"}, "sk": {"S": "shopify"}}, "SequenceNumber": "42"},
+    }
+    assert changed_channel(channel_record) == ("shopify", "42")
+    assert changed_channel(record("MODIFY", stock_image(2, 1, 0, 0))) is None

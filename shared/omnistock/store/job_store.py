@@ -15,8 +15,12 @@ class JobStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def create(self, job: Job) -> None:
-        self.table.put(_job_item(job))
+    def create(self, job: Job, *, only_if_new: bool = False) -> None:
+        if not only_if_new:
+            self.table.put(_job_item(job))
+            return
+        put = {"Item": to_attrs(_job_item(job)), "ConditionExpression": "attribute_not_exists(pk)"}
+        self.table.transact([{"Put": put}])  # cancelled when the job exists: nothing to do
 
     def get(self, job_id: str) -> Job | None:
         item = self.table.get(keys.job_pk(job_id), keys.JOB_SK)

@@ -143,9 +143,13 @@ class PushStore:
     ) -> list[SyncEntry]:
         """Newest first, by SKU (its partition) or by channel (index gsi2), from ``since`` on."""
         since = since or "0"  # sorts before any timestamp; key conditions refuse empty strings
+        read_limit = None if failed_only or (sku and channel) else limit  # filtered reads page further
         if sku is not None:
             items = self.table.query(
-                "pk = :pk AND sk >= :since", {":pk": keys.sync_pk(sku), ":since": since}, forward=False
+                "pk = :pk AND sk >= :since",
+                {":pk": keys.sync_pk(sku), ":since": since},
+                forward=False,
+                limit=read_limit,
             )
             if channel is not None:
                 items = [item for item in items if item["channel"] == channel]
@@ -155,6 +159,7 @@ class PushStore:
                 {":pk": keys.sync_channel_pk(channel), ":since": since},
                 index="gsi2",
                 forward=False,
+                limit=read_limit,
             )
         else:
             raise ValueError("sync history is read by SKU or by channel")

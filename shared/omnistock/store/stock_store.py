@@ -131,7 +131,11 @@ class StockStore:
         return found
 
     # ================================================================ catalog
-    def save_catalog(self, entry: CatalogEntry, previous: CatalogEntry | None) -> None:
+    def save_catalog(
+        self, entry: CatalogEntry, previous: CatalogEntry | None, new_sku_policies: dict[str, bool] | None = None
+    ) -> None:
+        """Save a catalog entry and its listing ids (each owned by one SKU); a new SKU also gets
+        a policy per channel carrying that channel's auto-sync rule for new SKUs."""
         expr = Expression()
         put: dict[str, Any] = {
             "Item": to_attrs(_catalog_item(entry)),
@@ -164,6 +168,10 @@ class StockStore:
                 _attach(body, claim)
                 actions.append({"Put": body})
                 owners.append((channel, listing_id))
+        for channel, auto_sync in (new_sku_policies or {}).items():
+            policy: Item = {"pk": keys.sku_pk(entry.sku), "sk": keys.policy_sk(channel), "kind": "policy"}
+            policy |= {"sku": entry.sku, "channel": channel, "paused": False, "allocation": 0, "auto_sync": auto_sync}
+            actions.append({"Put": {"Item": to_attrs(policy), "ConditionExpression": "attribute_not_exists(pk)"}})
         for channel, listing_id in old.items():
             if entry.listings.get(channel) != listing_id:
                 actions.append(

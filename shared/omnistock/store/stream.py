@@ -1,4 +1,4 @@
-"""Reading the table's stream: movement-log entries, SKUs to push, Sync Now chunks.
+"""Reading the table's stream: movement-log entries, SKUs and channels to push, Sync Now chunks.
 
 Stock items on the stream become movement-log entries.
 
@@ -62,9 +62,19 @@ def changed_sku(record: dict[str, Any]) -> str | None:
     partition = record_keys.get("pk", {}).get("S", "")
     if record.get("eventName") == "REMOVE" or not partition.startswith("SKU#"):
         return None
-    if sort_key.startswith((keys.LOCATION_PREFIX, keys.POLICY_PREFIX)):
+    if sort_key == keys.CATALOG_SK or sort_key.startswith((keys.LOCATION_PREFIX, keys.POLICY_PREFIX)):
         return partition.removeprefix("SKU#")
     return None
+
+
+def changed_channel(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, change id) when a channel's configuration was written: every SKU it lists
+    may show a different number now."""
+    dynamodb = record.get("dynamodb") or {}
+    record_keys = dynamodb.get("Keys") or {}
+    if record.get("eventName") == "REMOVE" or record_keys.get("pk", {}).get("S") != keys.CHANNELS_PK:
+        return None
+    return record_keys["sk"]["S"], str(dynamodb.get("SequenceNumber", ""))
 
 
 def job_from_record(record: dict[str, Any]) -> Job | None:
