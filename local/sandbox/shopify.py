@@ -13,32 +13,32 @@ answers exactly two operations, recognised by regular expressions on the query t
 Anything else gets ``{"errors": [{"message": "unsupported by the sandbox"}]}`` with HTTP 200.
 Responses always carry the full documented shape whatever the selection set asks for.
 
-What it mirrors (API 2026-04; facts from /work/shared/reference/shopify.md, "ref §" below):
+What it mirrors (API 2026-04; facts from Shopify's Admin API documentation and changelog):
 
 * ``X-Shopify-Access-Token`` must equal the configured token, else 401 with Shopify's text.
 * ``changeFromQuantity`` is compare-and-set: "2026-04 (breaking): changeFromQuantity is
   mandatory on every quantity: pass an integer or an explicit null; omitting it is an error. ...
-  A mismatch returns CHANGE_FROM_QUANTITY_STALE" (ref §3.1). The enum has no dedicated code for
+  A mismatch returns CHANGE_FROM_QUANTITY_STALE". The enum has no dedicated code for
   an omitted ``changeFromQuantity``, so the sandbox answers ``COMPARE_QUANTITY_REQUIRED`` (the
   listed code that means "the compare value must be given"), field ``[..., "changeFromQuantity"]``.
   ``compareQuantity``/``ignoreCompareQuantity`` "are removed" in 2026-04, so sending them is a
   top-level ``INVALID_VARIABLE`` error, as any undefined input field would be.
-* ``name`` "only "available" or "on_hand"" (ref §3.1), else ``INVALID_NAME``.
-* "Max quantities per call: 250 ... a longer array makes the request fail" (ref §3.1): more than
+* ``name`` "only "available" or "on_hand"", else ``INVALID_NAME``.
+* "Max quantities per call: 250 ... a longer array makes the request fail": more than
   250 quantities (or ids) is a top-level ``MAX_INPUT_SIZE_EXCEEDED`` error and nothing runs.
-* ``@idempotent`` is "2026-04: mandatory ... calls without it fail at runtime" (ref §3.3): a
+* ``@idempotent`` is "2026-04: mandatory ... calls without it fail at runtime": a
   missing directive is a top-level error (code ``BAD_REQUEST``; the wording is the sandbox's).
   "Sending the same key again returns the original result without applying the change a second
-  time" (ref §3.3): same key + same variables replays the stored ``data`` (userErrors included);
+  time": same key + same variables replays the stored ``data`` (userErrors included);
   same key + different variables is userError ``IDEMPOTENCY_KEY_PARAMETER_MISMATCH``.
-* ALL-OR-NOTHING. The reference never says a partial write happens; it says "the write happens
-  only if the stored value equals compareQuantity" (ref §3.1), and its stale example
+* ALL-OR-NOTHING. Shopify never documents a partial write; it says "the write happens
+  only if the stored value equals compareQuantity", and its stale example
   (payloads/shopify/graphql_examples.json ``inventorySetQuantities_stale_response``) answers
   a two-quantity request with one userError on quantity 0 and ``"inventoryAdjustmentGroup":
   null``, i.e. no group of changes at all. So if any userError exists nothing is written.
 * Setting ``available`` moves ``on_hand`` by the same delta and vice versa (the success example
   shows an ``available`` and an ``on_hand`` change of +3 each). Changes with delta 0 are left out.
-* Cost-based leaky bucket, one per sandbox (one sandbox = one shop; ref §4.1 "per app per
+* Cost-based leaky bucket, one per sandbox (one sandbox = one shop; "per app per
   store"): ``maximum_available`` 2000 and ``restore_rate`` 100/s by default. Requested cost: the
   mutation 10 (as in the success example). The ``nodes`` read, by default (``read_pricing=
   "simple"``), 1 + len(ids), actual 1 + the ids found. ``read_pricing="schema"`` prices it by
@@ -46,13 +46,13 @@ What it mirrors (API 2026-04; facts from /work/shared/reference/shopify.md, "ref
   2 + the objects asked for, scalar 0): per id 1 + (2 + first x (2 + len(names))), i.e. 153 an
   id for ``first: 50`` and one name, so seven ids pass the 1000 cap; actual cost counts the
   levels returned. Either way the difference is refunded ("afterwards the difference between
-  requested and actual cost is refunded", ref §4.1). A request costing more than 1000 or than
+  requested and actual cost is refunded"). A request costing more than 1000 or than
   the bucket can ever hold is ``MAX_COST_EXCEEDED``. Structurally invalid requests are
   rejected before the bucket is touched (their cost shows ``actualQueryCost: 0``).
 * Throttled: "errors[0].extensions.code == "THROTTLED" (message "Throttled"), actualQueryCost is
-  null, and data is absent" (ref §4.1), HTTP 200 by default; ``throttle_mode="http429"`` answers
+  null, and data is absent", HTTP 200 by default; ``throttle_mode="http429"`` answers
   the same body with HTTP 429 and ``Retry-After`` = (requested - currentlyAvailable)/restoreRate
-  seconds, fractional (ref §4.1 "Handle both", §4.2 "Retry-After ... can be fractional").
+  seconds, fractional.
 * Every GraphQL answer carries ``extensions.cost = {requestedQueryCost, actualQueryCost,
   throttleStatus: {maximumAvailable, currentlyAvailable, restoreRate}}``.
 
@@ -64,7 +64,7 @@ Sandbox-only behaviour (no Shopify counterpart; here to exercise the adapter):
   ``delay(seconds)`` (every request waits; 0 turns it off);
 * reasons are checked against ``DEFAULT_REASONS`` (``reasons=None`` accepts any non-empty one);
 * ``GET/POST /_sandbox/...`` control endpoints without auth (see ``ShopifySandbox._control``);
-* the InventoryLevel id it returns has Shopify's ``?inventory_item_id=`` suffix (ref §7.7).
+* the InventoryLevel id it returns has Shopify's ``?inventory_item_id=`` suffix.
 
 All state sits behind one lock, so requests are applied one at a time (which is also why
 ``IDEMPOTENCY_CONCURRENT_REQUEST`` never happens here).

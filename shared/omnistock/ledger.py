@@ -6,7 +6,7 @@ Per SKU and location: ``available = on_hand - held - pending``.
 - ``held`` is units in live carts (holds) that have not ended.
 - ``pending`` is units sold through channels and not yet in a master count; each sale is a
   lot that stays pending until a count at or after the version in which the master itself
-  applied the sale arrives (DESIGN 3.3), so a stale count never brings sold units back.
+  applied the sale arrives, so a stale count never brings sold units back.
 
 Holds and sales never take ``available`` below zero: the store's conditional write refuses
 them atomically. Only reports of physical truth (a master count, a manual adjustment) can

@@ -1,8 +1,8 @@
-"""The invariants of DESIGN.md §3, each on moto with the table from template.yaml.
+"""The ledger's invariants (README, "The ledger"), each on moto with the table from template.yaml.
 
 1. No oversell by construction.   2. Every effect happens once.
 3. Stale reports never win.       4. Holds end exactly once.
-(5. Explainable: see test_movement_log.py.)
+(5. Explainable: see test_movement_log_and_expiry.py.)
 """
 
 from __future__ import annotations

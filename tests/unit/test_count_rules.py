@@ -1,4 +1,4 @@
-"""How a master count combines with holds and pending lots (DESIGN 3.3), without storage."""
+"""How a master count combines with holds and pending lots, without storage."""
 
 from __future__ import annotations
 

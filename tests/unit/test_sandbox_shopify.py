@@ -15,8 +15,8 @@ import pytest
 from local.sandbox import ShopifySandbox, item_gid, location_gid
 from local.sandbox.server import SandboxResponse
 
-EXAMPLES_FILE = Path(__file__).resolve().parents[3] / "shared/payloads/shopify/graphql_examples.json"
-EXAMPLES = json.loads(EXAMPLES_FILE.read_text()) if EXAMPLES_FILE.exists() else {}
+EXAMPLES_FILE = Path(__file__).resolve().parents[1] / "fixtures/shopify/graphql_examples.json"
+EXAMPLES = json.loads(EXAMPLES_FILE.read_text())
 ITEM = item_gid(1001)
 OTHER_ITEM = item_gid(1002)
 SHOP = location_gid(1)
@@ -353,7 +353,6 @@ def test_concurrent_pushes_with_the_same_change_from_let_exactly_one_win(shop: S
     assert shop.available(ITEM, SHOP) == shop.mutations[0].quantities[0]["quantity"]
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="shared payloads not mounted")
 def test_the_reference_example_request_gives_the_reference_example_changes() -> None:
     request = EXAMPLES["inventorySetQuantities_2026_04_request"]
     expected = EXAMPLES["inventorySetQuantities_success_response"]

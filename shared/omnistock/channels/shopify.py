@@ -1,6 +1,6 @@
 """Shopify Admin GraphQL as a ChannelPort: ``inventorySetQuantities`` writes, level reads.
 
-Facts relied on (reference/shopify.md §3-§4): from 2026-04 every quantity must carry
+Facts relied on (Shopify Admin API, 2026-04): from 2026-04 every quantity must carry
 ``changeFromQuantity`` (an int or an explicit null) and the mutation must carry ``@idempotent``;
 input arrays are capped at 250; the cost bucket is reported in ``extensions.cost`` on every
 response, and throttling shows up as HTTP 429 (fractional ``Retry-After``) or as HTTP 200 with
