@@ -64,8 +64,13 @@ def test_counts_holds_and_policies_reach_the_channel(stack: RunningStack, sandbo
     wait_for(sandbox, item, 4)
     stack.client.post(f"/holds/{sku}-cart/release", json={"event_id": "rm-1"})
     wait_for(sandbox, item, 6)  # raising: compare-and-set against the 4 it pushed
-    history = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
-    applied = [entry["after"] for entry in reversed(history) if entry["result"] == "applied"]
+    deadline = time.monotonic() + 10  # the outcome is recorded just after the channel answers
+    while True:
+        history = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
+        applied = [entry["after"] for entry in reversed(history) if entry["result"] == "applied"]
+        if applied == [7, 5, 4, 6] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert applied == [7, 5, 4, 6]
     assert {entry["result"] for entry in history} == {"sending", "applied"}
 
