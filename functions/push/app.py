@@ -27,25 +27,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     skus = [sku for sku in map(changed_sku, records) if sku is not None]
     jobs = [job for job in map(job_from_record, records) if job is not None]
     channels = [change for change in map(changed_channel, records) if change is not None]
-    sync = runtime.sync_service()
-    for channel, change_id in channels:  # a channel's settings changed: push all it lists, as a job
-        sync.start_for_channel_change(channel, change_id)
-    report = sync.engine.push(skus, "stock change") if skus else None
-    for job in jobs:
-        progressed = sync.run_chunk(job)
-        if progressed is not None:
-            logger.info("sync job chunk", extra={"job": job.job_id, "done": progressed.done, "total": progressed.total})
-    if report is not None:
-        logger.info(
-            "pushed",
-            extra={
-                "skus": len(set(skus)),
-                "calls": report.calls,
-                "applied": report.applied,
-                "deferred": report.deferred,
-                "failed": report.failed,
-            },
-        )
-        if report.unavailable and records:
-            return {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+    report = runtime.sync_service().on_changes(skus, jobs, channels)
+    logger.info(
+        "pushed",
+        extra={
+            "skus": len(set(skus)),
+            "jobs": len(jobs),
+            "calls": report.calls,
+            "applied": report.applied,
+            "deferred": report.deferred,
+            "failed": report.failed,
+        },
+    )
+    if report.unavailable and records:  # Lambda retries the batch (bisecting), then the failure queue
+        return {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
     return {"batchItemFailures": []}

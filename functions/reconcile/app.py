@@ -17,12 +17,10 @@ logger = Logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sync = runtime.sync_service()
-    results: dict[str, Any] = {"stalled_jobs_nudged": sync.nudge_stalled_jobs()}
-    for channel in sync.stock.channels():
-        if not channel.platform:
-            continue
-        report = sync.reconcile(channel.name)
-        results[channel.name] = {"calls": report.calls, "repaired": report.applied, "failed": report.failed}
+    reports = runtime.sync_service().reconcile_all()
+    results = {
+        name: {"calls": report.calls, "repaired": report.applied, "deferred": report.deferred, "failed": report.failed}
+        for name, report in reports.items()
+    }
     logger.info("reconciled", extra={"channels": results})
     return results

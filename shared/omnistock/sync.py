@@ -71,6 +71,21 @@ class SyncService:
         self.jobs.create(job)
         return job
 
+    def on_changes(self, skus: list[str], jobs: list[Job], channel_changes: list[tuple[str, str]]) -> PushReport:
+        """One batch of the table's stream: new channel settings start a job that pushes all
+        the channel lists; changed SKUs are pushed; jobs run their next chunk."""
+        for channel, change_id in channel_changes:
+            self.start_for_channel_change(channel, change_id)
+        report = self.engine.push(skus, "stock change") if skus else PushReport()
+        for job in jobs:
+            self.run_chunk(job)
+        return report
+
+    def reconcile_all(self) -> dict[str, PushReport]:
+        """The schedule's pass: every pushed channel reconciled, stalled jobs nudged."""
+        self.nudge_stalled_jobs()
+        return {c.name: self.reconcile(c.name) for c in self.stock.channels() if c.platform}
+
     def start_for_channel_change(self, channel: str, change_id: str) -> None:
         """One job per change (its id comes from the stream record), however often the record
         is delivered."""

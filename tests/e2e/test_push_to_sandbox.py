@@ -126,3 +126,15 @@ def test_the_cli_drives_sync_now_with_a_progress_bar(stack: RunningStack, sandbo
     assert done.returncode == 0, done.stderr
     assert "1/1 SKUs  pushed 1  failed 0" in done.stderr
     assert shown(sandbox, item) == 2
+
+
+def test_the_reconcile_schedule_repairs_a_failed_push(stack: RunningStack, sandbox: httpx.Client) -> None:
+    sku, item = listed_sku(stack, sandbox)
+    sandbox.post("/_sandbox/faults", json={"fail_next": 60, "status": 503})  # outlasts every retry
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 3, "version": 1, "event_id": "c"})
+    stack.drain(timeout=60)
+    assert shown(sandbox, item) == 0
+    sandbox.post("/_sandbox/faults", json={"fail_next": 0})
+    result = stack.run_schedule("ReconcileFunction")
+    assert result["shopify"]["repaired"] >= 1
+    assert shown(sandbox, item) == 3
