@@ -160,6 +160,7 @@ _SET_FIELD = re.compile(r"\binventorySetQuantities\s*\(\s*input\s*:\s*\$(?P<var>
 _IDEMPOTENT = re.compile(r'@idempotent\s*\(\s*key\s*:\s*(?:"(?P<literal>(?:[^"\\]|\\.)*)"|\$(?P<var>\w+))\s*\)')
 _NODES = re.compile(r"\bnodes\s*\(\s*ids\s*:\s*\$(?P<var>\w+)\s*\)")
 _LEVELS_FIRST = re.compile(r"\binventoryLevels\s*\(\s*first\s*:\s*(?:(?P<number>\d+)|\$(?P<var>\w+))")
+_LEVEL_AT = re.compile(r"\binventoryLevel\s*\(\s*locationId\s*:\s*\$(?P<var>\w+)\s*\)")
 _NAMES_ARG = re.compile(r"\bquantities\s*\(\s*names\s*:\s*(?:\[(?P<list>[^\]]*)\]|\$(?P<var>\w+))")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -235,12 +236,15 @@ class _ReadNodes:
     first: int | None  # None: the query asks for no inventoryLevels
     names: list[str]
     pricing: ReadPricing = "simple"
+    location: str | None = None  # inventoryLevel(locationId:): the one level at that location
 
     @property
     def cost(self) -> int:
         """Requested cost: priced on ``first`` levels per id, whatever the shop holds."""
         if self.pricing == "simple":
             return 1 + len(self.ids)
+        if self.location is not None:  # the item, its level and one quantity per name
+            return len(self.ids) * (2 + len(self.names))
         return len(self.ids) * self.item_cost(self.first)
 
     def actual_cost(self, levels_found: list[int | None]) -> int:
@@ -684,6 +688,12 @@ class ShopifySandbox:
                     f"inventoryLevels(first: {raw}) asks for more than {MAX_PAGE_SIZE} records.", "BAD_REQUEST"
                 )
             first = raw
+        location = None
+        level_at = _LEVEL_AT.search(query)
+        if level_at is not None:
+            location = variables.get(level_at["var"])
+            if not isinstance(location, str):
+                raise _invalid(level_at["var"], "ID!", [], "Expected an ID", 1)
         names = ["available"]
         names_arg = _NAMES_ARG.search(query)
         if names_arg is not None:
@@ -694,7 +704,7 @@ class ShopifySandbox:
                 if not isinstance(given, list) or not all(isinstance(name, str) for name in given):
                     raise _invalid(names_arg["var"], "[String!]!", [], "Expected a list of strings", 1)
                 names = given
-        return _ReadNodes(ids=ids, first=first, names=names, pricing=self.read_pricing)
+        return _ReadNodes(ids=ids, first=first, names=names, pricing=self.read_pricing, location=location)
 
     def _read_nodes(self, operation: _ReadNodes) -> tuple[dict[str, Any], int]:
         self._state.counters["reads"] += 1
@@ -707,6 +717,9 @@ class ShopifySandbox:
                 continue
             node: dict[str, Any] = {"id": gid}
             page: list[tuple[str, _Level]] = []
+            if operation.location is not None:  # null when the item is not stocked there
+                at = self._state.levels.get((gid, operation.location))
+                node["inventoryLevel"] = self._level_node(gid, operation.location, at, operation.names) if at else None
             if operation.first is not None:
                 found = [(location, level) for (item, location), level in self._state.levels.items() if item == gid]
                 page = found[: operation.first]

@@ -392,6 +392,16 @@ def test_nodes_read_returns_levels_and_null_for_unknown_ids(shop: ShopifySandbox
     assert shop.counters["reads"] == 1
 
 
+def test_the_level_at_one_location_is_read_on_its_own(shop: ShopifySandbox) -> None:
+    from omnistock.channels.shopify import READ_QUERY as ADAPTER_READ
+
+    response = shop.graphql(ADAPTER_READ, {"ids": [ITEM, item_gid(404), OTHER_ITEM], "locationId": STORE})
+    first, missing, other = response.json()["data"]["nodes"]
+    assert missing is None
+    assert first["inventoryLevel"]["quantities"] == [{"name": "available", "quantity": 3}]
+    assert other["inventoryLevel"] is None  # not stocked there
+
+
 def test_nodes_read_honours_first_and_quantity_names(shop: ShopifySandbox) -> None:
     shop.sell(ITEM, SHOP, 4)
     query = READ_QUERY.replace("first: 10", "first: $n").replace('["available"]', "$names")

@@ -479,69 +479,59 @@ def levels(*nodes: dict | None, requested: float | None = None) -> httpx.Respons
     return httpx.Response(200, json={"data": {"nodes": list(nodes)}, "extensions": extensions})
 
 
-def node(n: int, **available_at: int) -> dict:
-    """An InventoryItem node with ``available`` per location, e.g. node(1, l1=7, l2=0)."""
-    level_nodes = [
-        {
-            "id": f"gid://shopify/InventoryLevel/{n}{loc}?inventory_item_id={n}",
-            "location": {"id": LOC(loc.removeprefix("l"))},
-            "quantities": [{"name": "available", "quantity": quantity}],
-        }
-        for loc, quantity in available_at.items()
-    ]
-    return {"id": ITEM(n), "inventoryLevels": {"nodes": level_nodes}}
+def node(n: int, available: int | None = None) -> dict:
+    """An InventoryItem node with its level at the asked location (None: not stocked there)."""
+    level = None if available is None else {"quantities": [{"name": "available", "quantity": available}]}
+    return {"id": ITEM(n), "inventoryLevel": level}
 
 
 def ids_of(request: httpx.Request) -> list[str]:
     return json.loads(request.content)["variables"]["ids"]
 
 
-def test_read_quantities_parses_levels_and_keeps_only_what_was_asked() -> None:
-    script = Script(levels(node(1, l1=7, l2=0, l3=9), None, node(3), node(4, l2=5)))
+def test_read_quantities_asks_each_location_for_its_level_only() -> None:
+    script = Script(levels(node(1, 7), None, node(3), node(4)), levels(node(1, 0)))
     port, _ = make_port(script)
 
     asked = [(ITEM(1), LOC(1)), (ITEM(2), LOC(1)), (ITEM(3), LOC(1)), (ITEM(1), LOC(2)), (ITEM(4), LOC(1))]
     got = port.read_quantities([*asked, (ITEM(1), LOC(1))])
 
-    # Item 2 is unknown, item 3 stocked nowhere, item 4 not at location 1, location 3 not asked.
+    # Item 2 is unknown; items 3 and 4 are not stocked at location 1.
     assert got == {(ITEM(1), LOC(1)): 7, (ITEM(1), LOC(2)): 0}
-    (body,) = script.bodies()
-    assert body["variables"] == {"ids": [ITEM(1), ITEM(2), ITEM(3), ITEM(4)]}  # each item once
-    assert "nodes(ids: $ids)" in body["query"] and "... on InventoryItem" in body["query"]
-    assert "inventoryLevels(first: 50)" in body["query"] and "location { id }" in body["query"]
-    assert 'quantities(names: ["available"])' in body["query"]
-    assert port.read_quantities([]) == {} and port.calls == 1
+    first, second = script.bodies()
+    assert first["variables"] == {"ids": [ITEM(1), ITEM(2), ITEM(3), ITEM(4)], "locationId": LOC(1)}
+    assert second["variables"] == {"ids": [ITEM(1)], "locationId": LOC(2)}
+    assert "nodes(ids: $ids)" in first["query"] and "... on InventoryItem" in first["query"]
+    assert "inventoryLevel(locationId: $locationId)" in first["query"]
+    assert 'quantities(names: ["available"])' in first["query"]
+    assert port.read_quantities([]) == {} and port.calls == 2
 
 
 def echo_levels(per_id: float) -> Callable[[httpx.Request], httpx.Response]:
-    """Every asked item has 1 available at location 1; the cost reported is ``per_id`` an id."""
+    """Every asked item has 1 available; the cost reported is ``per_id`` an id."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         ids = ids_of(request)
-        return levels(*[node(int(i.rsplit("/", 1)[1]), l1=1) for i in ids], requested=per_id * len(ids))
+        return levels(*[node(int(i.rsplit("/", 1)[1]), 1) for i in ids], requested=per_id * len(ids))
 
     return answer
 
 
-def test_read_batches_start_small_and_grow_to_the_cap_once_the_price_is_known() -> None:
+def test_reads_carry_250_items_when_the_price_allows() -> None:
     items = [(ITEM(n), LOC(1)) for n in range(300)]
-    cheap = echo_levels(per_id=1.2)  # what a shop with one location charges, roughly
-    script = Script(cheap, cheap, cheap)
+    cheap = echo_levels(per_id=3)  # item, level, quantity: 1 point each
+    script = Script(cheap, cheap)
     port, _ = make_port(script)
-
-    got = port.read_quantities(items)
-
-    # 50 levels per item are priced up front (~153 points an id): 6 ids stay under 1000 points.
-    assert [len(ids_of(r)) for r in script.requests] == [6, 250, 44]
-    assert len(got) == 300
+    assert len(port.read_quantities(items)) == 300
+    assert [len(ids_of(r)) for r in script.requests] == [250, 50]
 
 
-def test_read_batches_stay_small_when_shopify_prices_them_high() -> None:
-    pricey = echo_levels(per_id=153)
-    script = Script(*[pricey] * 4)
+def test_read_batches_shrink_when_shopify_prices_them_high() -> None:
+    pricey = echo_levels(per_id=100)
+    script = Script(pricey, pricey)
     port, _ = make_port(script)
-    port.read_quantities([(ITEM(n), LOC(1)) for n in range(20)])
-    assert [len(ids_of(r)) for r in script.requests] == [6, 6, 6, 2]
+    port.read_quantities([(ITEM(n), LOC(1)) for n in range(260)])
+    assert [len(ids_of(r)) for r in script.requests] == [250, 10]
 
 
 def test_a_read_above_the_cost_cap_is_resent_smaller() -> None:
@@ -552,24 +542,25 @@ def test_a_read_above_the_cost_cap_is_resent_smaller() -> None:
     script = Script(httpx.Response(200, json=too_costly), echo_levels(per_id=200), echo_levels(per_id=200))
     port, _ = make_port(script)
     got = port.read_quantities([(ITEM(n), LOC(1)) for n in range(8)])
-    assert [len(ids_of(r)) for r in script.requests] == [6, 5, 3]
+    assert [len(ids_of(r)) for r in script.requests] == [8, 6, 2]
     assert len(got) == 8
 
 
 def test_a_single_id_above_the_cost_cap_raises() -> None:
     too_costly = {"errors": [{"message": "too costly", "extensions": {"code": "MAX_COST_EXCEEDED"}}]}
-    script = Script(*[httpx.Response(200, json=too_costly) for _ in range(4)])
+    script = Script(*[httpx.Response(200, json=too_costly) for _ in range(40)])
     port, _ = make_port(script)
     with pytest.raises(ChannelUnavailable, match="cost"):
         port.read_quantities([(ITEM(n), LOC(1)) for n in range(6)])
-    assert [len(ids_of(r)) for r in script.requests] == [6, 3, 1]
+    sizes = [len(ids_of(r)) for r in script.requests]
+    assert sizes[0] == 6 and sizes[-1] == 1 and sizes == sorted(sizes, reverse=True)
 
 
 def test_read_quantities_shares_the_retry_and_throttle_handling() -> None:
     script = Script(
         httpx.Response(429, headers={"Retry-After": "0.25"}),
         httpx.Response(200, json=THROTTLED_BODY),
-        levels(node(1, l1=4)),
+        levels(node(1, 4)),
     )
     port, sleeps = make_port(script)
     assert port.read_quantities([(ITEM(1), LOC(1))]) == {(ITEM(1), LOC(1)): 4}

@@ -53,20 +53,19 @@ mutation OmnistockSetAvailable($input: InventorySetQuantitiesInput!, $idempotenc
 """.strip()
 
 READ_QUERY = """
-query OmnistockLevels($ids: [ID!]!) {
+query OmnistockLevels($ids: [ID!]!, $locationId: ID!) {
   nodes(ids: $ids) {
     ... on InventoryItem {
       id
-      inventoryLevels(first: 50) { nodes { location { id } quantities(names: ["available"]) { name quantity } } }
+      inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
     }
   }
 }
 """.strip()
-# Requested cost per id until an answer reports the real one: item 1 + connection 2 + 50 levels x
-# (level, location, quantities) at 1 point each. Shopify prices the 50 levels asked for, not the
-# ones a shop has, so a read carries about 6 ids under the 1000-point cap; later batches are sized
-# from the requestedQueryCost each answer reports.
-READ_COST_PER_ID = 3 + 50 * 3
+# Requested cost per id until an answer reports the real one: the item, its one level at the
+# location and one quantity, 1 point each; so a read carries the full 250 ids (under the
+# 1000-point cap). Later batches are sized from the requestedQueryCost each answer reports.
+READ_COST_PER_ID = 3
 
 
 @dataclass(frozen=True)
@@ -213,14 +212,23 @@ class ShopifyInventory:
     # ---- reads --------------------------------------------------------------------------
 
     def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        wanted = set(items)
-        pending = list(dict.fromkeys(item_id for item_id, _ in items))  # each item asked once
+        """What Shopify shows as available, per (item, location); one query per location and
+        up to 250 items, each reading only the level at that location."""
+        found: dict[tuple[str, str], int] = {}
+        for location in dict.fromkeys(location for _, location in items):
+            wanted = list(dict.fromkeys(item_id for item_id, at in items if at == location))
+            found.update(self._read_at(location, wanted))
+        return found
+
+    def _read_at(self, location: str, item_ids: list[str]) -> dict[tuple[str, str], int]:
+        pending = list(item_ids)
         found: dict[tuple[str, str], int] = {}
         while pending:
-            size = int(min(self.max_batch, max(1, QUERY_COST_CAP // self._read_cost_per_id)))
-            chunk = pending[:size]
+            chunk = pending[: int(min(self.max_batch, max(1, QUERY_COST_CAP // self._read_cost_per_id)))]
+            size = len(chunk)
             try:
-                data = self._graphql("read", READ_QUERY, {"ids": chunk}, cost=self._read_cost_per_id * size)
+                variables = {"ids": chunk, "locationId": location}
+                data = self._graphql("read", READ_QUERY, variables, cost=self._read_cost_per_id * size)
             except _TooCostly:
                 if size == 1:
                     raise
@@ -232,7 +240,7 @@ class ShopifyInventory:
             del pending[:size]
             if self._requested:  # learn the real price so the next batch is as large as allowed
                 self._read_cost_per_id = max(1.0, self._requested / size)
-            found.update(_available(chunk, data, wanted))
+            found.update(_available(chunk, location, data))
         return found
 
     # ---- transport: retries, throttling, the cost bucket ---------------------------------
@@ -385,15 +393,14 @@ def _outcomes(writes: Sequence[QuantityWrite], result: dict[str, Any]) -> list[W
     return outcomes
 
 
-def _available(chunk: list[str], data: Any, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _available(chunk: list[str], location: str, data: Any) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    # nodes answers in the order of ids, null for ids that resolve to nothing.
+    # nodes answers in the order of ids, null for ids that resolve to nothing; inventoryLevel is
+    # null where the item is not stocked at the location.
     for item_id, node in zip(chunk, (data or {}).get("nodes") or [], strict=False):
-        for level in ((node or {}).get("inventoryLevels") or {}).get("nodes") or []:
-            key = (item_id, ((level or {}).get("location") or {}).get("id"))
-            for quantity in level.get("quantities") or []:
-                if key in wanted and quantity.get("name") == "available" and quantity.get("quantity") is not None:
-                    found[key] = int(quantity["quantity"])
+        for quantity in ((node or {}).get("inventoryLevel") or {}).get("quantities") or []:
+            if quantity.get("name") == "available" and quantity.get("quantity") is not None:
+                found[(item_id, location)] = int(quantity["quantity"])
     return found
 
 
