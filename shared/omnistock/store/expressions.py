@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnistock.store.table import to_attrs
+
 
 class Expression:
     def __init__(self) -> None:
@@ -48,3 +50,11 @@ class Expression:
         if remove:
             clauses.append("REMOVE " + ", ".join(self.name(*path) for path in remove))
         return " ".join(clauses)
+
+    def attach(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Add the names and values used so far to a request ``body`` (values serialized)."""
+        if self.names:
+            body["ExpressionAttributeNames"] = self.names
+        if self.values:
+            body["ExpressionAttributeValues"] = to_attrs(self.values)
+        return body

@@ -7,7 +7,6 @@ from typing import Any
 from omnistock.models import Job
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
-from omnistock.store.stock_store import _attach
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -42,7 +41,7 @@ class JobStore:
             "ConditionExpression": f"{expr.name('cursor')} = {expr.value(seen.cursor)} AND "
             f"{expr.name('done')} = {expr.value(seen.done)}",
         }
-        _attach(body, expr)
+        expr.attach(body)
         return self.table.transact([{"Update": body}]) is None
 
     def running_before(self, updated_before: str) -> list[Job]:

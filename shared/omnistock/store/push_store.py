@@ -11,7 +11,7 @@ from omnistock.clock import epoch_seconds_after, iso
 from omnistock.models import CatalogEntry, StockLevel
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
-from omnistock.store.stock_store import _catalog, _stock
+from omnistock.store.items import catalog_from_item, stock_from_item
 from omnistock.store.table import Item, Table
 
 
@@ -80,9 +80,9 @@ class PushStore:
         for item in items:
             sort_key: str = item["sk"]
             if sort_key == keys.CATALOG_SK:
-                catalog = _catalog(item)
+                catalog = catalog_from_item(item)
             elif sort_key.startswith(keys.LOCATION_PREFIX):
-                level: StockLevel = _stock(item)
+                level: StockLevel = stock_from_item(item)
                 levels[level.location] = level.available
             elif sort_key.startswith(keys.POLICY_PREFIX):
                 policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)

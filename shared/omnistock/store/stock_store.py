@@ -24,14 +24,24 @@ from omnistock.models import (
     HoldState,
     Lot,
     Movement,
-    MovementKind,
     Outcome,
-    Quantities,
     StockLevel,
     StockResult,
 )
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
+from omnistock.store.items import (
+    catalog_from_item,
+    catalog_item,
+    channel_from_item,
+    hold_from_item,
+    hold_item,
+    lot_from_item,
+    movement_from_item,
+    quantities_item,
+    stock_from_item,
+    stock_item,
+)
 from omnistock.store.table import Cancelled, Item, Table, to_attrs
 
 # A transaction holds at most 100 items; a count also writes its stock item and a catalog check.
@@ -60,18 +70,18 @@ class StockStore:
     # ================================================================ reads
     def catalog(self, sku: str) -> CatalogEntry | None:
         item = self.table.get(keys.sku_pk(sku), keys.CATALOG_SK)
-        return _catalog(item) if item else None
+        return catalog_from_item(item) if item else None
 
     def channel(self, name: str) -> Channel | None:
         item = self.table.get(keys.CHANNELS_PK, name)
-        return _channel(item) if item else None
+        return channel_from_item(item) if item else None
 
     def channels(self) -> list[Channel]:
-        return [_channel(item) for item in self.table.query("pk = :pk", {":pk": keys.CHANNELS_PK})]
+        return [channel_from_item(item) for item in self.table.query("pk = :pk", {":pk": keys.CHANNELS_PK})]
 
     def stock(self, sku: str, location: str) -> StockLevel | None:
         item = self.table.get(keys.sku_pk(sku), keys.stock_sk(location))
-        return _stock(item) if item else None
+        return stock_from_item(item) if item else None
 
     def stock_levels(self, sku: str) -> list[StockLevel]:
         """Every location's level with its pending lots: one query ("LOC#..." sorts just
@@ -83,9 +93,9 @@ class StockStore:
         lots: dict[str, dict[str, Lot]] = {}
         for item in items:
             if item["sk"].startswith(keys.LOT_PREFIX):
-                lots.setdefault(item["location"], {})[item["lot"]] = _lot(item)
+                lots.setdefault(item["location"], {})[item["lot"]] = lot_from_item(item)
         return [
-            replace(_stock(item), lots=lots.get(item["location"], {}))
+            replace(stock_from_item(item), lots=lots.get(item["location"], {}))
             for item in items
             if item["sk"].startswith(keys.LOCATION_PREFIX)
         ]
@@ -100,22 +110,22 @@ class StockStore:
             "pk = :pk AND begins_with(sk, :prefix)",
             {":pk": keys.sku_pk(level.sku), ":prefix": keys.lots_prefix(level.location)},
         )
-        return replace(level, lots={item["lot"]: _lot(item) for item in items})
+        return replace(level, lots={item["lot"]: lot_from_item(item) for item in items})
 
     def event_seen(self, cause: Cause) -> bool:
         return self.table.get(keys.event_pk(cause.key), keys.EVENT_SK) is not None
 
     def lot(self, sku: str, location: str, lot_key: str) -> Lot | None:
         item = self.table.get(keys.sku_pk(sku), keys.lot_sk(location, lot_key))
-        return _lot(item) if item else None
+        return lot_from_item(item) if item else None
 
     def recent_movements(self, sku: str, limit: int) -> list[Movement]:
         items = self.table.query("pk = :pk", {":pk": keys.movements_pk(sku)}, forward=False, limit=limit)
-        return [_movement(item) for item in items]
+        return [movement_from_item(item) for item in items]
 
     def hold(self, hold_id: str) -> Hold | None:
         item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
-        return _hold(item) if item else None
+        return hold_from_item(item) if item else None
 
     def expired_holds(self, now: datetime) -> list[tuple[str, str, str, int]]:
         """(hold id, sku, location, qty) of every active hold whose expiry has passed,
@@ -138,13 +148,13 @@ class StockStore:
         a policy per channel carrying that channel's auto-sync rule for new SKUs."""
         expr = Expression()
         put: dict[str, Any] = {
-            "Item": to_attrs(_catalog_item(entry)),
+            "Item": to_attrs(catalog_item(entry)),
         }
         if previous is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
             put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
-            _attach(put, expr)
+            expr.attach(put)
         actions: list[dict[str, Any]] = [{"Put": put}]
         owners: list[tuple[str, str]] = []
         old = previous.listings if previous else {}
@@ -165,7 +175,7 @@ class StockStore:
                     "ConditionExpression": f"attribute_not_exists(pk) OR {claim.name('sku')} = "
                     f"{claim.value(entry.sku)}",
                 }
-                _attach(body, claim)
+                claim.attach(body)
                 actions.append({"Put": body})
                 owners.append((channel, listing_id))
         for channel, auto_sync in (new_sku_policies or {}).items():
@@ -216,8 +226,8 @@ class StockStore:
             ),
             "ConditionExpression": f"{expr.name('available')} >= {expr.value(hold.qty)}",
         }
-        _attach(stock_update, expr)
-        hold_put = {"Item": to_attrs(_hold_item(hold)), "ConditionExpression": "attribute_not_exists(pk)"}
+        expr.attach(stock_update)
+        hold_put = {"Item": to_attrs(hold_item(hold)), "ConditionExpression": "attribute_not_exists(pk)"}
         cancelled = self.table.transact(
             [self._catalog_check(hold.sku, hold.location), {"Update": stock_update}, {"Put": hold_put}]
         )
@@ -225,7 +235,7 @@ class StockStore:
             return HoldResult(Outcome.APPLIED, hold)
         if cancelled.failed(2):
             existing = cancelled.items[2]
-            return HoldResult(Outcome.DUPLICATE, _hold(existing) if existing else None)
+            return HoldResult(Outcome.DUPLICATE, hold_from_item(existing) if existing else None)
         self._raise_if_not_in_catalog(cancelled, 0, hold.sku, hold.location)
         current, detail = _shortage(cancelled, 1, hold.location, hold.qty)
         return HoldResult(Outcome.REFUSED, None, current, detail)
@@ -263,7 +273,7 @@ class StockStore:
             ),
             "ConditionExpression": condition,
         }
-        _attach(hold_update, hold_expr)
+        hold_expr.attach(hold_update)
         expr = Expression()
         sets: dict[tuple[str, ...], Any] = {("last",): _cause(cause, now), ("updated_at",): iso(now)}
         condition = f"{expr.name('held')} >= {expr.value(qty)}"
@@ -278,14 +288,14 @@ class StockStore:
             "UpdateExpression": expr.update(add=adds, set_=sets),
             "ConditionExpression": condition,
         }
-        _attach(stock_update, expr)
+        expr.attach(stock_update)
         actions.append({"Update": stock_update})
         if lot is not None and not counted:
             actions.append(self._lot_put(sku, location, f"hold:{hold_id}", lot))
         cancelled = self.table.transact(actions)
         if cancelled is None:
             return HoldResult(Outcome.APPLIED, None)
-        current = _hold(cancelled.items[0]) if cancelled.items[0] else None
+        current = hold_from_item(cancelled.items[0]) if cancelled.items[0] else None
         if cancelled.failed(0) and current is not None and current.state is HoldState.ACTIVE:
             return HoldResult(Outcome.REFUSED, current, detail="the hold has not expired yet")
         if cancelled.failed(0):
@@ -298,7 +308,7 @@ class StockStore:
         """A release that arrives before its claim: record the hold as ended (with no units),
         so the late claim finds it and holds nothing."""
         tombstone = Hold(hold_id, "", "", 0, HoldState.RELEASED, iso(now), iso(now), cause.source, cause.event_id)
-        item = _hold_item(tombstone) | {
+        item = hold_item(tombstone) | {
             "ended_at": iso(now),
             "ended_by": cause.key,
             "purge_at": epoch_seconds_after(now, self.retention.ended_holds_days),
@@ -308,9 +318,9 @@ class StockStore:
             [{"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}]
         )
         if cancelled is None:
-            return HoldResult(Outcome.APPLIED, _hold(item), detail="released before it was placed")
+            return HoldResult(Outcome.APPLIED, hold_from_item(item), detail="released before it was placed")
         existing = cancelled.items[0]
-        return HoldResult(Outcome.DUPLICATE, _hold(existing) if existing else None, detail="the hold exists")
+        return HoldResult(Outcome.DUPLICATE, hold_from_item(existing) if existing else None, detail="the hold exists")
 
     # ================================================================ sales, restocks, adjustments
     def sell(self, sku: str, location: str, qty: int, lot: Lot, cause: Cause, now: datetime) -> StockResult:
@@ -324,7 +334,7 @@ class StockStore:
             "ConditionExpression": f"{expr.name('available')} >= {expr.value(qty)}"
             + _not_yet_counted(expr, lot.applied_version),
         }
-        _attach(update, expr)
+        expr.attach(update)
         cancelled = self.table.transact(
             [
                 self._catalog_check(sku, location),
@@ -353,7 +363,7 @@ class StockStore:
             ),
             "ConditionExpression": f"{expr.name('master_version')} >= {expr.value(lot.applied_version)}",
         }
-        _attach(update, expr)
+        expr.attach(update)
         cancelled = self.table.transact([{"Update": update}, self._dedupe_put(cause, now)])
         if cancelled is None:
             return StockResult(Outcome.APPLIED, None, "the master's count already includes this sale")
@@ -380,7 +390,7 @@ class StockStore:
         if delta < 0:
             update["ConditionExpression"] = f"{expr.name('on_hand')} >= {expr.value(-delta)}"
 
-        _attach(update, expr)
+        expr.attach(update)
         cancelled = self.table.transact(
             [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
         )
@@ -389,7 +399,7 @@ class StockStore:
         if cancelled.failed(2):
             return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
         self._raise_if_not_in_catalog(cancelled, 0, sku, location)
-        current = _stock(cancelled.items[1]) if cancelled.items[1] else None
+        current = stock_from_item(cancelled.items[1]) if cancelled.items[1] else None
         on_hand = current.on_hand if current else 0
         return StockResult(Outcome.REFUSED, current, f"only {on_hand} counted; cannot remove {-delta}")
 
@@ -406,7 +416,7 @@ class StockStore:
         count includes (at most MAX_LOTS_PER_WRITE; see ``clear_lots`` for more); None when written."""
         expr = Expression()
         if current is None:
-            item = _stock_item(new) | {"last": _cause(cause, now)}
+            item = stock_item(new) | {"last": _cause(cause, now)}
             write: dict[str, Any] = {"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}
         else:
             body: dict[str, Any] = {
@@ -425,14 +435,14 @@ class StockStore:
                 ),
                 "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
             }
-            _attach(body, expr)
+            expr.attach(body)
             write = {"Update": body}
         deletes = [self._lot_delete(new.sku, new.location, key) for key in cleared_lots]
         cancelled = self.table.transact([self._catalog_check(new.sku, new.location), write, *deletes])
         if cancelled is None:
             return None
         self._raise_if_not_in_catalog(cancelled, 0, new.sku, new.location)
-        return Moved(_stock(cancelled.items[1]) if cancelled.items[1] else None)
+        return Moved(stock_from_item(cancelled.items[1]) if cancelled.items[1] else None)
 
     def clear_lots(
         self, current: StockLevel, lots: dict[str, Lot], cause: Cause, now: datetime, *, dedupe: bool = False
@@ -450,7 +460,7 @@ class StockStore:
             ),
             "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
         }
-        _attach(body, expr)
+        expr.attach(body)
         deletes = [self._lot_delete(current.sku, current.location, key) for key in lots]
         extra = [self._dedupe_put(cause, now)] if dedupe else []
         return _moved_or_cancelled(self.table.transact([{"Update": body}, *deletes, *extra]))
@@ -467,14 +477,14 @@ class StockStore:
             ),
             "ConditionExpression": f"{expr.name('rev')} = {expr.value(current.rev)}",
         }
-        _attach(body, expr)
+        expr.attach(body)
         lot_expr = Expression()
         lot_update = {
             "Key": to_attrs({"pk": keys.sku_pk(current.sku), "sk": keys.lot_sk(current.location, lot_key)}),
             "UpdateExpression": lot_expr.update(set_={("applied_version",): applied_version}),
             "ConditionExpression": "attribute_exists(pk)",
         }
-        _attach(lot_update, lot_expr)
+        lot_expr.attach(lot_update)
         return _moved_or_cancelled(
             self.table.transact([{"Update": body}, {"Update": lot_update}, self._dedupe_put(cause, now)])
         )
@@ -497,8 +507,8 @@ class StockStore:
             "event_id": movement.event_id,
             "movement": movement.kind.value,
             "note": movement.note,
-            "before": _quantities_item(movement.before),
-            "after": _quantities_item(movement.after),
+            "before": quantities_item(movement.before),
+            "after": quantities_item(movement.after),
             "purge_at": epoch_seconds_after(parse_iso(movement.at), self.retention.movements_days),
         }
 
@@ -510,7 +520,7 @@ class StockStore:
             "ConditionExpression": f"attribute_exists(pk) AND contains({expr.name('locations')}, "
             f"{expr.value(location)})",
         }
-        _attach(body, expr)
+        expr.attach(body)
         return {"ConditionCheck": body}
 
     @staticmethod
@@ -554,13 +564,6 @@ class StockStore:
 
 
 # ==================================================================== item <-> model
-def _attach(body: dict[str, Any], expr: Expression) -> None:
-    if expr.names:
-        body["ExpressionAttributeNames"] = expr.names
-    if expr.values:
-        body["ExpressionAttributeValues"] = to_attrs(expr.values)
-
-
 def _stock_key(sku: str, location: str) -> dict[str, Any]:
     return to_attrs({"pk": keys.sku_pk(sku), "sk": keys.stock_sk(location)})
 
@@ -580,7 +583,7 @@ def _moved_or_cancelled(cancelled: Cancelled | None) -> Moved | Cancelled | None
     if cancelled is None:
         return None
     if cancelled.failed(0):
-        return Moved(_stock(cancelled.items[0]) if cancelled.items[0] else None)
+        return Moved(stock_from_item(cancelled.items[0]) if cancelled.items[0] else None)
     return cancelled
 
 
@@ -599,155 +602,9 @@ def _counted(item: Item | None, applied_version: int | None) -> bool:
     return int(item["master_version"]) >= applied_version
 
 
-def _lot(item: Item) -> Lot:
-    return Lot(int(item["qty"]), item["sold_at"], item.get("applied_version"))
-
-
 def _shortage(cancelled: Cancelled, index: int, location: str, qty: int) -> tuple[StockLevel | None, str]:
     """The stock item as the refused write found it, and a message saying what was short."""
     item = cancelled.items[index]
-    current = _stock(item) if item else None
+    current = stock_from_item(item) if item else None
     available = max(0, current.available) if current else 0
     return current, f"{available} available at {location!r}; {qty} requested"
-
-
-def _stock(item: Item) -> StockLevel:
-    return StockLevel(
-        sku=item.get("sku") or item["pk"].removeprefix("SKU#"),
-        location=item.get("location") or item["sk"].removeprefix(keys.LOCATION_PREFIX),
-        on_hand=int(item.get("on_hand", 0)),
-        held=int(item.get("held", 0)),
-        pending=int(item.get("pending", 0)),
-        available=int(item.get("available", 0)),
-        master_version=item.get("master_version"),
-        master_at=item.get("master_at"),
-        rev=int(item.get("rev", 0)),
-        updated_at=item.get("updated_at"),
-    )
-
-
-def _stock_item(level: StockLevel) -> Item:
-    item: Item = {
-        "pk": keys.sku_pk(level.sku),
-        "sk": keys.stock_sk(level.location),
-        "kind": "stock",
-        "sku": level.sku,
-        "location": level.location,
-        "on_hand": level.on_hand,
-        "held": level.held,
-        "pending": level.pending,
-        "available": level.available,
-        "rev": level.rev + 1,
-        "updated_at": level.updated_at,
-    }
-    if level.master_version is not None:
-        item["master_version"] = level.master_version
-        item["master_at"] = level.master_at
-    return item
-
-
-def _hold_item(hold: Hold) -> Item:
-    return {
-        "pk": keys.hold_pk(hold.hold_id),
-        "sk": keys.HOLD_SK,
-        "kind": "hold",
-        "sku": hold.sku,
-        "location": hold.location,
-        "qty": hold.qty,
-        "state": hold.state.value,
-        "expires_at": hold.expires_at,
-        "created_at": hold.created_at,
-        "source": hold.source,
-        "event_id": hold.event_id,
-        "gsi1pk": keys.hold_expiry_pk(hold.hold_id),
-        "gsi1sk": keys.hold_expiry_sk(hold.expires_at, hold.hold_id),
-    }
-
-
-def _hold(item: Item) -> Hold:
-    return Hold(
-        hold_id=item["pk"].removeprefix("HOLD#"),
-        sku=item["sku"],
-        location=item["location"],
-        qty=int(item["qty"]),
-        state=HoldState(item["state"]),
-        expires_at=item["expires_at"],
-        created_at=item["created_at"],
-        source=item.get("source", ""),
-        event_id=item.get("event_id", ""),
-        ended_at=item.get("ended_at"),
-        ended_by=item.get("ended_by"),
-    )
-
-
-def _catalog_item(entry: CatalogEntry) -> Item:
-    return {
-        "pk": keys.sku_pk(entry.sku),
-        "sk": keys.CATALOG_SK,
-        "gsi2pk": keys.CATALOG_INDEX_PK,
-        "gsi2sk": entry.sku,
-        "kind": "catalog",
-        "sku": entry.sku,
-        "title": entry.title,
-        "locations": list(entry.locations),
-        "listings": dict(entry.listings),
-        "rev": entry.rev + 1,
-        "updated_at": entry.updated_at,
-    }
-
-
-def _catalog(item: Item) -> CatalogEntry:
-    return CatalogEntry(
-        sku=item["sku"],
-        locations=tuple(item.get("locations") or ()),
-        listings=dict(item.get("listings") or {}),
-        title=item.get("title", ""),
-        rev=int(item.get("rev", 0)),
-        updated_at=item.get("updated_at"),
-    )
-
-
-def _channel(item: Item) -> Channel:
-    return Channel(
-        name=item["name"],
-        locations=tuple(item.get("locations") or ()),
-        platform=item.get("platform", ""),
-        target_location=item.get("target_location", ""),
-        buffer=int(item.get("buffer", 0)),
-        max_shown=item.get("max_shown"),
-        auto_sync=bool(item.get("auto_sync", True)),
-        updated_at=item.get("updated_at"),
-    )
-
-
-def _quantities_item(q: Quantities) -> Item:
-    return {"on_hand": q.on_hand, "held": q.held, "pending": q.pending, "available": q.available}
-
-
-def _quantities(item: Item) -> Quantities:
-    return Quantities(
-        int(item.get("on_hand", 0)),
-        int(item.get("held", 0)),
-        int(item.get("pending", 0)),
-        int(item.get("available", 0)),
-    )
-
-
-def _movement(item: Item) -> Movement:
-    return Movement(
-        sku=item["sku"],
-        location=item["location"],
-        at=item["at"],
-        rev=int(item["rev"]),
-        source=item["source"],
-        event_id=item["event_id"],
-        kind=MovementKind(item["movement"]),
-        note=item.get("note", ""),
-        before=_quantities(item["before"]),
-        after=_quantities(item["after"]),
-    )
-
-
-def stock_from_image(item: Item) -> StockLevel:
-    """A stock level from a stream image (already deserialized)."""
-    return _stock(item)

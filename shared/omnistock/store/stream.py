@@ -13,8 +13,8 @@ from typing import Any
 
 from omnistock.models import Job, Movement, MovementKind, Quantities, StockLevel
 from omnistock.store import keys
+from omnistock.store.items import stock_from_item
 from omnistock.store.job_store import job_from_item
-from omnistock.store.stock_store import stock_from_image
 from omnistock.store.table import from_attrs
 
 
@@ -31,8 +31,8 @@ def movement_from_record(record: dict[str, Any]) -> Movement | None:
     dynamodb = record["dynamodb"]
     new_item = from_attrs(dynamodb["NewImage"])
     old_item = from_attrs(dynamodb["OldImage"]) if dynamodb.get("OldImage") else None
-    after = stock_from_image(new_item)
-    before = stock_from_image(old_item) if old_item else StockLevel(after.sku, after.location)
+    after = stock_from_item(new_item)
+    before = stock_from_item(old_item) if old_item else StockLevel(after.sku, after.location)
     if old_item is not None and before.rev == after.rev:
         return None
     cause = new_item.get("last") or {}
