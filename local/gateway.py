@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from local.events import Headers, Router, build_event, http_response, json_response
 from local.lambdas import LocalFunction
+from local.serving import InBackground
 
 log = logging.getLogger("local.gateway")
 
@@ -50,29 +50,22 @@ class Gateway:
         self.control = control
         self.host = host
         self.port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._running: InBackground | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self._server = _Server((self.host, self.port), _RequestHandler)
-        self._server.gateway = self
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
-        )
-        self._thread.start()
+        server = _Server((self.host, self.port), _RequestHandler)
+        server.gateway = self
+        self.port = server.server_address[1]
+        self._running = InBackground(server, "gateway")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._running is not None:
+            self._running.stop()
+            self._running = None
 
     def handle(self, method: str, target: str, headers: Headers, body: bytes, source_ip: str) -> Response:
         """One request, as API Gateway would answer it."""

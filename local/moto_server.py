@@ -14,17 +14,16 @@ import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
-_POLL_SECONDS = 0.1  # how soon serve_forever notices shutdown()
+from local.serving import InBackground
 
 
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._running: InBackground | None = None
 
     @property
     def url(self) -> str:
@@ -44,12 +43,9 @@ class MotoServer:
                 return list(app(environ, start_response))
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
-        self._server = make_server(self.host, self.port, serialized, threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS}, name="moto", daemon=True
-        )
-        self._thread.start()
+        server = make_server(self.host, self.port, serialized, threaded=True)
+        self.port = server.server_port
+        self._running = InBackground(server, "moto")
         self.reset()
         return self
 
@@ -61,11 +57,7 @@ class MotoServer:
             response.read()
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._running is not None:
             self.reset()
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            self._running.stop()
+            self._running = None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from local.serving import InBackground
 
 HeaderPairs = list[tuple[str, str]]
 HeadersIn = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -62,33 +63,24 @@ class LoopbackServer:
         self.port = port
         self.name = name
         self.log = log
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._running: InBackground | None = None
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._running is not None
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._running is not None:
             return
         server = _Server((self.host, self.port), _RequestHandler)
         server.owner = self
-        self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=self.name, daemon=True
-        )
-        self._thread.start()
+        self._running = InBackground(server, self.name)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._running is not None:
+            self._running.stop()
+            self._running = None
 
 
 class _Server(ThreadingHTTPServer):
