@@ -45,7 +45,7 @@ def coalescing() -> dict[str, Any]:
     from local import moto_fixes
     from local.sandbox import ShopifySandbox
     from local.template import table_definition
-    from omnistock.channels.shopify import ShopifyInventory
+    from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.ledger import Ledger
     from omnistock.models import Channel
     from omnistock.policy import ChannelDefaults, sellable

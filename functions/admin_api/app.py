@@ -125,6 +125,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         buffer=body.buffer,
         max_shown=body.max_shown,
         auto_sync=body.auto_sync,
+        master_location=body.master_location or "",
     )
     return s.channel_out(saved)
 
@@ -209,6 +210,44 @@ def release_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut
 def checkout_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.hold_result_out(result))
+
+
+# ==================================================================== orders
+OrderId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
+
+
+@app.get(
+    "/orders/<channel>/<order_id>",
+    summary="An order, its lines' stock and its shipments",
+    responses=ERRORS,
+    tags=["orders"],
+)
+def read_order(channel: ChannelName, order_id: OrderId) -> s.OrderOut:
+    kept = runtime.shipment_desk().orders.load(channel, order_id)
+    if kept.stored is None:
+        raise NotFound(f"order {order_id!r} of {channel!r} is not in the order store")
+    return s.order_out(kept)
+
+
+@app.post(
+    "/orders/<channel>/<order_id>/shipments",
+    summary="Record a shipment; it goes to the order's channel as a fulfillment, once",
+    responses=ERRORS | {201: {"description": "Recorded"}},
+    tags=["orders"],
+)
+def record_shipment(channel: ChannelName, order_id: OrderId, body: s.ShipmentIn) -> Response[s.ShipmentResultOut]:
+    shipment, new = runtime.shipment_desk().record(
+        channel,
+        order_id,
+        body.shipment_id,
+        carrier=body.carrier,
+        service=body.service,
+        tracking_number=body.tracking_number or "",
+        lines=dict(body.lines) if body.lines is not None else None,
+        shipped_at=iso(body.shipped_at) if body.shipped_at else None,
+    )
+    result = s.ShipmentResultOut(outcome="applied" if new else "duplicate", shipment=s.shipment_out(shipment))
+    return _json(201 if new else 200, result)
 
 
 # ==================================================================== errors

@@ -2,13 +2,15 @@
 
 ``ShopifySandbox`` stands in for one shop's ``POST /admin/api/<version>/graphql.json`` so the
 local stack and the tests can push stock to "Shopify" and watch the quantities arrive. It
-answers exactly two operations, recognised by regular expressions on the query text plus the
+answers these operations, recognised by regular expressions on the query text plus the
 ``variables`` (there is no GraphQL engine here):
 
 1. ``mutation ... { inventorySetQuantities(input: $input) @idempotent(key: "...") { ... } }``;
    the key may be a literal or a variable (``@idempotent(key: $key)``);
 2. ``query ... { nodes(ids: $ids) { ... on InventoryItem { id inventoryLevels(first: N) { nodes {
-   location { id } quantities(names: ["available"]) { name quantity } } } } } }``.
+   location { id } quantities(names: ["available"]) { name quantity } } } } } }``;
+3. the orders documents (``orders``, ``order(id:)``, ``fulfillmentCreate``) of ``shop.orders``,
+   a ``SandboxOrders``: see local/sandbox/shopify_orders.py for what they mirror.
 
 Anything else gets ``{"errors": [{"message": "unsupported by the sandbox"}]}`` with HTTP 200.
 Responses always carry the full documented shape whatever the selection set asks for.
@@ -90,6 +92,7 @@ from urllib.parse import urlsplit
 
 from local.sandbox.bucket import CostBucket
 from local.sandbox.server import HeaderPairs, HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
+from local.sandbox.shopify_orders import OrdersOperation, OrdersQueryError, SandboxOrders
 
 if TYPE_CHECKING:
     import httpx
@@ -324,6 +327,7 @@ class ShopifySandbox:
         self._sleep = sleep
         self._bucket = CostBucket(maximum_available, restore_rate, clock)
         self._state = _State()
+        self.orders = SandboxOrders(self, self._lock)
         self._server = LoopbackServer(self.handle, host, port, "shopify-sandbox", log)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -429,7 +433,7 @@ class ShopifySandbox:
     def counters(self) -> dict[str, int]:
         """``calls`` (GraphQL endpoint requests), ``throttled``, ``mutations`` (applied),
         ``quantities_set``, ``replays``, ``user_errors``, ``reads``, ``errors`` (top-level),
-        ``unsupported``, ``unauthorized``, ``faults``."""
+        ``unsupported``, ``unauthorized``, ``faults``, and the orders' (``SandboxOrders.counters``)."""
         keys = (
             "calls",
             "throttled",
@@ -444,7 +448,7 @@ class ShopifySandbox:
             "faults",
         )
         with self._lock:
-            return {key: self._state.counters[key] for key in keys}
+            return {**{key: self._state.counters[key] for key in keys}, **self.orders.counters()}
 
     def throttle_status(self) -> dict[str, Any]:
         with self._lock:
@@ -456,9 +460,10 @@ class ShopifySandbox:
             self._bucket.fill()
 
     def reset(self) -> None:
-        """Forget everything: inventory, idempotency keys, log, counters, faults; bucket full."""
+        """Forget everything: inventory, orders, idempotency keys, log, counters, faults; bucket full."""
         with self._lock:
             self._state = _State()
+            self.orders.reset()
             self._bucket.fill()
 
     # ---- fault injection -------------------------------------------------------------------
@@ -594,7 +599,7 @@ class ShopifySandbox:
         headers = self._headers(version)
         try:
             operation = self._recognise(query, variables)
-        except _TopLevelError as failure:
+        except (_TopLevelError, OrdersQueryError) as failure:
             self._state.counters["errors"] += 1
             return json_response(200, {"errors": [failure.error], "extensions": self._cost(failure.cost, 0)}, headers)
         if operation is None:
@@ -621,8 +626,10 @@ class ShopifySandbox:
 
         if isinstance(operation, _SetQuantities):
             data, actual = self._set_quantities(version, operation), requested
-        else:
+        elif isinstance(operation, _ReadNodes):
             data, actual = self._read_nodes(operation)
+        else:
+            data, actual = self.orders.run(operation)
         self._bucket.refund(requested - actual)
         return json_response(200, {"data": data, "extensions": self._cost(requested, actual)}, headers)
 
@@ -639,7 +646,10 @@ class ShopifySandbox:
         error = {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS}}
         return {"errors": [error], "extensions": self._cost(requested, None)}
 
-    def _recognise(self, query: str, variables: dict[str, Any]) -> _SetQuantities | _ReadNodes | None:
+    def _recognise(self, query: str, variables: dict[str, Any]) -> _SetQuantities | _ReadNodes | OrdersOperation | None:
+        orders_operation = self.orders.recognise(query, variables)
+        if orders_operation is not None:
+            return orders_operation
         if _MUTATION.match(query):
             fields = list(_SET_FIELD.finditer(query))
             if len(fields) != 1 or query.count("inventorySetQuantities") != 1:
@@ -875,12 +885,16 @@ class ShopifySandbox:
         """``GET /_sandbox/inventory`` all levels; ``POST /_sandbox/inventory`` ``{item, location,
         available[, on_hand]}`` (or a list of them) stocks/sets; ``GET|POST /_sandbox/faults``
         ``{fail_next, status, after_apply, throttle_storm, delay}``; ``GET /_sandbox/mutations``;
-        ``GET /_sandbox/counters``; ``POST /_sandbox/reset``."""
+        ``GET /_sandbox/counters``; ``POST /_sandbox/reset``; the orders, fulfillments and webhooks
+        routes of ``SandboxOrders.control``."""
         route = (method, path.rstrip("/"))
         try:
             payload = json.loads(body) if body.strip() else {}
         except ValueError:
             return json_response(400, {"error": "body must be JSON"})
+        answered = self.orders.control(*route, payload)
+        if answered is not None:
+            return answered
         if route == ("GET", "/_sandbox/inventory"):
             with self._lock:
                 return json_response(

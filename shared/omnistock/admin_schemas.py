@@ -26,6 +26,7 @@ from omnistock.models import Outcome as LedgerOutcome
 from omnistock.policy import SkuPolicy
 
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
+    from omnistock.store.order_store import OrderFile, Shipment
     from omnistock.store.push_store import SyncEntry
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -66,6 +67,11 @@ class ChannelIn(Body):
     buffer: Units = Field(default=0, description="Units held back from this channel (safety stock).")
     max_shown: Units | None = Field(default=None, description="Never show more than this.")
     auto_sync: bool = Field(default=True, description="Push SKUs that have no policy of their own (new SKUs).")
+    master_location: Location | None = Field(
+        default=None,
+        description="The ledger location whose counts come from this platform's own inventory reports "
+        "(a shop with no POS there). Empty: the platform only sells.",
+    )
 
     @model_validator(mode="after")
     def pushed_somewhere(self) -> ChannelIn:
@@ -158,6 +164,17 @@ class HoldEndIn(Body):
 
 
 # ==================================================================== responses
+class ShipmentIn(Body):
+    shipment_id: Identifier = Field(description="Your id for the shipment: a repeat with the same id records nothing.")
+    carrier: Annotated[str, StringConstraints(max_length=100)] = ""
+    service: Annotated[str, StringConstraints(max_length=100)] = ""
+    tracking_number: Annotated[str, StringConstraints(max_length=100, pattern=PRINTABLE)] | None = None
+    lines: dict[Identifier, Quantity] | None = Field(
+        default=None, max_length=500, description="Line id -> units shipped; omitted: every unshipped unit."
+    )
+    shipped_at: AwareDatetime | None = None
+
+
 class QuantitiesOut(BaseModel):
     on_hand: int
     held: int
@@ -246,6 +263,7 @@ class ChannelOut(BaseModel):
     buffer: int
     max_shown: int | None
     auto_sync: bool
+    master_location: str
 
 
 class PolicyOut(BaseModel):
@@ -284,6 +302,45 @@ class JobOut(BaseModel):
     failed: int
     created_at: str
     updated_at: str
+
+
+class OrderLineOut(BaseModel):
+    line_id: str
+    sku: str
+    title: str
+    quantity: int
+    fulfilled: int
+    taken: int = Field(description="Units the line takes out of stock now.")
+    location: str
+    unmapped: str
+
+
+class ShipmentOut(BaseModel):
+    shipment_id: str
+    carrier: str
+    service: str
+    tracking_number: str
+    shipped_at: str
+    lines: dict[str, int]
+    state: str
+    fulfillment_id: str
+    error: str
+
+
+class OrderOut(BaseModel):
+    channel: str
+    order_id: str
+    number: str
+    status: str
+    modified_at: str
+    updated_at: str = Field(description="The channel's own time of the snapshot stored.")
+    lines: list[OrderLineOut]
+    shipments: list[ShipmentOut]
+
+
+class ShipmentResultOut(BaseModel):
+    outcome: Literal["applied", "duplicate"]
+    shipment: ShipmentOut
 
 
 class ChannelAvailabilityOut(BaseModel):
@@ -372,6 +429,7 @@ def channel_out(channel: Channel) -> ChannelOut:
         buffer=channel.buffer,
         max_shown=channel.max_shown,
         auto_sync=channel.auto_sync,
+        master_location=channel.master_location,
     )
 
 
@@ -424,4 +482,39 @@ def hold_result_out(result: HoldResult) -> HoldResultOut:
         message=result.detail or _MESSAGES[result.outcome],
         hold=hold_out(result.hold) if result.hold else None,
         available=available,
+    )
+
+
+def shipment_out(shipment: Shipment) -> ShipmentOut:
+    return ShipmentOut(**{name: getattr(shipment, name) for name in ShipmentOut.model_fields})
+
+
+def order_out(kept: OrderFile) -> OrderOut:
+    if kept.stored is None:
+        raise ValueError("no order")
+    order = kept.stored.order
+    lines = []
+    for line in order.lines:
+        record = kept.lines.get(line.line_id)
+        lines.append(
+            OrderLineOut(
+                line_id=line.line_id,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                fulfilled=line.fulfilled,
+                taken=record.taken if record else 0,
+                location=record.location if record else "",
+                unmapped=record.unmapped if record else "",
+            )
+        )
+    return OrderOut(
+        channel=order.channel,
+        order_id=order.order_id,
+        number=order.number,
+        status=kept.stored.status.value,
+        modified_at=kept.stored.modified_at,
+        updated_at=order.updated_at,
+        lines=lines,
+        shipments=[shipment_out(s) for s in kept.shipments],
     )

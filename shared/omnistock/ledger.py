@@ -133,9 +133,12 @@ class Ledger:
         buffer: int = 0,
         max_shown: int | None = None,
         auto_sync: bool = True,
+        master_location: str = "",
     ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
+        if master_location and (master_location not in locations or not target_location):
+            raise InvalidRequest("master_location must be one of the channel's locations, with a target_location")
         channel = Channel(
             name=name,
             locations=tuple(dict.fromkeys(locations)),
@@ -145,6 +148,7 @@ class Ledger:
             max_shown=max_shown,
             auto_sync=auto_sync,
             updated_at=iso(self.clock()),
+            master_location=master_location,
         )
         self.store.save_channel(channel)
         return channel
@@ -193,8 +197,41 @@ class Ledger:
     ) -> StockResult:
         """Apply the master's absolute count unless a newer one was applied already."""
         _require(on_hand >= 0, "on_hand must be zero or more")
+        return self._count(
+            sku, location, lambda _: on_hand, version, Cause(source, event_id, MovementKind.COUNT), as_of
+        )
+
+    def report_channel_level(
+        self, sku: str, channel: Channel, shown: int, version: int, event_id: str, as_of: str | None = None
+    ) -> StockResult:
+        """A platform that is master of ``channel.master_location`` reports what it shows there
+        (not an echo of ours). What it shows is what Omnistock let it sell, moved by whatever
+        happened on the platform: so the count is that number plus what Omnistock itself kept
+        off it (the channel's buffer, units held in carts, units pending from other sources).
+        The platform's own orders up to ``version`` are in its number: their lots (sold at a
+        version at or below it) clear, as with any master count."""
+        location = channel.master_location
+        own_lots = f"{channel.name}:order:"
+
+        def on_hand(current: StockLevel | None) -> int:
+            if current is None:
+                return max(0, shown)
+            others = sum(lot.qty for key, lot in current.lots.items() if not key.startswith(own_lots))
+            return max(0, shown + channel.buffer + current.held + others)
+
+        cause = Cause(channel.name, event_id, MovementKind.COUNT, "the platform's own count")
+        return self._count(sku, location, on_hand, version, cause, as_of)
+
+    def _count(
+        self,
+        sku: str,
+        location: str,
+        on_hand_of: Callable[[StockLevel | None], int],
+        version: int,
+        cause: Cause,
+        as_of: str | None,
+    ) -> StockResult:
         _require(version >= 0, "version must be zero or more")
-        cause = Cause(source, event_id, MovementKind.COUNT)
         now = self.clock()
         reported_at = as_of or iso(now)
         for _ in range(_OPTIMISTIC_ROUNDS):
@@ -202,6 +239,7 @@ class Ledger:
             if current is not None and current.master_version is not None and version <= current.master_version:
                 return StockResult(Outcome.STALE, current, "a count of this version or newer was applied")
             current = self.store.with_lots(current) if current is not None else None
+            on_hand = on_hand_of(current)
             applied = apply_count(current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE)
             if applied is None:  # a newer count landed between the two reads
                 continue

@@ -30,6 +30,7 @@ class MovementKind(StrEnum):
     SALE = "sale"
     RESTOCK = "restock"
     CONFIRMATION = "confirmation"
+    RETURN = "return"  # an order line gave units back (edited down, cancelled, refunded with restock)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class Channel:
     max_shown: int | None = None
     auto_sync: bool = True  # the rule for new SKUs
     updated_at: str | None = None
+    # The ledger location whose physical truth the platform's own counts at target_location
+    # are (the shop has no POS there); empty: the platform only sells.
+    master_location: str = ""
 
 
 @dataclass(frozen=True)

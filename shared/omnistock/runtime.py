@@ -5,7 +5,9 @@ Only handlers import this module; the domain receives what it needs as arguments
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,10 +15,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
-    from omnistock.channels import ChannelPort
-    from omnistock.channels.shopify import ShopifyInventory
+    from omnistock.channels import ChannelPort, OrdersPort
+    from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.ledger import Ledger
     from omnistock.models import Channel
+    from omnistock.shipments import ShipmentDesk
+    from omnistock.shopify_intake import ShopifyIntake
+    from omnistock.store.push_store import PushStore
     from omnistock.store.table import Table
     from omnistock.sync import SyncService
 
@@ -35,6 +40,7 @@ class Settings:
     shopify_api_version: str = "2026-04"
     shopify_token_secret_name: str = ""
     shopify_endpoint: str = ""  # empty: the shop's own; the local sandbox sets it
+    shopify_webhook_secret_name: str = ""
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -60,6 +66,7 @@ def settings() -> Settings:
         shopify_api_version=env.get("SHOPIFY_API_VERSION", "2026-04"),
         shopify_token_secret_name=env.get("SHOPIFY_TOKEN_SECRET_NAME", ""),
         shopify_endpoint=env.get("SHOPIFY_ENDPOINT", ""),
+        shopify_webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
     )
 
 
@@ -91,11 +98,16 @@ def table() -> Table:
 
 
 @cache
-def shopify() -> ShopifyInventory | None:
-    """The Shopify port, its token read from Secrets Manager by name; None when not configured."""
+def secrets_client() -> Any:
     import boto3
 
-    from omnistock.channels.shopify import from_secret
+    return boto3.client("secretsmanager")
+
+
+@cache
+def shopify() -> ShopifyInventory | None:
+    """The Shopify port, its token read from Secrets Manager by name; None when not configured."""
+    from omnistock.channels.shopify.admin import from_secret
 
     config = settings()
     if not (config.shopify_shop_domain and config.shopify_token_secret_name):
@@ -104,9 +116,52 @@ def shopify() -> ShopifyInventory | None:
         config.shopify_token_secret_name,
         config.shopify_shop_domain,
         config.shopify_api_version,
-        boto3.client("secretsmanager"),
+        secrets_client(),
         endpoint=config.shopify_endpoint or None,
     )
+
+
+@cache
+def shopify_orders() -> OrdersPort | None:
+    from omnistock.channels.shopify.orders_api import ShopifyOrders
+
+    admin = shopify()
+    return ShopifyOrders(admin) if admin is not None else None
+
+
+SECRETS_TTL = 300.0  # seconds a container trusts the secrets it read
+
+
+class _Cached:
+    """The webhook secrets this container read, and when."""
+
+    at: float = 0.0
+    secrets: list[str] | None = None
+
+
+_webhook_secrets = _Cached()
+
+
+def shopify_webhook_secrets(refresh: bool = False) -> list[str]:
+    """The webhook signing secrets, current first. The secret is the app's client secret as a
+    plain string, or JSON ``{"current": ..., "previous": ...}`` while a rotation settles.
+    Cached per container; ``refresh`` rereads it (a signature that fails may be a new secret)."""
+    name = settings().shopify_webhook_secret_name
+    if not name:
+        return []
+    now, cached = time.monotonic(), _webhook_secrets
+    if cached.secrets is not None and now - cached.at < (30 if refresh else SECRETS_TTL):
+        return cached.secrets  # a refresh rereads at most twice a minute, whatever is sent
+    text = secrets_client().get_secret_value(SecretId=name)["SecretString"].strip()
+    found = [text]
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+            found = [str(parsed.get(key) or "") for key in ("current", "previous")]
+        except (ValueError, AttributeError):
+            raise ValueError(f"secret {name!r} is JSON without current/previous") from None
+    cached.at, cached.secrets = now, [secret for secret in found if secret]
+    return cached.secrets
 
 
 def port_for(channel: Channel) -> ChannelPort | None:
@@ -117,16 +172,50 @@ def port_for(channel: Channel) -> ChannelPort | None:
 def sync_service() -> SyncService:
     from omnistock.push import PushEngine
     from omnistock.store.job_store import JobStore
-    from omnistock.store.push_store import PushStore
     from omnistock.sync import SyncService
 
     stock = ledger().store
-    pushes = PushStore(table(), settings().sync_retention_days)
-    engine = PushEngine(pushes, stock.channels, port_for)
-    return SyncService(stock, pushes, JobStore(table()), engine)
+    engine = PushEngine(push_store(), stock.channels, port_for)
+    return SyncService(stock, push_store(), JobStore(table()), engine)
+
+
+@cache
+def push_store() -> PushStore:
+    from omnistock.store.push_store import PushStore
+
+    return PushStore(table(), settings().sync_retention_days)
+
+
+def orders_port_for(channel_name: str) -> OrdersPort | None:
+    channel = ledger().store.channel(channel_name)
+    return shopify_orders() if channel is not None and channel.platform == "shopify" else None
+
+
+@cache
+def shipment_desk() -> ShipmentDesk:
+    from omnistock.shipments import ShipmentDesk
+    from omnistock.store.order_store import OrderStore
+
+    return ShipmentDesk(OrderStore(table()), push_store(), orders_port_for)
+
+
+@cache
+def shopify_intake() -> ShopifyIntake:
+    from omnistock.listings import ListingDesk
+    from omnistock.order_desk import OrderDesk
+    from omnistock.shopify_intake import ShopifyIntake
+    from omnistock.store.listing_store import ListingStore
+
+    stock = ledger().store
+    orders = shipment_desk().orders
+    order_desk = OrderDesk(stock, orders, push_store())
+    listing_desk = ListingDesk(ledger(), ListingStore(table()), push_store())
+    return ShopifyIntake(stock, orders, order_desk, listing_desk, shipment_desk())
 
 
 def reset() -> None:
     """Forget cached configuration and clients (tests call this)."""
-    for cached in (settings, dynamodb_client, ledger, table, shopify, sync_service):
+    _webhook_secrets.secrets = None
+    cached_functions = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client)
+    for cached in (*cached_functions, shopify_orders, push_store, shipment_desk, shopify_intake):
         cached.cache_clear()

@@ -393,7 +393,7 @@ def test_nodes_read_returns_levels_and_null_for_unknown_ids(shop: ShopifySandbox
 
 
 def test_the_level_at_one_location_is_read_on_its_own(shop: ShopifySandbox) -> None:
-    from omnistock.channels.shopify import READ_QUERY as ADAPTER_READ
+    from omnistock.channels.shopify.admin import READ_QUERY as ADAPTER_READ
 
     response = shop.graphql(ADAPTER_READ, {"ids": [ITEM, item_gid(404), OTHER_ITEM], "locationId": STORE})
     first, missing, other = response.json()["data"]["nodes"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite, WriteOutcome
-from omnistock.channels.shopify import BACKOFF_BASE, HeldBack, ShopifyInventory, from_secret
+from omnistock.channels.shopify.admin import BACKOFF_BASE, HeldBack, ShopifyInventory, from_secret
 
 TOKEN = "shpat_test_token_never_logged"
 SHOP = "example-store.myshopify.com"

@@ -49,3 +49,26 @@ class ChannelPort(Protocol):
         """The channel's current sellable quantity per (listing id, location id); items it
         does not know are missing from the answer."""
         ...
+
+
+@dataclass(frozen=True)
+class FulfillmentRequest:
+    """Tell the channel an order shipped: which lines, how many, with which tracking."""
+
+    order_ref: str  # the channel's id for the order (Shopify: order GID)
+    lines: dict[str, int]  # the channel's line id -> units shipped
+    carrier: str
+    service: str
+    tracking_number: str
+
+
+class OrdersPort(Protocol):
+    def fulfil(self, request: FulfillmentRequest) -> str:
+        """Create the fulfillment once (a repeat finds the first) and return its id ("" when the
+        channel had nothing left to fulfil for these lines). Raises ChannelUnavailable."""
+        ...
+
+    def orders_since(self, since: str, after: str | None) -> tuple[list[dict[str, object]], str | None]:
+        """One page of orders updated at or after ``since`` (UTC ISO), oldest first; the raw
+        order documents and the cursor of the next page (None after the last)."""
+        ...

@@ -127,6 +127,7 @@ def channel_from_item(item: Item) -> Channel:
         max_shown=item.get("max_shown"),
         auto_sync=bool(item.get("auto_sync", True)),
         updated_at=item.get("updated_at"),
+        master_location=item.get("master_location", ""),
     )
 
 

@@ -93,3 +93,38 @@ def hold_expiry_pks() -> list[str]:
 
 def hold_expiry_sk(expires_at: str, hold_id: str) -> str:
     return f"{expires_at}#{hold_id}"
+
+
+# ---- orders: one partition per order (the order, its lines, its shipments)
+ORDER_SK = "ORDER"
+LINE_PREFIX = "LINE#"
+SHIPMENT_PREFIX = "SHIPMENT#"
+ORDERS_INDEX_PK = "ORDERS"  # gsi2: every order by modified time (the ShipStation export)
+CURSOR_SK = "CURSOR"
+
+
+def order_pk(channel: str, order_id: str) -> str:
+    return f"ORDER#{channel}#{order_id}"
+
+
+def line_sk(line_id: str) -> str:
+    return f"{LINE_PREFIX}{line_id}"
+
+
+def shipment_sk(shipment_id: str) -> str:
+    return f"{SHIPMENT_PREFIX}{shipment_id}"
+
+
+def unsent_shipments_pk(channel: str) -> str:
+    return f"SHIPOUT#{channel}"  # gsi2: shipments the channel has not accepted yet
+
+
+def cursor_pk(name: str) -> str:
+    return f"CURSOR#{name}"
+
+
+PRODUCT_SK = "PRODUCT"
+
+
+def product_pk(channel: str, product_id: str) -> str:
+    return f"PRODUCT#{channel}#{product_id}"

@@ -11,8 +11,9 @@ from omnistock.clock import epoch_seconds_after, iso
 from omnistock.models import CatalogEntry, StockLevel
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
+from omnistock.store.expressions import Expression
 from omnistock.store.items import catalog_from_item, stock_from_item
-from omnistock.store.table import Item, Table
+from omnistock.store.table import Item, Table, to_attrs
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,39 @@ class PushStore:
             items.append(item)
         for start in range(0, len(items), 25):
             self.table.batch_put(items[start : start + 25])
+
+    def pushed(self, sku: str, channel: str) -> Pushed | None:
+        item = self.table.get(keys.sku_pk(sku), keys.pushed_sk(channel))
+        if item is None:
+            return None
+        return Pushed(int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since"))
+
+    def note_channel_level(
+        self, sku: str, channel: str, listing_id: str, shown: int, reported: str, now: datetime, *, defer: bool
+    ) -> bool:
+        """The channel reports it shows ``shown`` (as of ``reported``, UTC ISO): remember it as
+        what the channel shows, so the next write compares against it; with ``defer`` a raise
+        over it waits for the grace window. False if a later report was noted already."""
+        expr = Expression()
+        sets: dict[tuple[str, ...], Any] = {
+            ("kind",): "pushed",
+            ("quantity",): shown,
+            ("at",): iso(now),
+            ("listing_id",): listing_id,
+            ("reported_at",): reported,
+        }
+        body: dict[str, Any] = {
+            "Key": to_attrs({"pk": keys.sku_pk(sku), "sk": keys.pushed_sk(channel)}),
+            "UpdateExpression": expr.update(
+                set_=sets,
+                set_if_absent={"deferred_since": iso(now)} if defer else None,
+                remove=None if defer else [("deferred_since",)],
+            ),
+            "ConditionExpression": f"attribute_not_exists({expr.name('reported_at')}) OR "
+            f"{expr.name('reported_at')} < {expr.value(reported)}",
+        }
+        expr.attach(body)
+        return self.table.transact([{"Update": body}]) is None
 
     def record_sync(self, entries: list[SyncEntry], now: datetime) -> None:
         items = [self._sync_item(entry, number, now) for number, entry in enumerate(entries)]

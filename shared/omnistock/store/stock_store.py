@@ -56,6 +56,22 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class LineMove:
+    """An order line's stock change at one location: ``sold`` units into its pending lot, or
+    units released (``from_lot`` out of the lot, which holds ``lot_qty`` now, and
+    ``to_on_hand`` back onto the counted units)."""
+
+    sku: str
+    location: str
+    lot_key: str
+    sold: int = 0
+    from_lot: int = 0
+    lot_qty: int = 0
+    to_on_hand: int = 0
+    applied_version: int | None = None
+
+
+@dataclass(frozen=True)
 class Moved:
     """An optimistic write lost the race: the stock item is now ``current``."""
 
@@ -212,6 +228,7 @@ class StockStore:
                 "max_shown": channel.max_shown,
                 "auto_sync": channel.auto_sync,
                 "updated_at": channel.updated_at,
+                "master_location": channel.master_location,
             }
         )
 
@@ -402,6 +419,75 @@ class StockStore:
         current = stock_from_item(cancelled.items[1]) if cancelled.items[1] else None
         on_hand = current.on_hand if current else 0
         return StockResult(Outcome.REFUSED, current, f"only {on_hand} counted; cannot remove {-delta}")
+
+    # ================================================================ order lines
+    def move_for_order_line(
+        self, record_write: dict[str, Any], move: LineMove, cause: Cause, now: datetime
+    ) -> Cancelled | None:
+        """Move an order line's units and write its record (``record_write``, a conditional Put:
+        the line's own dedupe) in one transaction. Sales are never refused: the channel sold
+        the units already, so a shortfall is recorded, not hidden. Released units come out of
+        the line's pending lot first; units whose lot a master count already cleared are
+        back on the shelf (``to_on_hand``). Indexes of a cancellation: 0 the record, 1 the
+        catalog, 2 the stock item (a master count already includes the sale), 3 the lot."""
+        expr = Expression()
+        sets: dict[tuple[str, ...], Any] = {
+            ("sku",): move.sku,
+            ("location",): move.location,
+            ("kind",): "stock",
+            ("last",): _cause(cause, now),
+            ("updated_at",): iso(now),
+        }
+        condition = ""
+        if move.sold:
+            adds = {"pending": move.sold, "available": -move.sold, "on_hand": 0, "held": 0, "rev": 1}
+            condition = _not_yet_counted(expr, move.applied_version).removeprefix(" AND ")
+        else:
+            released = move.from_lot + move.to_on_hand
+            adds = {"pending": -move.from_lot, "on_hand": move.to_on_hand, "available": released, "rev": 1}
+            if move.from_lot:
+                condition = f"{expr.name('pending')} >= {expr.value(move.from_lot)}"
+        stock_update: dict[str, Any] = {
+            "Key": _stock_key(move.sku, move.location),
+            "UpdateExpression": expr.update(add=adds, set_=sets),
+        }
+        if condition:
+            stock_update["ConditionExpression"] = condition
+        expr.attach(stock_update)
+        actions = [record_write, self._catalog_check(move.sku, move.location), {"Update": stock_update}]
+        lot_action = self._line_lot_action(move, now)
+        if lot_action is not None:
+            actions.append(lot_action)
+        return self.table.transact(actions)
+
+    @staticmethod
+    def _line_lot_action(move: LineMove, now: datetime) -> dict[str, Any] | None:
+        key = to_attrs({"pk": keys.sku_pk(move.sku), "sk": keys.lot_sk(move.location, move.lot_key)})
+        expr = Expression()
+        if move.sold:
+            absent: dict[str, Any] = {"sold_at": iso(now)}
+            if move.applied_version is not None:
+                absent["applied_version"] = move.applied_version
+            body = {
+                "Key": key,
+                "UpdateExpression": expr.update(
+                    set_={("kind",): "lot", ("location",): move.location, ("lot",): move.lot_key},
+                    add={"qty": move.sold},
+                    set_if_absent=absent,
+                ),
+            }
+            return {"Update": expr.attach(body)}
+        if not move.from_lot:
+            return None
+        condition = f"{expr.name('qty')} = {expr.value(move.lot_qty)}"
+        if move.from_lot == move.lot_qty:
+            return {"Delete": expr.attach({"Key": key, "ConditionExpression": condition})}
+        body = {
+            "Key": key,
+            "UpdateExpression": expr.update(add={"qty": -move.from_lot}),
+            "ConditionExpression": condition,
+        }
+        return {"Update": expr.attach(body)}
 
     # ================================================================ master reports
     def write_count(

@@ -84,3 +84,15 @@ def job_from_record(record: dict[str, Any]) -> Job | None:
     if sort_key != keys.JOB_SK or "NewImage" not in dynamodb or record.get("eventName") == "REMOVE":
         return None
     return job_from_item(from_attrs(dynamodb["NewImage"]))
+
+
+def new_shipment(record: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(channel, order id, shipment id) of a shipment recorded and not yet sent."""
+    dynamodb = record.get("dynamodb") or {}
+    sort_key = (dynamodb.get("Keys") or {}).get("sk", {}).get("S", "")
+    if not sort_key.startswith(keys.SHIPMENT_PREFIX) or "NewImage" not in dynamodb:
+        return None
+    item = from_attrs(dynamodb["NewImage"])
+    if item.get("state") != "pending":
+        return None
+    return item["channel"], item["order_id"], item["shipment_id"]

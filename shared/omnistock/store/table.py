@@ -145,6 +145,9 @@ class Table:
     def put(self, item: Item) -> None:
         self._call("put_item", TableName=self.name, Item=to_attrs(item))
 
+    def delete(self, pk: str, sk: str) -> None:
+        self._call("delete_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}))
+
     def transact(self, actions: list[dict[str, Any]]) -> Cancelled | None:
         """Run one TransactWriteItems; None when it committed, else why it was cancelled.
 

@@ -86,7 +86,7 @@ class _Retry(Exception):
         self.wait = wait
 
 
-class _TooCostly(ChannelUnavailable):
+class TooCostly(ChannelUnavailable):
     """MAX_COST_EXCEEDED: the query asked for more than one query may cost."""
 
 
@@ -188,7 +188,7 @@ class ShopifyInventory:
             "idempotencyKey": key,
         }
         for attempt in range(1, self.max_attempts + 1):
-            data = self._graphql("set", SET_MUTATION, variables, cost=self._set_cost)
+            data = self.graphql("set", SET_MUTATION, variables, cost=self._set_cost)
             self._set_cost = self._requested or self._set_cost
             result = (data or {}).get("inventorySetQuantities")
             if not isinstance(result, dict) or not isinstance(result.get("userErrors"), list):
@@ -228,8 +228,8 @@ class ShopifyInventory:
             size = len(chunk)
             try:
                 variables = {"ids": chunk, "locationId": location}
-                data = self._graphql("read", READ_QUERY, variables, cost=self._read_cost_per_id * size)
-            except _TooCostly:
+                data = self.graphql("read", READ_QUERY, variables, cost=self._read_cost_per_id * size)
+            except TooCostly:
                 if size == 1:
                     raise
                 # The estimate was low: price ids by Shopify's answer (above the cap, so the batch
@@ -245,7 +245,7 @@ class ShopifyInventory:
 
     # ---- transport: retries, throttling, the cost bucket ---------------------------------
 
-    def _graphql(self, operation: str, query: str, variables: dict[str, Any], *, cost: float) -> Any:
+    def graphql(self, operation: str, query: str, variables: dict[str, Any], *, cost: float) -> Any:
         """POST one GraphQL document and return its ``data``, retrying what is worth retrying.
         Mutations are safe to resend: the idempotency key and changeFromQuantity travel along."""
         body = {"query": query, "variables": variables}
@@ -299,7 +299,7 @@ class ShopifyInventory:
         if code == "INTERNAL_SERVER_ERROR":
             raise _Retry(code)
         if code == "MAX_COST_EXCEEDED":
-            raise _TooCostly("Shopify refused a query above its single-query cost cap")
+            raise TooCostly("Shopify refused a query above its single-query cost cap")
         if code is not None:
             raise ChannelUnavailable(f"Shopify GraphQL error {code}")
         return payload.get("data")

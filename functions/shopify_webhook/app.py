@@ -1,0 +1,70 @@
+"""``POST /webhooks/shopify``: Shopify's webhooks, verified and applied.
+
+The signature is checked on the raw body, in constant time, before anything is parsed or
+stored (a failure rereads the secret once: it may have just been rotated). Then the topic's
+payload is applied through the same idempotent path as the order poll, well inside
+Shopify's 5-second budget. Answers: 401 bad or missing signature; 400 a body that is not
+the topic's JSON; 200 applied, duplicate or ignored (an unknown topic); 503 when storage
+fails, so Shopify retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+from omnistock.channels.shopify.payloads import PayloadError, utc
+from omnistock.channels.shopify.signature import verify
+from omnistock.errors import StoreUnavailable
+from omnistock.shopify_intake import Delivery
+
+logger = Logger()
+
+
+def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+    return body.encode("utf-8")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    raw = _raw_body(event)
+    signature = headers.get("x-shopify-hmac-sha256") or headers.get("shopify-hmac-sha256")
+    if not (
+        verify(raw, signature, runtime.shopify_webhook_secrets())
+        or (signature and verify(raw, signature, runtime.shopify_webhook_secrets(refresh=True)))
+    ):
+        logger.warning("shopify webhook refused: bad or missing signature")
+        return _answer(401, {"error": "invalid or missing X-Shopify-Hmac-Sha256"})
+    topic = headers.get("x-shopify-topic") or headers.get("shopify-topic") or ""
+    webhook_id = (headers.get("x-shopify-webhook-id") or headers.get("shopify-webhook-id") or "")[:200]
+    logger.append_keys(topic=topic[:60], webhook_id=webhook_id)
+    try:
+        body = json.loads(raw)
+        triggered = headers.get("x-shopify-triggered-at") or headers.get("shopify-triggered-at")
+        delivery = Delivery(topic, body, webhook_id, utc(triggered) if triggered else "")
+        result = runtime.shopify_intake().handle(delivery)
+    except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
+        logger.warning("shopify webhook refused: not the topic's JSON", extra={"problem": str(error)[:200]})
+        return _answer(400, {"error": f"the body is not a valid {topic or 'webhook'} payload: {error}"[:300]})
+    except StoreUnavailable:
+        logger.exception("shopify webhook not applied: storage failed")
+        return _answer(503, {"error": "storage is unavailable; retry"})
+    logger.info("shopify webhook applied", extra=result)
+    return _answer(200, result)

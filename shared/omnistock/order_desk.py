@@ -1,0 +1,202 @@
+"""Where channel orders meet the ledger: snapshots and refunds in, line stock effects out.
+
+Every path (a webhook of any order topic, a refund notice, the poll) ends in ``_settle_line``,
+which makes a line take exactly what its merged facts say (orders.LineFacts.units_taken) by
+moving the difference. The move and the line's record are one transaction conditioned on the
+record's revision, so duplicates, reordering and webhook + poll overlap change nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from omnistock.clock import iso, micros, utc_now
+from omnistock.errors import NotFound, StoreUnavailable
+from omnistock.models import Cause, Channel, MovementKind
+from omnistock.orders import ChannelOrder, IntakeReport, LineFacts, LineReport, OrderLine, RefundLine, order_status
+from omnistock.store.order_store import LineRecord, OrderStore, line_cancellation
+from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.store.stock_store import LineMove, StockStore
+
+_ROUNDS = 8  # a line record that keeps changing under us: give up and let the platform retry
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        stock: StockStore,
+        orders: OrderStore,
+        history: PushStore,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.stock = stock
+        self.orders = orders
+        self.history = history
+        self.clock = clock
+
+    def ingest(self, order: ChannelOrder) -> IntakeReport:
+        """Apply an order snapshot: each line takes what the snapshot (and every refund known)
+        says; the order lands in the order store unless a newer snapshot is there."""
+        channel = self._channel(order.channel)
+        kept = self.orders.load(order.channel, order.order_id)
+        stored, records = kept.stored, kept.lines
+        reports = []
+        for line in order.lines:
+            refunds = [r for r in order.refunds if r.line_id == line.line_id]
+            record = records.get(line.line_id) or LineRecord(order.channel, order.order_id, line.line_id)
+
+            def merge(facts: LineFacts, line: OrderLine = line, refunds: list[RefundLine] = refunds) -> LineFacts:
+                return facts.with_snapshot(line, order.cancelled, order.updated_at).with_refunds(refunds)
+
+            reports.append(self._settle_line(channel, order, record, merge))
+        saved = False
+        for _ in range(_ROUNDS):
+            if stored is not None and stored.order.updated_at > order.updated_at:
+                break  # a newer snapshot is stored: its lines were merged above, its fields stay
+            if self.orders.save_order(order, order_status(order, kept.shipped()), stored, self.clock()) is not None:
+                saved = True
+                break
+            stored = self.orders.order(order.channel, order.order_id)
+        return IntakeReport(order.order_id, saved, tuple(reports))
+
+    def ingest_refunds(
+        self, channel_name: str, order_id: str, refunds: list[RefundLine], skus: dict[str, str]
+    ) -> IntakeReport:
+        """A refund notice on its own: refund lines are facts that never go stale, so they merge
+        into the lines whatever snapshot arrived (or has yet to arrive)."""
+        channel = self._channel(channel_name)
+        kept = self.orders.load(channel_name, order_id)
+        stored, records = kept.stored, kept.lines
+        placeholder = ChannelOrder(channel_name, order_id, stored.order.number if stored else "", "", "", ())
+        order = stored.order if stored else placeholder
+        reports = []
+        for line_id in dict.fromkeys(r.line_id for r in refunds):
+            mine = [r for r in refunds if r.line_id == line_id]
+            record = records.get(line_id) or LineRecord(channel_name, order_id, line_id)
+            if not record.facts.sku and skus.get(line_id):
+                record = replace(record, facts=replace(record.facts, sku=skus[line_id]))
+
+            def merge(facts: LineFacts, mine: list[RefundLine] = mine) -> LineFacts:
+                return facts.with_refunds(mine)
+
+            reports.append(self._settle_line(channel, order, record, merge))
+        return IntakeReport(order_id, False, tuple(reports))
+
+    # ---- one line
+    def _settle_line(
+        self, channel: Channel, order: ChannelOrder, record: LineRecord, merge: Callable[[LineFacts], LineFacts]
+    ) -> LineReport:
+        for _ in range(_ROUNDS):
+            facts = merge(record.facts)
+            target = facts.units_taken()
+            unmapped = self._unmapped(facts, target, record)
+            updated = replace(record, facts=facts, rev=record.rev + 1)
+            if unmapped or target == record.taken:
+                updated = replace(updated, unmapped=unmapped)
+                if updated == replace(record, rev=record.rev + 1):
+                    return LineReport(record.line_id, facts.sku, record.taken, record.taken, "unchanged")
+                if not self.orders.save_line(record, updated):
+                    record = self._reread(record)
+                    continue
+                if unmapped and unmapped != record.unmapped:
+                    self._record_unmapped(channel, order, updated, target)
+                result = "unmapped" if unmapped else ("untracked" if not facts.tracked else "unchanged")
+                return LineReport(record.line_id, facts.sku, record.taken, record.taken, result, unmapped)
+            location = record.location or self._choose_location(channel, facts.sku, target - record.taken)
+            if not location:
+                updated = replace(updated, unmapped=f"SKU {facts.sku!r} is not stocked where {channel.name} sells")
+                if self.orders.save_line(record, updated):
+                    self._record_unmapped(channel, order, updated, target)
+                    return LineReport(
+                        record.line_id, facts.sku, record.taken, record.taken, "unmapped", updated.unmapped
+                    )
+                record = self._reread(record)
+                continue
+            updated = replace(updated, location=location, taken=target, unmapped="")
+            move = self._move(channel, order, updated, target - record.taken)
+            kind = MovementKind.SALE if move.sold else MovementKind.RETURN
+            cause = Cause(channel.name, f"order:{order.order_id}:{record.line_id}:{updated.rev}", kind, order.number)
+            cancelled = self.stock.move_for_order_line(
+                self.orders.line_write(record, updated), move, cause, self.clock()
+            )
+            if cancelled is None:
+                return LineReport(record.line_id, facts.sku, record.taken, target, "moved")
+            why = line_cancellation(cancelled)
+            if why == "catalog":
+                reason = f"SKU {facts.sku!r} is not in the catalog at {location!r}"
+                failed = replace(updated, location=record.location, taken=record.taken, unmapped=reason)
+                if self.orders.save_line(record, failed):
+                    self._record_unmapped(channel, order, failed, target)
+                    return LineReport(record.line_id, facts.sku, record.taken, record.taken, "unmapped", reason)
+            elif why == "counted" and self.orders.save_line(record, updated):
+                # the platform's own count already includes this sale
+                return LineReport(record.line_id, facts.sku, record.taken, target, "counted")
+            record = self._reread(record)
+        raise StoreUnavailable(f"order line {record.line_id!r} kept changing; retry")
+
+    def _move(self, channel: Channel, order: ChannelOrder, updated: LineRecord, delta: int) -> LineMove:
+        sku, location = updated.facts.sku, updated.location
+        lot_key = f"{channel.name}:order:{order.order_id}:{updated.line_id}"
+        at_master = bool(channel.master_location) and location == channel.master_location
+        if delta > 0:
+            # Where the platform is master its own count includes its orders from when they
+            # were placed: that instant (in microseconds, as its level reports) is the lot's version.
+            version = micros(order.created_at) if at_master and order.created_at else None
+            return LineMove(sku, location, lot_key, sold=delta, applied_version=version)
+        lot = self.stock.lot(sku, location, lot_key)
+        in_lot = lot.qty if lot else 0
+        from_lot = min(-delta, in_lot)
+        # Units whose lot a count cleared are on the shelf again; where the platform is master,
+        # its own count brings them back instead.
+        to_on_hand = 0 if at_master else -delta - from_lot
+        return LineMove(sku, location, lot_key, from_lot=from_lot, lot_qty=in_lot, to_on_hand=to_on_hand)
+
+    def _unmapped(self, facts: LineFacts, target: int, record: LineRecord) -> str:
+        if not facts.sku:
+            return "the line has no SKU"
+        if target == record.taken:
+            return ""
+        if record.location:
+            return ""
+        catalog = self.stock.catalog(facts.sku)
+        return "" if catalog is not None else f"SKU {facts.sku!r} is not in the catalog"
+
+    def _choose_location(self, channel: Channel, sku: str, units: int) -> str:
+        """The first of the channel's locations that stocks the SKU and has the units (the
+        first that stocks it, if none has): that is where the line takes from, for good."""
+        if channel.master_location:
+            return channel.master_location
+        catalog = self.stock.catalog(sku)
+        if catalog is None:
+            return ""
+        candidates = [loc for loc in channel.locations if loc in catalog.locations]
+        if len(candidates) <= 1 or units <= 0:
+            return candidates[0] if candidates else ""
+        available = {level.location: level.available for level in self.stock.stock_levels(sku)}
+        return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])
+
+    def _reread(self, record: LineRecord) -> LineRecord:
+        fresh = self.orders.lines(record.channel, record.order_id).get(record.line_id)
+        return fresh or LineRecord(record.channel, record.order_id, record.line_id)
+
+    def _record_unmapped(self, channel: Channel, order: ChannelOrder, record: LineRecord, target: int) -> None:
+        entry = SyncEntry(
+            sku=record.facts.sku or f"line:{record.line_id}",
+            channel=channel.name,
+            attempt=f"order:{order.order_id}:{record.line_id}",
+            at=iso(self.clock()),
+            before=record.taken,
+            after=target,
+            why=f"order {order.number or order.order_id}",
+            result="unmapped",
+            error=record.unmapped,
+        )
+        self.history.record_sync([entry], self.clock())
+
+    def _channel(self, name: str) -> Channel:
+        channel = self.stock.channel(name)
+        if channel is None:
+            raise NotFound(f"channel {name!r} is not configured")
+        return channel

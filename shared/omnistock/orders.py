@@ -1,0 +1,173 @@
+"""Orders from every channel: one shape, and the rule for how many units each line takes.
+
+A channel reports an order as a snapshot (a webhook, or the poll that makes up for missed
+ones) and refunds as separate notices. Both arrive duplicated, late and in any order, so a
+line's stock effect is never "apply this event" but "make the line take what the newest
+facts say it takes":
+
+- not cancelled: the units ordered (after edits) minus the units refunded *with restock*;
+- cancelled: the units already shipped (they left the building) minus those returned; every
+  unfulfilled unit is released, whatever the cancel's own restock choice.
+
+Refunds are facts that never go stale; the rest of a snapshot is ordered by the channel's own
+``updated_at``, so an older snapshot never replaces a newer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# Refund line restock types that put units back (Shopify RefundLineItemRestockType).
+RESTOCKING = frozenset({"cancel", "return", "legacy_restock"})
+RETURNING = frozenset({"return", "legacy_restock"})  # units that were shipped and came back
+
+
+class OrderStatus(StrEnum):
+    """Omnistock's order states (ShipStation's export maps these to its own)."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    ON_HOLD = "on_hold"
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street1: str = ""
+    street2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line_id: str
+    sku: str  # "" when the channel's line has none (custom items)
+    title: str
+    quantity: int  # ordered, after edits (refunded units included: refunds are counted apart)
+    fulfilled: int = 0  # units shipped so far
+    unit_price: str = "0.00"
+    tracked: bool = True  # False: the channel does not track stock for it; it moves nothing
+    requires_shipping: bool = True
+    variant_id: str = ""
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    refund_line_id: str
+    line_id: str
+    quantity: int
+    restock_type: str  # cancel | return | legacy_restock | no_restock
+
+
+@dataclass(frozen=True)
+class ChannelOrder:
+    """A channel's order as of ``updated_at`` (UTC ISO-8601, the channel's own clock)."""
+
+    channel: str
+    order_id: str
+    number: str  # what people call it: "#1042"
+    created_at: str
+    updated_at: str
+    lines: tuple[OrderLine, ...]
+    refunds: tuple[RefundLine, ...] = ()
+    financial_status: str = ""
+    cancelled: bool = False
+    on_hold: bool = False
+    email: str = ""
+    note: str = ""
+    tags: str = ""
+    currency: str = ""
+    total: str = "0.00"
+    tax: str = "0.00"
+    shipping: str = "0.00"
+    shipping_method: str = ""
+    ship_to: Address | None = None
+    bill_to: Address | None = None
+    channel_ref: str = ""  # the channel's API id (e.g. a Shopify GID), for fulfillments
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What the ledger knows about one order line, merged from every snapshot and refund."""
+
+    sku: str = ""
+    quantity: int | None = None  # None until a snapshot of the order has arrived
+    fulfilled: int = 0
+    cancelled: bool = False
+    tracked: bool = True
+    as_of: str = ""  # updated_at of the snapshot the fields above come from
+    restocks: dict[str, tuple[int, str]] = field(default_factory=dict)  # refund line -> (qty, type)
+
+    def with_snapshot(self, line: OrderLine, cancelled: bool, as_of: str) -> LineFacts:
+        if as_of < self.as_of:  # an older snapshot: only its refunds still count
+            return self
+        return LineFacts(line.sku, line.quantity, line.fulfilled, cancelled, line.tracked, as_of, self.restocks)
+
+    def with_refunds(self, refunds: list[RefundLine]) -> LineFacts:
+        restocks = dict(self.restocks) | {r.refund_line_id: (r.quantity, r.restock_type) for r in refunds}
+        return LineFacts(self.sku, self.quantity, self.fulfilled, self.cancelled, self.tracked, self.as_of, restocks)
+
+    def units_taken(self) -> int:
+        """How many units the line takes out of stock, from what is known now."""
+        if self.quantity is None or not self.tracked:
+            return 0
+        if self.cancelled:
+            returned = sum(qty for qty, kind in self.restocks.values() if kind in RETURNING)
+            return max(0, min(self.fulfilled, self.quantity) - returned)
+        restocked = sum(qty for qty, kind in self.restocks.values() if kind in RESTOCKING)
+        return max(0, self.quantity - restocked)
+
+
+def order_status(order: ChannelOrder, shipped: dict[str, int] | None = None) -> OrderStatus:
+    """The order's state from the channel's facts and the shipments recorded in Omnistock
+    (``shipped``: units per line), whichever has got further."""
+    if order.cancelled or order.financial_status in ("refunded", "voided"):
+        return OrderStatus.CANCELLED
+    if order.on_hold:
+        return OrderStatus.ON_HOLD
+    restocked: dict[str, int] = {}
+    for refund in order.refunds:
+        if refund.restock_type in RESTOCKING:
+            restocked[refund.line_id] = restocked.get(refund.line_id, 0) + refund.quantity
+    done = {}
+    for line in order.lines:
+        wanted = line.quantity - restocked.get(line.line_id, 0)
+        if line.requires_shipping and wanted > 0:
+            done[line.line_id] = (max(line.fulfilled, (shipped or {}).get(line.line_id, 0)), wanted)
+    if done and all(units >= wanted for units, wanted in done.values()):
+        return OrderStatus.SHIPPED
+    if any(units > 0 for units, _ in done.values()):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if order.financial_status in ("pending", "authorized", "expired", ""):
+        return OrderStatus.AWAITING_PAYMENT
+    return OrderStatus.AWAITING_SHIPMENT
+
+
+@dataclass(frozen=True)
+class LineReport:
+    line_id: str
+    sku: str
+    before: int
+    after: int
+    result: str  # moved | unchanged | unmapped | untracked | waiting
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeReport:
+    order_id: str
+    saved: bool  # the order record took this snapshot (False: a newer one is stored)
+    lines: tuple[LineReport, ...] = ()
+
+    @property
+    def moved(self) -> int:
+        return sum(1 for line in self.lines if line.result == "moved")

@@ -1,0 +1,166 @@
+"""Shopify's webhooks and its order poll, routed to the desks that apply them.
+
+Every topic ends in the same idempotent operations as the poll (``OrderDesk.ingest`` and
+friends), so a webhook delivered twice, a webhook after the poll, or the poll after a webhook
+changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from omnistock.channels import OrdersPort
+from omnistock.channels.shopify import payloads
+from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.listings import ListingDesk, Variant
+from omnistock.models import Channel
+from omnistock.order_desk import OrderDesk
+from omnistock.orders import ChannelOrder
+from omnistock.shipments import ShipmentDesk
+from omnistock.store.order_store import OrderStore
+from omnistock.store.stock_store import StockStore
+
+log = logging.getLogger(__name__)
+
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited"})
+OVERLAP = timedelta(minutes=5)  # orders updated while a poll walked its pages are read again
+FIRST_LOOKBACK = timedelta(hours=24)  # the first poll of a new connection
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    body: Any
+    webhook_id: str = ""
+    triggered_at: str = ""  # UTC ISO, "" when absent
+
+
+@dataclass
+class PollReport:
+    pages: int = 0
+    orders: int = 0
+    lines_moved: int = 0
+    unreadable: int = 0
+    cursor: str | None = None
+    shipments: dict[str, int] = field(default_factory=dict)
+
+
+class ShopifyIntake:
+    def __init__(
+        self,
+        stock: StockStore,
+        orders: OrderStore,
+        order_desk: OrderDesk,
+        listing_desk: ListingDesk,
+        shipment_desk: ShipmentDesk,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.stock = stock
+        self.orders = orders
+        self.order_desk = order_desk
+        self.listing_desk = listing_desk
+        self.shipment_desk = shipment_desk
+        self.clock = clock
+
+    def channel(self) -> Channel | None:
+        """The stack's Shopify channel (one shop per stack)."""
+        return next((c for c in sorted(self.stock.channels(), key=lambda c: c.name) if c.platform == "shopify"), None)
+
+    def handle(self, delivery: Delivery) -> dict[str, Any]:
+        """Apply one verified delivery. Raises payloads.PayloadError for a body that is not the
+        topic's shape (nothing is stored then)."""
+        channel = self.channel()
+        if channel is None:
+            return {"result": "ignored", "detail": "no Shopify channel is configured"}
+        apply = self._topics().get(delivery.topic)
+        if apply is None:
+            log.info("shopify webhook topic %s is not handled; ignored", delivery.topic[:60])
+            return {"result": "ignored", "detail": "topic not handled"}
+        return apply(channel, delivery)
+
+    def _topics(self) -> dict[str, Callable[[Channel, Delivery], dict[str, Any]]]:
+        return {
+            **dict.fromkeys(ORDER_TOPICS, self._order),
+            "refunds/create": self._refund,
+            "inventory_levels/update": self._level,
+            "products/create": self._product,
+            "products/update": self._product,
+            "products/delete": self._product_deleted,
+        }
+
+    def _order(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        order = self._with_mapped_skus(channel, payloads.order_from_rest(channel.name, delivery.body))
+        report = self.order_desk.ingest(order)
+        return {"result": "applied", "order": order.order_id, "lines_moved": report.moved, "saved": report.saved}
+
+    def _refund(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        notice = payloads.refund_from_rest(delivery.body)
+        report = self.order_desk.ingest_refunds(channel.name, notice.order_id, list(notice.lines), notice.skus)
+        return {"result": "applied", "order": notice.order_id, "lines_moved": report.moved}
+
+    def _level(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        level = payloads.level_from_rest(delivery.body)
+        reported = level.updated_at or delivery.triggered_at or iso(self.clock())
+        outcome = self.listing_desk.on_level(
+            channel, level.inventory_item, level.location, level.available, reported, delivery.webhook_id
+        )
+        return {"result": outcome.result, "sku": outcome.sku}
+
+    def _product(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        product = payloads.product_from_rest(delivery.body)
+        variants = [Variant(v.variant, v.inventory_item, v.sku, v.tracked) for v in product.variants]
+        changed = self.listing_desk.on_product(channel, product.product_id, product.title, product.updated_at, variants)
+        return {"result": "applied", "catalog_changes": changed}
+
+    def _product_deleted(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        body = delivery.body if isinstance(delivery.body, dict) else {}
+        if not body.get("id"):
+            raise payloads.PayloadError("products/delete needs the product id")
+        return {"result": "applied", "unmapped": self.listing_desk.on_product_deleted(channel, str(body["id"]))}
+
+    def poll(self, port: OrdersPort, out_of_time: Callable[[], bool]) -> PollReport:
+        """Orders updated since the cursor (minus an overlap), page by page; the cursor moves to
+        the last order of a page once the whole page is applied. Then unsent shipments."""
+        report = PollReport()
+        channel = self.channel()
+        if channel is None:
+            return report
+        name = f"{channel.name}:orders"
+        cursor = self.orders.cursor(name)
+        since = parse_iso(cursor) - OVERLAP if cursor else self.clock() - FIRST_LOOKBACK
+        after: str | None = None
+        while True:
+            nodes, after = port.orders_since(iso(since), after)
+            report.pages += 1
+            last = None
+            for node in nodes:
+                try:
+                    order = payloads.order_from_graphql(channel.name, node)
+                except payloads.PayloadError:
+                    report.unreadable += 1  # logged by count only: order payloads hold customer data
+                    continue
+                order = self._with_mapped_skus(channel, order)
+                result = self.order_desk.ingest(order)
+                report.orders += 1
+                report.lines_moved += result.moved
+                last = max(last or "", order.updated_at)
+            if last and self.orders.advance_cursor(name, last):
+                report.cursor = last
+            if after is None or out_of_time():
+                break
+        report.shipments = self.shipment_desk.retry_unsent(channel.name)
+        return report
+
+    def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:
+        """Lines without a SKU of their own take the one their variant is mapped to."""
+        lines = tuple(
+            replace(line, sku=self.listing_desk.sku_for_variant(channel.name, line.variant_id) or "")
+            if not line.sku and line.variant_id
+            else line
+            for line in order.lines
+        )
+        return replace(order, lines=lines)

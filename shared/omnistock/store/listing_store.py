@@ -1,0 +1,66 @@
+"""A channel's listings: which SKU a channel id (inventory item, variant) belongs to, and the
+products whose variants were mapped (so a deleted product can be unmapped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.table import Table, to_attrs
+
+
+class ListingStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def owner(self, channel: str, listing_id: str) -> str | None:
+        """The SKU a channel listing id (or a variant id) belongs to."""
+        item = self.table.get(keys.listing_pk(channel, listing_id), keys.LISTING_SK)
+        return item["sku"] if item else None
+
+    def product(self, channel: str, product_id: str) -> dict[str, Any] | None:
+        return self.table.get(keys.product_pk(channel, product_id), keys.PRODUCT_SK)
+
+    def save_product(self, channel: str, product_id: str, updated_at: str, variants: list[dict[str, str]]) -> bool:
+        """Record a product's variants unless a newer version of it is recorded; False if stale.
+        Each variant id also points at its SKU (orders name variants, not inventory items)."""
+        expr = Expression()
+        body: dict[str, Any] = {
+            "Item": to_attrs(
+                {
+                    "pk": keys.product_pk(channel, product_id),
+                    "sk": keys.PRODUCT_SK,
+                    "kind": "product",
+                    "channel": channel,
+                    "product_id": product_id,
+                    "updated_at": updated_at,
+                    "variants": variants,
+                }
+            ),
+            "ConditionExpression": f"attribute_not_exists(pk) OR {expr.name('updated_at')} <= {expr.value(updated_at)}",
+        }
+        expr.attach(body)
+        if self.table.transact([{"Put": body}]) is not None:
+            return False
+        items = [
+            {
+                "pk": keys.listing_pk(channel, variant["variant"]),
+                "sk": keys.LISTING_SK,
+                "kind": "variant",
+                "sku": variant["sku"],
+                "channel": channel,
+                "listing_id": variant["variant"],
+            }
+            for variant in variants
+            if variant["sku"]
+        ]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+        return True
+
+    def forget_product(self, channel: str, product_id: str) -> None:
+        self.table.delete(keys.product_pk(channel, product_id), keys.PRODUCT_SK)
+
+    def forget_variant(self, channel: str, variant: str) -> None:
+        self.table.delete(keys.listing_pk(channel, variant), keys.LISTING_SK)
