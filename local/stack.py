@@ -21,6 +21,7 @@ from local.lambdas import LocalFunction
 from local.moto_server import MotoServer
 from local.sandbox import ShopifySandbox
 from local.schedules import Timer
+from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from local.streams import StreamConsumer, StreamReader
 from local.template import Template, TemplateError, load_template
 
@@ -97,6 +98,7 @@ class LocalStack:
         self._point_aws_at_moto()
         stream_arns = self._create_tables()
         overrides = self._start_sandbox(template) if self.use_sandbox else {}
+        self._seed_webhook_secrets(template)
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
         self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
@@ -126,6 +128,14 @@ class LocalStack:
                 next(iter({s.environment.get("SHOPIFY_API_VERSION", "2026-04") for s in template.functions}))
             ),
         }
+
+    def _seed_webhook_secrets(self, template: Template) -> None:
+        """The webhook signing secret, under the name the template gives the webhook function,
+        set to the development value ``python -m local.send_webhook`` signs with."""
+        names = {s.environment.get("SHOPIFY_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}
+        secrets = self._client("secretsmanager")
+        for name in names:
+            secrets.create_secret(Name=name, SecretString=LOCAL_WEBHOOK_SECRET)
 
     def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:

@@ -153,9 +153,7 @@ def test_a_counted_lot_that_is_returned_goes_back_on_the_shelf(ledger: Ledger, s
     assert [(lv.on_hand, lv.pending, lv.available) for lv in explained.levels] == [(9, 0, 9)]
 
 
-def test_an_unknown_sku_is_recorded_unmapped_and_applied_once_it_is_mapped(
-    ledger: Ledger, shop: ShopifyIntake
-) -> None:
+def test_an_unknown_sku_is_recorded_unmapped_and_applied_once_it_is_mapped(ledger: Ledger, shop: ShopifyIntake) -> None:
     body = sample("orders_create.json")
     body["line_items"][0]["sku"] = "NEW-SKU"
     deliver(shop, "orders/create", body)
@@ -197,7 +195,7 @@ def test_any_order_of_deliveries_with_duplicates_ends_where_one_ordered_delivery
     ledger: Ledger, clock: Clock, chosen: list[str], data: st.DataObject
 ) -> None:
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
-    for sku, count in ((SOCK, 10), (SHELL, 5)):
+    for sku in (SOCK, SHELL):
         if ledger.store.catalog(sku) is None:
             ledger.upsert_catalog(sku, ["shop"], {})
     shop = build(ledger, clock)
@@ -267,7 +265,10 @@ def graphql_node(rest: dict[str, Any]) -> dict[str, Any]:
                     "currentQuantity": line["current_quantity"],
                     "unfulfilledQuantity": line["current_quantity"],
                     "requiresShipping": line["requires_shipping"],
-                    "variant": {"id": f"gid://shopify/ProductVariant/{line['variant_id']}", "inventoryItem": {"tracked": True}}
+                    "variant": {
+                        "id": f"gid://shopify/ProductVariant/{line['variant_id']}",
+                        "inventoryItem": {"tracked": True},
+                    }
                     if line["variant_id"]
                     else None,
                 }
@@ -356,9 +357,7 @@ def test_our_echo_changes_nothing_and_a_channel_change_is_noted_for_reconcile(
     assert [e.result for e in history.sync_history(sku=SOCK)] == ["drift"]
 
 
-def test_where_shopify_is_master_its_level_is_a_count_that_includes_its_orders(
-    ledger: Ledger, clock: Clock
-) -> None:
+def test_where_shopify_is_master_its_level_is_a_count_that_includes_its_orders(ledger: Ledger, clock: Clock) -> None:
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID, master_location="shop")
     ledger.upsert_catalog(SOCK, ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870001"})
     ledger.upsert_catalog(SHELL, ["shop"], {})

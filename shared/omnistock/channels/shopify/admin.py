@@ -80,10 +80,11 @@ class HeldBack(WriteOutcome):
 class _Retry(Exception):
     """A transient failure: wait ``wait`` seconds (None: back off) and send again."""
 
-    def __init__(self, problem: str, wait: float | None = None) -> None:
+    def __init__(self, problem: str, wait: float | None = None, *, refused: bool = False) -> None:
         super().__init__(problem)
         self.problem = problem
         self.wait = wait
+        self.refused = refused  # Shopify ran nothing (throttled): safe to resend anything
 
 
 class TooCostly(ChannelUnavailable):
@@ -245,9 +246,13 @@ class ShopifyInventory:
 
     # ---- transport: retries, throttling, the cost bucket ---------------------------------
 
-    def graphql(self, operation: str, query: str, variables: dict[str, Any], *, cost: float) -> Any:
+    def graphql(
+        self, operation: str, query: str, variables: dict[str, Any], *, cost: float, idempotent: bool = True
+    ) -> Any:
         """POST one GraphQL document and return its ``data``, retrying what is worth retrying.
-        Mutations are safe to resend: the idempotency key and changeFromQuantity travel along."""
+        Inventory mutations are safe to resend: the idempotency key and changeFromQuantity travel
+        along. A mutation that is not (``idempotent=False``) is resent only after an answer that
+        says it did not run (throttling); after a 5xx or a lost answer the caller decides."""
         body = {"query": query, "variables": variables}
         problem = "no attempt allowed"
         for attempt in range(1, self.max_attempts + 1):
@@ -256,6 +261,10 @@ class ShopifyInventory:
                 return self._attempt(body)
             except _Retry as retry:
                 problem = retry.problem
+                if not idempotent and not retry.refused:
+                    raise ChannelUnavailable(
+                        f"Shopify {operation}: {problem}; it may have run, so not resent"
+                    ) from None
                 log.warning("shopify %s: %s, attempt %d of %d", operation, problem, attempt, self.max_attempts)
                 cost = self._requested or cost  # a throttled answer states what the query needs
                 if attempt < self.max_attempts:
@@ -274,7 +283,7 @@ class ShopifyInventory:
         status = response.status_code
         if status == 429:
             self.throttled += 1
-            raise _Retry("HTTP 429", _retry_after(response))
+            raise _Retry("HTTP 429", _retry_after(response), refused=True)
         if status >= 500:
             raise _Retry(f"HTTP {status}")
         if status in (401, 403):
@@ -295,7 +304,7 @@ class ShopifyInventory:
             self.throttled += 1
             # The next attempt's pre-wait does the bucket math; back off only if it cannot.
             bucket_knows = self._requested is not None and self._bucket_delay(self._requested) > 0
-            raise _Retry(code, 0.0 if bucket_knows else None)
+            raise _Retry(code, 0.0 if bucket_knows else None, refused=True)
         if code == "INTERNAL_SERVER_ERROR":
             raise _Retry(code)
         if code == "MAX_COST_EXCEEDED":

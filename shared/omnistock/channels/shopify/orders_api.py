@@ -119,7 +119,7 @@ class ShopifyOrders:
                 ],
             }
             result = self.admin.graphql(
-                "fulfillmentCreate", FULFILLMENT_CREATE, {"fulfillment": fulfillment}, cost=10.0
+                "fulfillmentCreate", FULFILLMENT_CREATE, {"fulfillment": fulfillment}, cost=10.0, idempotent=False
             )
             payload = (result or {}).get("fulfillmentCreate") or {}
             errors = payload.get("userErrors") or []

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from omnistock.clock import iso, parse_iso
-from omnistock.orders import Address, ChannelOrder, OrderLine, RefundLine
+from omnistock.orders import RETURNING, Address, ChannelOrder, OrderLine, RefundLine
 
 
 class PayloadError(ValueError):
@@ -73,9 +73,8 @@ def _parse(value: str) -> datetime:
     # Trigger timestamps carry nanoseconds; Python reads at most microseconds.
     head, dot, tail = value.partition(".")
     if dot:
-        digits = "".join(c for c in tail if c.isdigit())
-        tail = digits[:6] + tail[len(digits) :]
-        value = f"{head}.{tail}"
+        digits = len(tail) - len(tail.lstrip("0123456789"))  # the fraction, not the offset after it
+        value = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
     return parse_iso(value)
 
 
@@ -213,8 +212,11 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
         for r in _nodes(_object(refund, "refund").get("refundLineItems"))
     )
     refunded: dict[str, int] = {}
+    returned: dict[str, int] = {}
     for refund in refunds:
         refunded[refund.line_id] = refunded.get(refund.line_id, 0) + refund.quantity
+        if refund.restock_type in RETURNING:
+            returned[refund.line_id] = returned.get(refund.line_id, 0) + refund.quantity
     lines = []
     for raw in _nodes(data.get("lineItems")):
         line_id = _id(_tail(raw.get("id")), "line item id")
@@ -227,7 +229,9 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
                 sku=_text(raw.get("sku")).strip(),
                 title=_text(raw.get("name") or raw.get("title")),
                 quantity=current + refunded.get(line_id, 0),
-                fulfilled=max(0, current - unfulfilled),
+                # Shipped units: those still in the order, plus those shipped and returned since
+                # (a return takes them out of currentQuantity), as the REST fulfillments count them.
+                fulfilled=max(0, current - unfulfilled) + returned.get(line_id, 0),
                 unit_price=_money(_shop_money(raw.get("originalUnitPriceSet"))),
                 tracked=bool(variant.get("inventoryItem", {}).get("tracked", True)) if variant else False,
                 requires_shipping=bool(raw.get("requiresShipping", True)),
