@@ -102,6 +102,7 @@ def main() -> None:
         report = ledger.expire_due_holds()
         rows.append(("expiry (sweep, per hold)", report.expired, counter.total / N, counter.writes / N))
         sweep_items = counter.items_read
+        order_rows = _shopify_orders(ledger, clock, counter)
 
     print("DynamoDB calls per stock event (moto, table from template.yaml)")
     print(f"{'event':<26}{'events':>8}{'calls/event':>14}{'writes/event':>14}")
@@ -110,3 +111,34 @@ def main() -> None:
     print(f"expiry sweep: {sweep_items} index items read for {report.expired} holds expired")
     stock_writes = [w for name, _, _, w in rows if not any(k in name for k in ("duplicate", "refused", "stale"))]
     print(f"write round trips per applied stock event: max {max(stock_writes):.2f}")
+    print()
+    print("Shopify order intake (2 stocked lines an order; webhook and poll take this path)")
+    print(f"{'delivery':<26}{'orders':>8}{'calls/order':>14}{'writes/order':>14}")
+    for name, events, calls, writes in order_rows:
+        print(f"{name:<26}{events:>8}{calls:>14.2f}{writes:>14.2f}")
+
+
+def _shopify_orders(ledger: Any, clock: Clock, counter: CallCounter) -> list[tuple[str, int, float, float]]:
+    """DynamoDB calls per order delivery: new (one write per line that moves, one for the
+    order), a duplicate (reads only), an edit of one line."""
+    from omnistock.order_desk import OrderDesk
+    from omnistock.orders import ChannelOrder, OrderLine
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.push_store import PushStore
+
+    table = ledger.store.table
+    orders, history = OrderStore(table), PushStore(table)
+    desk = OrderDesk(ledger.store, orders, history, clock=clock)
+    ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+
+    def order(i: int, first_qty: int, updated: str) -> ChannelOrder:
+        lines = (OrderLine(f"{i}-1", f"S{i}", "a", first_qty), OrderLine(f"{i}-2", f"S{(i + 1) % N}", "b", 1))
+        return ChannelOrder("shopify", f"o{i}", f"#{i}", "2026-11-23T12:00:00.000Z", updated, lines)
+
+    rows = []
+    for name, qty, updated in (("new order", 2, "T1"), ("duplicate delivery", 2, "T1"), ("edit of one line", 1, "T2")):
+        counter.reset()
+        for i in range(N):
+            desk.ingest(order(i, qty, f"2026-11-23T12:0{updated[1]}:00.000Z"))
+        rows.append((name, N, counter.total / N, counter.writes / N))
+    return rows

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.channels import ChannelUnavailable
 
 logger = Logger()
 SPARE_MS = 60_000  # stop starting pages a minute before the timeout; the cursor keeps the place
@@ -21,7 +22,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if port is None:
         logger.info("shopify is not configured; nothing to poll")
         return {"polled": False}
-    report = runtime.shopify_intake().poll(port, lambda: context.get_remaining_time_in_millis() < SPARE_MS)
+    try:
+        report = runtime.shopify_intake().poll(port, lambda: context.get_remaining_time_in_millis() < SPARE_MS)
+    except ChannelUnavailable as error:  # the cursor keeps what was applied; the next run goes on
+        logger.warning("shopify order poll stopped", extra={"problem": str(error)[:300]})
+        return {"polled": False, "error": str(error)[:300]}
     result = {
         "polled": True,
         "pages": report.pages,

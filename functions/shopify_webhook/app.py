@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock import runtime
 from omnistock.channels.shopify.payloads import PayloadError, utc
@@ -46,10 +47,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     raw = _raw_body(event)
     signature = headers.get("x-shopify-hmac-sha256") or headers.get("shopify-hmac-sha256")
-    if not (
-        verify(raw, signature, runtime.shopify_webhook_secrets())
-        or (signature and verify(raw, signature, runtime.shopify_webhook_secrets(refresh=True)))
-    ):
+    try:
+        verified = verify(raw, signature, runtime.shopify_webhook_secrets()) or bool(
+            signature and verify(raw, signature, runtime.shopify_webhook_secrets(refresh=True))
+        )
+    except (BotoCoreError, ClientError):
+        logger.exception("shopify webhook not checked: the signing secret could not be read")
+        return _answer(503, {"error": "the signing secret is unavailable; retry"})
+    if not verified:
         logger.warning("shopify webhook refused: bad or missing signature")
         return _answer(401, {"error": "invalid or missing X-Shopify-Hmac-Sha256"})
     topic = headers.get("x-shopify-topic") or headers.get("shopify-topic") or ""

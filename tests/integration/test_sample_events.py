@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import boto3
+import pytest
+
+from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from omnistock import runtime
 from tests.helpers import ROOT, FakeContext, load_function
 
@@ -37,3 +41,30 @@ def test_stream_and_schedule_events(handler_env: None) -> None:
     assert [(m.kind.value, m.before.held, m.after.held) for m in moved] == [("hold", 0, 1)]
     swept = load_function("hold_expiry").lambda_handler(event("hold-expiry-scheduled.json"), FakeContext())
     assert swept == {"expired": 0, "already_ended": 0}
+
+
+def test_shopify_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signed sample webhook verifies with the local development secret and stores its order;
+    the poll's schedule event finds Shopify unconfigured; the stream record names a shipment the
+    table does not hold, so nothing is sent, and none of them fails."""
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET_NAME", "omnistock/shopify-webhook-secret")
+    boto3.client("secretsmanager").create_secret(
+        Name="omnistock/shopify-webhook-secret", SecretString=LOCAL_WEBHOOK_SECRET
+    )
+    ledger = runtime.ledger()
+    ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/76683080001")
+    ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
+    ledger.report_count("SOCK-TRAIL-M", "shop", 5, 1, "pos", "c1")
+    webhook = load_function("shopify_webhook").lambda_handler
+    answer = webhook(event("shopify-webhook-orders-create.json"), FakeContext())
+    assert answer["statusCode"] == 200, answer["body"]
+    assert json.loads(answer["body"])["lines_moved"] == 1  # SHELL-RAIN-L is not in this catalog
+    assert ledger.channel_available("shopify", "SOCK-TRAIL-M").available == 3
+    tampered = event("shopify-webhook-orders-create.json") | {
+        "body": event("shopify-webhook-orders-create.json")["body"] + " "
+    }
+    assert webhook(tampered, FakeContext())["statusCode"] == 401
+    polled = load_function("shopify_poll").lambda_handler(event("shopify-poll-scheduled.json"), FakeContext())
+    assert polled == {"polled": False}
+    sent = load_function("fulfillment").lambda_handler(event("fulfillment-stream.json"), FakeContext())
+    assert sent == {"batchItemFailures": []}
