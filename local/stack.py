@@ -9,6 +9,7 @@ environment on stop(). Functions run in worker processes with their own variable
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -24,6 +25,9 @@ from local.schedules import Timer
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from local.streams import StreamConsumer, StreamReader
 from local.template import Template, TemplateError, load_template
+
+# What to type into ShipStation's connection form (or send as Basic auth) against the local stack.
+LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}  # noqa: S105
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
@@ -130,12 +134,15 @@ class LocalStack:
         }
 
     def _seed_webhook_secrets(self, template: Template) -> None:
-        """The webhook signing secret, under the name the template gives the webhook function,
-        set to the development value ``python -m local.send_webhook`` signs with."""
+        """Development credentials under the names the template gives the functions: the
+        Shopify webhook secret ``python -m local.send_webhook`` signs with, and ShipStation's
+        user name and password (see LOCAL_SHIPSTATION_CREDENTIALS)."""
         names = {s.environment.get("SHOPIFY_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}
         secrets = self._client("secretsmanager")
         for name in names:
             secrets.create_secret(Name=name, SecretString=LOCAL_WEBHOOK_SECRET)
+        for name in {s.environment.get("SHIPSTATION_SECRET_NAME", "") for s in template.functions} - {""}:
+            secrets.create_secret(Name=name, SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS))
 
     def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:

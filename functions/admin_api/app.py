@@ -250,6 +250,17 @@ def record_shipment(channel: ChannelName, order_id: OrderId, body: s.ShipmentIn)
     return _json(201 if new else 200, result)
 
 
+@app.post(
+    "/orders/<channel>/<order_id>/refresh",
+    summary="Save an order again so ShipStation exports it again (its modified time moves to now)",
+    responses=ERRORS,
+    tags=["orders"],
+)
+def refresh_order(channel: ChannelName, order_id: OrderId) -> s.RefreshOut:
+    modified_at = runtime.shipstation_desk().refresh(channel, order_id)
+    return s.RefreshOut(channel=channel, order_id=order_id, modified_at=modified_at)
+
+
 # ==================================================================== errors
 _ERROR_STATUS: dict[type[OmnistockError], int] = {
     NotFound: 404,

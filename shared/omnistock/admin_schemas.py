@@ -338,6 +338,12 @@ class OrderOut(BaseModel):
     shipments: list[ShipmentOut]
 
 
+class RefreshOut(BaseModel):
+    channel: str
+    order_id: str
+    modified_at: str
+
+
 class ShipmentResultOut(BaseModel):
     outcome: Literal["applied", "duplicate"]
     shipment: ShipmentOut

@@ -171,3 +171,8 @@ class IntakeReport:
     @property
     def moved(self) -> int:
         return sum(1 for line in self.lines if line.result == "moved")
+
+
+def needs_shipping(order: ChannelOrder) -> bool:
+    """Whether the order belongs in the shipping export: some line ships something."""
+    return any(line.requires_shipping and line.quantity > 0 for line in order.lines)

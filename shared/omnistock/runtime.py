@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.ledger import Ledger
     from omnistock.models import Channel
     from omnistock.shipments import ShipmentDesk
+    from omnistock.shipstation_desk import ShipStationDesk
     from omnistock.shopify_intake import ShopifyIntake
     from omnistock.store.push_store import PushStore
     from omnistock.store.table import Table
@@ -41,6 +42,10 @@ class Settings:
     shopify_token_secret_name: str = ""
     shopify_endpoint: str = ""  # empty: the shop's own; the local sandbox sets it
     shopify_webhook_secret_name: str = ""
+    shipstation_secret_name: str = ""
+    shipstation_page_size: int = 100
+    shipstation_statuses: str = ""  # "awaiting_payment=unpaid,...": overrides of the default map
+    export_retention_days: int = 30
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -67,6 +72,10 @@ def settings() -> Settings:
         shopify_token_secret_name=env.get("SHOPIFY_TOKEN_SECRET_NAME", ""),
         shopify_endpoint=env.get("SHOPIFY_ENDPOINT", ""),
         shopify_webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
+        shipstation_secret_name=env.get("SHIPSTATION_SECRET_NAME", ""),
+        shipstation_page_size=_positive(env, "SHIPSTATION_PAGE_SIZE", 100),
+        shipstation_statuses=env.get("SHIPSTATION_STATUS_MAP", ""),
+        export_retention_days=_positive(env, "EXPORT_RETENTION_DAYS", 30),
     )
 
 
@@ -196,7 +205,42 @@ def shipment_desk() -> ShipmentDesk:
     from omnistock.shipments import ShipmentDesk
     from omnistock.store.order_store import OrderStore
 
-    return ShipmentDesk(OrderStore(table()), push_store(), orders_port_for)
+    return ShipmentDesk(OrderStore(table(), settings().export_retention_days), push_store(), orders_port_for)
+
+
+@cache
+def shipstation_desk() -> ShipStationDesk:
+    from omnistock.channels.shipstation.export_xml import status_map
+    from omnistock.shipstation_desk import ShipStationDesk
+    from omnistock.store.export_store import ExportStore
+
+    config = settings()
+    desk = shipment_desk()
+    statuses = status_map(config.shipstation_statuses)
+    return ShipStationDesk(
+        ExportStore(table()), desk.orders, desk, push_store(), page_size=config.shipstation_page_size, statuses=statuses
+    )
+
+
+_shipstation_credentials = _Cached()
+
+
+def shipstation_credentials() -> tuple[str, str]:
+    """ShipStation's user name and password for this store (JSON ``{"username", "password"}``
+    in Secrets Manager, by name); cached per container for SECRETS_TTL."""
+    name = settings().shipstation_secret_name
+    now, cached = time.monotonic(), _shipstation_credentials
+    if not name:
+        return ("", "")
+    if cached.secrets is None or now - cached.at >= SECRETS_TTL:
+        text = secrets_client().get_secret_value(SecretId=name)["SecretString"]
+        try:
+            parsed = json.loads(text)
+            found = [str(parsed["username"]), str(parsed["password"])]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"secret {name!r} is not JSON with username and password") from None
+        cached.at, cached.secrets = now, found
+    return cached.secrets[0], cached.secrets[1]
 
 
 @cache
@@ -216,6 +260,7 @@ def shopify_intake() -> ShopifyIntake:
 def reset() -> None:
     """Forget cached configuration and clients (tests call this)."""
     _webhook_secrets.secrets = None
+    _shipstation_credentials.secrets = None
     cached_functions = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client)
-    for cached in (*cached_functions, shopify_orders, push_store, shipment_desk, shopify_intake):
+    for cached in (*cached_functions, shopify_orders, push_store, shipment_desk, shopify_intake, shipstation_desk):
         cached.cache_clear()

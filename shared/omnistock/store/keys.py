@@ -99,7 +99,6 @@ def hold_expiry_sk(expires_at: str, hold_id: str) -> str:
 ORDER_SK = "ORDER"
 LINE_PREFIX = "LINE#"
 SHIPMENT_PREFIX = "SHIPMENT#"
-ORDERS_INDEX_PK = "ORDERS"  # gsi2: every order by modified time (the ShipStation export)
 CURSOR_SK = "CURSOR"
 
 
@@ -128,3 +127,23 @@ PRODUCT_SK = "PRODUCT"
 
 def product_pk(channel: str, product_id: str) -> str:
     return f"PRODUCT#{channel}#{product_id}"
+
+
+def order_number_pk(number: str) -> str:
+    return f"ORDERNO#{number}"  # what people call an order -> the orders (channel, id) so called
+
+
+# ---- the export log: one entry per change of an order that needs shipping, by modified time
+EXPORT_COUNT_PREFIX = "COUNT#"  # sorts after every entry of the day ("2..." < "C...")
+
+
+def export_day_pk(day: str) -> str:
+    return f"EXPORT#{day}"  # one partition per UTC day: YYYY-MM-DD
+
+
+def export_entry_sk(modified_at: str, channel: str, order_id: str, rev: int) -> str:
+    return f"{modified_at}#{channel}#{order_id}#{rev:09d}"
+
+
+def export_count_sk(minute: str) -> str:
+    return f"{EXPORT_COUNT_PREFIX}{minute}"  # HH:MM

@@ -1,8 +1,10 @@
 """Orders, their lines' stock records, shipments and poll cursors in the single table.
 
 One partition per order (``ORDER#<channel>#<order id>``): the order item, one item per line
-(what the line takes out of stock, and the facts that say so) and one per shipment. The order
-item carries the modified-time index keys (gsi2) the ShipStation export reads.
+(what the line takes out of stock, and the facts that say so) and one per shipment.
+
+Every change of an order that needs shipping also appends an entry to the export log (see
+export_store.py) in the same transaction: what the ShipStation export reads, by modified time.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from omnistock.clock import iso
+from omnistock.clock import epoch_seconds_after, iso
 from omnistock.errors import Conflict
-from omnistock.orders import Address, ChannelOrder, LineFacts, OrderLine, OrderStatus, RefundLine
+from omnistock.orders import Address, ChannelOrder, LineFacts, OrderLine, OrderStatus, RefundLine, needs_shipping
 from omnistock.store import keys
+from omnistock.store.export_store import export_log_writes
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Cancelled, Item, Table, to_attrs
 
@@ -75,8 +78,9 @@ class OrderFile:
 
 
 class OrderStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, export_retention_days: int = 30) -> None:
         self.table = table
+        self.export_retention_days = export_retention_days
 
     def load(self, channel: str, order_id: str) -> OrderFile:
         items = self.table.query("pk = :pk", {":pk": keys.order_pk(channel, order_id)})
@@ -95,31 +99,39 @@ class OrderStore:
     ) -> StoredOrder | None:
         """Store the snapshot unless a newer one is stored; None if it lost to a newer one.
         ``modified_at`` changes only when what the order says changes."""
-        expr = Expression()
-        modified = iso(now)
         if previous is not None and previous.order == order and previous.status is status:
             return previous
-        item = _order_item(order, status, modified, (previous.rev if previous else 0) + 1)
+        item = _order_item(order, status, iso(now), (previous.rev if previous else 0) + 1)
+        actions = self._order_writes(item, previous, now)
+        if previous is None or previous.order.number != order.number:
+            number = {"pk": keys.order_number_pk(order.number), "sk": f"{order.channel}#{order.order_id}"}
+            actions.append({"Put": {"Item": to_attrs(number | {"kind": "order_number"})}})
+        return _stored_order(item) if self.table.transact(actions) is None else None
+
+    def touch(self, stored: StoredOrder, now: datetime) -> StoredOrder | None:
+        """Save the order again as it is, so its ``modified_at`` (and export log) moves to now;
+        None if it changed since it was read."""
+        item = _order_item(stored.order, stored.status, iso(now), stored.rev + 1)
+        return _stored_order(item) if self.table.transact(self._order_writes(item, stored, now)) is None else None
+
+    def orders_numbered(self, number: str) -> list[tuple[str, str]]:
+        """(channel, order id) of every order people call ``number``."""
+        items = self.table.query("pk = :pk", {":pk": keys.order_number_pk(number)})
+        return [(channel, order_id) for channel, _, order_id in (item["sk"].partition("#") for item in items)]
+
+    def _order_writes(self, item: Item, previous: StoredOrder | None, now: datetime) -> list[dict[str, Any]]:
+        """The order's conditional Put, and its export log entry when it needs shipping."""
         put: dict[str, Any] = {"Item": to_attrs(item)}
         if previous is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
+            expr = Expression()
             put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
             expr.attach(put)
-        cancelled = self.table.transact([{"Put": put}])
-        if cancelled is None:
-            return _stored_order(item)
-        return None
-
-    def orders_modified(self, start: str, end: str, limit: int | None = None) -> list[StoredOrder]:
-        """Orders modified in [start, end] (UTC ISO), oldest first, from the modified-time index."""
-        items = self.table.query(
-            "gsi2pk = :pk AND gsi2sk BETWEEN :start AND :end",
-            {":pk": keys.ORDERS_INDEX_PK, ":start": start, ":end": end + "\uffff"},
-            index="gsi2",
-            limit=limit,
-        )
-        return [_stored_order(item) for item in items]
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        if needs_shipping(_stored_order(item).order):
+            actions += export_log_writes(item, epoch_seconds_after(now, self.export_retention_days))
+        return actions
 
     # ---- lines
     def lines(self, channel: str, order_id: str) -> dict[str, LineRecord]:
@@ -162,14 +174,8 @@ class OrderStore:
         """Record a shipment and the order's new status and ``modified_at`` in one transaction;
         False if the shipment was recorded before (its id is its dedupe key)."""
         order_item = _order_item(stored.order, status, iso(now), stored.rev + 1)
-        expr = Expression()
-        order_put: dict[str, Any] = {
-            "Item": to_attrs(order_item),
-            "ConditionExpression": f"{expr.name('rev')} = {expr.value(stored.rev)}",
-        }
-        expr.attach(order_put)
         shipment_put = {"Item": to_attrs(_shipment_item(shipment)), "ConditionExpression": "attribute_not_exists(pk)"}
-        cancelled = self.table.transact([{"Put": shipment_put}, {"Put": order_put}])
+        cancelled = self.table.transact([{"Put": shipment_put}, *self._order_writes(order_item, stored, now)])
         if cancelled is None:
             return True
         if cancelled.failed(0):
@@ -221,8 +227,6 @@ def _order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev:
         "pk": keys.order_pk(order.channel, order.order_id),
         "sk": keys.ORDER_SK,
         "kind": "order",
-        "gsi2pk": keys.ORDERS_INDEX_PK,
-        "gsi2sk": f"{modified_at}#{order.channel}#{order.order_id}",
         "channel": order.channel,
         "order_id": order.order_id,
         "number": order.number,
@@ -232,6 +236,11 @@ def _order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev:
         "rev": rev,
         "order": _without_none(asdict(order)),
     }
+
+
+def stored_order(item: Item) -> StoredOrder:
+    """An order item (or an export log entry, which carries the same fields) as a model."""
+    return _stored_order(item)
 
 
 def _stored_order(item: Item) -> StoredOrder:
