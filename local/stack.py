@@ -27,7 +27,7 @@ from local.streams import StreamConsumer, StreamReader
 from local.template import Template, TemplateError, load_template
 
 # What to type into ShipStation's connection form (or send as Basic auth) against the local stack.
-LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}  # noqa: S105
+LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
