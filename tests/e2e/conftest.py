@@ -57,3 +57,15 @@ def stack() -> Iterator[RunningStack]:
                 yield RunningStack(launched.url, token, client, launched.process, launched.output)
     except LaunchFailed as error:
         pytest.fail(str(error))
+
+
+SHOPIFY_LOCATION = "gid://shopify/Location/9001"  # the Shopify channel's location in the sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox(stack: RunningStack) -> httpx.Client:
+    """The Shopify sandbox's control API, with the stack's Shopify channel configured."""
+    url = stack.client.get("/_local/health").json()["shopify_sandbox"]
+    body = {"locations": ["shop", "web"], "platform": "shopify", "target_location": SHOPIFY_LOCATION}
+    assert stack.client.put("/channels/shopify", json=body).status_code == 200
+    return httpx.Client(base_url=url, timeout=10)

@@ -12,18 +12,10 @@ import httpx
 import pytest
 
 from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack
 
 pytestmark = pytest.mark.e2e
-LOCATION = "gid://shopify/Location/9001"  # the channel of test_push_to_sandbox, unchanged
-
-
-@pytest.fixture(scope="module")
-def sandbox(stack: RunningStack) -> httpx.Client:
-    url = stack.client.get("/_local/health").json()["shopify_sandbox"]
-    body = {"locations": ["shop", "web"], "platform": "shopify", "target_location": LOCATION}
-    assert stack.client.put("/channels/shopify", json=body).status_code == 200
-    return httpx.Client(base_url=url, timeout=10)
+LOCATION = SHOPIFY_LOCATION
 
 
 def listed(stack: RunningStack, sandbox: httpx.Client, on_hand: int) -> tuple[str, int]:
