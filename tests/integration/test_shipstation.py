@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
@@ -294,3 +294,17 @@ def test_a_notice_for_a_line_the_order_does_not_have_is_refused(shipstation: Any
     place(desk, 1)
     assert notify(shipstation, notice(item("nope", 1)))["statusCode"] == 400
     assert OrderStore(runtime.table()).load("web", "1").shipments == []
+
+
+def test_paging_a_window_of_several_hours(shipstation: Any, desk: OrderDesk, clock: Clock) -> None:
+    """Whole hours are counted by their hour, the ends by their minutes: every page is right."""
+    placed = []
+    for number in range(230):
+        clock.now = datetime(2026, 11, 23, 9, 40, tzinfo=UTC) + timedelta(minutes=number)  # 09:40 to 13:29
+        placed.append(place(desk, number).number)
+    window = ("11/23/2026 09:45", "11/23/2026 13:20")
+    first = export(shipstation, *window)
+    assert first.get("pages") == "3"
+    pages = [first, *(export(shipstation, *window, page=page) for page in ("2", "3"))]
+    seen = [number for page in pages for number in numbers(page)]
+    assert seen == placed[5:221]  # oldest first, each once

@@ -145,5 +145,7 @@ def export_entry_sk(modified_at: str, channel: str, order_id: str, rev: int) -> 
     return f"{modified_at}#{channel}#{order_id}#{rev:09d}"
 
 
-def export_count_sk(minute: str) -> str:
-    return f"{EXPORT_COUNT_PREFIX}{minute}"  # HH:MM
+def export_count_sk(bucket: str) -> str:
+    """An hour's count ("HH") or a minute's ("HH:MM"): apart, so reading hours reads no minutes."""
+    kind = "H" if len(bucket) == 2 else "M"
+    return f"{EXPORT_COUNT_PREFIX}{kind}#{bucket}"
