@@ -8,8 +8,8 @@ partition, in the transaction that changes the order. Because entries never move
   order shifts to another page (offset paging over a live "modified" index skips orders);
   its new entry is in a later window, which ShipStation reads next time;
 - a window that fits one page is answered by reading one entry more than a page; a larger
-  window's size, and where page k starts, come from counts kept per hour and per minute
-  (whole hours by their hour's count, the ends by their minutes'), so a page reads those
+  window's size, and where page k starts, come from counts kept per hour, per ten minutes
+  and per minute (the window tiled by the largest blocks that fit), so a page reads a few
   counts and then only its own entries (plus those of its first minute that belong to the
   page before).
 
@@ -29,7 +29,7 @@ from omnistock.store.table import Item, Table, to_attrs
 
 
 def export_log_writes(order_item: Item, purge_at: int) -> list[dict[str, Any]]:
-    """The entry and the counts (of its minute and of its hour) for one change of an order."""
+    """The entry and the counts (of its hour, ten minutes and minute) for one change of an order."""
     modified: str = order_item["modified_at"]
     day = modified[:10]
     entry = {k: v for k, v in order_item.items() if k not in ("pk", "sk", "kind")}
@@ -40,7 +40,7 @@ def export_log_writes(order_item: Item, purge_at: int) -> list[dict[str, Any]]:
         "purge_at": purge_at,
     }
     writes: list[dict[str, Any]] = [{"Put": {"Item": to_attrs(entry)}}]
-    for bucket in (modified[11:13], modified[11:16]):  # HH, then HH:MM
+    for bucket in (modified[11:13], modified[11:15], modified[11:16]):  # HH, HH:M (ten minutes), HH:MM
         expr = Expression()
         count = {
             "Key": to_attrs({"pk": keys.export_day_pk(day), "sk": keys.export_count_sk(bucket)}),
@@ -69,64 +69,65 @@ class ExportStore:
             if len(entries) <= size:
                 return Page(entries, len(entries), read)
             counts = self._counts(start, end)
-            return Page(entries[:size], sum(n for _, n in counts), read + len(counts))
+            return Page(entries[:size], sum(n for _, _, n in counts), read + len(counts))
         counts = self._counts(start, end)
-        total, offset, read = sum(n for _, n in counts), (number - 1) * size, len(counts)
+        total, offset, read = sum(n for _, _, n in counts), (number - 1) * size, len(counts)
         if offset >= total:
             return Page([], total, read)
         begin, skip, more = self._locate(counts, offset, start)
         entries, got = self._entries(begin, end, skip + size)
         return Page(entries[skip:], total, read + more + got)
 
-    def _counts(self, start: str, end: str) -> list[tuple[str, int]]:
-        """(bucket, entries) covering the window, in order: whole hours by their hour count,
-        the partial hours at either end by their minutes' counts (YYYY-MM-DDTHH or ...THH:MM)."""
-        found: list[tuple[str, int]] = []
+    def _counts(self, start: str, end: str) -> list[tuple[str, int, int]]:
+        """(first minute, level, entries) of blocks that tile the window, in order: whole hours
+        by their hour's count, what is left by ten minutes, then by the minute (level 0, 1, 2)."""
+        found: list[tuple[str, int, int]] = []
         for day in _days(start[:10], end[:10]):
-            first = start[11:16] if day == start[:10] else "00:00"
-            last = end[11:16] if day == end[:10] else "23:59"
-            whole_from = first[:2] if first.endswith(":00") else f"{int(first[:2]) + 1:02d}"
-            whole_to = last[:2] if last.endswith(":59") else f"{int(last[:2]) - 1:02d}"
-            if whole_from > whole_to:  # no whole hour: minutes only
-                found += self._buckets(day, first, last)
-                continue
-            if first < f"{whole_from}:00":
-                found += self._buckets(day, first, f"{int(whole_from) - 1:02d}:59")
-            found += self._buckets(day, whole_from, whole_to)
-            if last > f"{whole_to}:59":
-                found += self._buckets(day, f"{int(whole_to) + 1:02d}:00", last)
-        return sorted(found)
-
-    def _buckets(self, day: str, low: str, high: str) -> list[tuple[str, int]]:
-        """Counts of one kind (hours "HH" or minutes "HH:MM") from low to high in one day."""
-        items = self.table.query(
-            "pk = :pk AND sk BETWEEN :low AND :high",
-            {":pk": keys.export_day_pk(day), ":low": keys.export_count_sk(low), ":high": keys.export_count_sk(high)},
-        )
-        found = []
-        for item in items:
-            bucket = item["sk"].rsplit("#", 1)[-1]
-            if int(item.get("n", 0)) > 0:
-                found.append((f"{day}T{bucket}", int(item["n"])))
+            low = _minute_of(start) if day == start[:10] else 0
+            high = _minute_of(end) if day == end[:10] else MINUTES_A_DAY - 1
+            found += self._cover(day, low, high, 0)
         return found
 
-    def _locate(self, counts: list[tuple[str, int]], offset: int, start: str) -> tuple[str, int, int]:
+    def _cover(self, day: str, low: int, high: int, level: int) -> list[tuple[str, int, int]]:
+        size = BLOCK_MINUTES[level]
+        first = -(-low // size) * size  # the first whole block
+        last = (high + 1) // size * size - 1  # the end of the last whole block
+        if first > last:
+            return self._cover(day, low, high, level + 1)
+        before = self._cover(day, low, first - 1, level + 1) if low < first else []
+        after = self._cover(day, last + 1, high, level + 1) if high > last else []
+        return before + self._blocks(day, first, last, level) + after
+
+    def _blocks(self, day: str, low: int, high: int, level: int) -> list[tuple[str, int, int]]:
+        """The non-empty counts of one level from minute ``low`` to ``high`` of a day."""
+        items = self.table.query(
+            "pk = :pk AND sk BETWEEN :low AND :high",
+            {
+                ":pk": keys.export_day_pk(day),
+                ":low": keys.export_count_sk(_bucket(low, level)),
+                ":high": keys.export_count_sk(_bucket(high, level)),
+            },
+        )
+        return [(f"{day}T{_bucket(_minute_from(item['sk']), 2)}", level, int(item["n"])) for item in items if item["n"]]
+
+    def _locate(self, counts: list[tuple[str, int, int]], offset: int, start: str) -> tuple[str, int, int]:
         """Where the entry at ``offset`` is: the minute to read from, how many of that minute's
-        entries come before it, and how many more counts it took to find out."""
-        before, read = 0, 0
-        for bucket, n in counts:
-            if before + n <= offset:
-                before += n
-                continue
-            if len(bucket) == len("YYYY-MM-DDTHH:MM"):
-                return max(start, f"{bucket}:00.000Z"), offset - before, read
-            minutes = self._buckets(bucket[:10], f"{bucket[11:13]}:00", f"{bucket[11:13]}:59")
-            read += len(minutes)
-            for minute, m in minutes:
-                if before + m > offset:
-                    return max(start, f"{minute}:00.000Z"), offset - before, read
-                before += m
-        return start, 0, read
+        entries come before it, and how many more counts it took to find out (a block larger
+        than a minute is opened one level down, until a minute is reached)."""
+        before, read, blocks = 0, 0, counts
+        while True:
+            for first, level, n in blocks:
+                if before + n <= offset:
+                    before += n
+                    continue
+                if level == len(BLOCK_MINUTES) - 1:
+                    return max(start, f"{first}:00.000Z"), offset - before, read
+                low = _minute_of(first)
+                blocks = self._blocks(first[:10], low, low + BLOCK_MINUTES[level] - 1, level + 1)
+                read += len(blocks)
+                break
+            else:
+                return start, 0, read
 
     def _entries(self, begin: str, end: str, limit: int) -> tuple[list[Item], int]:
         """Up to ``limit`` entries from ``begin`` to ``end`` (inclusive), across day partitions."""
@@ -141,6 +142,30 @@ class ExportStore:
             )
             found.extend(items)
         return found, len(found)
+
+
+MINUTES_A_DAY = 24 * 60
+BLOCK_MINUTES = (60, 10, 1)  # an hour, ten minutes, a minute: the levels of the counts
+
+
+def _minute_of(at: str) -> int:
+    """Minutes since midnight of a UTC ISO time."""
+    return int(at[11:13]) * 60 + int(at[14:16])
+
+
+def _bucket(minute: int, level: int) -> str:
+    """The count's name of the block holding ``minute``: "HH", "HH:M" or "HH:MM"."""
+    hh, mm = divmod(minute, 60)
+    return (f"{hh:02d}", f"{hh:02d}:{mm // 10}", f"{hh:02d}:{mm:02d}")[level]
+
+
+def _minute_from(sort_key: str) -> int:
+    """The first minute of the block a count's sort key names."""
+    bucket = sort_key.rsplit("#", 1)[-1]
+    hh = int(bucket[:2])
+    if len(bucket) == 2:
+        return hh * 60
+    return hh * 60 + (int(bucket[3]) * 10 if len(bucket) == 4 else int(bucket[3:5]))
 
 
 def _days(first: str, last: str) -> list[str]:

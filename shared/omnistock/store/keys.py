@@ -146,6 +146,7 @@ def export_entry_sk(modified_at: str, channel: str, order_id: str, rev: int) -> 
 
 
 def export_count_sk(bucket: str) -> str:
-    """An hour's count ("HH") or a minute's ("HH:MM"): apart, so reading hours reads no minutes."""
-    kind = "H" if len(bucket) == 2 else "M"
+    """An hour's count ("HH"), ten minutes' ("HH:M") or a minute's ("HH:MM"), each level apart,
+    so reading one level reads none of the others."""
+    kind = {2: "H", 4: "T"}.get(len(bucket), "M")
     return f"{EXPORT_COUNT_PREFIX}{kind}#{bucket}"

@@ -101,7 +101,7 @@ class OrderStore:
         ``modified_at`` changes only when what the order says changes."""
         if previous is not None and previous.order == order and previous.status is status:
             return previous
-        item = _order_item(order, status, iso(now), (previous.rev if previous else 0) + 1)
+        item = order_item(order, status, iso(now), (previous.rev if previous else 0) + 1)
         actions = self._order_writes(item, previous, now)
         if previous is None or previous.order.number != order.number:
             number = {"pk": keys.order_number_pk(order.number), "sk": f"{order.channel}#{order.order_id}"}
@@ -111,7 +111,7 @@ class OrderStore:
     def touch(self, stored: StoredOrder, now: datetime) -> StoredOrder | None:
         """Save the order again as it is, so its ``modified_at`` (and export log) moves to now;
         None if it changed since it was read."""
-        item = _order_item(stored.order, stored.status, iso(now), stored.rev + 1)
+        item = order_item(stored.order, stored.status, iso(now), stored.rev + 1)
         return _stored_order(item) if self.table.transact(self._order_writes(item, stored, now)) is None else None
 
     def orders_numbered(self, number: str) -> list[tuple[str, str]]:
@@ -173,9 +173,9 @@ class OrderStore:
     def add_shipment(self, stored: StoredOrder, shipment: Shipment, status: OrderStatus, now: datetime) -> bool:
         """Record a shipment and the order's new status and ``modified_at`` in one transaction;
         False if the shipment was recorded before (its id is its dedupe key)."""
-        order_item = _order_item(stored.order, status, iso(now), stored.rev + 1)
+        item = order_item(stored.order, status, iso(now), stored.rev + 1)
         shipment_put = {"Item": to_attrs(_shipment_item(shipment)), "ConditionExpression": "attribute_not_exists(pk)"}
-        cancelled = self.table.transact([{"Put": shipment_put}, *self._order_writes(order_item, stored, now)])
+        cancelled = self.table.transact([{"Put": shipment_put}, *self._order_writes(item, stored, now)])
         if cancelled is None:
             return True
         if cancelled.failed(0):
@@ -222,7 +222,7 @@ def line_cancellation(cancelled: Cancelled) -> str:
 
 
 # ==================================================================== item <-> model
-def _order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev: int) -> Item:
+def order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev: int) -> Item:
     return {
         "pk": keys.order_pk(order.channel, order.order_id),
         "sk": keys.ORDER_SK,
