@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock import runtime
-from omnistock.channels.shopify.payloads import PayloadError, utc
+from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.errors import StoreUnavailable
 from omnistock.shopify_intake import Delivery
@@ -42,6 +42,14 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return body.encode("utf-8")
 
 
+def _time(header: str | None) -> str:
+    """The trigger time, or "" when absent or unreadable (it only orders reports)."""
+    try:
+        return utc_micros(header) if header else ""
+    except PayloadError:
+        return ""
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
@@ -51,7 +59,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         verified = verify(raw, signature, runtime.shopify_webhook_secrets()) or bool(
             signature and verify(raw, signature, runtime.shopify_webhook_secrets(refresh=True))
         )
-    except (BotoCoreError, ClientError):
+    except (BotoCoreError, ClientError, ValueError):
         logger.exception("shopify webhook not checked: the signing secret could not be read")
         return _answer(503, {"error": "the signing secret is unavailable; retry"})
     if not verified:
@@ -63,7 +71,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         body = json.loads(raw)
         triggered = headers.get("x-shopify-triggered-at") or headers.get("shopify-triggered-at")
-        delivery = Delivery(topic, body, webhook_id, utc(triggered) if triggered else "")
+        delivery = Delivery(topic, body, webhook_id, _time(triggered))
         result = runtime.shopify_intake().handle(delivery)
     except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
         logger.warning("shopify webhook refused: not the topic's JSON", extra={"problem": str(error)[:200]})

@@ -577,6 +577,7 @@ class SandboxOrders:
             "shippingAddress": _graphql_address(rest["shipping_address"]),
             "billingAddress": _graphql_address(rest["billing_address"]),
             "lineItems": {"nodes": [self._line_node(order, line) for line in rest["line_items"]]},
+            "fulfillments": [_fulfillment_node(fulfillment) for fulfillment in rest["fulfillments"]],
             "refunds": [
                 {
                     "id": refund["admin_graphql_api_id"],
@@ -627,6 +628,7 @@ class SandboxOrders:
                     "trackingInfo": _tracking(
                         {"company": fulfillment["tracking_company"], "number": fulfillment["tracking_number"]}
                     ),
+                    "fulfillmentLineItems": _fulfillment_node(fulfillment)["fulfillmentLineItems"],
                 }
                 for fulfillment in rest["fulfillments"]
             ],
@@ -878,6 +880,20 @@ class SandboxOrders:
 
 
 # ---- parsing ---------------------------------------------------------------------------------
+
+
+def _fulfillment_node(fulfillment: dict[str, Any]) -> dict[str, Any]:
+    """A REST fulfillment as the GraphQL ``Fulfillment`` the queries select."""
+    return {
+        "id": fulfillment["admin_graphql_api_id"],
+        "status": fulfillment["status"].upper(),
+        "fulfillmentLineItems": {
+            "nodes": [
+                {"quantity": item["quantity"], "lineItem": {"id": _gid("LineItem", item["id"])}}
+                for item in fulfillment["line_items"]
+            ]
+        },
+    }
 
 
 def _argument(args: str, name: str, variables: dict[str, Any]) -> Any:

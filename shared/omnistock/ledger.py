@@ -137,8 +137,9 @@ class Ledger:
     ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
-        if master_location and (master_location not in locations or not target_location):
-            raise InvalidRequest("master_location must be one of the channel's locations, with a target_location")
+        if master_location and (list(dict.fromkeys(locations)) != [master_location] or not target_location):
+            # Its number is then that location's alone, so it can be read back as a count.
+            raise InvalidRequest("a channel that is master of a location sells from that location alone")
         channel = Channel(
             name=name,
             locations=tuple(dict.fromkeys(locations)),
@@ -202,22 +203,32 @@ class Ledger:
         )
 
     def report_channel_level(
-        self, sku: str, channel: Channel, shown: int, version: int, event_id: str, as_of: str | None = None
+        self,
+        sku: str,
+        channel: Channel,
+        shown: int,
+        version: int,
+        event_id: str,
+        as_of: str | None = None,
+        *,
+        withheld: int | None = 0,
     ) -> StockResult:
-        """A platform that is master of ``channel.master_location`` reports what it shows there
-        (not an echo of ours). What it shows is what Omnistock let it sell, moved by whatever
-        happened on the platform: so the count is that number plus what Omnistock itself kept
-        off it (the channel's buffer, units held in carts, units pending from other sources).
-        The platform's own orders up to ``version`` are in its number: their lots (sold at a
-        version at or below it) clear, as with any master count."""
+        """A platform that is master of ``channel.master_location`` (its only location) reports
+        what it shows there. What it shows is what Omnistock let it sell, moved by whatever
+        happened on the platform: so the count is that number plus what Omnistock kept off it
+        (``withheld``: buffer and other channels' allocations; units held in carts; units
+        pending from other sources). ``withheld`` None: Omnistock does not push this SKU there,
+        so the number is the platform's own count as it is. The platform's own orders up to
+        ``version`` are in its number: their lots (sold at a version at or below it) clear, as
+        with any master count."""
         location = channel.master_location
         own_lots = f"{channel.name}:order:"
 
         def on_hand(current: StockLevel | None) -> int:
-            if current is None:
+            if current is None or withheld is None:
                 return max(0, shown)
             others = sum(lot.qty for key, lot in current.lots.items() if not key.startswith(own_lots))
-            return max(0, shown + channel.buffer + current.held + others)
+            return max(0, shown + withheld + current.held + others)
 
         cause = Cause(channel.name, event_id, MovementKind.COUNT, "the platform's own count")
         return self._count(sku, location, on_hand, version, cause, as_of)

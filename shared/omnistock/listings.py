@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from omnistock.clock import iso, micros, utc_now
+from omnistock.clock import epoch_seconds_after, iso, micros, utc_now
 from omnistock.errors import Conflict
 from omnistock.ledger import Ledger
 from omnistock.models import Channel, Outcome
+from omnistock.policy import SkuPolicy
 from omnistock.store.listing_store import ListingStore
 from omnistock.store.push_store import PushStore, SyncEntry
 
@@ -81,7 +82,7 @@ class ListingDesk:
 
     def on_product_deleted(self, channel: Channel, product_id: str) -> int:
         product = self.listings.product(channel.name, product_id)
-        if product is None:
+        if product is None or product.get("deleted"):
             return 0
         unmapped = 0
         for variant in product.get("variants") or []:
@@ -91,7 +92,8 @@ class ListingDesk:
                 self.ledger.upsert_catalog(entry.sku, list(entry.locations), listings, entry.title)
                 unmapped += 1
             self.listings.forget_variant(channel.name, variant["variant"])
-        self.listings.forget_product(channel.name, product_id)
+        now = self.clock()
+        self.listings.forget_product(channel.name, product_id, iso(now), epoch_seconds_after(now, 30))
         return unmapped
 
     def sku_for_variant(self, channel: str, variant: str) -> str | None:
@@ -108,12 +110,13 @@ class ListingDesk:
         if sku is None:
             self._note(f"item:{listing_id}", channel.name, "inventory level", "unmapped", "no SKU has this listing")
             return LevelOutcome("unmapped", detail="no SKU has this listing")
+        catalog = self.ledger.store.catalog(sku)
+        if channel.master_location and catalog is not None and channel.master_location in catalog.locations:
+            # The master's number is a count even when it equals ours: its time decides.
+            return self._count(channel, sku, listing_id, shown, reported_at, event_id)
         pushed = self.history.pushed(sku, channel.name)
         if pushed is not None and pushed.quantity == shown:
             return LevelOutcome("echo", sku)
-        catalog = self.ledger.store.catalog(sku)
-        if channel.master_location and catalog is not None and channel.master_location in catalog.locations:
-            return self._count(channel, sku, listing_id, shown, reported_at, event_id)
         if not self.history.note_channel_level(
             sku, channel.name, listing_id, shown, reported_at, self.clock(), defer=True
         ):
@@ -133,8 +136,24 @@ class ListingDesk:
     def _count(
         self, channel: Channel, sku: str, listing_id: str, shown: int, reported_at: str, event_id: str
     ) -> LevelOutcome:
-        """The master's own number: a count of its location, ordered by the channel's time."""
-        result = self.ledger.report_channel_level(sku, channel, shown, micros(reported_at), event_id, reported_at)
+        """The master's own number: a count of its location, ordered by the channel's time.
+        What Omnistock keeps off the number (policies) is added back; a number Omnistock
+        forced (paused, or at its cap) says nothing about the shelf and is not a count."""
+        policies = self.history.push_state(sku).policies
+        own = policies.get(channel.name, SkuPolicy())
+        cap = channel.max_shown if own.max_shown is None else own.max_shown
+        withheld: int | None
+        if not (channel.auto_sync if own.auto_sync is None else own.auto_sync):
+            withheld = None  # not pushed: the number is the platform's own
+        elif own.paused or (cap is not None and shown >= cap):
+            return LevelOutcome("ignored", sku, "the channel's number is paused or capped by Omnistock: not a count")
+        else:
+            buffer = channel.buffer if own.buffer is None else own.buffer
+            withheld = buffer + sum(p.allocation for name, p in policies.items() if name != channel.name)
+        version = micros(reported_at)
+        result = self.ledger.report_channel_level(
+            sku, channel, shown, version, event_id, reported_at, withheld=withheld
+        )
         if result.outcome is Outcome.STALE:
             return LevelOutcome("stale", sku)
         self.history.note_channel_level(sku, channel.name, listing_id, shown, reported_at, self.clock(), defer=False)

@@ -21,6 +21,12 @@ from omnistock.store.push_store import PushStore, SyncEntry
 from omnistock.store.stock_store import LineMove, StockStore
 
 _ROUNDS = 8  # a line record that keeps changing under us: give up and let the platform retry
+MAX_SKU = 200  # the catalog's limit too: a longer one cannot be a key
+
+
+def line_lots(channel: str, order_id: str, line_id: str) -> str:
+    """The prefix of an order line's pending lots (one lot per increase, suffixed)."""
+    return f"{channel}:order:{order_id}:{line_id}#"
 
 
 class OrderDesk:
@@ -104,7 +110,8 @@ class OrderDesk:
                     self._record_unmapped(channel, order, updated, target)
                 result = "unmapped" if unmapped else ("untracked" if not facts.tracked else "unchanged")
                 return LineReport(record.line_id, facts.sku, record.taken, record.taken, result, unmapped)
-            location = record.location or self._choose_location(channel, facts.sku, target - record.taken)
+            sku = record.sku or facts.sku  # units go back to the SKU they came from
+            location = record.location or self._choose_location(channel, sku, target - record.taken)
             if not location:
                 updated = replace(updated, unmapped=f"SKU {facts.sku!r} is not stocked where {channel.name} sells")
                 if self.orders.save_line(record, updated):
@@ -114,7 +121,7 @@ class OrderDesk:
                     )
                 record = self._reread(record)
                 continue
-            updated = replace(updated, location=location, taken=target, unmapped="")
+            updated = replace(updated, location=location, sku=sku, taken=target, unmapped="")
             move = self._move(channel, order, updated, target - record.taken)
             kind = MovementKind.SALE if move.sold else MovementKind.RETURN
             cause = Cause(channel.name, f"order:{order.order_id}:{record.line_id}:{updated.rev}", kind, order.number)
@@ -126,39 +133,45 @@ class OrderDesk:
             why = line_cancellation(cancelled)
             if why == "catalog":
                 reason = f"SKU {facts.sku!r} is not in the catalog at {location!r}"
-                failed = replace(updated, location=record.location, taken=record.taken, unmapped=reason)
+                failed = replace(updated, location=record.location, sku=record.sku, taken=record.taken, unmapped=reason)
                 if self.orders.save_line(record, failed):
                     self._record_unmapped(channel, order, failed, target)
                     return LineReport(record.line_id, facts.sku, record.taken, record.taken, "unmapped", reason)
-            elif why == "counted" and self.orders.save_line(record, updated):
+            elif why == "counted" and move.sold and self.orders.save_line(record, updated):
                 # the platform's own count already includes this sale
                 return LineReport(record.line_id, facts.sku, record.taken, target, "counted")
             record = self._reread(record)
         raise StoreUnavailable(f"order line {record.line_id!r} kept changing; retry")
 
     def _move(self, channel: Channel, order: ChannelOrder, updated: LineRecord, delta: int) -> LineMove:
-        sku, location = updated.facts.sku, updated.location
-        lot_key = f"{channel.name}:order:{order.order_id}:{updated.line_id}"
+        sku, location = updated.sku, updated.location
+        lots = line_lots(channel.name, order.order_id, updated.line_id)
         at_master = bool(channel.master_location) and location == channel.master_location
         if delta > 0:
             # Where the platform is master its own count includes its orders from when they
-            # were placed: that instant (in microseconds, as its level reports) is the lot's version.
-            version = micros(order.created_at) if at_master and order.created_at else None
-            return LineMove(sku, location, lot_key, sold=delta, applied_version=version)
-        lot = self.stock.lot(sku, location, lot_key)
-        in_lot = lot.qty if lot else 0
-        from_lot = min(-delta, in_lot)
-        # Units whose lot a count cleared are on the shelf again; where the platform is master,
+            # were placed. Orders carry whole seconds and counts microseconds: only a count after
+            # the order's second is known to include it.
+            version = micros(order.created_at) + 999_999 if at_master and order.created_at else None
+            return LineMove(sku, location, sold=delta, new_lot=f"{lots}{updated.rev}", applied_version=version)
+        held = sorted(self.stock.lots_named(sku, location, lots).items(), reverse=True)  # newest first
+        taken, wanted = [], -delta
+        for key, lot in held:
+            if wanted > 0:
+                units = min(wanted, lot.qty)
+                taken.append((key, lot.qty, units))
+                wanted -= units
+        # Units whose lots a count cleared are on the shelf again; where the platform is master,
         # its own count brings them back instead.
-        to_on_hand = 0 if at_master else -delta - from_lot
-        return LineMove(sku, location, lot_key, from_lot=from_lot, lot_qty=in_lot, to_on_hand=to_on_hand)
+        return LineMove(sku, location, taken=tuple(taken), to_on_hand=0 if at_master else wanted)
 
     def _unmapped(self, facts: LineFacts, target: int, record: LineRecord) -> str:
+        if record.location:  # it took units from a SKU: it gives them back there
+            return ""
         if not facts.sku:
             return "the line has no SKU"
+        if len(facts.sku) > MAX_SKU:
+            return "the line's SKU is longer than any in the catalog"
         if target == record.taken:
-            return ""
-        if record.location:
             return ""
         catalog = self.stock.catalog(facts.sku)
         return "" if catalog is not None else f"SKU {facts.sku!r} is not in the catalog"

@@ -110,7 +110,10 @@ class LineFacts:
     def with_snapshot(self, line: OrderLine, cancelled: bool, as_of: str) -> LineFacts:
         if as_of < self.as_of:  # an older snapshot: only its refunds still count
             return self
-        return LineFacts(line.sku, line.quantity, line.fulfilled, cancelled, line.tracked, as_of, self.restocks)
+        # A line the channel once tracked stays tracked: a variant deleted or untracked later
+        # does not bring back units that were sold.
+        tracked = line.tracked or (self.tracked and self.quantity is not None)
+        return LineFacts(line.sku, line.quantity, line.fulfilled, cancelled, tracked, as_of, self.restocks)
 
     def with_refunds(self, refunds: list[RefundLine]) -> LineFacts:
         restocks = dict(self.restocks) | {r.refund_line_id: (r.quantity, r.restock_type) for r in refunds}

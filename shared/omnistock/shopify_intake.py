@@ -22,11 +22,13 @@ from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder
 from omnistock.shipments import ShipmentDesk
 from omnistock.store.order_store import OrderStore
+from omnistock.store.push_store import SyncEntry
 from omnistock.store.stock_store import StockStore
 
 log = logging.getLogger(__name__)
 
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited"})
+# orders/edited carries an order edit, not the order; the orders/updated that comes with it does.
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
 OVERLAP = timedelta(minutes=5)  # orders updated while a poll walked its pages are read again
 FIRST_LOOKBACK = timedelta(hours=24)  # the first poll of a new connection
 
@@ -36,7 +38,7 @@ class Delivery:
     topic: str
     body: Any
     webhook_id: str = ""
-    triggered_at: str = ""  # UTC ISO, "" when absent
+    triggered_at: str = ""  # UTC ISO with microseconds, "" when absent
 
 
 @dataclass
@@ -104,7 +106,10 @@ class ShopifyIntake:
 
     def _level(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
         level = payloads.level_from_rest(delivery.body)
-        reported = level.updated_at or delivery.triggered_at or iso(self.clock())
+        if level.available is None:
+            return {"result": "ignored", "detail": "the item is not tracked at that location"}
+        # The trigger time is finer than updated_at (whole seconds): it orders reports best.
+        reported = delivery.triggered_at or level.updated_at or self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         outcome = self.listing_desk.on_level(
             channel, level.inventory_item, level.location, level.available, reported, delivery.webhook_id
         )
@@ -118,8 +123,8 @@ class ShopifyIntake:
 
     def _product_deleted(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
         body = delivery.body if isinstance(delivery.body, dict) else {}
-        if not body.get("id"):
-            raise payloads.PayloadError("products/delete needs the product id")
+        if not body.get("id") or "variants" in body:  # a product's body signed for another topic
+            raise payloads.PayloadError("products/delete carries the product id alone")
         return {"result": "applied", "unmapped": self.listing_desk.on_product_deleted(channel, str(body["id"]))}
 
     def poll(self, port: OrdersPort, out_of_time: Callable[[], bool]) -> PollReport:
@@ -140,8 +145,11 @@ class ShopifyIntake:
             for node in nodes:
                 try:
                     order = payloads.order_from_graphql(channel.name, node)
-                except payloads.PayloadError:
-                    report.unreadable += 1  # logged by count only: order payloads hold customer data
+                except payloads.PayloadError as error:
+                    # Skipped (it would stop every poll), and said in the sync history, without
+                    # its content: order payloads hold customer data.
+                    report.unreadable += 1
+                    self._note_unreadable(channel, str(node.get("id", ""))[:100], str(error))
                     continue
                 order = self._with_mapped_skus(channel, order)
                 result = self.order_desk.ingest(order)
@@ -154,6 +162,21 @@ class ShopifyIntake:
                 break
         report.shipments = self.shipment_desk.retry_unsent(channel.name)
         return report
+
+    def _note_unreadable(self, channel: Channel, reference: str, problem: str) -> None:
+        now = self.clock()
+        entry = SyncEntry(
+            f"order:{reference}",
+            channel.name,
+            f"poll:{iso(now)}",
+            iso(now),
+            None,
+            0,
+            "order poll",
+            "unreadable",
+            problem,
+        )
+        self.order_desk.history.record_sync([entry], now)
 
     def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:
         """Lines without a SKU of their own take the one their variant is mapped to."""

@@ -38,7 +38,9 @@ class ListingStore:
                     "variants": variants,
                 }
             ),
-            "ConditionExpression": f"attribute_not_exists(pk) OR {expr.name('updated_at')} <= {expr.value(updated_at)}",
+            # A deleted product stays deleted: a late update must not map it again.
+            "ConditionExpression": f"attribute_not_exists(pk) OR ({expr.name('updated_at')} <= "
+            f"{expr.value(updated_at)} AND attribute_not_exists({expr.name('deleted')}))",
         }
         expr.attach(body)
         if self.table.transact([{"Put": body}]) is not None:
@@ -59,8 +61,21 @@ class ListingStore:
             self.table.batch_put(items[start : start + 25])
         return True
 
-    def forget_product(self, channel: str, product_id: str) -> None:
-        self.table.delete(keys.product_pk(channel, product_id), keys.PRODUCT_SK)
+    def forget_product(self, channel: str, product_id: str, at: str, purge_at: int) -> None:
+        """Keep a tombstone (until ``purge_at``) so a late update of the product changes nothing."""
+        self.table.put(
+            {
+                "pk": keys.product_pk(channel, product_id),
+                "sk": keys.PRODUCT_SK,
+                "kind": "product",
+                "channel": channel,
+                "product_id": product_id,
+                "updated_at": at,
+                "deleted": True,
+                "variants": [],
+                "purge_at": purge_at,
+            }
+        )
 
     def forget_variant(self, channel: str, variant: str) -> None:
         self.table.delete(keys.listing_pk(channel, variant), keys.LISTING_SK)

@@ -39,6 +39,7 @@ class LineRecord:
     line_id: str
     facts: LineFacts = field(default_factory=LineFacts)
     location: str = ""  # chosen when the line first takes units
+    sku: str = ""  # the SKU its units were taken from: what they go back to, whatever the line says later
     taken: int = 0
     unmapped: str = ""  # why the line moves nothing although it should ("" when mapped)
     rev: int = 0
@@ -277,6 +278,7 @@ def _line_item(record: LineRecord) -> Item:
         "as_of": facts.as_of,
         "restocks": {rid: {"qty": qty, "type": kind} for rid, (qty, kind) in facts.restocks.items()},
         "location": record.location,
+        "taken_sku": record.sku,
         "taken": record.taken,
         "unmapped": record.unmapped,
         "rev": record.rev,
@@ -302,6 +304,7 @@ def _line_record(item: Item) -> LineRecord:
         line_id=item["line_id"],
         facts=facts,
         location=item.get("location", ""),
+        sku=item.get("taken_sku", ""),
         taken=int(item.get("taken", 0)),
         unmapped=item.get("unmapped", ""),
         rev=int(item.get("rev", 0)),

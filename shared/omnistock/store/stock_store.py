@@ -57,18 +57,22 @@ class Retention:
 
 @dataclass(frozen=True)
 class LineMove:
-    """An order line's stock change at one location: ``sold`` units into its pending lot, or
-    units released (``from_lot`` out of the lot, which holds ``lot_qty`` now, and
-    ``to_on_hand`` back onto the counted units)."""
+    """An order line's stock change at one location: ``sold`` units into a new pending lot
+    (one per increase, so a lot the master has confirmed never grows), or units released:
+    out of the line's lots (``taken``: lot key, units it holds now, units out) and, for
+    units whose lots a count already cleared, ``to_on_hand`` back onto the counted units."""
 
     sku: str
     location: str
-    lot_key: str
     sold: int = 0
-    from_lot: int = 0
-    lot_qty: int = 0
+    new_lot: str = ""
+    taken: tuple[tuple[str, int, int], ...] = ()
     to_on_hand: int = 0
     applied_version: int | None = None
+
+    @property
+    def from_lots(self) -> int:
+        return sum(units for _, _, units in self.taken)
 
 
 @dataclass(frozen=True)
@@ -429,7 +433,7 @@ class StockStore:
         the units already, so a shortfall is recorded, not hidden. Released units come out of
         the line's pending lot first; units whose lot a master count already cleared are
         back on the shelf (``to_on_hand``). Indexes of a cancellation: 0 the record, 1 the
-        catalog, 2 the stock item (a master count already includes the sale), 3 the lot."""
+        catalog, 2 the stock item (a sale: a master count already includes it), 3 on the lots."""
         expr = Expression()
         sets: dict[tuple[str, ...], Any] = {
             ("sku",): move.sku,
@@ -443,10 +447,10 @@ class StockStore:
             adds = {"pending": move.sold, "available": -move.sold, "on_hand": 0, "held": 0, "rev": 1}
             condition = _not_yet_counted(expr, move.applied_version).removeprefix(" AND ")
         else:
-            released = move.from_lot + move.to_on_hand
-            adds = {"pending": -move.from_lot, "on_hand": move.to_on_hand, "available": released, "rev": 1}
-            if move.from_lot:
-                condition = f"{expr.name('pending')} >= {expr.value(move.from_lot)}"
+            released = move.from_lots + move.to_on_hand
+            adds = {"pending": -move.from_lots, "on_hand": move.to_on_hand, "available": released, "rev": 1}
+            if move.from_lots:
+                condition = f"{expr.name('pending')} >= {expr.value(move.from_lots)}"
         stock_update: dict[str, Any] = {
             "Key": _stock_key(move.sku, move.location),
             "UpdateExpression": expr.update(add=adds, set_=sets),
@@ -455,39 +459,32 @@ class StockStore:
             stock_update["ConditionExpression"] = condition
         expr.attach(stock_update)
         actions = [record_write, self._catalog_check(move.sku, move.location), {"Update": stock_update}]
-        lot_action = self._line_lot_action(move, now)
-        if lot_action is not None:
-            actions.append(lot_action)
+        if move.sold:
+            actions.append(
+                self._lot_put(move.sku, move.location, move.new_lot, Lot(move.sold, iso(now), move.applied_version))
+            )
+        for lot_key, holds, units in move.taken:
+            key = to_attrs({"pk": keys.sku_pk(move.sku), "sk": keys.lot_sk(move.location, lot_key)})
+            expr = Expression()
+            condition = f"{expr.name('qty')} = {expr.value(holds)}"
+            if units == holds:
+                actions.append({"Delete": expr.attach({"Key": key, "ConditionExpression": condition})})
+            else:
+                body = {
+                    "Key": key,
+                    "UpdateExpression": expr.update(add={"qty": -units}),
+                    "ConditionExpression": condition,
+                }
+                actions.append({"Update": expr.attach(body)})
         return self.table.transact(actions)
 
-    @staticmethod
-    def _line_lot_action(move: LineMove, now: datetime) -> dict[str, Any] | None:
-        key = to_attrs({"pk": keys.sku_pk(move.sku), "sk": keys.lot_sk(move.location, move.lot_key)})
-        expr = Expression()
-        if move.sold:
-            absent: dict[str, Any] = {"sold_at": iso(now)}
-            if move.applied_version is not None:
-                absent["applied_version"] = move.applied_version
-            body = {
-                "Key": key,
-                "UpdateExpression": expr.update(
-                    set_={("kind",): "lot", ("location",): move.location, ("lot",): move.lot_key},
-                    add={"qty": move.sold},
-                    set_if_absent=absent,
-                ),
-            }
-            return {"Update": expr.attach(body)}
-        if not move.from_lot:
-            return None
-        condition = f"{expr.name('qty')} = {expr.value(move.lot_qty)}"
-        if move.from_lot == move.lot_qty:
-            return {"Delete": expr.attach({"Key": key, "ConditionExpression": condition})}
-        body = {
-            "Key": key,
-            "UpdateExpression": expr.update(add={"qty": -move.from_lot}),
-            "ConditionExpression": condition,
-        }
-        return {"Update": expr.attach(body)}
+    def lots_named(self, sku: str, location: str, prefix: str) -> dict[str, Lot]:
+        """The pending lots at a location whose keys start with ``prefix`` (one order line's)."""
+        items = self.table.query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.sku_pk(sku), ":prefix": keys.lot_sk(location, prefix)},
+        )
+        return {item["lot"]: lot_from_item(item) for item in items}
 
     # ================================================================ master reports
     def write_count(

@@ -39,6 +39,7 @@ query OmnistockOrders($first: Int!, $after: String, $query: String!) {
           variant { id inventoryItem { id tracked } }
         }
       }
+      fulfillments(first: 10) { status fulfillmentLineItems(first: 50) { nodes { quantity lineItem { id } } } }
       refunds(first: 10) { id refundLineItems(first: 50) { nodes { id quantity restockType lineItem { id } } } }
     }
   }
@@ -49,7 +50,10 @@ FULFILLMENT_ORDERS_QUERY = """
 query OmnistockFulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 50) { id status trackingInfo { number } }
+    fulfillments(first: 50) {
+      id status trackingInfo { number }
+      fulfillmentLineItems(first: 100) { nodes { quantity lineItem { id } } }
+    }
     fulfillmentOrders(first: 20) {
       nodes { id status lineItems(first: 100) { nodes { id remainingQuantity lineItem { id } } } }
     }
@@ -97,14 +101,10 @@ class ShopifyOrders:
         order = (data or {}).get("order")
         if not order:
             raise ChannelUnavailable(f"Shopify does not know order {request.order_ref}")
-        if request.tracking_number:
-            for fulfillment in order.get("fulfillments") or []:
-                numbers = [(info or {}).get("number") for info in fulfillment.get("trackingInfo") or []]
-                if request.tracking_number in numbers:
-                    return str(fulfillment["id"])  # created by an earlier attempt
-        groups = _allocate(order, request.lines)
+        wanted, earlier = _not_yet_fulfilled(order, request)
+        groups = _allocate(order, wanted)
         if not groups:
-            return ""
+            return ",".join(earlier)
         tracking: dict[str, Any] = {"company": request.carrier, "number": request.tracking_number}
         created = []
         for fulfillment_order, items in groups.items():
@@ -127,7 +127,26 @@ class ShopifyOrders:
                 messages = "; ".join(str(e.get("message", "")) for e in errors) or "no fulfillment returned"
                 raise ChannelUnavailable(f"Shopify refused the fulfillment: {messages}")
             created.append(str(payload["fulfillment"]["id"]))
-        return ",".join(created)
+        return ",".join(earlier + created)
+
+
+def _not_yet_fulfilled(order: dict[str, Any], request: FulfillmentRequest) -> tuple[dict[str, int], list[str]]:
+    """What of the request no fulfillment with its tracking number covers yet (an earlier
+    attempt may have made some: one per fulfillment order), and those fulfillments' ids."""
+    wanted: dict[str, int] = dict(request.lines)
+    earlier: list[str] = []
+    if not request.tracking_number:
+        return wanted, earlier
+    for fulfillment in order.get("fulfillments") or []:
+        numbers = [(info or {}).get("number") for info in fulfillment.get("trackingInfo") or []]
+        if request.tracking_number not in numbers or str(fulfillment.get("status", "")).upper() == "CANCELLED":
+            continue
+        earlier.append(str(fulfillment["id"]))
+        for item in ((fulfillment.get("fulfillmentLineItems") or {}).get("nodes")) or []:
+            line_id = str(((item.get("lineItem") or {}).get("id")) or "").rsplit("/", 1)[-1]
+            if line_id in wanted:
+                wanted[line_id] = max(0, wanted[line_id] - int(item.get("quantity") or 0))
+    return {line: qty for line, qty in wanted.items() if qty > 0}, earlier
 
 
 def _allocate(order: dict[str, Any], lines: dict[str, int]) -> dict[str, list[tuple[str, int]]]:

@@ -27,8 +27,8 @@ class PayloadError(ValueError):
 class LevelReport:
     inventory_item: str  # gid://shopify/InventoryItem/<id>
     location: str  # gid://shopify/Location/<id>
-    available: int
-    updated_at: str  # UTC ISO; "" when the payload has none
+    available: int | None  # None: the item is not tracked there
+    updated_at: str  # UTC ISO with microseconds; "" when the payload has none
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,17 @@ def utc(value: Any, field: str = "timestamp") -> str:
         raise PayloadError(f"{field} is missing")
     try:
         return iso(_parse(value))
+    except ValueError:
+        raise PayloadError(f"{field} is not a timestamp") from None
+
+
+def utc_micros(value: Any, field: str = "timestamp") -> str:
+    """Like ``utc`` but keeping microseconds (trigger times carry nanoseconds): for ordering
+    reports that can come more than once a second."""
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{field} is missing")
+    try:
+        return _parse(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
         raise PayloadError(f"{field} is not a timestamp") from None
 
@@ -174,8 +185,8 @@ def _fulfilled_rest(fulfillments: list[Any]) -> dict[str, int]:
 def _tracked(line: dict[str, Any]) -> bool:
     if line.get("gift_card"):
         return False
-    if "variant_inventory_management" in line:
-        return line["variant_inventory_management"] == "shopify"
+    if "variant_inventory_management" in line:  # "shopify", or a fulfillment service's handle
+        return line["variant_inventory_management"] is not None
     return bool(line.get("variant_id"))
 
 
@@ -217,6 +228,7 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
         refunded[refund.line_id] = refunded.get(refund.line_id, 0) + refund.quantity
         if refund.restock_type in RETURNING:
             returned[refund.line_id] = returned.get(refund.line_id, 0) + refund.quantity
+    shipped = _fulfilled_graphql(data.get("fulfillments")) if "fulfillments" in data else None
     lines = []
     for raw in _nodes(data.get("lineItems")):
         line_id = _id(_tail(raw.get("id")), "line item id")
@@ -229,9 +241,11 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
                 sku=_text(raw.get("sku")).strip(),
                 title=_text(raw.get("name") or raw.get("title")),
                 quantity=current + refunded.get(line_id, 0),
-                # Shipped units: those still in the order, plus those shipped and returned since
-                # (a return takes them out of currentQuantity), as the REST fulfillments count them.
-                fulfilled=max(0, current - unfulfilled) + returned.get(line_id, 0),
+                # Shipped units as the REST fulfillments count them; without the fulfillments,
+                # those still in the order plus those shipped and returned since.
+                fulfilled=shipped.get(line_id, 0)
+                if shipped is not None
+                else max(0, current - unfulfilled) + returned.get(line_id, 0),
                 unit_price=_money(_shop_money(raw.get("originalUnitPriceSet"))),
                 tracked=bool(variant.get("inventoryItem", {}).get("tracked", True)) if variant else False,
                 requires_shipping=bool(raw.get("requiresShipping", True)),
@@ -263,6 +277,18 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
     )
 
 
+def _fulfilled_graphql(fulfillments: Any) -> dict[str, int]:
+    shipped: dict[str, int] = {}
+    for raw in _list(fulfillments, "fulfillments"):
+        fulfillment = _object(raw, "fulfillment")
+        if str(fulfillment.get("status", "")).upper() in ("CANCELLED", "ERROR", "FAILURE"):
+            continue
+        for item in _nodes(fulfillment.get("fulfillmentLineItems")):
+            line_id = _id(_tail((item.get("lineItem") or {}).get("id")), "fulfilled line item")
+            shipped[line_id] = shipped.get(line_id, 0) + _count(item.get("quantity"), "fulfilled quantity")
+    return shipped
+
+
 def _graphql_address(value: Any) -> Address | None:
     if not isinstance(value, dict):
         return None
@@ -283,14 +309,14 @@ def _graphql_address(value: Any) -> Address | None:
 def level_from_rest(body: Any) -> LevelReport:
     data = _object(body, "inventory level")
     available = data.get("available")
-    if not isinstance(available, int) or isinstance(available, bool):
+    if available is not None and (not isinstance(available, int) or isinstance(available, bool)):
         raise PayloadError("available must be a whole number")
     updated = data.get("updated_at")
     return LevelReport(
         inventory_item=gid("InventoryItem", _id(data.get("inventory_item_id"), "inventory_item_id")),
         location=gid("Location", _id(data.get("location_id"), "location_id")),
         available=available,
-        updated_at=utc(updated, "updated_at") if updated else "",
+        updated_at=utc_micros(updated, "updated_at") if updated else "",
     )
 
 
