@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
+from local.stack import LOCAL_SHIPSTATION_CREDENTIALS
 from omnistock import runtime
 from tests.helpers import ROOT, FakeContext, load_function
 
@@ -68,3 +69,24 @@ def test_shopify_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> N
     assert polled == {"polled": False}
     sent = load_function("fulfillment").lambda_handler(event("fulfillment-stream.json"), FakeContext())
     assert sent == {"batchItemFailures": []}
+
+
+def test_shipstation_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample export answers a valid document; the sample notice finds its order (ingested
+    from the sample Shopify webhook) and records one shipment, then records nothing more."""
+    monkeypatch.setenv("SHIPSTATION_SECRET_NAME", "omnistock/shipstation-credentials")
+    monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET_NAME", "omnistock/shopify-webhook-secret")
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(
+        Name="omnistock/shipstation-credentials", SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS)
+    )
+    secrets.create_secret(Name="omnistock/shopify-webhook-secret", SecretString=LOCAL_WEBHOOK_SECRET)
+    runtime.ledger().set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+    load_function("shopify_webhook").lambda_handler(event("shopify-webhook-orders-create.json"), FakeContext())
+    shipstation = load_function("shipstation").lambda_handler
+    exported = shipstation(event("shipstation-export.json"), FakeContext())
+    assert exported["statusCode"] == 200 and '<Orders pages="0"' in exported["body"]  # modified now, not then
+    notified = shipstation(event("shipstation-shipnotify.json"), FakeContext())
+    assert (notified["statusCode"], notified["body"]) == (200, "recorded")
+    again = shipstation(event("shipstation-shipnotify.json"), FakeContext())
+    assert (again["statusCode"], again["body"]) == (200, "recorded before")
