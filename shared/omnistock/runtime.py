@@ -218,7 +218,13 @@ def shipstation_desk() -> ShipStationDesk:
     desk = shipment_desk()
     statuses = status_map(config.shipstation_statuses)
     return ShipStationDesk(
-        ExportStore(table()), desk.orders, desk, push_store(), page_size=config.shipstation_page_size, statuses=statuses
+        ExportStore(table()),
+        desk.orders,
+        desk,
+        push_store(),
+        page_size=config.shipstation_page_size,
+        retention_days=config.export_retention_days,
+        statuses=statuses,
     )
 
 

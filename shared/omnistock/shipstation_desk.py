@@ -54,6 +54,7 @@ class ShipStationDesk:
         history: PushStore,
         *,
         page_size: int = 100,
+        retention_days: int = 30,
         statuses: Mapping[OrderStatus, str] = export_xml.DEFAULT_STATUS_MAP,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -62,6 +63,7 @@ class ShipStationDesk:
         self.shipments = shipments
         self.history = history
         self.page_size = page_size
+        self.retention = timedelta(days=retention_days + 1)
         self.statuses = statuses
         self.clock = clock
 
@@ -76,8 +78,13 @@ class ShipStationDesk:
             raise InvalidRequest("end_date is before start_date")
         number = _page_number(page)
         # Both ends inclusive, to the minute: ShipStation's precision is a minute, and an
-        # order modified in the window's last minute must not fall between two pulls.
-        last = end + timedelta(seconds=59, milliseconds=999)
+        # order modified in the window's last minute must not fall between two pulls. The log
+        # holds nothing older than its retention nor newer than now: a wider window reads no more.
+        now = self.clock()
+        start = max(start, (now - self.retention).replace(second=0, microsecond=0))
+        last = min(end + timedelta(seconds=59, milliseconds=999), now + timedelta(days=1))
+        if last < start:
+            return Export(export_xml.orders_document([], 0, self.statuses), 0, 0, 0)
         found = self.exports.page(iso(start), iso(last), number, self.page_size)
         pages = min(MAX_PAGES, math.ceil(found.total / self.page_size))
         orders = [stored_order(entry) for entry in found.entries]
@@ -105,6 +112,7 @@ class ShipStationDesk:
             service=service or notice.service,
             tracking_number=tracking,
             lines=lines,
+            shipped_at=_label_time(notice.label_created),
         )
         return Notified(channel, order_id, shipment.shipment_id, new)
 
@@ -158,6 +166,14 @@ class ShipStationDesk:
             error=reason,
         )
         self.history.record_sync([entry], now)
+
+
+def _label_time(text: str) -> str | None:
+    """When the label was made (the shipment's time), if the notice says so readably."""
+    try:
+        return iso(dates.parse(text, "LabelCreateDate")) if text else None
+    except dates.DateError:
+        return None
 
 
 def _page_number(page: str | None) -> int:

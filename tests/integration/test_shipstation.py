@@ -18,6 +18,8 @@ from xml.etree.ElementTree import Element
 import boto3
 import pytest
 from defusedxml.ElementTree import fromstring
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from omnistock import runtime
 from omnistock.order_desk import OrderDesk
@@ -308,3 +310,27 @@ def test_paging_a_window_of_several_hours(shipstation: Any, desk: OrderDesk, clo
     pages = [first, *(export(shipstation, *window, page=page) for page in ("2", "3"))]
     seen = [number for page in pages for number in numbers(page)]
     assert seen == placed[5:221]  # oldest first, each once
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True)
+@given(
+    method=st.sampled_from(["GET", "POST"]),
+    query=st.dictionaries(
+        st.sampled_from(["action", "start_date", "end_date", "page", "order_number", "tracking_number", "carrier"]),
+        st.one_of(st.sampled_from(["export", "shipnotify", "11/23/2026 12:00", "0", "99999999"]), TEXT),
+    ),
+    body=st.one_of(
+        st.none(), TEXT, st.sampled_from(["<ShipNotice/>", "<ShipNotice><Items><Item/></Items></ShipNotice>"])
+    ),
+)
+def test_nothing_a_caller_sends_is_a_500_or_stores_a_shipment(
+    shipstation: Any, desk: OrderDesk, method: str, query: dict[str, str], body: str | None
+) -> None:
+    if OrderStore(runtime.table()).order("web", "1") is None:
+        place(desk, 1)
+    answer = shipstation(method, body, **query)
+    assert answer["statusCode"] in (200, 400), answer
+    assert OrderStore(runtime.table()).load("web", "1").shipments == [] or answer["statusCode"] == 200

@@ -29,6 +29,8 @@ def parse(text: str | None, name: str) -> datetime:
     match = _DATE.match(text)
     if match is None:
         raise DateError(f"{name} {text[:40]!r} is not a date in the form MM/dd/yyyy HH:mm")
+    if not 2000 <= int(match["year"]) <= 2999:
+        raise DateError(f"{name} {text[:40]!r} is not a date this store could have orders on")
     hour = int(match["hour"])
     half = (match["half"] or "").upper()
     if half and hour <= 12:  # "21:56 PM" is a 24-hour time with a stray marker: keep it

@@ -33,6 +33,7 @@ class ShipNotice:
     tracking_number: str
     ship_date: str
     items: tuple[NoticeItem, ...]
+    label_created: str = ""  # LabelCreateDate: UTC MM/dd/yyyy HH:mm
 
 
 def parse(body: bytes) -> ShipNotice:
@@ -65,6 +66,7 @@ def parse(body: bytes) -> ShipNotice:
         tracking_number=_text(root, "TrackingNumber"),
         ship_date=_text(root, "ShipDate"),
         items=tuple(items),
+        label_created=_text(root, "LabelCreateDate"),
     )
 
 
