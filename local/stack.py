@@ -27,6 +27,7 @@ from local.streams import StreamConsumer, StreamReader
 from local.template import Template, TemplateError, load_template
 
 # What to type into ShipStation's connection form (or send as Basic auth) against the local stack.
+LOCAL_COMMENTSOLD_SECRET = "local-commentsold-webhook-secret"  # noqa: S105 - a fixed local value
 LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +142,8 @@ class LocalStack:
         secrets = self._client("secretsmanager")
         for name in names:
             secrets.create_secret(Name=name, SecretString=LOCAL_WEBHOOK_SECRET)
+        for name in {s.environment.get("COMMENTSOLD_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}:
+            secrets.create_secret(Name=name, SecretString=LOCAL_COMMENTSOLD_SECRET)
         for name in {s.environment.get("SHIPSTATION_SECRET_NAME", "") for s in template.functions} - {""}:
             secrets.create_secret(Name=name, SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS))
 

@@ -379,13 +379,22 @@ class Ledger:
             return self.store.tombstone_hold(hold_id, cause, self.clock())
         return self._end_hold(hold, HoldState.RELEASED, cause)
 
-    def checkout_hold(self, hold_id: str, source: str, event_id: str, applied_version: int | None = None) -> HoldResult:
-        """The cart checked out: its held units become a pending sale."""
+    def checkout_hold(
+        self,
+        hold_id: str,
+        source: str,
+        event_id: str,
+        applied_version: int | None = None,
+        *,
+        sell_if_expired: bool = True,
+    ) -> HoldResult:
+        """The cart checked out: its held units become a pending sale. (A hold that expired
+        first is sold from available, unless ``sell_if_expired`` is False: the caller sells.)"""
         cause = Cause(source, event_id, MovementKind.CHECKOUT, hold_id)
         hold = self.hold(hold_id)
         result = self._end_hold(hold, HoldState.CHECKED_OUT, cause, applied_version)
         ended = result.hold or hold
-        if result.outcome is Outcome.DUPLICATE and ended.state is HoldState.EXPIRED:
+        if result.outcome is Outcome.DUPLICATE and ended.state is HoldState.EXPIRED and sell_if_expired:
             # The cart checked out on the platform after (or while) the sweep returned its
             # units: the sale still happened, so it is taken from what is available now.
             sale = self.sell(hold.sku, hold.location, hold.qty, source, event_id, applied_version)

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from omnistock.clock import iso, micros, utc_now
 from omnistock.errors import NotFound, StoreUnavailable
-from omnistock.models import Cause, Channel, MovementKind
+from omnistock.models import Cause, Channel, HoldState, MovementKind
 from omnistock.orders import ChannelOrder, IntakeReport, LineFacts, LineReport, OrderLine, RefundLine, order_status
+
+if TYPE_CHECKING:
+    from omnistock.ledger import Ledger
 from omnistock.store.order_store import LineRecord, OrderStore, line_cancellation
 from omnistock.store.push_store import PushStore, SyncEntry
 from omnistock.store.stock_store import LineMove, StockStore
@@ -36,11 +40,13 @@ class OrderDesk:
         orders: OrderStore,
         history: PushStore,
         clock: Callable[[], datetime] = utc_now,
+        ledger: Ledger | None = None,
     ) -> None:
         self.stock = stock
         self.orders = orders
         self.history = history
         self.clock = clock
+        self.ledger = ledger  # checks out cart holds (lines of live-sale orders)
 
     def ingest(self, order: ChannelOrder) -> IntakeReport:
         """Apply an order snapshot: each line takes what the snapshot (and every refund known)
@@ -56,6 +62,8 @@ class OrderDesk:
             def merge(facts: LineFacts, line: OrderLine = line, refunds: list[RefundLine] = refunds) -> LineFacts:
                 return facts.with_snapshot(line, order.cancelled, order.updated_at).with_refunds(refunds)
 
+            if line.hold_id and not record.hold and record.taken == 0:
+                record = self._check_out(order, record, line)
             reports.append(self._settle_line(channel, order, record, merge))
         saved = False
         for _ in range(_ROUNDS):
@@ -89,6 +97,29 @@ class OrderDesk:
 
             reports.append(self._settle_line(channel, order, record, merge))
         return IntakeReport(order_id, False, tuple(reports))
+
+    def _check_out(self, order: ChannelOrder, record: LineRecord, line: OrderLine) -> LineRecord:
+        """A live-sale line takes its cart's held units: the hold is checked out (held ->
+        pending, in the hold's own lot) and the line record says so. A hold the ledger never
+        saw (its claim is late, or was lost) is ended first, so a late claim holds nothing;
+        the line then takes its units as any sale does."""
+        if self.ledger is None:
+            return record
+        cause = f"{order.channel}:order:{order.order_id}"
+        try:
+            result = self.ledger.checkout_hold(
+                line.hold_id, "checkout", f"{line.hold_id}:{cause}", sell_if_expired=False
+            )
+        except NotFound:
+            self.ledger.release_hold(line.hold_id, "checkout", f"{line.hold_id}:{cause}:unseen")
+            return record
+        hold = result.hold
+        if hold is None or hold.state is not HoldState.CHECKED_OUT or hold.qty == 0:
+            return record  # released, expired, or never placed: the line takes its units as any sale does
+        facts = replace(record.facts, sku=hold.sku)
+        taken = replace(record, facts=facts, sku=hold.sku, location=hold.location, hold=line.hold_id, taken=hold.qty)
+        updated = replace(taken, rev=record.rev + 1)
+        return updated if self.orders.save_line(record, updated) else self._reread(record)
 
     # ---- one line
     def _settle_line(
@@ -154,6 +185,9 @@ class OrderDesk:
             version = micros(order.created_at) + 999_999 if at_master and order.created_at else None
             return LineMove(sku, location, sold=delta, new_lot=f"{lots}{updated.rev}", applied_version=version)
         held = sorted(self.stock.lots_named(sku, location, lots).items(), reverse=True)  # newest first
+        if updated.hold:  # the checked-out cart's units sit in the hold's lot, the oldest
+            hold_lot = f"hold:{updated.hold}"
+            held += [(k, v) for k, v in self.stock.lots_named(sku, location, hold_lot).items() if k == hold_lot]
         taken, wanted = [], -delta
         for key, lot in held:
             if wanted > 0:

@@ -58,6 +58,7 @@ class OrderLine:
     tracked: bool = True  # False: the channel does not track stock for it; it moves nothing
     requires_shipping: bool = True
     variant_id: str = ""
+    hold_id: str = ""  # the cart hold (live sale) whose units the line checks out, if any
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
     from omnistock.channels.shopify.admin import ShopifyInventory
+    from omnistock.commentsold_intake import CommentSoldIntake
     from omnistock.ledger import Ledger
     from omnistock.models import Channel
+    from omnistock.order_desk import OrderDesk
     from omnistock.shipments import ShipmentDesk
     from omnistock.shipstation_desk import ShipStationDesk
     from omnistock.shopify_intake import ShopifyIntake
@@ -43,6 +45,9 @@ class Settings:
     shopify_endpoint: str = ""  # empty: the shop's own; the local sandbox sets it
     shopify_webhook_secret_name: str = ""
     shipstation_secret_name: str = ""
+    commentsold_webhook_secret_name: str = ""
+    commentsold_signature_header: str = "x-commentsold-signature"
+    commentsold_signature_encoding: str = "hex"  # or base64
     shipstation_page_size: int = 100
     shipstation_statuses: str = ""  # "awaiting_payment=unpaid,...": overrides of the default map
     export_retention_days: int = 30
@@ -52,6 +57,12 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     value = int(env.get(name, str(default)))
     if value < 1:
         raise ValueError(f"{name} must be at least 1")
+    return value
+
+
+def _encoding(value: str) -> str:
+    if value not in ("hex", "base64"):
+        raise ValueError("COMMENTSOLD_SIGNATURE_ENCODING is hex or base64")
     return value
 
 
@@ -73,6 +84,9 @@ def settings() -> Settings:
         shopify_endpoint=env.get("SHOPIFY_ENDPOINT", ""),
         shopify_webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
         shipstation_secret_name=env.get("SHIPSTATION_SECRET_NAME", ""),
+        commentsold_webhook_secret_name=env.get("COMMENTSOLD_WEBHOOK_SECRET_NAME", ""),
+        commentsold_signature_header=env.get("COMMENTSOLD_SIGNATURE_HEADER", "x-commentsold-signature").lower(),
+        commentsold_signature_encoding=_encoding(env.get("COMMENTSOLD_SIGNATURE_ENCODING", "hex")),
         shipstation_page_size=_positive(env, "SHIPSTATION_PAGE_SIZE", 100),
         shipstation_statuses=env.get("SHIPSTATION_STATUS_MAP", ""),
         export_retention_days=_positive(env, "EXPORT_RETENTION_DAYS", 30),
@@ -142,23 +156,30 @@ SECRETS_TTL = 300.0  # seconds a container trusts the secrets it read
 
 
 class _Cached:
-    """The webhook secrets this container read, and when."""
+    """Secrets this container read, and when."""
 
     at: float = 0.0
     secrets: list[str] | None = None
 
 
-_webhook_secrets = _Cached()
+_signing_secrets: dict[str, _Cached] = {}
 
 
 def shopify_webhook_secrets(refresh: bool = False) -> list[str]:
-    """The webhook signing secrets, current first. The secret is the app's client secret as a
-    plain string, or JSON ``{"current": ..., "previous": ...}`` while a rotation settles.
-    Cached per container; ``refresh`` rereads it (a signature that fails may be a new secret)."""
-    name = settings().shopify_webhook_secret_name
+    return signing_secrets(settings().shopify_webhook_secret_name, refresh)
+
+
+def commentsold_webhook_secrets(refresh: bool = False) -> list[str]:
+    return signing_secrets(settings().commentsold_webhook_secret_name, refresh)
+
+
+def signing_secrets(name: str, refresh: bool = False) -> list[str]:
+    """A webhook signing secret, current first: a plain string, or JSON ``{"current": ...,
+    "previous": ...}`` while a rotation settles. Cached per container; ``refresh`` rereads it
+    (a signature that fails may be signed with a new secret)."""
     if not name:
         return []
-    now, cached = time.monotonic(), _webhook_secrets
+    now, cached = time.monotonic(), _signing_secrets.setdefault(name, _Cached())
     if cached.secrets is not None and now - cached.at < (30 if refresh else SECRETS_TTL):
         return cached.secrets  # a refresh rereads at most twice a minute, whatever is sent
     text = secrets_client().get_secret_value(SecretId=name)["SecretString"].strip()
@@ -252,21 +273,35 @@ def shipstation_credentials() -> tuple[str, str]:
 @cache
 def shopify_intake() -> ShopifyIntake:
     from omnistock.listings import ListingDesk
-    from omnistock.order_desk import OrderDesk
     from omnistock.shopify_intake import ShopifyIntake
     from omnistock.store.listing_store import ListingStore
 
     stock = ledger().store
-    orders = shipment_desk().orders
-    order_desk = OrderDesk(stock, orders, push_store())
     listing_desk = ListingDesk(ledger(), ListingStore(table()), push_store())
-    return ShopifyIntake(stock, orders, order_desk, listing_desk, shipment_desk())
+    return ShopifyIntake(stock, shipment_desk().orders, order_desk(), listing_desk, shipment_desk())
+
+
+@cache
+def order_desk() -> OrderDesk:
+    from omnistock.order_desk import OrderDesk
+
+    return OrderDesk(ledger().store, shipment_desk().orders, push_store(), ledger=ledger())
+
+
+@cache
+def commentsold_intake() -> CommentSoldIntake:
+    from omnistock.commentsold_intake import CommentSoldIntake
+    from omnistock.store.listing_store import ListingStore
+
+    minutes = settings().default_hold_minutes
+    return CommentSoldIntake(ledger(), ListingStore(table()), order_desk(), cart_minutes=minutes)
 
 
 def reset() -> None:
     """Forget cached configuration and clients (tests call this)."""
-    _webhook_secrets.secrets = None
+    _signing_secrets.clear()
     _shipstation_credentials.secrets = None
-    cached_functions = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client)
-    for cached in (*cached_functions, shopify_orders, push_store, shipment_desk, shopify_intake, shipstation_desk):
+    clients = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client, shopify_orders)
+    desks = (push_store, shipment_desk, shopify_intake, shipstation_desk, order_desk, commentsold_intake)
+    for cached in (*clients, *desks):
         cached.cache_clear()

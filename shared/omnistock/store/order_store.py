@@ -40,6 +40,7 @@ class LineRecord:
     facts: LineFacts = field(default_factory=LineFacts)
     location: str = ""  # chosen when the line first takes units
     sku: str = ""  # the SKU its units were taken from: what they go back to, whatever the line says later
+    hold: str = ""  # the hold whose units it checked out (their lot is the hold's)
     taken: int = 0
     unmapped: str = ""  # why the line moves nothing although it should ("" when mapped)
     rev: int = 0
@@ -279,6 +280,7 @@ def _line_item(record: LineRecord) -> Item:
         "restocks": {rid: {"qty": qty, "type": kind} for rid, (qty, kind) in facts.restocks.items()},
         "location": record.location,
         "taken_sku": record.sku,
+        "hold": record.hold,
         "taken": record.taken,
         "unmapped": record.unmapped,
         "rev": record.rev,
@@ -305,6 +307,7 @@ def _line_record(item: Item) -> LineRecord:
         facts=facts,
         location=item.get("location", ""),
         sku=item.get("taken_sku", ""),
+        hold=item.get("hold", ""),
         taken=int(item.get("taken", 0)),
         unmapped=item.get("unmapped", ""),
         rev=int(item.get("rev", 0)),

@@ -1,0 +1,69 @@
+"""``POST /webhooks/commentsold``: CommentSold's live-sale webhooks, verified and applied.
+
+The signature (an HMAC-SHA256 of the raw body; its header and encoding are configuration, as
+CommentSold does not publish them) is checked in constant time before anything is parsed or
+stored. A claim's answer says whether the units are held (``"held": false`` with a reason for a
+sold-out or unknown item: the waitlist's cue), never an error. Answers: 401 bad or missing
+signature; 400 a body that is not the assumed shape (a quantity of 0 or an absurd one, say);
+200 applied, refused, duplicate or ignored; 503 when storage fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from omnistock import runtime
+from omnistock.channels.commentsold.webhooks import PayloadError, verify
+from omnistock.errors import StoreUnavailable
+
+logger = Logger()
+
+
+def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+    return body.encode("utf-8")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = runtime.settings()
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    raw = _raw_body(event)
+    signature = headers.get(config.commentsold_signature_header)
+    encoding = config.commentsold_signature_encoding
+    try:
+        verified = verify(raw, signature, runtime.commentsold_webhook_secrets(), encoding) or bool(
+            signature and verify(raw, signature, runtime.commentsold_webhook_secrets(refresh=True), encoding)
+        )
+    except (BotoCoreError, ClientError, ValueError):
+        logger.exception("commentsold webhook not checked: the signing secret could not be read")
+        return _answer(503, {"error": "the signing secret is unavailable; retry"})
+    if not verified:
+        logger.warning("commentsold webhook refused: bad or missing signature")
+        return _answer(401, {"error": f"invalid or missing {config.commentsold_signature_header}"})
+    try:
+        result = runtime.commentsold_intake().handle(json.loads(raw))
+    except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
+        logger.warning("commentsold webhook refused: not the assumed shape", extra={"problem": str(error)[:200]})
+        return _answer(400, {"error": f"the body is not a valid CommentSold delivery: {error}"[:300]})
+    except StoreUnavailable:
+        logger.exception("commentsold webhook not applied: storage failed")
+        return _answer(503, {"error": "storage is unavailable; retry"})
+    logger.info("commentsold webhook applied", extra={k: v for k, v in result.items() if k in ("result", "held")})
+    return _answer(200, result)

@@ -1,0 +1,127 @@
+"""CommentSold's live-sale events, applied to the ledger.
+
+A viewer's claim (a reservation) becomes a hold that the cart's expiry ends unless the cart
+checks out first; the answer says whether the units are held, so a sold-out claim can go to
+the waitlist. A removal releases the hold; an order checks its reservations' holds out and
+lands in the order store; a cancel or a refund with restock gives units back through the
+order's lines. Each effect is keyed by CommentSold's own ids (reservation, order, line), so a
+duplicate, a reordering, or the poll after a webhook changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from omnistock.channels.commentsold import webhooks
+from omnistock.clock import utc_now
+from omnistock.errors import InvalidRequest
+from omnistock.ledger import Ledger
+from omnistock.models import Channel, HoldState, Outcome
+from omnistock.order_desk import OrderDesk
+from omnistock.store.listing_store import ListingStore
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "commentsold"
+
+
+class CommentSoldIntake:
+    def __init__(
+        self,
+        ledger: Ledger,
+        listings: ListingStore,
+        order_desk: OrderDesk,
+        *,
+        cart_minutes: int = 15,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.ledger = ledger
+        self.listings = listings
+        self.order_desk = order_desk
+        self.cart_minutes = cart_minutes
+        self.clock = clock
+
+    def channel(self) -> Channel | None:
+        """The stack's CommentSold channel (one shop per stack)."""
+        channels = sorted(self.ledger.store.channels(), key=lambda c: c.name)
+        return next((c for c in channels if c.platform == PLATFORM), None)
+
+    def handle(self, body: Any) -> dict[str, Any]:
+        """Apply one verified delivery. Raises webhooks.PayloadError for a body that is not the
+        assumed shape of its topic (nothing is stored then)."""
+        event = webhooks.event(body)
+        channel = self.channel()
+        if channel is None:
+            return {"result": "ignored", "detail": "no CommentSold channel is configured"}
+        if event.topic == "reservation.created":
+            return self.claim(channel, webhooks.claim(event.data))
+        if event.topic == "reservation.deleted":
+            return self.release(channel, webhooks.reservation_id(event.data))
+        if event.topic in ("order.created", "order.updated", "order.refunded", "order.cancelled"):
+            return self.order(channel, event.data, cancelled=event.topic == "order.cancelled")
+        log.info("commentsold webhook topic %s is not handled; ignored", event.topic[:60])
+        return {"result": "ignored", "detail": "topic not handled"}
+
+    def claim(self, channel: Channel, claim: webhooks.Claim) -> dict[str, Any]:
+        hold_id = webhooks.hold_id(channel.name, claim.reservation_id)
+        existing = self.ledger.store.hold(hold_id)
+        if existing is not None:  # a duplicate (or the claim of a cart already released)
+            held = existing.qty > 0 and existing.state in (HoldState.ACTIVE, HoldState.CHECKED_OUT)
+            return {"result": "duplicate", "held": held, "hold_id": hold_id, "state": existing.state.value}
+        sku = self.listings.owner(channel.name, claim.variant_id)
+        if sku is None:
+            return _refusal(hold_id, 404, f"variant {claim.variant_id} is not mapped to a SKU")
+        location = self._location(channel, sku, claim.quantity)
+        if location is None:
+            return _refusal(hold_id, 404, f"SKU {sku!r} is not stocked where {channel.name} sells")
+        try:
+            result = self.ledger.place_hold(
+                hold_id,
+                sku,
+                location,
+                claim.quantity,
+                channel.name,
+                f"reservation:{claim.reservation_id}",
+                expires_at=claim.expires_at,
+                minutes=None if claim.expires_at else self.cart_minutes,
+            )
+        except InvalidRequest as error:  # the cart expired before its claim arrived, say
+            return _refusal(hold_id, 409, str(error))
+        if result.outcome is Outcome.REFUSED:
+            return {"result": "refused", "held": False, "hold_id": hold_id, "reason": "sold out: waitlist"}
+        held = result.hold is not None and result.hold.qty > 0
+        expires = result.hold.expires_at if result.hold else None
+        return {"result": result.outcome.value, "held": held, "hold_id": hold_id, "expires_at": expires, "sku": sku}
+
+    def release(self, channel: Channel, reservation: str) -> dict[str, Any]:
+        hold_id = webhooks.hold_id(channel.name, reservation)
+        result = self.ledger.release_hold(hold_id, channel.name, f"reservation-deleted:{reservation}")
+        return {"result": result.outcome.value, "hold_id": hold_id}
+
+    def order(self, channel: Channel, data: dict[str, Any], cancelled: bool = False) -> dict[str, Any]:
+        variants = {str(line.get("variant_id")) for line in data.get("line_items") or [] if isinstance(line, dict)} - {
+            "None"
+        }
+        skus = {v: sku for v in variants if (sku := self.listings.owner(channel.name, v))}
+        order = webhooks.order(channel.name, data, skus, cancelled)
+        report = self.order_desk.ingest(order)
+        return {"result": "applied", "order": order.order_id, "lines_moved": report.moved, "saved": report.saved}
+
+    def _location(self, channel: Channel, sku: str, units: int) -> str | None:
+        """The first of the channel's locations that stocks the SKU and has the units (the
+        first that stocks it, if none has: the hold is then refused there)."""
+        catalog = self.ledger.store.catalog(sku)
+        if catalog is None:
+            return None
+        candidates = [loc for loc in channel.locations if loc in catalog.locations]
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else None
+        available = {level.location: level.available for level in self.ledger.store.stock_levels(sku)}
+        return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])
+
+
+def _refusal(hold_id: str, status: int, reason: str) -> dict[str, Any]:
+    return {"result": "refused", "held": False, "hold_id": hold_id, "refusal": {"status": status, "reason": reason}}

@@ -1,0 +1,217 @@
+"""CommentSold live-sale events against the ledger (moto, table from the template): claims become
+holds, removals release, orders check holds out, cancels and returns give units back; every
+event duplicated and reordered ends where one ordered delivery ends."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omnistock.channels.commentsold import webhooks
+from omnistock.commentsold_intake import CommentSoldIntake
+from omnistock.ledger import Ledger
+from omnistock.order_desk import OrderDesk
+from omnistock.store.listing_store import ListingStore
+from omnistock.store.order_store import OrderStore
+from omnistock.store.push_store import PushStore
+from tests.helpers import FakeContext, http_event, load_function
+from tests.integration.conftest import Clock
+
+VARIANT = "123456"
+NOW = 1_795_435_200  # 2026-11-23T12:00:00Z, the clock fixture's time
+
+
+@pytest.fixture
+def live(ledger: Ledger, clock: Clock) -> CommentSoldIntake:
+    ledger.set_channel("commentsold", ["shop"], platform="commentsold")
+    ledger.upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
+    ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
+    table = ledger.store.table
+    desk = OrderDesk(ledger.store, OrderStore(table), PushStore(table), clock=clock, ledger=ledger)
+    return CommentSoldIntake(ledger, ListingStore(table), desk, cart_minutes=15, clock=clock)
+
+
+def claimed(reservation: int, quantity: int = 1, variant: str = VARIANT, **extra: Any) -> dict[str, Any]:
+    data = {"id": reservation, "variant_id": int(variant), "quantity": quantity} | extra
+    return {"id": f"d-claim-{reservation}", "topic": "reservation.created", "created_at": NOW, "data": data}
+
+
+def removed(reservation: int) -> dict[str, Any]:
+    return {
+        "id": f"d-rm-{reservation}",
+        "topic": "reservation.deleted",
+        "data": {"id": reservation, "reason": "removed"},
+    }
+
+
+def ordered(order: int, reservations: list[int], topic: str = "order.created", **extra: Any) -> dict[str, Any]:
+    lines = [
+        {"id": r * 10, "variant_id": int(VARIANT), "quantity": 1, "price": 1500, "reservation_id": r}
+        for r in reservations
+    ]
+    data = {
+        "id": order,
+        "status": "paid",
+        "line_items": lines,
+        "total": 1500 * len(lines),
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    data |= extra
+    return {"id": f"d-order-{order}-{topic}", "topic": topic, "data": data}
+
+
+def tee(ledger: Ledger) -> tuple[int, int, int, int]:
+    (level,) = ledger.explain("TEE").levels
+    return level.on_hand, level.held, level.pending, level.available
+
+
+def test_a_claim_holds_or_says_why_not(ledger: Ledger, live: CommentSoldIntake) -> None:
+    first = live.handle(claimed(1, 3))
+    assert first["held"] is True and first["expires_at"] == "2026-11-23T12:15:00.000Z"
+    assert live.handle(claimed(1, 3))["result"] == "duplicate"
+    assert tee(ledger) == (5, 3, 0, 2)
+    sold_out = live.handle(claimed(2, 3))
+    assert sold_out["held"] is False and "waitlist" in sold_out["reason"]
+    unknown = live.handle(claimed(3, 1, variant="999"))
+    assert unknown["held"] is False and unknown["refusal"]["status"] == 404
+    assert tee(ledger) == (5, 3, 0, 2)
+    with pytest.raises(webhooks.PayloadError):
+        live.handle(claimed(4, 0))
+    with pytest.raises(webhooks.PayloadError):
+        live.handle(claimed(4, 10_000))
+
+
+def test_removal_releases_and_a_removal_before_its_claim_holds_nothing(ledger: Ledger, live: CommentSoldIntake) -> None:
+    live.handle(claimed(1))
+    live.handle(removed(1))
+    live.handle(removed(1))
+    assert tee(ledger) == (5, 0, 0, 5)
+    live.handle(removed(2))  # the removal overtook its claim
+    assert live.handle(claimed(2))["held"] is False
+    assert tee(ledger) == (5, 0, 0, 5)
+
+
+def test_an_order_checks_its_holds_out_once_and_lands_in_the_order_store(
+    ledger: Ledger, live: CommentSoldIntake
+) -> None:
+    live.handle(claimed(1))
+    live.handle(claimed(2))
+    for _ in range(2):
+        live.handle(ordered(77, [1, 2]))
+    assert tee(ledger) == (5, 0, 2, 3)
+    stored = live.order_desk.orders.order("commentsold", "77")
+    assert stored is not None and stored.status.value == "awaiting_shipment" and stored.order.number == "CS-77"
+    live.handle(ordered(77, [1, 2], topic="order.cancelled", status="cancelled", updated_at=NOW + 60))
+    assert tee(ledger) == (5, 0, 0, 5)
+
+
+def test_an_order_before_its_claim_is_a_sale_and_the_late_claim_holds_nothing(
+    ledger: Ledger, live: CommentSoldIntake
+) -> None:
+    live.handle(ordered(77, [1]))
+    assert tee(ledger) == (5, 0, 1, 4)
+    assert live.handle(claimed(1))["held"] is False
+    assert tee(ledger) == (5, 0, 1, 4)
+
+
+def test_a_cart_that_expired_and_then_checked_out_is_still_a_sale(
+    ledger: Ledger, live: CommentSoldIntake, clock: Clock
+) -> None:
+    live.handle(claimed(1))
+    clock.advance(minutes=16)
+    assert ledger.expire_due_holds().expired == 1
+    live.handle(ordered(77, [1]))
+    assert tee(ledger) == (5, 0, 1, 4)
+
+
+def test_a_returned_line_with_restock_gives_its_unit_back(ledger: Ledger, live: CommentSoldIntake) -> None:
+    live.handle(claimed(1))
+    live.handle(ordered(77, [1]))
+    refunded = ordered(77, [1], topic="order.refunded", updated_at=NOW + 60)
+    refunded["data"]["line_items"][0] |= {"is_returned": True, "restock": True}
+    live.handle(refunded)
+    live.handle(refunded)
+    assert tee(ledger) == (5, 0, 0, 5)
+
+
+_EXAMPLES = itertools.count(1)
+FATES = st.lists(st.sampled_from(["ordered", "removed", "expired"]), min_size=3, max_size=8)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True)
+@given(fates=FATES, data=st.data())
+def test_any_interleaving_with_duplicates_ends_at_the_ground_truth(
+    ledger: Ledger, live: CommentSoldIntake, clock: Clock, fates: list[str], data: st.DataObject
+) -> None:
+    """Each reservation is claimed, then ordered, removed or left to expire. Whatever the order
+    of delivery, duplicates and sweeps in between, once every cart has ended the ledger holds
+    nothing and has exactly the ordered units pending."""
+    base = next(_EXAMPLES) * 10_000  # fresh ids for each example in the one table
+    events = []
+    for n, fate in enumerate(fates):
+        rid = base + n
+        events.append(claimed(rid, expires_at=NOW + 3600 * 24 * 3))  # far off: only its fate ends it
+        if fate == "ordered":
+            events.append(ordered(base + 1000 + n, [rid]))
+        elif fate == "removed":
+            events.append(removed(rid))
+        else:
+            events.append({"expire": rid})
+    delivered = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events), max_size=6))))
+    before = tee(ledger)
+    for event in delivered:
+        if "expire" in event:
+            hold = ledger.store.hold(webhooks.hold_id("commentsold", str(event["expire"])))
+            if hold is not None and hold.state.value == "active":
+                ledger.release_hold(hold.hold_id, "test", f"expired-{event['expire']}")  # the cart's own expiry event
+        else:
+            live.handle(event)
+    for n, fate in enumerate(fates):  # carts whose expiry event came before their claim
+        if fate == "expired":
+            hold = ledger.store.hold(webhooks.hold_id("commentsold", str(base + n)))
+            if hold is not None and hold.state.value == "active":
+                ledger.release_hold(hold.hold_id, "test", f"expired-late-{base + n}")
+    on_hand, held, pending, _ = tee(ledger)
+    assert (on_hand, held) == (before[0], before[1])
+    assert pending - before[2] == fates.count("ordered")
+
+
+def test_the_webhook_handler_checks_the_signature_first(
+    handler_env: None, monkeypatch: pytest.MonkeyPatch, ledger: Ledger
+) -> None:
+    import boto3
+
+    from omnistock import runtime
+
+    monkeypatch.setenv("COMMENTSOLD_WEBHOOK_SECRET_NAME", "cs-secret")
+    monkeypatch.setenv("COMMENTSOLD_SIGNATURE_ENCODING", "base64")
+    boto3.client("secretsmanager").create_secret(Name="cs-secret", SecretString="shh")
+    runtime.reset()
+    runtime.ledger().set_channel("commentsold", ["shop"], platform="commentsold")
+    runtime.ledger().upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
+    runtime.ledger().report_count("TEE", "shop", 5, 1, "pos", "c1")
+    handler = load_function("commentsold_webhook").lambda_handler
+
+    def send(body: str, signature: str | None) -> dict[str, Any]:
+        event = http_event("POST", "/webhooks/commentsold", body)
+        if signature is not None:
+            event["headers"]["x-commentsold-signature"] = signature
+        answer: dict[str, Any] = handler(event, FakeContext())
+        return answer
+
+    body = json.dumps(claimed(1))
+    assert send(body, None)["statusCode"] == 401
+    assert send(body, webhooks.sign(body.encode(), "wrong", "base64"))["statusCode"] == 401
+    assert send(body, webhooks.sign(body.encode(), "shh", "hex"))["statusCode"] == 401  # the other encoding
+    assert runtime.ledger().store.hold("commentsold:1") is None
+    answer = send(body, webhooks.sign(body.encode(), "shh", "base64"))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["held"] is True
+    bad = json.dumps(claimed(2, 0))
+    assert send(bad, webhooks.sign(bad.encode(), "shh", "base64"))["statusCode"] == 400
+    assert send("{not json", webhooks.sign(b"{not json", "shh", "base64"))["statusCode"] == 400
