@@ -406,10 +406,10 @@ class Ledger:
         """End every active hold whose time has passed; each ends once, whoever else races."""
         now = self.clock()
         expired = already_ended = 0
-        for hold_id, sku, location, qty in self.store.expired_holds(now):
+        for hold_id, sku, location, qty, source in self.store.expired_holds(now):
             cause = Cause("omnistock", f"expiry:{hold_id}", MovementKind.EXPIRY, hold_id)
             result = self.store.end_hold(
-                hold_id, sku, location, qty, HoldState.EXPIRED, cause, now, only_if_expired=True
+                hold_id, sku, location, qty, HoldState.EXPIRED, cause, now, source=source, only_if_expired=True
             )
             if result.outcome is Outcome.APPLIED:
                 expired += 1
@@ -422,7 +422,9 @@ class Ledger:
             return HoldResult(Outcome.DUPLICATE, hold, detail=f"the hold had already ended ({hold.state.value})")
         now = self.clock()
         lot = Lot(hold.qty, iso(now), applied_version) if state is HoldState.CHECKED_OUT else None
-        result = self.store.end_hold(hold.hold_id, hold.sku, hold.location, hold.qty, state, cause, now, lot=lot)
+        result = self.store.end_hold(
+            hold.hold_id, hold.sku, hold.location, hold.qty, state, cause, now, source=hold.source, lot=lot
+        )
         if result.outcome is Outcome.APPLIED:
             return HoldResult(Outcome.APPLIED, replace(hold, state=state, ended_at=iso(now), ended_by=cause.key))
         return result

@@ -54,9 +54,11 @@ class PushReport:
     unavailable: list[str] = field(default_factory=list)  # channels that failed as a whole
 
 
-def targets(channel: Channel, states: Iterable[PushState], force: bool = False) -> list[Target]:
+def targets(channel: Channel, states: Iterable[PushState], force: bool = False, shelf: bool = False) -> list[Target]:
     """What may have to change on ``channel``: SKUs listed there whose sellable value differs
-    from the value last pushed for that listing (or, forced, every listed SKU)."""
+    from the value last pushed for that listing (or, forced, every listed SKU). ``shelf``: the
+    channel is told its shelf, which counts the units in its own carts (its own number leaves
+    them out already; see channels.ChannelPort.writes_shelf)."""
     defaults = ChannelDefaults(channel.buffer, channel.max_shown, channel.auto_sync)
     found = []
     for state in states:
@@ -64,6 +66,8 @@ def targets(channel: Channel, states: Iterable[PushState], force: bool = False) 
         if not listing_id:
             continue
         quantity = sellable(channel.name, state.levels, channel.locations, defaults, state.policies)
+        if quantity is not None and shelf:
+            quantity += state.own_holds(channel.name, channel.locations)
         pushed = state.pushed.get(channel.name)
         if pushed is not None and pushed.listing_id not in ("", listing_id):
             pushed = None  # the SKU moved to another listing: what the old one shows says nothing
@@ -129,9 +133,10 @@ class _ChannelPush:
         self.report = report
         self.pushed: dict[tuple[str, str], Pushed] = {}
         self.entries: list[SyncEntry] = []
+        self.shelf = bool(getattr(port, "writes_shelf", False))
 
     def run(self, states: list[PushState], skus: list[str], force: bool) -> None:
-        found = targets(self.channel, states, force)
+        found = targets(self.channel, states, force, self.shelf)
         if not found:
             return
         location = self.channel.target_location
@@ -139,7 +144,7 @@ class _ChannelPush:
         try:
             shown = self._read(unknown)
             if unknown:  # read the channel first, then the ledger: a sale in between cannot be pushed over
-                found = targets(self.channel, [self.engine.store.push_state(t.sku) for t in found], force)
+                found = targets(self.channel, [self.engine.store.push_state(t.sku) for t in found], force, self.shelf)
             planned = [p for t in found if (p := self._plan(t, shown)) is not None]
             for start in range(0, len(planned), self.port.max_batch):
                 self._send(planned[start : start + self.port.max_batch])

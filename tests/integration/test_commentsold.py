@@ -215,3 +215,27 @@ def test_the_webhook_handler_checks_the_signature_first(
     bad = json.dumps(claimed(2, 0))
     assert send(bad, webhooks.sign(bad.encode(), "shh", "base64"))["statusCode"] == 400
     assert send("{not json", webhooks.sign(b"{not json", "shh", "base64"))["statusCode"] == 400
+
+
+def test_commentsold_is_told_its_shelf_its_own_carts_added_back(
+    ledger: Ledger, live: CommentSoldIntake, clock: Clock
+) -> None:
+    """CommentSold's own number leaves its carts out: Omnistock writes its shelf (what it may sell
+    plus what its carts hold), so a claim the ledger has seen does not lower CommentSold twice."""
+    from omnistock.push import targets
+
+    ledger.upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
+    pushes = PushStore(ledger.store.table)
+    channel = ledger.store.channel("commentsold")
+    assert channel is not None
+    ledger.place_hold("admin-1", "TEE", "shop", 1, "admin", "a1", minutes=5)  # not a CommentSold cart
+    live.handle(claimed(1, 2))
+    state = pushes.push_state("TEE")
+    assert state.own_holds("commentsold", channel.locations) == 2
+    (shelf,) = targets(channel, [state], force=True, shelf=True)
+    (plain,) = targets(channel, [state], force=True)
+    assert (plain.quantity, shelf.quantity) == (2, 4)  # 5 - 3 held; plus its own 2 carts
+    live.handle(removed(1))
+    clock.advance(minutes=10)
+    ledger.expire_due_holds()
+    assert pushes.push_state("TEE").own_holds("commentsold", channel.locations) == 0

@@ -299,9 +299,11 @@ def test_expiry_racing_a_platform_release_ends_the_hold_once(ledger: Ledger, tee
     ledger.release_hold("h1", "live", "platform-expiry-1")  # ... the platform's own expiry lands ...
     from omnistock.models import Cause, MovementKind
 
-    hold_id, sku, location, qty = due[0]
+    hold_id, sku, location, qty, source = due[0]
     cause = Cause("omnistock", f"expiry:{hold_id}", MovementKind.EXPIRY)
-    late = ledger.store.end_hold(hold_id, sku, location, qty, HoldState.EXPIRED, cause, clock(), only_if_expired=True)
+    late = ledger.store.end_hold(
+        hold_id, sku, location, qty, HoldState.EXPIRED, cause, clock(), source=source, only_if_expired=True
+    )
     assert late.outcome is Outcome.DUPLICATE  # ... and the sweep's write finds it ended.
     assert (level(ledger).held, level(ledger).available) == (0, 5)
 

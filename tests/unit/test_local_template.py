@@ -56,7 +56,7 @@ def test_table_definition_from_the_real_template():
     ]
     indexes = {gsi["IndexName"]: gsi for gsi in definition["GlobalSecondaryIndexes"]}
     assert set(indexes) == {"gsi1", "gsi2"}
-    assert indexes["gsi1"]["Projection"]["NonKeyAttributes"] == ["sku", "location", "qty"]
+    assert indexes["gsi1"]["Projection"]["NonKeyAttributes"] == ["sku", "location", "qty", "source"]
     assert definition["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert "SSESpecification" not in definition
     assert ttl_attribute(TEMPLATE) == "purge_at"

@@ -39,6 +39,10 @@ class WriteOutcome:
 
 class ChannelPort(Protocol):
     max_batch: int  # most quantities one call may carry
+    # True when the platform's own number already leaves out the units in its carts, and the
+    # write sets its shelf (what it may sell plus what its carts hold): Omnistock then adds
+    # back the units it holds for this channel's carts (CommentSold). Optional; False if absent.
+    # writes_shelf: bool
 
     def set_quantities(self, writes: list[QuantityWrite], idempotency_key: str) -> list[WriteOutcome]:
         """Apply up to ``max_batch`` writes in one call. Returns one outcome per write, in

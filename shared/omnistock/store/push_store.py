@@ -38,6 +38,11 @@ class PushState:
     policies: dict[str, SkuPolicy] = field(default_factory=dict)
     pushed: dict[str, Pushed] = field(default_factory=dict)
     revisions: tuple[str, ...] = ()  # changes whenever anything above changes
+    held_by: dict[str, dict[str, int]] = field(default_factory=dict)  # location -> source -> units held
+
+    def own_holds(self, channel: str, locations: tuple[str, ...]) -> int:
+        """Units held in ``channel``'s own carts at ``locations``."""
+        return sum(self.held_by.get(location, {}).get(channel, 0) for location in locations)
 
     @property
     def fingerprint(self) -> str:
@@ -77,6 +82,7 @@ class PushStore:
         levels: dict[str, int] = {}
         policies: dict[str, SkuPolicy] = {}
         pushed: dict[str, Pushed] = {}
+        held_by: dict[str, dict[str, int]] = {}
         revisions = []
         for item in items:
             sort_key: str = item["sk"]
@@ -85,6 +91,9 @@ class PushStore:
             elif sort_key.startswith(keys.LOCATION_PREFIX):
                 level: StockLevel = stock_from_item(item)
                 levels[level.location] = level.available
+                held_by[level.location] = {
+                    name.removeprefix("held@"): int(n) for name, n in item.items() if name.startswith("held@") and n
+                }
             elif sort_key.startswith(keys.POLICY_PREFIX):
                 policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)
             elif sort_key.startswith(keys.PUSHED_PREFIX):
@@ -92,7 +101,7 @@ class PushStore:
                     int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since")
                 )
             revisions.append(f"{sort_key}@{item.get('rev', item.get('updated_at', item.get('at', '')))}")
-        return PushState(sku, catalog, levels, policies, pushed, tuple(revisions))
+        return PushState(sku, catalog, levels, policies, pushed, tuple(revisions), held_by)
 
     def save_policy(self, sku: str, channel: str, policy: SkuPolicy, now: datetime) -> None:
         """A policy change lands on the stream like a stock change, so it is pushed the same way."""

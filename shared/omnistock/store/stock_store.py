@@ -147,8 +147,8 @@ class StockStore:
         item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
         return hold_from_item(item) if item else None
 
-    def expired_holds(self, now: datetime) -> list[tuple[str, str, str, int]]:
-        """(hold id, sku, location, qty) of every active hold whose expiry has passed,
+    def expired_holds(self, now: datetime) -> list[tuple[str, str, str, int, str]]:
+        """(hold id, sku, location, qty, source) of every active hold whose expiry has passed,
         read from the sparse expiry index: only expired active holds are read."""
         bound = iso(now) + "~"  # sorts after "<same instant>#<hold id>"
         found = []
@@ -157,7 +157,7 @@ class StockStore:
                 "gsi1pk = :pk AND gsi1sk <= :bound", {":pk": shard, ":bound": bound}, index="gsi1"
             ):
                 hold_id = item["pk"].removeprefix("HOLD#")
-                found.append((hold_id, item["sku"], item["location"], int(item["qty"])))
+                found.append((hold_id, item["sku"], item["location"], int(item["qty"]), item.get("source", "")))
         return found
 
     # ================================================================ catalog
@@ -242,7 +242,7 @@ class StockStore:
         stock_update = {
             "Key": _stock_key(hold.sku, hold.location),
             "UpdateExpression": expr.update(
-                add={"held": hold.qty, "available": -hold.qty, "rev": 1},
+                add={"held": hold.qty, "available": -hold.qty, "rev": 1, held_by(hold.source): hold.qty},
                 set_={("last",): _cause(cause, now), ("updated_at",): iso(now)},
             ),
             "ConditionExpression": f"{expr.name('available')} >= {expr.value(hold.qty)}",
@@ -271,6 +271,7 @@ class StockStore:
         cause: Cause,
         now: datetime,
         *,
+        source: str = "",
         lot: Lot | None = None,
         only_if_expired: bool = False,
         counted: bool = False,
@@ -304,6 +305,7 @@ class StockStore:
             condition += _not_yet_counted(expr, lot.applied_version)
         else:  # released, expired, or checked out in a sale the master has counted already
             adds = {"held": -qty, "available": qty, "rev": 1}
+        adds[held_by(source)] = -qty
         stock_update = {
             "Key": _stock_key(sku, location),
             "UpdateExpression": expr.update(add=adds, set_=sets),
@@ -322,7 +324,7 @@ class StockStore:
         if cancelled.failed(0):
             return HoldResult(Outcome.DUPLICATE, current, detail="the hold had already ended")
         if lot is not None and not counted and _counted(cancelled.items[1], lot.applied_version):
-            return self.end_hold(hold_id, sku, location, qty, state, cause, now, lot=lot, counted=True)
+            return self.end_hold(hold_id, sku, location, qty, state, cause, now, source=source, lot=lot, counted=True)
         raise Conflict(f"stock of {sku!r} at {location!r} holds fewer units than hold {hold_id!r}")
 
     def tombstone_hold(self, hold_id: str, cause: Cause, now: datetime) -> HoldResult:
@@ -649,6 +651,12 @@ class StockStore:
 # ==================================================================== item <-> model
 def _stock_key(sku: str, location: str) -> dict[str, Any]:
     return to_attrs({"pk": keys.sku_pk(sku), "sk": keys.stock_sk(location)})
+
+
+def held_by(source: str) -> str:
+    """The stock item's count of units held for one source (a channel's carts): a channel whose
+    own number already leaves its carts out is told its shelf, this added back."""
+    return f"held@{source}"
 
 
 def _cause(cause: Cause, now: datetime) -> Item:
