@@ -164,6 +164,27 @@ def start_sync_now(body: s.SyncNowIn) -> Response[s.JobOut]:
     return _json(202, s.job_out(job))
 
 
+@app.post("/live-events", summary="Start a live event: allocations and paused pushes", responses=ERRORS, tags=["live"])
+def start_live_event(body: s.LiveEventIn) -> s.LiveEventOut:
+    started = runtime.live_events().start(body.event_id, body.channel, dict(body.allocations), dict(body.paused))
+    return s.live_event_out(started)
+
+
+@app.post(
+    "/live-events/<event_id>/end",
+    summary="End a live event: policies restored, paused channels brought in line",
+    responses=ERRORS,
+    tags=["live"],
+)
+def end_live_event(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]) -> s.LiveEventOut:
+    return s.live_event_out(runtime.live_events().end(event_id))
+
+
+@app.get("/live-events/<event_id>", summary="A live event", responses=ERRORS, tags=["live"])
+def read_live_event(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]) -> s.LiveEventOut:
+    return s.live_event_out(runtime.live_events().get(event_id))
+
+
 @app.get("/sync-now/<job_id>", summary="A Sync Now job's progress", responses=ERRORS, tags=["sync"])
 def read_sync_now(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> s.JobOut:
     return s.job_out(runtime.sync_service().job(job_id))

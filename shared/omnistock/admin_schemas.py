@@ -6,7 +6,7 @@ Quantities are strict integers: "3", 3.5 and 3.0 are refused rather than guessed
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -86,6 +86,31 @@ class PolicyIn(Body):
     paused: bool = Field(default=False, description="Show 0 (the `noinventory` practice).")
     auto_sync: bool | None = Field(default=None, description="False: leave this SKU alone on this channel.")
     allocation: Units = Field(default=0, description="Units only this channel may sell; the others do not see them.")
+
+
+class LiveEventIn(Body):
+    event_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
+    channel: ChannelName = Field(description="The channel the live sale runs on.")
+    allocations: dict[Identifier, Units] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="SKU -> units only this channel sells; the others do not see them.",
+    )
+    paused: dict[ChannelName, list[Identifier]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Channel -> SKUs not pushed to it while the event runs (resumed, with a forced push, at the end).",
+    )
+
+
+class LiveEventOut(BaseModel):
+    event_id: str
+    channel: str
+    state: str
+    allocations: dict[str, int]
+    paused: dict[str, list[str]]
+    started_at: str
+    ended_at: str | None = None
 
 
 class SyncNowIn(Body):
@@ -524,3 +549,7 @@ def order_out(kept: OrderFile) -> OrderOut:
         lines=lines,
         shipments=[shipment_out(s) for s in kept.shipments],
     )
+
+
+def live_event_out(event: dict[str, Any]) -> LiveEventOut:
+    return LiveEventOut.model_validate({name: event.get(name) for name in LiveEventOut.model_fields})

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.commentsold_intake import CommentSoldIntake
     from omnistock.ledger import Ledger
+    from omnistock.live_events import LiveEvents
     from omnistock.models import Channel
     from omnistock.order_desk import OrderDesk
     from omnistock.shipments import ShipmentDesk
@@ -282,6 +283,14 @@ def shopify_intake() -> ShopifyIntake:
 
 
 @cache
+def live_events() -> LiveEvents:
+    from omnistock.live_events import LiveEvents
+    from omnistock.store.live_store import LiveStore
+
+    return LiveEvents(ledger().store, push_store(), LiveStore(table()), sync_service())
+
+
+@cache
 def order_desk() -> OrderDesk:
     from omnistock.order_desk import OrderDesk
 
@@ -302,6 +311,6 @@ def reset() -> None:
     _signing_secrets.clear()
     _shipstation_credentials.secrets = None
     clients = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client, shopify_orders)
-    desks = (push_store, shipment_desk, shopify_intake, shipstation_desk, order_desk, commentsold_intake)
+    desks = (push_store, shipment_desk, shopify_intake, shipstation_desk, order_desk, commentsold_intake, live_events)
     for cached in (*clients, *desks):
         cached.cache_clear()

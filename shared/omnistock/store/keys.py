@@ -150,3 +150,10 @@ def export_count_sk(bucket: str) -> str:
     so reading one level reads none of the others."""
     kind = {2: "H", 4: "T"}.get(len(bucket), "M")
     return f"{EXPORT_COUNT_PREFIX}{kind}#{bucket}"
+
+
+LIVE_EVENT_SK = "LIVE"
+
+
+def live_event_pk(event_id: str) -> str:
+    return f"LIVE#{event_id}"

@@ -1,0 +1,109 @@
+"""Live events: a channel sells a pool of units the others do not see, and chosen SKUs stop
+being pushed to chosen channels while it runs (the ``noinventory`` practice, without its risk:
+the ledger keeps counting every claim and sale, so when the event ends and pushes resume, a
+forced push brings each paused channel straight to what it may sell).
+
+Starting writes each touched policy (allocation, or auto sync off) and remembers the policy it
+replaced; ending restores them and starts a Sync Now job for the paused SKUs. Both are
+idempotent: a repeated start or end changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from omnistock.clock import iso, utc_now
+from omnistock.errors import Conflict, InvalidRequest, NotFound
+from omnistock.policy import SkuPolicy
+from omnistock.store.live_store import LiveStore
+from omnistock.store.push_store import PushStore
+from omnistock.store.stock_store import StockStore
+from omnistock.sync import SyncService
+
+MAX_SKUS = 500
+
+
+class LiveEvents:
+    def __init__(
+        self,
+        stock: StockStore,
+        pushes: PushStore,
+        live: LiveStore,
+        sync: SyncService,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.stock = stock
+        self.pushes = pushes
+        self.live = live
+        self.sync = sync
+        self.clock = clock
+
+    def start(
+        self, event_id: str, channel: str, allocations: dict[str, int], paused: dict[str, list[str]]
+    ) -> dict[str, Any]:
+        """``allocations``: SKU -> units only ``channel`` sells; ``paused``: channel -> SKUs not
+        pushed to it while the event runs."""
+        existing = self.live.get(event_id)
+        if existing is not None:
+            return existing
+        touched = [(channel, sku) for sku in allocations] + [(ch, sku) for ch, skus in paused.items() for sku in skus]
+        if len(touched) > MAX_SKUS:
+            raise InvalidRequest(f"an event changes at most {MAX_SKUS} SKU policies")
+        for name in {channel, *paused}:
+            if self.stock.channel(name) is None:
+                raise NotFound(f"channel {name!r} is not configured")
+        for _, sku in touched:
+            if self.stock.catalog(sku) is None:
+                raise NotFound(f"SKU {sku!r} is not in the catalog")
+        before: dict[str, dict[str, Any]] = {}
+        for name, sku in dict.fromkeys(touched):
+            before[f"{name}|{sku}"] = asdict(self.pushes.push_state(sku).policies.get(name, SkuPolicy()))
+        item = {
+            "kind": "live_event",
+            "event_id": event_id,
+            "channel": channel,
+            "allocations": allocations,
+            "paused": paused,
+            "before": before,
+            "state": "running",
+            "started_at": iso(self.clock()),
+        }
+        if not self.live.create(item):
+            found = self.live.get(event_id)
+            if found is None:
+                raise Conflict("the event changed while it was started; retry")
+            return found
+        now = self.clock()
+        for sku, units in allocations.items():
+            policy = SkuPolicy(**before[f"{channel}|{sku}"])
+            self.pushes.save_policy(sku, channel, replace(policy, allocation=units), now)
+        for name, skus in paused.items():
+            for sku in skus:
+                policy = self.pushes.push_state(sku).policies.get(name, SkuPolicy())
+                self.pushes.save_policy(sku, name, replace(policy, auto_sync=False), now)
+        return item
+
+    def end(self, event_id: str) -> dict[str, Any]:
+        event = self.live.get(event_id)
+        if event is None:
+            raise NotFound(f"live event {event_id!r} does not exist")
+        if event["state"] != "running":
+            return event
+        now = self.clock()
+        for key, policy in event["before"].items():  # the policies the event replaced, as they were
+            name, sku = key.split("|", 1)
+            self.pushes.save_policy(sku, name, SkuPolicy(**policy), now)
+        for name, skus in event["paused"].items():  # pushes resume: bring the channel in line now
+            if skus:
+                self.sync.start(name, list(skus))
+        self.live.end(event_id, iso(now))
+        return self.live.get(event_id) or event
+
+    def get(self, event_id: str) -> dict[str, Any]:
+        event = self.live.get(event_id)
+        if event is None:
+            raise NotFound(f"live event {event_id!r} does not exist")
+        return event
