@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from omnistock.channels.commentsold import webhooks
-from omnistock.clock import utc_now
+from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest
 from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
@@ -26,6 +26,15 @@ from omnistock.store.listing_store import ListingStore
 log = logging.getLogger(__name__)
 
 PLATFORM = "commentsold"
+OVERLAP_SECONDS = 300  # orders updated while a poll walked its pages are read again
+FIRST_LOOKBACK = 24 * 3600  # the first poll of a new connection
+CART_GRACE_SECONDS = 60  # a hold younger than this may be a claim the listing does not show yet
+
+
+class CommentSoldPolls(Protocol):
+    def orders_since(self, since_epoch: int, page: int) -> tuple[list[dict[str, Any]], bool]: ...
+
+    def reservations(self, page: int) -> tuple[list[dict[str, Any]], bool]: ...
 
 
 class CommentSoldIntake:
@@ -109,6 +118,69 @@ class CommentSoldIntake:
         order = webhooks.order(channel.name, data, skus, cancelled)
         report = self.order_desk.ingest(order)
         return {"result": "applied", "order": order.order_id, "lines_moved": report.moved, "saved": report.saved}
+
+    def poll(self, api: CommentSoldPolls, out_of_time: Callable[[], bool]) -> dict[str, int]:
+        """Make the webhooks complete: orders updated since the cursor (minus an overlap) through
+        the same path, page by page (the cursor moves once a page is applied); then the carts
+        CommentSold holds now: a claim never delivered becomes a hold, and a hold whose cart is
+        gone (removed or expired there; a checkout came with the orders) is released."""
+        report = {"orders": 0, "claims": 0, "released": 0}
+        channel = self.channel()
+        if channel is None:
+            return report
+        started = self.clock()
+        report["orders"] = self._poll_orders(api, channel, started, out_of_time)
+        if not out_of_time():
+            report["claims"], report["released"] = self._poll_carts(api, channel, started)
+        return report
+
+    def _poll_orders(
+        self, api: CommentSoldPolls, channel: Channel, started: datetime, out_of_time: Callable[[], bool]
+    ) -> int:
+        name = f"{channel.name}:orders"
+        cursor = self.order_desk.orders.cursor(name)
+        since = (
+            int(parse_iso(cursor).timestamp()) - OVERLAP_SECONDS
+            if cursor
+            else int(started.timestamp()) - FIRST_LOOKBACK
+        )
+        applied, page, more = 0, 1, True
+        while more and not out_of_time():
+            orders, more = api.orders_since(since, page)
+            last = ""
+            for data in orders:
+                try:
+                    order = self.order(channel, data)["order"]
+                except webhooks.PayloadError:
+                    continue  # skipped: it would stop every poll; its webhook says more
+                applied += 1
+                stored = self.order_desk.orders.order(channel.name, order)
+                last = max(last, stored.order.updated_at if stored else "")
+            if last:
+                self.order_desk.orders.advance_cursor(name, last)
+            page += 1
+        return applied
+
+    def _poll_carts(self, api: CommentSoldPolls, channel: Channel, started: datetime) -> tuple[int, int]:
+        carts: set[str] = set()
+        claimed, page, more = 0, 1, True
+        while more:
+            reservations, more = api.reservations(page)
+            for data in reservations:
+                try:
+                    claim = webhooks.claim(data)
+                except webhooks.PayloadError:
+                    continue
+                carts.add(webhooks.hold_id(channel.name, claim.reservation_id))
+                claimed += self.claim(channel, claim)["result"] == "applied"
+            page += 1
+        settled, released = iso(started - timedelta(seconds=CART_GRACE_SECONDS)), 0
+        for hold_id in self.ledger.store.active_holds(channel.name):
+            hold = self.ledger.store.hold(hold_id) if hold_id not in carts else None
+            if hold is not None and hold.created_at < settled:  # not a claim too new to be listed
+                self.ledger.release_hold(hold_id, channel.name, f"cart-gone:{hold_id}")
+                released += 1
+        return claimed, released
 
     def _location(self, channel: Channel, sku: str, units: int) -> str | None:
         """The first of the channel's locations that stocks the SKU and has the units (the

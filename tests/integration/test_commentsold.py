@@ -239,3 +239,37 @@ def test_commentsold_is_told_its_shelf_its_own_carts_added_back(
     clock.advance(minutes=10)
     ledger.expire_due_holds()
     assert pushes.push_state("TEE").own_holds("commentsold", channel.locations) == 0
+
+
+class FakeCommentSold:
+    """The two reads the poll makes, over lists the test controls (two items a page)."""
+
+    def __init__(self) -> None:
+        self.carts: list[dict[str, Any]] = []
+        self.orders: list[dict[str, Any]] = []
+
+    def reservations(self, page: int) -> tuple[list[dict[str, Any]], bool]:
+        return self.carts[(page - 1) * 2 : page * 2], page * 2 < len(self.carts)
+
+    def orders_since(self, since_epoch: int, page: int) -> tuple[list[dict[str, Any]], bool]:
+        found = [o for o in self.orders if o["updated_at"] >= since_epoch]
+        return found[(page - 1) * 2 : page * 2], page * 2 < len(found)
+
+
+def test_the_poll_confirms_carts_and_orders_the_webhooks_missed(
+    ledger: Ledger, live: CommentSoldIntake, clock: Clock
+) -> None:
+    api = FakeCommentSold()
+    live.handle(claimed(2))  # its cart was removed on CommentSold; the removal never came
+    clock.advance(minutes=5)
+    live.handle(claimed(3))  # claimed a moment ago: the listing may not show it yet
+    api.carts = [claimed(1)["data"], claimed(3)["data"]]  # cart 1's claim never came as a webhook
+    report = live.poll(api, lambda: False)
+    assert (report["claims"], report["released"]) == (1, 1)
+    assert tee(ledger) == (5, 2, 0, 3)  # carts 1 and 3 held, 2 released
+    api.orders = [ordered(77, [1])["data"] | {"updated_at": NOW + 400}]
+    api.carts = [claimed(3)["data"]]
+    for _ in range(2):  # the overlap reads it again: nothing twice
+        live.poll(api, lambda: False)
+    assert tee(ledger) == (5, 1, 1, 3)
+    assert live.order_desk.orders.order("commentsold", "77") is not None

@@ -160,6 +160,16 @@ class StockStore:
                 found.append((hold_id, item["sku"], item["location"], int(item["qty"]), item.get("source", "")))
         return found
 
+    def active_holds(self, source: str) -> list[str]:
+        """The ids of every active hold of ``source``, from the expiry index (it holds only active
+        holds; the poll that confirms carts reads it every few minutes)."""
+        found = []
+        for shard in keys.hold_expiry_pks():
+            for item in self.table.query("gsi1pk = :pk", {":pk": shard}, index="gsi1"):
+                if item.get("source") == source:
+                    found.append(item["pk"].removeprefix("HOLD#"))
+        return found
+
     # ================================================================ catalog
     def save_catalog(
         self, entry: CatalogEntry, previous: CatalogEntry | None, new_sku_policies: dict[str, bool] | None = None
