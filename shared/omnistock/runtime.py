@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
+    from omnistock.channels.commentsold.api import CommentSoldApi
     from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.commentsold_intake import CommentSoldIntake
     from omnistock.ledger import Ledger
@@ -47,6 +48,10 @@ class Settings:
     shopify_webhook_secret_name: str = ""
     shipstation_secret_name: str = ""
     commentsold_webhook_secret_name: str = ""
+    commentsold_shop: str = ""
+    commentsold_api_secret_name: str = ""
+    commentsold_api_base: str = ""  # empty: production; the local sandbox sets it
+    commentsold_token_url: str = ""
     commentsold_signature_header: str = "x-commentsold-signature"
     commentsold_signature_encoding: str = "hex"  # or base64
     shipstation_page_size: int = 100
@@ -86,6 +91,10 @@ def settings() -> Settings:
         shopify_webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
         shipstation_secret_name=env.get("SHIPSTATION_SECRET_NAME", ""),
         commentsold_webhook_secret_name=env.get("COMMENTSOLD_WEBHOOK_SECRET_NAME", ""),
+        commentsold_shop=env.get("COMMENTSOLD_SHOP", ""),
+        commentsold_api_secret_name=env.get("COMMENTSOLD_API_SECRET_NAME", ""),
+        commentsold_api_base=env.get("COMMENTSOLD_API_BASE", ""),
+        commentsold_token_url=env.get("COMMENTSOLD_TOKEN_URL", ""),
         commentsold_signature_header=env.get("COMMENTSOLD_SIGNATURE_HEADER", "x-commentsold-signature").lower(),
         commentsold_signature_encoding=_encoding(env.get("COMMENTSOLD_SIGNATURE_ENCODING", "hex")),
         shipstation_page_size=_positive(env, "SHIPSTATION_PAGE_SIZE", 100),
@@ -195,7 +204,26 @@ def signing_secrets(name: str, refresh: bool = False) -> list[str]:
     return cached.secrets
 
 
+@cache
+def commentsold() -> CommentSoldApi | None:
+    """The CommentSold port (partner credentials from Secrets Manager by name); None when not configured."""
+    from omnistock.channels.commentsold.api import from_secret
+
+    config = settings()
+    if not (config.commentsold_shop and config.commentsold_api_secret_name):
+        return None
+    return from_secret(
+        config.commentsold_api_secret_name,
+        config.commentsold_shop,
+        secrets_client(),
+        api_base=config.commentsold_api_base or None,
+        token_url=config.commentsold_token_url or None,
+    )
+
+
 def port_for(channel: Channel) -> ChannelPort | None:
+    if channel.platform == "commentsold":
+        return commentsold()
     return shopify() if channel.platform == "shopify" else None
 
 
@@ -310,7 +338,17 @@ def reset() -> None:
     """Forget cached configuration and clients (tests call this)."""
     _signing_secrets.clear()
     _shipstation_credentials.secrets = None
-    clients = (settings, dynamodb_client, ledger, table, shopify, sync_service, secrets_client, shopify_orders)
+    clients = (
+        settings,
+        dynamodb_client,
+        ledger,
+        table,
+        shopify,
+        sync_service,
+        secrets_client,
+        shopify_orders,
+        commentsold,
+    )
     desks = (push_store, shipment_desk, shopify_intake, shipstation_desk, order_desk, commentsold_intake, live_events)
     for cached in (*clients, *desks):
         cached.cache_clear()

@@ -107,6 +107,7 @@ def test_functions_of_the_real_template():
         assert stream.report_batch_item_failures
         assert stream.filters  # each consumer sees only the items it acts on
     assert {s.function for s in template.schedules} == {
+        "CommentSoldPollFunction",
         "HoldExpiryFunction",
         "ReconcileFunction",
         "ShopifyPollFunction",
