@@ -21,6 +21,7 @@ from local.gateway import Gateway
 from local.lambdas import LocalFunction
 from local.moto_server import MotoServer
 from local.sandbox import ShopifySandbox
+from local.sandbox.commentsold import CommentSoldSandbox
 from local.schedules import Timer
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from local.streams import StreamConsumer, StreamReader
@@ -58,6 +59,7 @@ class LocalStack:
         self.schedule_every = schedule_every
         self.use_sandbox = sandbox
         self.sandbox: ShopifySandbox | None = None
+        self.commentsold: CommentSoldSandbox | None = None
         self.region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self.warnings: list[str] = []  # template features that do not run locally
         self.errors: list[str] = []  # configuration the local stack cannot honour
@@ -102,7 +104,7 @@ class LocalStack:
         self.moto = MotoServer(self.host, self.moto_port).start()
         self._point_aws_at_moto()
         stream_arns = self._create_tables()
-        overrides = self._start_sandbox(template) if self.use_sandbox else {}
+        overrides = (self._start_sandbox(template) | self._start_commentsold(template)) if self.use_sandbox else {}
         self._seed_webhook_secrets(template)
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
@@ -147,6 +149,23 @@ class LocalStack:
         for name in {s.environment.get("SHIPSTATION_SECRET_NAME", "") for s in template.functions} - {""}:
             secrets.create_secret(Name=name, SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS))
 
+    def _start_commentsold(self, template: Template) -> dict[str, str]:
+        """Test equipment: a CommentSold stand-in (token service and API), its partner
+        credentials stored under the name the template gives the functions that call it."""
+        names = {s.environment.get("COMMENTSOLD_API_SECRET_NAME", "") for s in template.functions} - {""}
+        if not names:
+            return {}
+        self.commentsold = CommentSoldSandbox(host=self.host).start()
+        credentials = {"partner_id": self.commentsold.partner_id, "private_key": self.commentsold.private_key}
+        secrets = self._client("secretsmanager")
+        for name in names:
+            secrets.create_secret(Name=name, SecretString=json.dumps(credentials))
+        return {
+            "COMMENTSOLD_SHOP": self.commentsold.shop,
+            "COMMENTSOLD_API_BASE": self.commentsold.api_base,
+            "COMMENTSOLD_TOKEN_URL": self.commentsold.token_url,
+        }
+
     def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:
             self.functions[spec.logical_id] = LocalFunction(spec, self.region, overrides=overrides)
@@ -186,6 +205,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.commentsold is not None:
+            self.commentsold.stop()
+            self.commentsold = None
         if self.moto is not None:
             self.moto.stop()
         if self._saved_environ is not None:
@@ -200,6 +222,7 @@ class LocalStack:
             "ready": self.gateway is not None,
             "moto": self.moto_url,
             "shopify_sandbox": self.sandbox.url if self.sandbox else None,
+            "commentsold_sandbox": self.commentsold.url if self.commentsold else None,
             "tables": [{"logical_id": t.logical_id, "name": t.name} for t in (template.tables if template else [])],
             "routes": [
                 {"routeKey": r.route_key, "method": r.method, "path": r.path, "function": r.function, "auth": r.auth}

@@ -60,7 +60,9 @@ Units = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 
 class ChannelIn(Body):
     locations: list[Location] = Field(min_length=1, max_length=50, description="Ledger locations it sells from.")
-    platform: Literal["", "shopify"] = Field(default="", description="Where pushes go; empty: not pushed.")
+    platform: Literal["", "shopify", "commentsold"] = Field(
+        default="", description="The platform the channel is (pushes go to it); empty: not pushed."
+    )
     target_location: Identifier | None = Field(
         default=None, description="The platform's location that shows the channel's number (Shopify: location GID)."
     )
@@ -75,8 +77,8 @@ class ChannelIn(Body):
 
     @model_validator(mode="after")
     def pushed_somewhere(self) -> ChannelIn:
-        if self.platform and not self.target_location:
-            raise ValueError("a pushed channel needs its target_location")
+        if self.platform == "shopify" and not self.target_location:
+            raise ValueError("a Shopify channel needs its target_location (a location GID)")
         return self
 
 

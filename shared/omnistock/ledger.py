@@ -137,6 +137,8 @@ class Ledger:
     ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
+        if platform == "commentsold" and not target_location:
+            target_location = "shop"  # CommentSold keeps one number per variant: a nominal location
         if master_location and (list(dict.fromkeys(locations)) != [master_location] or not target_location):
             # Its number is then that location's alone, so it can be read back as a count.
             raise InvalidRequest("a channel that is master of a location sells from that location alone")

@@ -45,9 +45,9 @@ from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
 log = logging.getLogger(__name__)
 
 PRODUCTION_API = "https://openapi.commentsold.com/v1"
-PRODUCTION_TOKEN_URL = "https://tokens.cs-api.com/tokenize"
+PRODUCTION_TOKEN_URL = "https://tokens.cs-api.com/tokenize"  # noqa: S105 - a URL, not a secret
 SANDBOX_API = "https://openapi.commentsoldpartners.com/v1"
-SANDBOX_TOKEN_URL = "https://tokens-partners.cs-api.com/tokenize"
+SANDBOX_TOKEN_URL = "https://tokens-partners.cs-api.com/tokenize"  # noqa: S105 - a URL, not a secret
 
 TOKEN_REUSE_SECONDS = 23 * 3600  # tokens last 24 h; an hour of margin for clock skew and long pushes
 PER_PAGE = 100  # poll pages
@@ -64,6 +64,12 @@ class CommentSoldApi:
     CommentSold keeps one quantity per variant, with no locations."""
 
     max_batch = 50  # one request per write: keeps a push call well inside a Lambda's time
+    # Writes set the shelf: CommentSold's own number leaves its carts out, so Omnistock adds back
+    # the units it holds for CommentSold's carts (see push.targets). An absolute shelf write is
+    # chosen over add/subtract deltas: a delta that is lost or applied twice is wrong for good,
+    # while an absolute write (with its idempotency key) is right whenever it lands, and keeps the
+    # carts CommentSold holds now, which Omnistock knows exactly (every claim is a hold).
+    writes_shelf = True
 
     def __init__(
         self,
@@ -148,7 +154,10 @@ class CommentSoldApi:
                 message = _message(response)
                 outcomes.append(
                     WriteOutcome(
-                        write.listing_id, write.location_id, applied=False, error=f"{error}: {message}" if message else error
+                        write.listing_id,
+                        write.location_id,
+                        applied=False,
+                        error=f"{error}: {message}" if message else error,
                     )
                 )
             else:
