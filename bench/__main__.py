@@ -1,12 +1,12 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
 handler import cost, the push benchmarks,
-then the hot-SKU race through the local stack (its last line states the oversell count)."""
+then the hot-SKU race and the simulated live sale through the local stack (oversell counts)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import cold_start, counts, hot_sku, push, shipstation
+from bench import cold_start, counts, hot_sku, live_sale, push, shipstation
 
 
 def main() -> int:
@@ -18,7 +18,9 @@ def main() -> int:
     print()
     pushed = push.main()
     print()
-    return hot_sku.main() or pushed
+    raced = hot_sku.main()
+    print()
+    return live_sale.main() or raced or pushed
 
 
 if __name__ == "__main__":
