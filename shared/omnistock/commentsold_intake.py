@@ -129,9 +129,12 @@ class CommentSoldIntake:
         if channel is None:
             return report
         started = self.clock()
+        # Carts first, orders second: a cart that checks out between the two reads is in one
+        # of them, so a checked-out cart is never taken for a vanished one.
+        carts, report["claims"] = self._read_carts(api, channel)
         report["orders"] = self._poll_orders(api, channel, started, out_of_time)
         if not out_of_time():
-            report["claims"], report["released"] = self._poll_carts(api, channel, started)
+            report["released"] = self._release_vanished(channel, carts, started)
         return report
 
     def _poll_orders(
@@ -161,7 +164,8 @@ class CommentSoldIntake:
             page += 1
         return applied
 
-    def _poll_carts(self, api: CommentSoldPolls, channel: Channel, started: datetime) -> tuple[int, int]:
+    def _read_carts(self, api: CommentSoldPolls, channel: Channel) -> tuple[set[str], int]:
+        """The holds of the carts CommentSold lists now; a listed claim never delivered is held."""
         carts: set[str] = set()
         claimed, page, more = 0, 1, True
         while more:
@@ -174,13 +178,24 @@ class CommentSoldIntake:
                 carts.add(webhooks.hold_id(channel.name, claim.reservation_id))
                 claimed += self.claim(channel, claim)["result"] == "applied"
             page += 1
-        settled, released = iso(started - timedelta(seconds=CART_GRACE_SECONDS)), 0
+        return carts, claimed
+
+    def _release_vanished(self, channel: Channel, carts: set[str], started: datetime) -> int:
+        """Release the holds whose carts CommentSold has not listed in two polls running (one
+        absence may be a listing that shifted while it was paged) and that are not too new."""
+        name = f"{channel.name}:vanished-carts"
+        settled = iso(started - timedelta(seconds=CART_GRACE_SECONDS))
+        missing = set()
         for hold_id in self.ledger.store.active_holds(channel.name):
             hold = self.ledger.store.hold(hold_id) if hold_id not in carts else None
-            if hold is not None and hold.created_at < settled:  # not a claim too new to be listed
-                self.ledger.release_hold(hold_id, channel.name, f"cart-gone:{hold_id}")
-                released += 1
-        return claimed, released
+            if hold is not None and hold.created_at < settled:
+                missing.add(hold_id)
+        previous, released = self.order_desk.orders.marks(name), 0
+        for hold_id in missing & previous:
+            result = self.ledger.release_hold(hold_id, channel.name, f"cart-gone:{hold_id}")
+            released += result.outcome is Outcome.APPLIED
+        self.order_desk.orders.save_marks(name, missing - previous)  # absent once: looked at next time
+        return released
 
     def _location(self, channel: Channel, sku: str, units: int) -> str | None:
         """The first of the channel's locations that stocks the SKU and has the units (the

@@ -23,7 +23,7 @@ from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
 from omnistock.sync import SyncService
 
-MAX_SKUS = 500
+MAX_SKUS = 90  # policies one event changes: its claims on them go in one transaction
 
 
 class LiveEvents:
@@ -50,14 +50,7 @@ class LiveEvents:
         if existing is not None:
             return existing
         touched = [(channel, sku) for sku in allocations] + [(ch, sku) for ch, skus in paused.items() for sku in skus]
-        if len(touched) > MAX_SKUS:
-            raise InvalidRequest(f"an event changes at most {MAX_SKUS} SKU policies")
-        for name in {channel, *paused}:
-            if self.stock.channel(name) is None:
-                raise NotFound(f"channel {name!r} is not configured")
-        for _, sku in touched:
-            if self.stock.catalog(sku) is None:
-                raise NotFound(f"SKU {sku!r} is not in the catalog")
+        self._check(touched, {channel, *paused})
         before: dict[str, dict[str, Any]] = {}
         for name, sku in dict.fromkeys(touched):
             before[f"{name}|{sku}"] = asdict(self.pushes.push_state(sku).policies.get(name, SkuPolicy()))
@@ -71,11 +64,14 @@ class LiveEvents:
             "state": "running",
             "started_at": iso(self.clock()),
         }
-        if not self.live.create(item):
+        owner = self.live.create(item, list(dict.fromkeys(touched)))
+        if owner == "exists":
             found = self.live.get(event_id)
             if found is None:
                 raise Conflict("the event changed while it was started; retry")
             return found
+        if owner is not None:
+            raise Conflict(f"live event {owner!r} is running on some of these SKUs; end it first")
         now = self.clock()
         for sku, units in allocations.items():
             policy = SkuPolicy(**before[f"{channel}|{sku}"])
@@ -85,6 +81,16 @@ class LiveEvents:
                 policy = self.pushes.push_state(sku).policies.get(name, SkuPolicy())
                 self.pushes.save_policy(sku, name, replace(policy, auto_sync=False), now)
         return item
+
+    def _check(self, touched: list[tuple[str, str]], channels: set[str]) -> None:
+        if len(touched) > MAX_SKUS:
+            raise InvalidRequest(f"an event changes at most {MAX_SKUS} SKU policies")
+        for name in channels:
+            if self.stock.channel(name) is None:
+                raise NotFound(f"channel {name!r} is not configured")
+        for _, sku in touched:
+            if self.stock.catalog(sku) is None:
+                raise NotFound(f"SKU {sku!r} is not in the catalog")
 
     def end(self, event_id: str) -> dict[str, Any]:
         event = self.live.get(event_id)
@@ -100,6 +106,7 @@ class LiveEvents:
             if skus:
                 self.sync.start(name, list(skus))
         self.live.end(event_id, iso(now))
+        self.live.release([(key.split("|", 1)[0], key.split("|", 1)[1]) for key in event["before"]])
         return self.live.get(event_id) or event
 
     def get(self, event_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from omnistock.clock import iso, micros, utc_now
 from omnistock.errors import NotFound, StoreUnavailable
-from omnistock.models import Cause, Channel, HoldState, MovementKind
+from omnistock.models import Cause, Channel, HoldState, MovementKind, Outcome
 from omnistock.orders import ChannelOrder, IntakeReport, LineFacts, LineReport, OrderLine, RefundLine, order_status
 
 if TYPE_CHECKING:
@@ -67,8 +67,11 @@ class OrderDesk:
             reports.append(self._settle_line(channel, order, record, merge))
         saved = False
         for _ in range(_ROUNDS):
-            if stored is not None and stored.order.updated_at > order.updated_at:
-                break  # a newer snapshot is stored: its lines were merged above, its fields stay
+            if stored is not None and (
+                stored.order.updated_at > order.updated_at
+                or (stored.order.updated_at == order.updated_at and stored.order.cancelled and not order.cancelled)
+            ):
+                break  # a newer snapshot (or a cancel of the same instant) is stored: its fields stay
             if self.orders.save_order(order, order_status(order, kept.shipped()), stored, self.clock()) is not None:
                 saved = True
                 break
@@ -105,17 +108,17 @@ class OrderDesk:
         the line then takes its units as any sale does."""
         if self.ledger is None:
             return record
-        cause = f"{order.channel}:order:{order.order_id}"
+        event = f"{line.hold_id}:{order.channel}:order:{order.order_id}:{line.line_id}"
         try:
-            result = self.ledger.checkout_hold(
-                line.hold_id, "checkout", f"{line.hold_id}:{cause}", sell_if_expired=False
-            )
+            result = self.ledger.checkout_hold(line.hold_id, "checkout", event, sell_if_expired=False)
         except NotFound:
-            self.ledger.release_hold(line.hold_id, "checkout", f"{line.hold_id}:{cause}:unseen")
+            self.ledger.release_hold(line.hold_id, "checkout", f"{event}:unseen")
             return record
         hold = result.hold
         if hold is None or hold.state is not HoldState.CHECKED_OUT or hold.qty == 0:
             return record  # released, expired, or never placed: the line takes its units as any sale does
+        if result.outcome is not Outcome.APPLIED and hold.ended_by != f"checkout:{event}":
+            return record  # another line or order checked this cart out: this one is a sale of its own
         facts = replace(record.facts, sku=hold.sku)
         taken = replace(record, facts=facts, sku=hold.sku, location=hold.location, hold=line.hold_id, taken=hold.qty)
         updated = replace(taken, rev=record.rev + 1)

@@ -109,8 +109,8 @@ class LineFacts:
     restocks: dict[str, tuple[int, str]] = field(default_factory=dict)  # refund line -> (qty, type)
 
     def with_snapshot(self, line: OrderLine, cancelled: bool, as_of: str) -> LineFacts:
-        if as_of < self.as_of:  # an older snapshot: only its refunds still count
-            return self
+        if as_of < self.as_of or (as_of == self.as_of and self.cancelled and not cancelled):
+            return self  # an older snapshot (or one as old that would undo a cancel): only its refunds count
         # A line the channel once tracked stays tracked: a variant deleted or untracked later
         # does not bring back units that were sold.
         tracked = line.tracked or (self.tracked and self.quantity is not None)

@@ -43,6 +43,7 @@ class Target:
     quantity: int
     pushed: Pushed | None  # None: never pushed for this listing (or not trusted: forced)
     fingerprint: str
+    carts: int = 0  # shelf channels: units in its own carts (its reads leave them out; writes count them)
 
 
 @dataclass
@@ -66,14 +67,15 @@ def targets(channel: Channel, states: Iterable[PushState], force: bool = False, 
         if not listing_id:
             continue
         quantity = sellable(channel.name, state.levels, channel.locations, defaults, state.policies)
-        if quantity is not None and shelf:
-            quantity += state.own_holds(channel.name, channel.locations)
+        carts = state.own_holds(channel.name, channel.locations) if shelf else 0
+        if quantity is not None:
+            quantity += carts
         pushed = state.pushed.get(channel.name)
         if pushed is not None and pushed.listing_id not in ("", listing_id):
             pushed = None  # the SKU moved to another listing: what the old one shows says nothing
         if quantity is None or (not force and pushed is not None and pushed.quantity == quantity):
             continue
-        found.append(Target(state.sku, listing_id, quantity, pushed, state.fingerprint))
+        found.append(Target(state.sku, listing_id, quantity, pushed, state.fingerprint, carts))
     return found
 
 
@@ -170,6 +172,8 @@ class _ChannelPush:
     def _plan(self, target: Target, shown: dict[tuple[str, str], int]) -> _Planned | None:
         key = (target.listing_id, self.channel.target_location)
         read = shown.get(key)
+        if read is not None:
+            read += target.carts  # a shelf channel reads what it may sell: its shelf adds its carts
         last = target.pushed.quantity if target.pushed else None
         before = read if key in shown or last is None else last
         if before == target.quantity:  # the channel already shows it: remember, write nothing
@@ -222,6 +226,8 @@ class _ChannelPush:
         retry = []
         for target in lowered:
             current = shown.get((target.listing_id, self.channel.target_location))
+            if current is not None:
+                current += target.carts
             if current is not None and current <= target.quantity:
                 self._defer(target, current, current)  # the channel already shows less: wait for its events
             else:

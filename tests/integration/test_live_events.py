@@ -49,3 +49,16 @@ def test_an_event_on_unknown_channels_or_skus_is_refused(handler_env: None) -> N
     assert call("POST", "/live-events", {"event_id": "e1", "channel": "live", "allocations": {"X": 1}})[0] == 404
     assert call("POST", "/live-events", {"event_id": "e1", "channel": "live", "allocations": {"X": -1}})[0] == 422
     assert call("GET", "/live-events/e1")[0] == 404
+
+
+def test_two_events_cannot_change_the_same_policy(handler_env: None) -> None:
+    ledger = runtime.ledger()
+    ledger.set_channel("live", ["shop"], platform="commentsold")
+    ledger.upsert_catalog("TEE", ["shop"], {"live": "1"})
+    first = {"event_id": "a", "channel": "live", "allocations": {"TEE": 4}}
+    assert call("POST", "/live-events", first)[0] == 200
+    status, refused = call("POST", "/live-events", {"event_id": "b", "channel": "live", "allocations": {"TEE": 6}})
+    assert status == 409 and "'a'" in refused["message"]
+    assert call("POST", "/live-events/a/end")[0] == 200
+    assert call("POST", "/live-events", {"event_id": "b", "channel": "live", "allocations": {"TEE": 6}})[0] == 200
+    assert runtime.push_store().push_state("TEE").policies["live"].allocation == 6

@@ -157,3 +157,7 @@ LIVE_EVENT_SK = "LIVE"
 
 def live_event_pk(event_id: str) -> str:
     return f"LIVE#{event_id}"
+
+
+def live_owner_pk(channel: str, sku: str) -> str:
+    return f"LIVEOWNER#{channel}#{sku}"  # the running event that changed this SKU's policy there

@@ -204,6 +204,14 @@ class OrderStore:
         item = self.table.get(keys.cursor_pk(name), keys.CURSOR_SK)
         return item["at"] if item else None
 
+    def marks(self, name: str) -> set[str]:
+        """A poll's notes for its next run (ids it saw something odd about)."""
+        item = self.table.get(keys.cursor_pk(name), keys.CURSOR_SK)
+        return set(item.get("ids") or []) if item else set()
+
+    def save_marks(self, name: str, ids: set[str]) -> None:
+        self.table.put({"pk": keys.cursor_pk(name), "sk": keys.CURSOR_SK, "kind": "marks", "ids": sorted(ids)})
+
     def advance_cursor(self, name: str, at: str) -> bool:
         """Move a cursor forward (never back); False if it is already at or past ``at``."""
         expr = Expression()

@@ -157,7 +157,11 @@ class StockStore:
                 "gsi1pk = :pk AND gsi1sk <= :bound", {":pk": shard, ":bound": bound}, index="gsi1"
             ):
                 hold_id = item["pk"].removeprefix("HOLD#")
-                found.append((hold_id, item["sku"], item["location"], int(item["qty"]), item.get("source", "")))
+                source = item.get("source")
+                if source is None:  # an index built before it carried the source: read the hold
+                    hold = self.hold(hold_id)
+                    source = hold.source if hold else ""
+                found.append((hold_id, item["sku"], item["location"], int(item["qty"]), source))
         return found
 
     def active_holds(self, source: str) -> list[str]:
