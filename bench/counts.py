@@ -6,12 +6,12 @@ timing them) gives the same answer on any machine.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.calls import CallCounter
+from bench.moto_table import moto_table
 
 N = 20
 
@@ -25,25 +25,12 @@ class Clock:
 
 
 def main() -> None:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    import boto3
-    from moto import mock_aws
-
-    from local import moto_fixes
-    from local.template import table_definition
     from omnistock.ledger import Ledger
     from omnistock.store.stock_store import StockStore
-    from omnistock.store.table import Table
 
-    moto_fixes.apply()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(**table_definition("template.yaml", "bench"))
+    with moto_table() as (client, table):
         clock = Clock()
-        ledger = Ledger(StockStore(Table(client, "bench")), clock=clock)
+        ledger = Ledger(StockStore(table), clock=clock)
         counter = CallCounter(client)
         rows: list[tuple[str, int, float, float]] = []
 

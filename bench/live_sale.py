@@ -10,7 +10,6 @@ expiry sweep reads per hold it expires with 10,000 live holds in the table.
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 import time
@@ -23,6 +22,7 @@ import httpx
 
 from bench.calls import CallCounter
 from bench.local_stack import local_stack
+from bench.moto_table import moto_table
 
 SKUS = 20
 UNITS = 30  # per SKU: 600 units for 2,000 claims, so most SKUs sell out
@@ -151,15 +151,6 @@ def _through_the_stack(rng: random.Random) -> int:
 
 
 def _in_process() -> None:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    import boto3
-    from moto import mock_aws
-
-    from local import moto_fixes
-    from local.template import table_definition
     from omnistock.channels.commentsold import webhooks
     from omnistock.commentsold_intake import CommentSoldIntake
     from omnistock.ledger import Ledger
@@ -168,14 +159,9 @@ def _in_process() -> None:
     from omnistock.store.order_store import OrderStore
     from omnistock.store.push_store import PushStore
     from omnistock.store.stock_store import StockStore
-    from omnistock.store.table import Table
 
-    moto_fixes.apply()
     moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(**table_definition("template.yaml", "bench"))
-        table = Table(client, "bench")
+    with moto_table() as (client, table):
         ledger = Ledger(StockStore(table), clock=lambda: moment)
         ledger.set_channel("live", ["shop"], platform="commentsold")
         ledger.upsert_catalog("LIVE-0", ["shop"], {"live": "1000"})

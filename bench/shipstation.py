@@ -7,12 +7,12 @@ notice benchmark go through the order store itself."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.calls import CallCounter
+from bench.moto_table import moto_table
 
 ORDERS = 50_000
 PER_MINUTE = 5
@@ -21,22 +21,7 @@ NOTICES = 50
 
 
 def main() -> None:
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    import boto3
-    from moto import mock_aws
-
-    from local import moto_fixes
-    from local.template import table_definition
-    from omnistock.store.table import Table
-
-    moto_fixes.apply()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(**table_definition("template.yaml", "bench"))
-        table = Table(client, "bench")
+    with moto_table() as (client, table):
         _seed(table)
         counter = CallCounter(client)
         desk = _desk(table)

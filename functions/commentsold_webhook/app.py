@@ -10,8 +10,6 @@ signature; 400 a body that is not the assumed shape (a quantity of 0 or an absur
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -22,29 +20,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from omnistock import runtime
 from omnistock.channels.commentsold.webhooks import PayloadError, verify
 from omnistock.errors import StoreUnavailable
+from omnistock.web import json_answer, lowered_headers, raw_body
 
 logger = Logger()
-
-
-def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-
-
-def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return b""
-    return body.encode("utf-8")
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = runtime.settings()
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    raw = _raw_body(event)
+    headers = lowered_headers(event)
+    raw = raw_body(event) or b""  # an undecodable body fails the signature check
     signature = headers.get(config.commentsold_signature_header)
     encoding = config.commentsold_signature_encoding
     try:
@@ -53,17 +38,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     except (BotoCoreError, ClientError, ValueError):
         logger.exception("commentsold webhook not checked: the signing secret could not be read")
-        return _answer(503, {"error": "the signing secret is unavailable; retry"})
+        return json_answer(503, {"error": "the signing secret is unavailable; retry"})
     if not verified:
         logger.warning("commentsold webhook refused: bad or missing signature")
-        return _answer(401, {"error": f"invalid or missing {config.commentsold_signature_header}"})
+        return json_answer(401, {"error": f"invalid or missing {config.commentsold_signature_header}"})
     try:
         result = runtime.commentsold_intake().handle(json.loads(raw))
     except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
         logger.warning("commentsold webhook refused: not the assumed shape", extra={"problem": str(error)[:200]})
-        return _answer(400, {"error": f"the body is not a valid CommentSold delivery: {error}"[:300]})
+        return json_answer(400, {"error": f"the body is not a valid CommentSold delivery: {error}"[:300]})
     except StoreUnavailable:
         logger.exception("commentsold webhook not applied: storage failed")
-        return _answer(503, {"error": "storage is unavailable; retry"})
+        return json_answer(503, {"error": "storage is unavailable; retry"})
     logger.info("commentsold webhook applied", extra={k: v for k, v in result.items() if k in ("result", "held")})
-    return _answer(200, result)
+    return json_answer(200, result)

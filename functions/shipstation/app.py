@@ -11,8 +11,6 @@ caller sends produces a 500.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from omnistock import runtime
 from omnistock.channels.shipstation import auth, notice
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
+from omnistock.web import lowered_headers, raw_body
 
 logger = Logger()
 MAX_QUERY = 4096
@@ -39,19 +38,9 @@ def _unauthorized() -> dict[str, Any]:
     return answer
 
 
-def _body(event: dict[str, Any]) -> bytes:
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidRequest("the body is not valid base64") from None
-    return raw.encode("utf-8")
-
-
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    headers = lowered_headers(event)
     raw_query = event.get("rawQueryString") or ""
     query = dict(parse_qsl(raw_query[:MAX_QUERY], keep_blank_values=True))  # "+" is a space here
     try:
@@ -78,7 +67,10 @@ def _dispatch(method: str, query: dict[str, str], event: dict[str, Any]) -> dict
         logger.info("shipstation export", extra={"orders": found.returned, "pages": found.pages})
         return _answer(200, found.document, "text/xml; charset=utf-8")
     if action == "shipnotify" and method == "POST":
-        shipped = notice.parse(_body(event))
+        body = raw_body(event)
+        if body is None:
+            raise InvalidRequest("the body is not valid base64")
+        shipped = notice.parse(body)
         result = runtime.shipstation_desk().ship_notify(
             query.get("order_number"),
             query.get("carrier", ""),

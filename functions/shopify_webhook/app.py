@@ -10,8 +10,6 @@ fails, so Shopify retries.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -24,22 +22,9 @@ from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.errors import StoreUnavailable
 from omnistock.shopify_intake import Delivery
+from omnistock.web import json_answer, lowered_headers, raw_body
 
 logger = Logger()
-
-
-def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-
-
-def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return b""
-    return body.encode("utf-8")
 
 
 def _time(header: str | None) -> str:
@@ -52,8 +37,8 @@ def _time(header: str | None) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    raw = _raw_body(event)
+    headers = lowered_headers(event)
+    raw = raw_body(event) or b""  # an undecodable body fails the signature check
     signature = headers.get("x-shopify-hmac-sha256") or headers.get("shopify-hmac-sha256")
     try:
         verified = verify(raw, signature, runtime.shopify_webhook_secrets()) or bool(
@@ -61,10 +46,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
     except (BotoCoreError, ClientError, ValueError):
         logger.exception("shopify webhook not checked: the signing secret could not be read")
-        return _answer(503, {"error": "the signing secret is unavailable; retry"})
+        return json_answer(503, {"error": "the signing secret is unavailable; retry"})
     if not verified:
         logger.warning("shopify webhook refused: bad or missing signature")
-        return _answer(401, {"error": "invalid or missing X-Shopify-Hmac-Sha256"})
+        return json_answer(401, {"error": "invalid or missing X-Shopify-Hmac-Sha256"})
     topic = headers.get("x-shopify-topic") or headers.get("shopify-topic") or ""
     webhook_id = (headers.get("x-shopify-webhook-id") or headers.get("shopify-webhook-id") or "")[:200]
     logger.append_keys(topic=topic[:60], webhook_id=webhook_id)
@@ -75,9 +60,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         result = runtime.shopify_intake().handle(delivery)
     except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
         logger.warning("shopify webhook refused: not the topic's JSON", extra={"problem": str(error)[:200]})
-        return _answer(400, {"error": f"the body is not a valid {topic or 'webhook'} payload: {error}"[:300]})
+        return json_answer(400, {"error": f"the body is not a valid {topic or 'webhook'} payload: {error}"[:300]})
     except StoreUnavailable:
         logger.exception("shopify webhook not applied: storage failed")
-        return _answer(503, {"error": "storage is unavailable; retry"})
+        return json_answer(503, {"error": "storage is unavailable; retry"})
     logger.info("shopify webhook applied", extra=result)
-    return _answer(200, result)
+    return json_answer(200, result)

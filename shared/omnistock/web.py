@@ -1,0 +1,28 @@
+"""What the HTTP handlers share: the raw body of an API Gateway (HTTP API 2.0) event, and answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+
+def raw_body(event: dict[str, Any]) -> bytes | None:
+    """The request body exactly as sent (signatures are over these bytes); None when the
+    gateway marked it base64 and it is not."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return str(body).encode("utf-8")
+
+
+def json_answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def lowered_headers(event: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
