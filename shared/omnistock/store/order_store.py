@@ -86,7 +86,7 @@ class OrderStore:
 
     def load(self, channel: str, order_id: str) -> OrderFile:
         items = self.table.query("pk = :pk", {":pk": keys.order_pk(channel, order_id)})
-        stored = next((_stored_order(i) for i in items if i["sk"] == keys.ORDER_SK), None)
+        stored = next((stored_order(i) for i in items if i["sk"] == keys.ORDER_SK), None)
         lines = {i["line_id"]: _line_record(i) for i in items if i["sk"].startswith(keys.LINE_PREFIX)}
         shipments = [_shipment(i) for i in items if i["sk"].startswith(keys.SHIPMENT_PREFIX)]
         return OrderFile(stored, lines, shipments)
@@ -94,7 +94,7 @@ class OrderStore:
     # ---- orders
     def order(self, channel: str, order_id: str) -> StoredOrder | None:
         item = self.table.get(keys.order_pk(channel, order_id), keys.ORDER_SK)
-        return _stored_order(item) if item else None
+        return stored_order(item) if item else None
 
     def save_order(
         self, order: ChannelOrder, status: OrderStatus, previous: StoredOrder | None, now: datetime
@@ -108,13 +108,13 @@ class OrderStore:
         if previous is None or previous.order.number != order.number:
             number = {"pk": keys.order_number_pk(order.number), "sk": f"{order.channel}#{order.order_id}"}
             actions.append({"Put": {"Item": to_attrs(number | {"kind": "order_number"})}})
-        return _stored_order(item) if self.table.transact(actions) is None else None
+        return stored_order(item) if self.table.transact(actions) is None else None
 
     def touch(self, stored: StoredOrder, now: datetime) -> StoredOrder | None:
         """Save the order again as it is, so its ``modified_at`` (and export log) moves to now;
         None if it changed since it was read."""
         item = order_item(stored.order, stored.status, iso(now), stored.rev + 1)
-        return _stored_order(item) if self.table.transact(self._order_writes(item, stored, now)) is None else None
+        return stored_order(item) if self.table.transact(self._order_writes(item, stored, now)) is None else None
 
     def orders_numbered(self, number: str) -> list[tuple[str, str]]:
         """(channel, order id) of every order people call ``number``."""
@@ -131,7 +131,7 @@ class OrderStore:
             put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
             expr.attach(put)
         actions: list[dict[str, Any]] = [{"Put": put}]
-        if needs_shipping(_stored_order(item).order):
+        if needs_shipping(stored_order(item).order):
             actions += export_log_writes(item, epoch_seconds_after(now, self.export_retention_days))
         return actions
 
@@ -250,10 +250,6 @@ def order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev: 
 
 def stored_order(item: Item) -> StoredOrder:
     """An order item (or an export log entry, which carries the same fields) as a model."""
-    return _stored_order(item)
-
-
-def _stored_order(item: Item) -> StoredOrder:
     data = dict(item["order"])
     data["lines"] = tuple(OrderLine(**line) for line in data.get("lines", []))
     data["refunds"] = tuple(RefundLine(**refund) for refund in data.get("refunds", []))
