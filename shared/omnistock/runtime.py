@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
     from omnistock.channels.commentsold.api import CommentSoldApi
+    from omnistock.channels.lightspeed.api import LightspeedFeed
     from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.commentsold_intake import CommentSoldIntake
     from omnistock.ledger import Ledger
+    from omnistock.lightspeed_intake import LightspeedIntake
     from omnistock.live_events import LiveEvents
     from omnistock.models import Channel
     from omnistock.order_desk import OrderDesk
@@ -57,6 +59,11 @@ class Settings:
     shipstation_page_size: int = 100
     shipstation_statuses: str = ""  # "awaiting_payment=unpaid,...": overrides of the default map
     export_retention_days: int = 30
+    lightspeed_domain_prefix: str = ""
+    lightspeed_api_base: str = ""  # empty: the store's own; the local sandbox sets it
+    lightspeed_token_secret_name: str = ""
+    lightspeed_webhook_secret_name: str = ""
+    lightspeed_outlets: str = "{}"  # JSON: outlet (or register) id -> location
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -100,6 +107,11 @@ def settings() -> Settings:
         shipstation_page_size=_positive(env, "SHIPSTATION_PAGE_SIZE", 100),
         shipstation_statuses=env.get("SHIPSTATION_STATUS_MAP", ""),
         export_retention_days=_positive(env, "EXPORT_RETENTION_DAYS", 30),
+        lightspeed_domain_prefix=env.get("LIGHTSPEED_DOMAIN_PREFIX", ""),
+        lightspeed_api_base=env.get("LIGHTSPEED_API_BASE", ""),
+        lightspeed_token_secret_name=env.get("LIGHTSPEED_TOKEN_SECRET_NAME", ""),
+        lightspeed_webhook_secret_name=env.get("LIGHTSPEED_WEBHOOK_SECRET_NAME", ""),
+        lightspeed_outlets=env.get("LIGHTSPEED_OUTLETS", "{}") or "{}",
     )
 
 
@@ -183,10 +195,14 @@ def commentsold_webhook_secrets(refresh: bool = False) -> list[str]:
     return signing_secrets(settings().commentsold_webhook_secret_name, refresh)
 
 
+def lightspeed_webhook_secrets(refresh: bool = False) -> list[str]:
+    return signing_secrets(settings().lightspeed_webhook_secret_name, refresh)
+
+
 def signing_secrets(name: str, refresh: bool = False) -> list[str]:
     """A webhook signing secret, current first: a plain string, or JSON ``{"current": ...,
-    "previous": ...}`` while a rotation settles. Cached per container; ``refresh`` rereads it
-    (a signature that fails may be signed with a new secret)."""
+    "previous": ...}`` while a rotation settles (or an app's ``{"client_secret": ...}``). Cached
+    per container; ``refresh`` rereads it (a signature that fails may be signed with a new secret)."""
     if not name:
         return []
     now, cached = time.monotonic(), _signing_secrets.setdefault(name, _Cached())
@@ -197,7 +213,7 @@ def signing_secrets(name: str, refresh: bool = False) -> list[str]:
     if text.startswith("{"):
         try:
             parsed = json.loads(text)
-            found = [str(parsed.get(key) or "") for key in ("current", "previous")]
+            found = [str(parsed.get(key) or "") for key in ("current", "previous", "client_secret")]
         except (ValueError, AttributeError):
             raise ValueError(f"secret {name!r} is JSON without current/previous") from None
     cached.at, cached.secrets = now, [secret for secret in found if secret]
@@ -334,6 +350,43 @@ def commentsold_intake() -> CommentSoldIntake:
     return CommentSoldIntake(ledger(), ListingStore(table()), order_desk(), cart_minutes=minutes)
 
 
+def lightspeed_outlets() -> dict[str, str]:
+    """LIGHTSPEED_OUTLETS: which location each Lightspeed outlet (or register) id counts for."""
+    try:
+        parsed = json.loads(settings().lightspeed_outlets)
+    except ValueError:
+        raise ValueError("LIGHTSPEED_OUTLETS is not JSON") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) and v for v in parsed.values()):
+        raise ValueError('LIGHTSPEED_OUTLETS is a JSON object {"<outlet id>": "<location>"}')
+    return {str(key): value for key, value in parsed.items()}
+
+
+@cache
+def lightspeed_intake() -> LightspeedIntake:
+    from omnistock.lightspeed_intake import LightspeedIntake
+    from omnistock.store.listing_store import ListingStore
+
+    return LightspeedIntake(ledger(), ListingStore(table()), shipment_desk().orders, push_store(), lightspeed_outlets())
+
+
+@cache
+def lightspeed_feed() -> LightspeedFeed | None:
+    """Lightspeed's change feeds, tokens from Secrets Manager by name; None when not connected."""
+    import httpx
+
+    from omnistock.channels.lightspeed.api import LightspeedFeed, api_base, token_url
+    from omnistock.channels.lightspeed.tokens import SecretPairStore, Tokens
+    from omnistock.store.locks import Leases
+
+    config = settings()
+    if not (config.lightspeed_domain_prefix and config.lightspeed_token_secret_name):
+        return None
+    base = config.lightspeed_api_base or api_base(config.lightspeed_domain_prefix)
+    http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+    store = SecretPairStore(secrets_client(), config.lightspeed_token_secret_name)
+    return LightspeedFeed(base, Tokens(store, Leases(table()), http, token_url(base)), http)
+
+
 def reset() -> None:
     """Forget cached configuration and clients (tests call this)."""
     _signing_secrets.clear()
@@ -348,7 +401,17 @@ def reset() -> None:
         secrets_client,
         shopify_orders,
         commentsold,
+        lightspeed_feed,
     )
-    desks = (push_store, shipment_desk, shopify_intake, shipstation_desk, order_desk, commentsold_intake, live_events)
+    desks = (
+        push_store,
+        shipment_desk,
+        shopify_intake,
+        shipstation_desk,
+        order_desk,
+        commentsold_intake,
+        live_events,
+        lightspeed_intake,
+    )
     for cached in (*clients, *desks):
         cached.cache_clear()

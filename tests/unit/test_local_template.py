@@ -90,7 +90,7 @@ def test_functions_of_the_real_template():
     assert {(r.method, r.path) for r in template.routes} == declared
     # Every route takes the API's default authorizer except the webhooks, which platforms sign instead.
     open_routes = {route.path for route in template.routes if route.auth is None}
-    assert open_routes == {"/webhooks/shopify", "/webhooks/commentsold", "/shipstation"}
+    assert open_routes == {"/webhooks/shopify", "/webhooks/commentsold", "/webhooks/lightspeed", "/shipstation"}
     assert all(route.auth == "AWS_IAM" for route in template.routes if route.path not in open_routes)
     assert template.problems == []
     for function in template.functions:
@@ -109,6 +109,7 @@ def test_functions_of_the_real_template():
     assert {s.function for s in template.schedules} == {
         "CommentSoldPollFunction",
         "HoldExpiryFunction",
+        "LightspeedPollFunction",
         "ReconcileFunction",
         "ShopifyPollFunction",
     }

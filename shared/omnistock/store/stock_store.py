@@ -593,6 +593,12 @@ class StockStore:
         for start in range(0, len(movements), 25):
             self.table.batch_put([self._movement_item(m) for m in movements[start : start + 25]])
 
+    def log_movement(self, movement: Movement, key: str) -> None:
+        """Log a movement that changes no stock (a till sale the POS's own count brings) under its
+        source's ``key``, so a redelivery rewrites the same entry."""
+        item = self._movement_item(movement)
+        self.table.put(item | {"sk": f"{movement.at}#{movement.location}#{key}"})
+
     def _movement_item(self, movement: Movement) -> Item:
         return {
             "pk": keys.movements_pk(movement.sku),

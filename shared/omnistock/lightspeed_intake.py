@@ -1,0 +1,263 @@
+"""Lightspeed X-Series, the shop's POS, applied to the ledger as master of its outlets' counts.
+
+- ``inventory.update`` (and the inventory feed) is a master count for the outlet's location,
+  ordered by Lightspeed's ``version``: a late delivery of an older count changes nothing.
+- Units sold online stay pending until a count known to include them arrives, so a count
+  that predates a web sale never brings its units back. A count that includes a sale the
+  ledger does not yet know it includes leaves the lot pending too: the units are then off the
+  number twice (never oversold) until the sale's confirmation clears the lot.
+- ``sale.update`` (and the sales feed): every till sale is written to the SKU's movement log;
+  a sale whose receipt number is a web order's number is that order imported by the POS, so it
+  confirms the order's pending lots at the sale's version. A count at or after that version
+  includes the sale and clears them (now, if such a count came first). Only units the sale
+  carries are confirmed: a partial import leaves the rest pending.
+- Outlets and products Omnistock does not know are written to the sync history as unmapped
+  and move nothing.
+
+Lightspeed's ``version`` grows retailer-wide with every change of any record; a sale's
+inventory changes are assumed to be written with or after the sale (so the sale's version is a
+lower bound for the counts that include it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from omnistock.channels.lightspeed import webhooks
+from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimited
+from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
+from omnistock.errors import InvalidRequest, NotFound
+from omnistock.ledger import Ledger
+from omnistock.models import Movement, MovementKind, Outcome, Quantities
+from omnistock.order_desk import line_lots
+from omnistock.store.listing_store import ListingStore
+from omnistock.store.order_store import OrderStore
+from omnistock.store.push_store import PushStore, SyncEntry
+
+SOURCE = "lightspeed"
+NOT_SALES = ("VOIDED",)  # a voided sale took nothing
+TOMBSTONE_DAYS = 30
+
+
+class ChangeFeed(Protocol):
+    def changes(self, collection: str, after: int) -> FeedPage: ...
+
+
+class LightspeedIntake:
+    def __init__(
+        self,
+        ledger: Ledger,
+        listings: ListingStore,
+        orders: OrderStore,
+        history: PushStore,
+        outlets: dict[str, str],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.ledger = ledger
+        self.listings = listings
+        self.orders = orders
+        self.history = history
+        self.outlets = dict(outlets)  # outlet id (or register id) -> location
+        self.clock = clock
+
+    @property
+    def locations(self) -> set[str]:
+        """The locations the POS is master of."""
+        return set(self.outlets.values())
+
+    def handle(self, delivery: webhooks.Delivery) -> dict[str, Any]:
+        """Apply one verified delivery; webhooks.PayloadError when its payload is not its type's shape."""
+        if delivery.type == "inventory.update":
+            return self.count(webhooks.inventory_count(delivery.payload))
+        if delivery.type == "sale.update":
+            return self.sale(webhooks.pos_sale(delivery.payload))
+        if delivery.type == "product.update":
+            return self.product(webhooks.product(delivery.payload))
+        return {"result": "ignored", "detail": "type not handled"}
+
+    # ================================================================ counts
+    def count(self, count: webhooks.InventoryCount) -> dict[str, Any]:
+        attempt = f"inventory:{count.product_id}:{count.outlet_id}:{count.version}"
+        if count.sku:  # the webhook names the product's SKU: keep the map the feeds read by
+            self._map(count.product_id, count.sku, count.version)
+        location = self.outlets.get(count.outlet_id)
+        sku = count.sku or self.listings.owner(SOURCE, count.product_id)
+        if location is None:
+            return self._unmapped(sku, count, attempt, "the outlet is not mapped to a location")
+        if not sku:
+            return self._unmapped(sku, count, attempt, "the product has no SKU Omnistock knows")
+        try:
+            result = self.ledger.report_count(sku, location, max(0, count.count), count.version, SOURCE, attempt)
+        except (NotFound, InvalidRequest) as error:  # not in the catalog, or not stocked there
+            return self._unmapped(sku, count, attempt, str(error))
+        answer = {"result": result.outcome.value, "sku": sku, "location": location, "version": count.version}
+        if count.count < 0:
+            answer["detail"] = "the POS counts fewer than zero; counted as 0"
+        return answer
+
+    def _unmapped(self, sku: str | None, count: webhooks.InventoryCount, attempt: str, why: str) -> dict[str, Any]:
+        now = self.clock()
+        entry = SyncEntry(
+            sku=sku or f"product:{count.product_id}",
+            channel=SOURCE,
+            attempt=attempt,
+            at=iso(now),
+            before=None,
+            after=count.count,
+            why="POS count",
+            result="unmapped",
+            error=why,
+        )
+        self.history.record_sync([entry], now)
+        return {"result": "unmapped", "detail": why}
+
+    # ================================================================ products
+    def product(self, product: webhooks.Product) -> dict[str, Any]:
+        if product.deleted or not product.sku:
+            now = self.clock()
+            self.listings.forget_product(
+                SOURCE, product.product_id, _version_key(product.version), epoch_seconds_after(now, TOMBSTONE_DAYS)
+            )
+            self.listings.forget_variant(SOURCE, product.product_id)
+            return {"result": "unmapped", "detail": "the product is deleted or has no SKU"}
+        saved = self._map(product.product_id, product.sku, product.version)
+        return {"result": "applied" if saved else "stale", "sku": product.sku}
+
+    def _map(self, product_id: str, sku: str, version: int) -> bool:
+        if self.listings.owner(SOURCE, product_id) == sku:
+            return True
+        return self.listings.save_product(
+            SOURCE, product_id, _version_key(version), [{"variant": product_id, "sku": sku}]
+        )
+
+    # ================================================================ sales
+    def sale(self, sale: webhooks.PosSale) -> dict[str, Any]:
+        location = self._sale_location(sale)
+        units: dict[str, int] = {}
+        unmapped = 0
+        for line in sale.lines:
+            sku = self.listings.owner(SOURCE, line.product_id)
+            if sku is None:
+                unmapped += 1
+                continue
+            units[sku] = units.get(sku, 0) + line.quantity
+            self._log(sale, line, sku, location)
+        confirmed = 0
+        if sale.invoice_number and not sale.deleted and sale.status not in NOT_SALES:
+            confirmed = self._confirm_imported_order(sale, units)
+        return {"result": "applied", "sale": sale.sale_id, "confirmed_lots": confirmed, "unmapped_lines": unmapped}
+
+    def _sale_location(self, sale: webhooks.PosSale) -> str:
+        location = self.outlets.get(sale.outlet_id) or self.outlets.get(sale.register_id)
+        if location:
+            return location
+        return next(iter(self.locations)) if len(self.locations) == 1 else ""
+
+    def _log(self, sale: webhooks.PosSale, line: webhooks.SaleLine, sku: str, location: str) -> None:
+        """A movement that changes no stock (the POS's own count brings the sale), keyed by the
+        sale's line so a redelivery or the poll rewrites the same entry."""
+        now = self.clock()
+        at = sale.sold_at or iso(now)
+        store = self.ledger.store
+        if parse_iso(at) < now - timedelta(days=store.retention.movements_days):
+            return  # older than the log keeps (a first poll reads the whole history)
+        level = store.stock(sku, location) if location else None
+        quantities = Quantities(level.on_hand, level.held, level.pending, level.available) if level else _NONE
+        note = f"POS sale {sale.invoice_number} ({sale.status or 'status unknown'}): {line.quantity} units"
+        movement = Movement(
+            sku,
+            location or "pos",
+            at,
+            0,
+            SOURCE,
+            f"sale:{sale.sale_id}",
+            MovementKind.SALE,
+            note,
+            quantities,
+            quantities,
+        )
+        store.log_movement(movement, f"pos-sale:{sale.sale_id}:{line.line_id}")
+
+    def _confirm_imported_order(self, sale: webhooks.PosSale, units: dict[str, int]) -> int:
+        """Confirm the pending lots of the web order this sale imports (its number is the
+        receipt number), up to the units the sale carries per SKU."""
+        confirmed = 0
+        left = {sku: qty for sku, qty in units.items() if qty > 0}
+        for number in dict.fromkeys((sale.invoice_number, "#" + sale.invoice_number.removeprefix("#"))):
+            for channel, order_id in self.orders.orders_numbered(number):
+                if channel != SOURCE:
+                    confirmed += self._confirm_order(channel, order_id, sale, left)
+        return confirmed
+
+    def _confirm_order(self, channel: str, order_id: str, sale: webhooks.PosSale, left: dict[str, int]) -> int:
+        store, confirmed = self.ledger.store, 0
+        for record in self.orders.lines(channel, order_id).values():
+            sku = record.sku or record.facts.sku
+            if record.taken <= 0 or record.location not in self.locations or left.get(sku, 0) <= 0:
+                continue
+            lots = store.lots_named(sku, record.location, line_lots(channel, order_id, record.line_id))
+            if record.hold and (held := store.lot(sku, record.location, f"hold:{record.hold}")) is not None:
+                lots[f"hold:{record.hold}"] = held
+            for key, lot in sorted(lots.items()):
+                if lot.qty > left.get(sku, 0):
+                    continue  # the POS took fewer units than this lot holds: it stays pending
+                left[sku] -= lot.qty
+                try:
+                    result = self.ledger.confirm_pending(
+                        sku, record.location, key, sale.version, SOURCE, f"sale:{sale.sale_id}:{key}"
+                    )
+                except NotFound:  # cleared already (by an earlier delivery of this sale and a count)
+                    continue
+                confirmed += result.outcome is Outcome.APPLIED
+        return confirmed
+
+    # ================================================================ the poll
+    def poll(self, feed: ChangeFeed, out_of_time: Callable[[], bool]) -> dict[str, Any]:
+        """Make the webhooks complete: products, inventory and sales changed since each version
+        cursor, through the same paths; a cursor moves once its page is applied. A 429 stops
+        the run and the next runs wait until its Retry-After."""
+        report: dict[str, Any] = {"products": 0, "inventory": 0, "sales": 0, "skipped": 0}
+        waiting = self.orders.cursor(f"{SOURCE}:retry-after")
+        if waiting and waiting > iso(self.clock()):
+            return report | {"rate_limited_until": waiting}
+        for collection in COLLECTIONS:
+            name = f"{SOURCE}:{collection}"
+            after = int(self.orders.cursor(name) or 0)
+            while not out_of_time():
+                try:
+                    page = feed.changes(collection, after)
+                except RateLimited as limited:
+                    until = iso(limited.retry_at)
+                    self.orders.advance_cursor(f"{SOURCE}:retry-after", until)
+                    return report | {"rate_limited_until": until}
+                if not page.records:
+                    break
+                for record in page.records:
+                    try:
+                        self._apply(collection, record)
+                        report[collection] += 1
+                    except webhooks.PayloadError:
+                        report["skipped"] += 1  # one odd record must not stop every poll
+                after = page.max_version
+                self.orders.advance_cursor(name, _version_key(after))
+        return report
+
+    def _apply(self, collection: str, record: dict[str, Any]) -> None:
+        if collection == "products":
+            self.product(webhooks.product(record))
+        elif collection == "inventory":
+            if not record.get("deleted_at"):
+                self.count(webhooks.inventory_count(record))
+        else:
+            self.sale(webhooks.pos_sale(record))
+
+
+_NONE = Quantities(0, 0, 0, 0)
+
+
+def _version_key(version: int) -> str:
+    """A version as text that sorts like the number (cursors and product records compare text)."""
+    return f"{version:020d}"

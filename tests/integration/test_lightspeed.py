@@ -1,0 +1,276 @@
+"""Lightspeed X-Series as master of the shop's counts (moto, table from the template): counts
+ordered by version, web sales pending until a count known to include them, till sales logged
+and confirming imported web orders, unmapped outlets and products, the poll and its cursors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omnistock.channels.lightspeed import webhooks
+from omnistock.channels.lightspeed.feed import FeedPage, RateLimited
+from omnistock.ledger import Ledger
+from omnistock.lightspeed_intake import LightspeedIntake
+from omnistock.order_desk import OrderDesk
+from omnistock.orders import ChannelOrder, OrderLine
+from omnistock.store.listing_store import ListingStore
+from omnistock.store.order_store import OrderStore
+from omnistock.store.push_store import PushStore
+from tests.integration.conftest import Clock
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "lightspeed"
+OUTLET = "0924dbcd-ef11-11e9-e989-ed89c9e5529a"
+PRODUCT = "0924dbcd-ef11-11e9-e989-fcc1c199e772"
+SKU = "10107"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def counted(count: int, version: int, product: str = PRODUCT, outlet: str = OUTLET) -> webhooks.Delivery:
+    payload = fixture("inventory.update") | {"count": count, "version": version, "product_id": product}
+    payload["outlet_id"] = outlet
+    return webhooks.Delivery("inventory.update", payload)
+
+
+def sold(invoice: str, version: int, quantity: int = 1, sale_id: str = "", status: str = "CLOSED") -> webhooks.Delivery:
+    payload = fixture("sale.update") | {"invoice_number": invoice, "version": version, "status": status}
+    payload["sale_date"] = "2026-11-23T11:30:00Z"
+    payload["id"] = sale_id or f"sale-{invoice}"
+    payload["register_sale_products"] = [{"id": "line-1", "product_id": PRODUCT, "quantity": quantity}]
+    return webhooks.Delivery("sale.update", payload)
+
+
+@pytest.fixture
+def desk(ledger: Ledger, clock: Clock) -> OrderDesk:
+    table = ledger.store.table
+    return OrderDesk(ledger.store, OrderStore(table), PushStore(table), clock=clock, ledger=ledger)
+
+
+@pytest.fixture
+def pos(ledger: Ledger, desk: OrderDesk, clock: Clock) -> LightspeedIntake:
+    ledger.upsert_catalog(SKU, ["shop"], {}, "Post Shave Balm")
+    ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+    table = ledger.store.table
+    intake = LightspeedIntake(ledger, ListingStore(table), desk.orders, PushStore(table), {OUTLET: "shop"}, clock=clock)
+    intake.handle(counted(10, 100))
+    return intake
+
+
+def web_order(desk: OrderDesk, number: str, quantity: int, order_id: str = "") -> None:
+    line = OrderLine(line_id="1", sku=SKU, title="Balm", quantity=quantity)
+    at = "2026-11-23T11:00:00.000Z"
+    order_id = order_id or f"web-{number}"
+    desk.ingest(ChannelOrder("shopify", order_id, f"#{number}", at, at, (line,), financial_status="paid"))
+
+
+def level(ledger: Ledger) -> tuple[int, int, int]:
+    (stock,) = ledger.explain(SKU, movement_limit=0).levels
+    return stock.on_hand, stock.pending, stock.available
+
+
+def master_version(ledger: Ledger) -> int:
+    (stock,) = ledger.explain(SKU, movement_limit=0).levels
+    return stock.master_version or 0
+
+
+def test_counts_apply_in_version_order(ledger: Ledger, pos: LightspeedIntake) -> None:
+    assert pos.handle(counted(7, 300))["result"] == "applied"
+    assert pos.handle(counted(9, 200))["result"] == "stale"  # late delivery of an older count
+    assert pos.handle(counted(7, 300))["result"] == "stale"  # duplicate
+    assert level(ledger) == (7, 0, 7)
+    answer = pos.handle(counted(-2, 400))
+    assert answer["result"] == "applied" and "fewer than zero" in answer["detail"]
+    assert level(ledger) == (0, 0, 0)
+
+
+def test_unknown_outlets_and_products_are_unmapped_and_move_nothing(ledger: Ledger, pos: LightspeedIntake) -> None:
+    assert pos.handle(counted(50, 500, outlet="another-outlet"))["result"] == "unmapped"
+    unknown = counted(50, 501, product="another-product")
+    unknown.payload["product"] = {"sku": "NOT-IN-CATALOG"}
+    assert pos.handle(unknown)["result"] == "unmapped"
+    assert level(ledger) == (10, 0, 10)
+    entries = PushStore(ledger.store.table).sync_history(channel="lightspeed")
+    assert [e.result for e in entries] == ["unmapped", "unmapped"]
+    assert {e.sku for e in entries} == {SKU, "NOT-IN-CATALOG"} and "outlet" in entries[1].error
+    assert ledger.store.catalog("NOT-IN-CATALOG") is None
+
+
+# ---- a web sale, the POS importing it, and counts before and after, in every order
+PREDATES = "a count from before the POS imported the web order"
+INCLUDES = "a count that includes the imported web order"
+IMPORT = "the POS's sale that imports the web order"
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations([PREDATES, INCLUDES, IMPORT])))
+def test_web_sales_stay_pending_until_a_count_that_includes_them(
+    ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk, order: tuple[str, ...]
+) -> None:
+    web_order(desk, "1001", 2)  # on_hand 10 (v100): 2 units pending, 8 sellable
+    assert level(ledger) == (10, 2, 8)
+    events = {PREDATES: counted(9, 150), INCLUDES: counted(7, 220), IMPORT: sold("1001", 210, quantity=2)}
+    # v150: a till sale of 1 before the import; v210: the import; v220: its inventory change.
+    for name in (*order, *reversed(order)):  # then every event again, newest first
+        pos.handle(events[name])
+        on_hand, _pending, available = level(ledger)
+        # Free units as of the count applied: the shelf, less the web sale until a count includes it.
+        truth = on_hand if master_version(ledger) >= 220 else on_hand - 2
+        assert available <= truth, f"{name} brought sold units back"
+    assert level(ledger) == (7, 0, 7), "the web sale must end counted once, by the POS"
+
+
+def test_a_count_that_includes_the_sale_before_its_confirmation_is_safe(
+    ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk
+) -> None:
+    web_order(desk, "1002", 2)
+    pos.handle(counted(8, 220))  # the import's inventory change arrives before its sale
+    assert level(ledger) == (8, 2, 6)  # off the number twice for now: never oversold
+    assert pos.handle(sold("1002", 210, quantity=2))["confirmed_lots"] == 1
+    assert level(ledger) == (8, 0, 8)
+
+
+def test_a_partial_or_voided_import_leaves_the_units_pending(
+    ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk
+) -> None:
+    web_order(desk, "1003", 2)
+    assert pos.handle(sold("1003", 210, quantity=1))["confirmed_lots"] == 0
+    assert pos.handle(sold("1003", 211, quantity=2, sale_id="voided", status="VOIDED"))["confirmed_lots"] == 0
+    pos.handle(counted(9, 220))
+    assert level(ledger) == (9, 2, 7)  # 2 still pending: nothing came back
+
+
+def test_a_sale_without_a_web_number_is_logged_once(ledger: Ledger, pos: LightspeedIntake) -> None:
+    for _ in range(2):
+        answer = pos.handle(sold("402", 210, quantity=3))
+        assert answer == {"result": "applied", "sale": "sale-402", "confirmed_lots": 0, "unmapped_lines": 0}
+    movements = [m for m in ledger.movements(SKU, 10) if m.source == "lightspeed" and m.kind.value == "sale"]
+    assert len(movements) == 1 and "POS sale 402" in movements[0].note and "3 units" in movements[0].note
+    assert level(ledger) == (10, 0, 10)  # the POS's count moves the number, not its sale
+
+
+def test_products_map_and_unmap(ledger: Ledger, pos: LightspeedIntake) -> None:
+    product = fixture("product.update") | {"id": "p-2", "sku": SKU, "version": 10}
+    assert pos.handle(webhooks.Delivery("product.update", product))["result"] == "applied"
+    assert pos.listings.owner("lightspeed", "p-2") == SKU
+    gone = product | {"deleted_at": "2026-11-23 10:00:00", "version": 11}
+    assert pos.handle(webhooks.Delivery("product.update", gone))["result"] == "unmapped"
+    assert pos.listings.owner("lightspeed", "p-2") is None
+    assert pos.handle(webhooks.Delivery("product.update", product))["result"] == "stale"  # a late update
+
+
+# ---- the poll
+class Feed:
+    """Lightspeed's feeds in memory: records by collection, a 429 on demand."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, Any]]] = {"products": [], "inventory": [], "sales": []}
+        self.throttled_until: Any = None
+        self.calls = 0
+
+    def changes(self, collection: str, after: int) -> FeedPage:
+        self.calls += 1
+        if self.throttled_until is not None:
+            raise RateLimited(self.throttled_until)
+        found = sorted((r for r in self.records[collection] if r["version"] > after), key=lambda r: r["version"])[:2]
+        return FeedPage(found, found[-1]["version"] if found else after)
+
+
+def never() -> bool:
+    return False
+
+
+def test_the_poll_reads_each_feed_from_its_cursor(ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk) -> None:
+    web_order(desk, "1004", 2)
+    feed = Feed()
+    feed.records["products"] = [{"id": PRODUCT, "sku": SKU, "version": 5}, {"id": "p-x", "sku": "", "version": 6}]
+    feed.records["inventory"] = [
+        {"product_id": PRODUCT, "outlet_id": OUTLET, "inventory_level": 9, "version": 150},
+        {"product_id": PRODUCT, "outlet_id": OUTLET, "inventory_level": 7, "version": 220},
+        {"product_id": PRODUCT, "outlet_id": "elsewhere", "inventory_level": 3, "version": 221},
+        {"product_id": PRODUCT, "outlet_id": OUTLET, "inventory_level": "x", "version": 222},
+    ]
+    feed.records["sales"] = [
+        {"id": "s-1", "invoice_number": "1004", "outlet_id": OUTLET, "version": 210, "status": "CLOSED",
+         "line_items": [{"id": "l", "product_id": PRODUCT, "quantity": 2}]},
+    ]  # fmt: skip
+    report = pos.poll(feed, never)
+    assert report == {"products": 2, "inventory": 3, "sales": 1, "skipped": 1}
+    assert level(ledger) == (7, 0, 7)
+    calls = feed.calls
+    assert pos.poll(feed, never) == {"products": 0, "inventory": 0, "sales": 0, "skipped": 0}
+    assert feed.calls - calls == 3  # one empty page per feed: the cursors kept the place
+
+
+def test_a_429_stops_the_poll_until_its_retry_after(pos: LightspeedIntake, clock: Clock) -> None:
+    feed = Feed()
+    feed.throttled_until = clock.now.replace(minute=7)
+    report = pos.poll(feed, never)
+    assert report["rate_limited_until"] == "2026-11-23T12:07:00.000Z" and feed.calls == 1
+    feed.throttled_until = None
+    assert pos.poll(feed, never)["rate_limited_until"] == "2026-11-23T12:07:00.000Z" and feed.calls == 1
+    clock.advance(minutes=8)
+    assert "rate_limited_until" not in pos.poll(feed, never) and feed.calls == 4
+
+
+def test_the_poll_stops_starting_pages_when_out_of_time(pos: LightspeedIntake) -> None:
+    feed = Feed()
+    calls: list[int] = []
+
+    def out_of_time() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    feed.records["products"] = [{"id": f"p{n}", "sku": SKU, "version": n} for n in range(1, 6)]
+    assert pos.poll(feed, out_of_time)["products"] == 2  # one page of two, then it stopped
+    assert pos.poll(feed, never)["products"] == 3  # the next run went on from the cursor
+
+
+# ---- the webhook function
+def test_the_webhook_function_checks_the_signature_before_anything(
+    handler_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from omnistock import runtime
+    from tests.helpers import FakeContext, http_event, load_function
+
+    monkeypatch.setenv("LIGHTSPEED_WEBHOOK_SECRET_NAME", "ls-secret")
+    monkeypatch.setenv("LIGHTSPEED_OUTLETS", json.dumps({OUTLET: "shop"}))
+    boto3.client("secretsmanager").create_secret(Name="ls-secret", SecretString=json.dumps({"client_secret": "shh"}))
+    runtime.reset()
+    runtime.ledger().upsert_catalog(SKU, ["shop"], {})
+    handler = load_function("lightspeed_webhook").lambda_handler
+
+    def send(raw: bytes, signature: str | None, content_type: str = webhooks.FORM_TYPE) -> dict[str, Any]:
+        event = http_event("POST", "/webhooks/lightspeed", raw.decode("latin-1"))
+        event["headers"]["content-type"] = content_type
+        if signature is not None:
+            event["headers"]["x-signature"] = signature
+        answer: dict[str, Any] = handler(event, FakeContext())
+        return answer
+
+    from urllib.parse import urlencode
+
+    raw = urlencode({"payload": json.dumps(counted(6, 900).payload)}).encode()
+    other = urlencode({"payload": json.dumps(counted(60, 901).payload)}).encode()
+    assert send(raw, None)["statusCode"] == 401
+    assert send(raw, webhooks.signature_header(raw, "wrong"))["statusCode"] == 401
+    assert send(raw, webhooks.signature_header(other, "shh"))["statusCode"] == 401  # replayed onto another body
+    assert runtime.ledger().store.stock(SKU, "shop") is None
+    assert send(raw, webhooks.signature_header(raw, "shh"))["statusCode"] == 200
+    assert runtime.ledger().store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
+    duplicate = json.loads(send(raw, webhooks.signature_header(raw, "shh"))["body"])
+    assert duplicate["result"] == "stale"
+    body = b'{"payload": {}}'
+    assert send(body, webhooks.signature_header(body, "shh"), "application/json")["statusCode"] == 400
+    body = b"payload=%7Bnot-json"
+    assert send(body, webhooks.signature_header(body, "shh"))["statusCode"] == 400
+    unknown = urlencode({"payload": json.dumps(counted(6, 902, outlet="elsewhere").payload)}).encode()
+    answer = send(unknown, webhooks.signature_header(unknown, "shh"))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["result"] == "unmapped"
+    assert runtime.ledger().store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
