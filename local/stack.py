@@ -22,6 +22,7 @@ from local.lambdas import LocalFunction
 from local.moto_server import MotoServer
 from local.sandbox import ShopifySandbox
 from local.sandbox.commentsold import CommentSoldSandbox
+from local.sandbox.lightspeed import LightspeedSandbox
 from local.schedules import Timer
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from local.streams import StreamConsumer, StreamReader
@@ -30,6 +31,7 @@ from local.template import Template, TemplateError, load_template
 # What to type into ShipStation's connection form (or send as Basic auth) against the local stack.
 LOCAL_COMMENTSOLD_SECRET = "local-commentsold-webhook-secret"  # noqa: S105 - a fixed local value
 LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}
+LOCAL_LIGHTSPEED_OUTLETS = {"outlet-shop": "shop"}  # the Lightspeed sandbox's outlet -> Omnistock location
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
@@ -60,6 +62,7 @@ class LocalStack:
         self.use_sandbox = sandbox
         self.sandbox: ShopifySandbox | None = None
         self.commentsold: CommentSoldSandbox | None = None
+        self.lightspeed: LightspeedSandbox | None = None
         self.region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self.warnings: list[str] = []  # template features that do not run locally
         self.errors: list[str] = []  # configuration the local stack cannot honour
@@ -104,7 +107,11 @@ class LocalStack:
         self.moto = MotoServer(self.host, self.moto_port).start()
         self._point_aws_at_moto()
         stream_arns = self._create_tables()
-        overrides = (self._start_sandbox(template) | self._start_commentsold(template)) if self.use_sandbox else {}
+        overrides = (
+            (self._start_sandbox(template) | self._start_commentsold(template) | self._start_lightspeed(template))
+            if self.use_sandbox
+            else {}
+        )
         self._seed_webhook_secrets(template)
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
@@ -166,6 +173,25 @@ class LocalStack:
             "COMMENTSOLD_TOKEN_URL": self.commentsold.token_url,
         }
 
+    def _start_lightspeed(self, template: Template) -> dict[str, str]:
+        """Test equipment: a Lightspeed X-Series stand-in, its initial OAuth tokens stored under
+        the name the template gives the functions that call it, and its client secret (which
+        signs its webhooks) under the name the webhook receiver reads."""
+        names = {s.environment.get("LIGHTSPEED_TOKEN_SECRET_NAME", "") for s in template.functions} - {""}
+        if not names:
+            return {}
+        self.lightspeed = LightspeedSandbox(host=self.host, outlets=tuple(LOCAL_LIGHTSPEED_OUTLETS)).start()
+        secrets = self._client("secretsmanager")
+        for name in names:
+            secrets.create_secret(Name=name, SecretString=json.dumps(self.lightspeed.initial_tokens()))
+        for name in {s.environment.get("LIGHTSPEED_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}:
+            secrets.create_secret(Name=name, SecretString=self.lightspeed.client_secret)
+        return {
+            "LIGHTSPEED_API_BASE": self.lightspeed.api_base,
+            "LIGHTSPEED_DOMAIN_PREFIX": self.lightspeed.domain_prefix,
+            "LIGHTSPEED_OUTLETS": json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
+        }
+
     def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:
             self.functions[spec.logical_id] = LocalFunction(spec, self.region, overrides=overrides)
@@ -208,6 +234,9 @@ class LocalStack:
         if self.commentsold is not None:
             self.commentsold.stop()
             self.commentsold = None
+        if self.lightspeed is not None:
+            self.lightspeed.stop()
+            self.lightspeed = None
         if self.moto is not None:
             self.moto.stop()
         if self._saved_environ is not None:
@@ -223,6 +252,7 @@ class LocalStack:
             "moto": self.moto_url,
             "shopify_sandbox": self.sandbox.url if self.sandbox else None,
             "commentsold_sandbox": self.commentsold.url if self.commentsold else None,
+            "lightspeed_sandbox": self.lightspeed.url if self.lightspeed else None,
             "tables": [{"logical_id": t.logical_id, "name": t.name} for t in (template.tables if template else [])],
             "routes": [
                 {"routeKey": r.route_key, "method": r.method, "path": r.path, "function": r.function, "auth": r.auth}
