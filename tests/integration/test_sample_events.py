@@ -90,3 +90,30 @@ def test_shipstation_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) 
     assert (notified["statusCode"], notified["body"]) == (200, "recorded")
     again = shipstation(event("shipstation-shipnotify.json"), FakeContext())
     assert (again["statusCode"], again["body"]) == (200, "recorded before")
+
+
+def test_lightspeed_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signed sample count verifies with the local sandbox's client secret and sets the shop's
+    count; the sample till sale is logged (its receipt number matches no web order); a tampered
+    body is refused; the poll's schedule event finds Lightspeed unconnected."""
+    from local.sandbox.lightspeed import LightspeedSandbox
+
+    env = json.loads((ROOT / "events" / "env.json").read_text())["Parameters"]
+    for name in ("LIGHTSPEED_WEBHOOK_SECRET_NAME", "LIGHTSPEED_OUTLETS"):
+        monkeypatch.setenv(name, env[name])
+    secret = LightspeedSandbox().client_secret
+    boto3.client("secretsmanager").create_secret(Name=env["LIGHTSPEED_WEBHOOK_SECRET_NAME"], SecretString=secret)
+    runtime.ledger().upsert_catalog("TEE-BLK-M", ["shop"], {})
+    webhook = load_function("lightspeed_webhook").lambda_handler
+    counted = webhook(event("lightspeed-webhook-inventory-update.json"), FakeContext())
+    assert counted["statusCode"] == 200 and json.loads(counted["body"])["result"] == "applied", counted["body"]
+    assert runtime.ledger().store.stock("TEE-BLK-M", "shop").on_hand == 12  # type: ignore[union-attr]
+    sold = webhook(event("lightspeed-webhook-sale-update.json"), FakeContext())
+    assert json.loads(sold["body"])["confirmed_lots"] == 0
+    assert [m.kind.value for m in runtime.ledger().movements("TEE-BLK-M", 5)] == ["sale"]
+    tampered = event("lightspeed-webhook-inventory-update.json")
+    tampered["body"] = tampered["body"].replace("%22count%22%3A12", "%22count%22%3A99")
+    assert tampered["body"] != event("lightspeed-webhook-inventory-update.json")["body"]
+    assert webhook(tampered, FakeContext())["statusCode"] == 401
+    polled = load_function("lightspeed_poll").lambda_handler(event("lightspeed-poll-scheduled.json"), FakeContext())
+    assert polled == {"polled": False}
