@@ -274,3 +274,35 @@ def test_the_webhook_function_checks_the_signature_before_anything(
     answer = send(unknown, webhooks.signature_header(unknown, "shh"))
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["result"] == "unmapped"
     assert runtime.ledger().store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
+
+
+def test_a_lease_has_one_holder_until_given_back_or_run_out(ledger: Ledger) -> None:
+    from omnistock.store.locks import Leases
+
+    leases = Leases(ledger.store.table)
+    assert leases.take("token", "a", 1000, 60)
+    assert not leases.take("token", "b", 1030, 60)
+    leases.give_back("token", "b")  # not b's to give back
+    assert not leases.take("token", "b", 1059, 60)
+    assert leases.take("token", "b", 1061, 60)  # a's ran out
+    leases.give_back("token", "a")  # a's lease is gone: b keeps it
+    assert not leases.take("token", "c", 1062, 60)
+    leases.give_back("token", "b")
+    assert leases.take("token", "c", 1063, 60)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
+    dynamodb: Any, ledger: Ledger, seed: int
+) -> None:
+    """The benchmark's replay, smaller: POS count changes (till sales, recounts, imported web
+    orders) with 30% of deliveries repeated late and out of order, interleaved with web sales
+    of the same SKUs: nothing oversold, never more shown than is free, the ledger ends at the
+    POS's counts with nothing pending."""
+    from bench.calls import CallCounter
+    from bench.pos_master import replay
+
+    result = replay(ledger.store.table, CallCounter(dynamodb), 50, seed=seed, skus=4)
+    assert result.deliveries["count repeat"] + result.deliveries["sale repeat"] > 0 and result.web_orders > 0
+    assert result.oversold_units == 0 and result.resurrections == 0
+    assert result.mismatched_skus == []
