@@ -291,6 +291,7 @@ def test_a_lease_has_one_holder_until_given_back_or_run_out(ledger: Ledger) -> N
     assert leases.take("token", "c", 1063, 60)
 
 
+@pytest.mark.suite("POS replay")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
     dynamodb: Any, ledger: Ledger, seed: int
@@ -302,7 +303,11 @@ def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
     from bench.calls import CallCounter
     from bench.pos_master import replay
 
+    from tests.reliability import record
+
     result = replay(ledger.store.table, CallCounter(dynamodb), 50, seed=seed, skus=4)
+    repeats = result.deliveries["count repeat"] + result.deliveries["sale repeat"]
+    record("POS replay", events=sum(result.deliveries.values()) + result.web_orders, duplicates=repeats)
     assert result.deliveries["count repeat"] + result.deliveries["sale repeat"] > 0 and result.web_orders > 0
     assert result.oversold_units == 0 and result.resurrections == 0
     assert result.mismatched_skus == []
