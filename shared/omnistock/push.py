@@ -228,7 +228,9 @@ class _ChannelPush:
             current = shown.get((target.listing_id, self.channel.target_location))
             if current is not None:
                 current += target.carts
-            if current is not None and current <= target.quantity:
+            if current == target.quantity:  # the channel's own sale brought it where the ledger wants it
+                self._remember(target, current, None)
+            elif current is not None and current < target.quantity:
                 self._defer(target, current, current)  # the channel already shows less: wait for its events
             else:
                 write = QuantityWrite(target.listing_id, self.channel.target_location, target.quantity, current)

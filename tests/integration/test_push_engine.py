@@ -121,6 +121,22 @@ def test_a_lowering_that_finds_a_channel_sale_sets_the_lower_of_the_two(
     assert channel.shown["item-TEE"] == 2
 
 
+def test_a_channel_sale_already_counted_does_not_hold_back_the_next_raise(
+    ledger: Ledger, engine: PushEngine, channel: FakeChannel
+) -> None:
+    """Found by the chaos replay: a lowering whose compare-and-set finds the channel already at
+    the ledger's number (its own sale, whose webhook has arrived) is done, not a reason to hold
+    every raise back for the grace window."""
+    sku = stocked(ledger, "TEE", 5)
+    engine.push([sku], "first")
+    channel.shown["item-TEE"] = 3  # sold 2 on the channel...
+    ledger.sell(sku, "shop", 2, "shopify", "order-1")  # ...and its webhook arrived
+    engine.push([sku], "sale")
+    ledger.restock(sku, "shop", 4, "pos", "delivery")
+    report = engine.push([sku], "restock")
+    assert (channel.shown["item-TEE"], report.deferred) == (7, 0)
+
+
 def test_one_bad_item_fails_alone(ledger: Ledger, engine: PushEngine, channel: FakeChannel) -> None:
     good, bad = stocked(ledger, "GOOD", 3), stocked(ledger, "BAD", 3)
     channel.unknown.add("item-BAD")
