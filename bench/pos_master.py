@@ -82,8 +82,8 @@ class Pos:
         }
         return Delivery("count", payload)
 
-    def sale(self, sku: str, qty: int, invoice: str) -> Delivery:
-        payload = _fixture("sale.update") | {"id": f"sale-{invoice}", "invoice_number": invoice}
+    def sale(self, sku: str, qty: int, invoice: str, source: str = "USER") -> Delivery:
+        payload = _fixture("sale.update") | {"id": f"sale-{invoice}", "invoice_number": invoice, "source": source}
         payload |= {"version": self.next_version(), "sale_date": "2026-11-23T12:00:00Z", "register_id": "r"}
         payload["register_sale_products"] = [{"id": "1", "product_id": f"p-{sku}", "quantity": qty}]
         return Delivery("sale", payload)
@@ -155,7 +155,7 @@ def replay(
                 pos.unimported[sku].append((number, qty))
         elif roll < 0.6 and pos.unimported[sku]:  # the POS imports the oldest web order of the SKU
             number, qty = pos.unimported[sku][0]
-            sale = pos.sale(sku, qty, number)
+            sale = pos.sale(sku, qty, number, source="SHOPIFY")
             pos.unimported[sku].pop(0)
             pos.counts[sku] -= qty
             deliver(pos.count(sku))  # its count first; its sale (the confirmation) comes later
@@ -178,7 +178,7 @@ def replay(
     for sku in names:  # the POS imports every web order left, then everything arrives
         while pos.unimported[sku]:
             number, qty = pos.unimported[sku].pop(0)
-            sale = pos.sale(sku, qty, number)
+            sale = pos.sale(sku, qty, number, source="SHOPIFY")
             pos.counts[sku] -= qty
             later.insert(rng.randint(0, len(later)), sale)
             deliver(pos.count(sku))

@@ -23,7 +23,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--template", default=str(DEFAULT_TEMPLATE), help="SAM template (default template.yaml)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument("--no-sandbox", action="store_true", help="do not start the Shopify sandbox")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter's value instead of its default (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    for given in args.param:
+        if "=" not in given:
+            parser.error(f"--param {given!r}: expected NAME=VALUE")
+    return args
 
 
 def _print_summary(stack: LocalStack) -> None:
@@ -78,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         dev_token=args.dev_token,
         schedule_every=args.schedule_every,
         sandbox=not args.no_sandbox,
+        parameters=dict(given.split("=", 1) for given in args.param),
     )
     try:
         stack.start()

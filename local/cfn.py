@@ -62,12 +62,23 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 class Resolver:
-    """Evaluates intrinsics against local stand-ins: parameters take their Default, tables
+    """Evaluates intrinsics against local stand-ins: parameters take their override or Default, tables
     their local name, other resources a stack-prefixed name, ARNs are fake but well formed."""
 
-    def __init__(self, template: dict[str, Any], region: str, stack_name: str, table_names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        region: str,
+        stack_name: str,
+        table_names: dict[str, str],
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.resources: dict[str, Any] = template.get("Resources") or {}
         self.parameters: dict[str, Any] = template.get("Parameters") or {}
+        self.overrides = dict(overrides or {})  # parameter values given on the command line
+        unknown = set(self.overrides) - set(self.parameters)
+        if unknown:
+            raise TemplateError(f"no such parameter: {', '.join(sorted(unknown))}")
         self.conditions: dict[str, Any] = template.get("Conditions") or {}
         self.region = region
         self.stack_name = stack_name
@@ -101,6 +112,8 @@ class Resolver:
             return NO_VALUE
         if name in self.pseudo:
             return self.pseudo[name]
+        if name in self.overrides:
+            return self.overrides[name]
         if name in self.parameters:
             parameter = self.parameters[name]
             if "Default" not in parameter:

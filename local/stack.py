@@ -52,8 +52,10 @@ class LocalStack:
         dev_token: str | None = None,
         schedule_every: float | None = None,
         sandbox: bool = True,
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.template_path = Path(template)
+        self.parameters = dict(parameters or {})
         self.host = host
         self.port = port
         self.moto_port = moto_port
@@ -102,7 +104,7 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        template = self.template = load_template(self.template_path, region=self.region)
+        template = self.template = load_template(self.template_path, region=self.region, parameters=self.parameters)
         self.warnings.extend(template.problems)
         self.moto = MotoServer(self.host, self.moto_port).start()
         self._point_aws_at_moto()

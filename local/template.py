@@ -214,9 +214,13 @@ def _single_table(template_path: str | Path, table_name: str, logical_id: str | 
 
 
 def load_template(
-    template_path: str | Path, table_names: dict[str, str] | None = None, region: str | None = None
+    template_path: str | Path,
+    table_names: dict[str, str] | None = None,
+    region: str | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> Template:
-    """Read the template; tables get ``table_names[logical_id]``, else local defaults."""
+    """Read the template; tables get ``table_names[logical_id]``, else local defaults; ``parameters``
+    override the parameters' defaults (as ``sam deploy --parameter-overrides`` would)."""
     path = Path(template_path).resolve()
     document = load_yaml(path)
     table_ids = _table_ids(document)
@@ -224,7 +228,7 @@ def load_template(
     for logical_id in table_ids:
         default = STACK_NAME if len(table_ids) == 1 else f"{STACK_NAME}-{logical_id}"
         names.setdefault(logical_id, default)
-    resolver = Resolver(document, region or _region(), STACK_NAME, names)
+    resolver = Resolver(document, region or _region(), STACK_NAME, names, parameters)
     resources = document["Resources"]
     tables = [TableSpec(t, names[t], resolver.resolve(resources[t].get("Properties") or {})) for t in table_ids]
     template = Template(path, tables, [])

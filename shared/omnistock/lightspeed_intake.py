@@ -7,8 +7,11 @@
   ledger does not yet know it includes leaves the lot pending too: the units are then off the
   number twice (never oversold) until the sale's confirmation clears the lot.
 - ``sale.update`` (and the sales feed): every till sale is written to the SKU's movement log;
-  a sale whose receipt number is a web order's number is that order imported by the POS, so it
-  confirms the order's pending lots at the sale's version. A count at or after that version
+  an imported sale (its ``source`` is the importer, not ``USER``, the till) whose receipt number
+  is a web order's number (and whose ``source_id``, when given, is that order's id) is that order
+  imported by the POS, so it confirms the order's pending lots at the sale's version. Receipt
+  numbers and web order numbers both count up from about 1000, so a till sale is never taken
+  for an import, whatever its number. A count at or after that version
   includes the sale and clears them (now, if such a count came first). Only units the sale
   carries are confirmed: a partial import leaves the rest pending.
 - Outlets and products Omnistock does not know are written to the sync history as unmapped
@@ -38,6 +41,7 @@ from omnistock.store.push_store import PushStore, SyncEntry
 
 SOURCE = "lightspeed"
 NOT_SALES = ("VOIDED",)  # a voided sale took nothing
+TILL = ("", "USER")  # sales rung up at the till (or of unknown origin): never an import
 TOMBSTONE_DAYS = 30
 
 
@@ -146,7 +150,8 @@ class LightspeedIntake:
             units[sku] = units.get(sku, 0) + line.quantity
             self._log(sale, line, sku, location)
         confirmed = 0
-        if sale.invoice_number and not sale.deleted and sale.status not in NOT_SALES:
+        imported = sale.source not in TILL and sale.invoice_number
+        if imported and not sale.deleted and sale.status not in NOT_SALES:
             confirmed = self._confirm_imported_order(sale, units)
         return {"result": "applied", "sale": sale.sale_id, "confirmed_lots": confirmed, "unmapped_lines": unmapped}
 
@@ -188,7 +193,7 @@ class LightspeedIntake:
         left = {sku: qty for sku, qty in units.items() if qty > 0}
         for number in dict.fromkeys((sale.invoice_number, "#" + sale.invoice_number.removeprefix("#"))):
             for channel, order_id in self.orders.orders_numbered(number):
-                if channel != SOURCE:
+                if channel != SOURCE and sale.source_id in ("", order_id):
                     confirmed += self._confirm_order(channel, order_id, sale, left)
         return confirmed
 

@@ -33,7 +33,7 @@ from omnistock.models import Channel
 from omnistock.policy import ChannelDefaults, sellable
 from omnistock.store.push_store import Pushed, PushState, PushStore, SyncEntry
 
-GRACE = timedelta(minutes=2)  # time for a channel's own events to reach the ledger
+GRACE = timedelta(minutes=2)  # time for a channel's own events to reach the ledger (PushRaiseGraceSeconds)
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,13 @@ class PushEngine:
         channels: Callable[[], list[Channel]],
         port_for: Callable[[Channel], ChannelPort | None],
         clock: Callable[[], datetime] = utc_now,
+        grace: timedelta = GRACE,
     ) -> None:
         self.store = store
         self.channels = channels
         self.port_for = port_for
         self.clock = clock
+        self.grace = grace
 
     def push(self, skus: Iterable[str], why: str, *, force: bool = False, channel: str | None = None) -> PushReport:
         """Push what changed for ``skus`` to every pushed channel (or just ``channel``)."""
@@ -240,7 +242,7 @@ class _ChannelPush:
 
     def _grace_over(self, target: Target, now: datetime) -> bool:
         since = target.pushed.deferred_since if target.pushed else None
-        return since is not None and now - parse_iso(since) >= GRACE
+        return since is not None and now - parse_iso(since) >= self.engine.grace
 
     def _defer(self, target: Target, before: int | None, shown: int | None) -> None:
         """Leave the channel's number alone for now; the reconcile schedule decides after the grace window."""

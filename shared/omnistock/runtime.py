@@ -64,6 +64,7 @@ class Settings:
     lightspeed_token_secret_name: str = ""
     lightspeed_webhook_secret_name: str = ""
     lightspeed_outlets: str = "{}"  # JSON: outlet (or register) id -> location
+    push_raise_grace_seconds: int = 120
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -112,6 +113,7 @@ def settings() -> Settings:
         lightspeed_token_secret_name=env.get("LIGHTSPEED_TOKEN_SECRET_NAME", ""),
         lightspeed_webhook_secret_name=env.get("LIGHTSPEED_WEBHOOK_SECRET_NAME", ""),
         lightspeed_outlets=env.get("LIGHTSPEED_OUTLETS", "{}") or "{}",
+        push_raise_grace_seconds=int(env.get("PUSH_RAISE_GRACE_SECONDS", "120")),
     )
 
 
@@ -250,7 +252,8 @@ def sync_service() -> SyncService:
     from omnistock.sync import SyncService
 
     stock = ledger().store
-    engine = PushEngine(push_store(), stock.channels, port_for)
+    grace = timedelta(seconds=max(0, settings().push_raise_grace_seconds))
+    engine = PushEngine(push_store(), stock.channels, port_for, grace=grace)
     return SyncService(stock, push_store(), JobStore(table()), engine)
 
 

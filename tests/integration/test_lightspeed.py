@@ -38,8 +38,12 @@ def counted(count: int, version: int, product: str = PRODUCT, outlet: str = OUTL
     return webhooks.Delivery("inventory.update", payload)
 
 
-def sold(invoice: str, version: int, quantity: int = 1, sale_id: str = "", status: str = "CLOSED") -> webhooks.Delivery:
+def sold(
+    invoice: str, version: int, quantity: int = 1, sale_id: str = "", status: str = "CLOSED", source: str = "SHOPIFY"
+) -> webhooks.Delivery:
+    """A sale at the POS: an imported web order unless ``source`` is USER (the till)."""
     payload = fixture("sale.update") | {"invoice_number": invoice, "version": version, "status": status}
+    payload["source"] = source
     payload["sale_date"] = "2026-11-23T11:30:00Z"
     payload["id"] = sale_id or f"sale-{invoice}"
     payload["register_sale_products"] = [{"id": "line-1", "product_id": PRODUCT, "quantity": quantity}]
@@ -144,9 +148,27 @@ def test_a_partial_or_voided_import_leaves_the_units_pending(
     assert level(ledger) == (9, 2, 7)  # 2 still pending: nothing came back
 
 
+def test_a_till_sale_is_never_taken_for_an_import_whatever_its_number(
+    ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk
+) -> None:
+    """Found by the chaos replay: receipt numbers and web order numbers both count up from about
+    1000, so a till receipt "1005" must not confirm web order #1005 (its units would come back)."""
+    web_order(desk, "1005", 2)
+    assert pos.handle(sold("1005", 210, quantity=2, source="USER"))["confirmed_lots"] == 0
+    other = sold("1005", 211, quantity=2, sale_id="imported-elsewhere")
+    other.payload["source_id"] = "not-this-order"
+    assert pos.handle(other)["confirmed_lots"] == 0
+    pos.handle(counted(8, 220))
+    assert level(ledger) == (8, 2, 6)  # still pending: shown short, never back
+    imported = sold("1005", 212, quantity=2, sale_id="the-import")
+    imported.payload["source_id"] = "web-1005"
+    assert pos.handle(imported)["confirmed_lots"] == 1
+    assert level(ledger) == (8, 0, 8)
+
+
 def test_a_sale_without_a_web_number_is_logged_once(ledger: Ledger, pos: LightspeedIntake) -> None:
     for _ in range(2):
-        answer = pos.handle(sold("402", 210, quantity=3))
+        answer = pos.handle(sold("402", 210, quantity=3, source="USER"))
         assert answer == {"result": "applied", "sale": "sale-402", "confirmed_lots": 0, "unmapped_lines": 0}
     movements = [m for m in ledger.movements(SKU, 10) if m.source == "lightspeed" and m.kind.value == "sale"]
     assert len(movements) == 1 and "POS sale 402" in movements[0].note and "3 units" in movements[0].note
@@ -196,7 +218,7 @@ def test_the_poll_reads_each_feed_from_its_cursor(ledger: Ledger, pos: Lightspee
     ]
     feed.records["sales"] = [
         {"id": "s-1", "invoice_number": "1004", "outlet_id": OUTLET, "version": 210, "status": "CLOSED",
-         "line_items": [{"id": "l", "product_id": PRODUCT, "quantity": 2}]},
+         "source": "SHOPIFY", "line_items": [{"id": "l", "product_id": PRODUCT, "quantity": 2}]},
     ]  # fmt: skip
     report = pos.poll(feed, never)
     assert report == {"products": 2, "inventory": 3, "sales": 1, "skipped": 1}
@@ -302,7 +324,6 @@ def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
     POS's counts with nothing pending."""
     from bench.calls import CallCounter
     from bench.pos_master import replay
-
     from tests.reliability import record
 
     result = replay(ledger.store.table, CallCounter(dynamodb), 50, seed=seed, skus=4)

@@ -203,3 +203,11 @@ def test_invalid_yaml_names_the_file(tmp_path):
     path = _write(tmp_path, "Resources:\n  A: {Path: /x/{id} }\n")
     with pytest.raises(TemplateError, match="not valid YAML"):
         load_yaml(path)
+
+
+def test_parameters_given_locally_override_their_defaults():
+    template = load_template(TEMPLATE, parameters={"PushRaiseGraceSeconds": "3"})
+    assert {f.environment["PUSH_RAISE_GRACE_SECONDS"] for f in template.functions} == {"3"}
+    assert {f.environment["PUSH_RAISE_GRACE_SECONDS"] for f in load_template(TEMPLATE).functions} == {"120"}
+    with pytest.raises(TemplateError, match="no such parameter"):
+        load_template(TEMPLATE, parameters={"NotAParameter": "1"})

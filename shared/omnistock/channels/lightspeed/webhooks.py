@@ -167,6 +167,8 @@ class PosSale:
     register_id: str = ""
     deleted: bool = False
     sold_at: str = ""  # ISO UTC; "" when the payload has no readable date
+    source: str = ""  # "USER" for a sale rung up at the till; the importer's name for an imported one
+    source_id: str = ""  # an imported sale's id in the system it came from (a web order's id)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,8 @@ def pos_sale(payload: dict[str, Any]) -> PosSale:
         register_id=_text(payload.get("register_id"))[:MAX_ID],
         deleted=bool(payload.get("deleted_at")),
         sold_at=_moment(payload.get("sale_date") or payload.get("created_at")),
+        source=_text(payload.get("source")).upper()[:MAX_ID],
+        source_id=_text(payload.get("source_id"))[:MAX_ID],
     )
 
 
