@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from omnistock.channels import ChannelUnavailable, FulfillmentRequest, OrdersPort
-from omnistock.clock import iso, utc_now
+from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
 from omnistock.orders import OrderStatus, order_status
 from omnistock.store.order_store import OrderStore, Shipment
 from omnistock.store.push_store import PushStore, SyncEntry
 
 MAX_ATTEMPTS = 8  # then the shipment stays failed, in the sync history, for a person to look at
+CLAIM_LEASE = timedelta(minutes=5)  # a sender holding a shipment longer than this has died
 
 
 class ShipmentDesk:
@@ -92,28 +93,35 @@ class ShipmentDesk:
         return shipment, True
 
     def send(self, channel: str, order_id: str, shipment_id: str) -> str:
-        """Tell the channel (once); returns the shipment's state afterwards."""
+        """Tell the channel (once); returns the shipment's state afterwards. The sender first
+        takes the shipment (a conditional write on its state and attempt count), so the stream's
+        run and the schedule's retry never both send it; one that died holding it is taken over
+        once its claim is older than CLAIM_LEASE (the port then finds what it already made)."""
         shipment = self.orders.shipment(channel, order_id, shipment_id)
-        if shipment is None or shipment.state not in ("pending", "failed"):
+        now = self.clock()
+        if shipment is None or not _sendable(shipment, now):
             return shipment.state if shipment else "missing"
         port = self.port_for(channel)
         stored = self.orders.order(channel, order_id)
         if port is None or stored is None or not stored.order.channel_ref:
             done = replace(shipment, state="not_sent", error="the channel takes no fulfillments")
-            self.orders.update_shipment(done, shipment.state)
+            self.orders.update_shipment(done, shipment)
             return done.state
+        claimed = replace(shipment, state="sending", attempts=shipment.attempts + 1, claimed_at=iso(now))
+        if not self.orders.update_shipment(claimed, shipment):
+            return "sending"  # another run took it first
         request = FulfillmentRequest(
             stored.order.channel_ref, shipment.lines, shipment.carrier, shipment.service, shipment.tracking_number
         )
         try:
             fulfillment_id = port.fulfil(request)
         except ChannelUnavailable as error:
-            failed = replace(shipment, state="failed", error=str(error)[:500], attempts=shipment.attempts + 1)
-            self.orders.update_shipment(failed, shipment.state)
+            failed = replace(claimed, state="failed", error=str(error)[:500])
+            self.orders.update_shipment(failed, claimed)
             self._note(failed, "failed", str(error))
             return failed.state
-        sent = replace(shipment, state="sent", fulfillment_id=fulfillment_id, error="", attempts=shipment.attempts + 1)
-        self.orders.update_shipment(sent, shipment.state)
+        sent = replace(claimed, state="sent", fulfillment_id=fulfillment_id, error="")
+        self.orders.update_shipment(sent, claimed)
         self._note(sent, "applied", "" if fulfillment_id else "nothing was left to fulfil")
         return sent.state
 
@@ -141,3 +149,10 @@ class ShipmentDesk:
             error=error,
         )
         self.history.record_sync([entry], now)
+
+
+def _sendable(shipment: Shipment, now: datetime) -> bool:
+    """Unsent and nobody at work on it (a claim older than the lease was a sender that died)."""
+    if shipment.state == "sending":
+        return not shipment.claimed_at or now - parse_iso(shipment.claimed_at) >= CLAIM_LEASE
+    return shipment.state in ("pending", "failed")

@@ -408,3 +408,25 @@ def test_malformed_payloads_raise_and_store_nothing(ledger: Ledger, shop: Shopif
     assert state(ledger) == before
     assert shop.orders.order("shopify", "1") is None
     assert deliver(shop, "customers/create", {"id": 1})["result"] == "ignored"
+
+
+def test_two_senders_of_one_shipment_fulfil_it_once(ledger: Ledger, shop: ShopifyIntake, clock: Clock) -> None:
+    """Found by the chaos replay: the stream's run and the schedule's retry both read a pending
+    shipment and both created a fulfillment. A sender now takes the shipment first."""
+    deliver(shop, "orders/create", sample("orders_create.json"))
+    desk = shop.shipment_desk
+    calls: list[str] = []
+
+    class Racing:
+        def fulfil(self, request: Any) -> str:
+            calls.append(request.tracking_number)
+            if len(calls) == 1:  # the other sender arrives while this one is at the channel
+                assert desk.send("shopify", ORDER_ID, "s-1") == "sending"
+            return "gid://shopify/Fulfillment/1"
+
+    desk.port_for = lambda _: Racing()  # type: ignore[assignment, return-value]
+    desk.record("shopify", ORDER_ID, "s-1", carrier="UPS", service="", tracking_number="1Z1", lines=None)
+    assert desk.send("shopify", ORDER_ID, "s-1") == "sent"
+    assert desk.retry_unsent("shopify") == {} and calls == ["1Z1"]
+    stuck = desk.orders.shipment("shopify", ORDER_ID, "s-1")
+    assert stuck is not None and stuck.state == "sent" and stuck.attempts == 1

@@ -56,10 +56,11 @@ class Shipment:
     tracking_number: str
     shipped_at: str
     lines: dict[str, int]  # line id -> units shipped
-    state: str = "pending"  # pending | sent | failed | not_sent (the channel takes none)
+    state: str = "pending"  # pending | sending | sent | failed | not_sent (the channel takes none)
     fulfillment_id: str = ""
     error: str = ""
     attempts: int = 0
+    claimed_at: str = ""  # when the sender now at work took it (state "sending")
 
 
 @dataclass(frozen=True)
@@ -184,12 +185,15 @@ class OrderStore:
             return False
         raise Conflict("the order changed while the shipment was recorded; retry")
 
-    def update_shipment(self, shipment: Shipment, expected_state: str) -> bool:
-        """Move a shipment on (sent, failed); False if another run moved it first."""
+    def update_shipment(self, shipment: Shipment, expected: Shipment) -> bool:
+        """Move a shipment on from ``expected`` (its state and attempt count); False if another
+        run moved it first. Two senders that read the same shipment cannot both take it."""
         expr = Expression()
+        condition = f"{expr.name('state')} = {expr.value(expected.state)}"
+        condition += f" AND {expr.name('attempts')} = {expr.value(expected.attempts)}"
         put: dict[str, Any] = {
             "Item": to_attrs(_shipment_item(shipment)),
-            "ConditionExpression": f"{expr.name('state')} = {expr.value(expected_state)}",
+            "ConditionExpression": condition,
         }
         expr.attach(put)
         return self.table.transact([{"Put": put}]) is None
@@ -325,7 +329,7 @@ def _shipment_item(shipment: Shipment) -> Item:
         "kind": "shipment",
         **asdict(shipment),
     }
-    if shipment.state in ("pending", "failed"):  # sparse: only unsent shipments are indexed
+    if shipment.state in ("pending", "sending", "failed"):  # sparse: only unsent shipments are indexed
         item["gsi2pk"] = keys.unsent_shipments_pk(shipment.channel)
         item["gsi2sk"] = f"{shipment.shipped_at}#{shipment.order_id}#{shipment.shipment_id}"
     return item
@@ -345,4 +349,5 @@ def _shipment(item: Item) -> Shipment:
         fulfillment_id=item.get("fulfillment_id", ""),
         error=item.get("error", ""),
         attempts=int(item.get("attempts", 0)),
+        claimed_at=item.get("claimed_at", ""),
     )
