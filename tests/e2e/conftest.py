@@ -6,6 +6,7 @@ them with ``stack.run_schedule``) and gives a client that sends the dev token.
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import httpx
 import pytest
 
 from local.launcher import LaunchFailed, launch
+from tests import log_scan
+from tests.reliability import failed, record
 
 
 @dataclass
@@ -49,14 +52,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[RunningStack]:
+    """The stack for the whole session; at its end, its output is scanned for secrets (an
+    assertion error in teardown, so a leak fails the run loudly)."""
     token = secrets.token_urlsafe(16)
     try:
         with launch("--schedule-every", "3600", "--dev-token", token) as launched:
             client = httpx.Client(base_url=launched.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             with client:
-                yield RunningStack(launched.url, token, client, launched.process, launched.output)
+                running = RunningStack(launched.url, token, client, launched.process, launched.output)
+                yield running
+                stored = stack_secrets(running)
     except LaunchFailed as error:
         pytest.fail(str(error))
+    assert_output_carries_no_secrets(launched.output, stored)
+
+
+def stack_secrets(stack: RunningStack) -> list[log_scan.Sensitive]:
+    """Every version of every secret the stack stores (the Lightspeed tokens it rotated too), read
+    from its moto while it runs, and the dev token its gateway checks."""
+    import boto3
+
+    moto = stack.client.get("/_local/health").json()["moto"]
+    client = boto3.client("secretsmanager", endpoint_url=moto, region_name=os.environ.get("AWS_DEFAULT_REGION"))
+    found = [log_scan.Sensitive(stack.dev_token, "the local dev token")]
+    for page in client.get_paginator("list_secrets").paginate():
+        for secret in page["SecretList"]:
+            versions = client.list_secret_version_ids(SecretId=secret["ARN"], IncludeDeprecated=True)["Versions"]
+            for version in versions:
+                stored = client.get_secret_value(SecretId=secret["ARN"], VersionId=version["VersionId"])
+                found += log_scan.secret_values(secret["Name"], stored.get("SecretString", ""))
+    return found
+
+
+def assert_output_carries_no_secrets(output: list[str], stored: list[log_scan.Sensitive]) -> None:
+    shown = [line for line in output if not line.startswith("dev token")]  # the banner tells the developer
+    found = log_scan.scan_lines(shown, stored, "the local stack's output")
+    record("security", log_scans=1)
+    if found:
+        failed("security")
+    assert not found, "the local stack logged " + "; ".join(map(str, found))
 
 
 SHOPIFY_LOCATION = "gid://shopify/Location/9001"  # the Shopify channel's location in the sandbox

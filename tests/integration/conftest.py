@@ -4,7 +4,7 @@ built from template.yaml, so tests and the deployed stack share one schema."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from omnistock import runtime
 from omnistock.ledger import Ledger
 from omnistock.store.stock_store import StockStore
 from omnistock.store.table import Table
+from tests import log_scan, reliability
 from tests.helpers import TEMPLATE
 
 TABLE = "omnistock-test"
@@ -128,3 +129,40 @@ def snapshot(ledger: Ledger, sku: str) -> list[tuple[Any, ...]]:
         )
         for level in sorted(ledger.store.stock_levels(sku), key=lambda level: level.location)
     ]
+
+
+log_scan.remember_stored_secrets()
+LEAKED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def logs_carry_no_secrets(request: pytest.FixtureRequest) -> Iterator[log_scan.Capture]:
+    """What every test logs is scanned afterwards: no secret, token or customer data may show
+    (what it writes to stdout and stderr is scanned by the hook below)."""
+    with log_scan.capturing() as captured:
+        yield captured
+    found = captured.findings()
+    reliability.record("security", log_scans=1)
+    if found:
+        reliability.failed("security")
+        request.node.stash[LEAKED] = True
+        pytest.fail(f"{request.node.nodeid} logged {'; '.join(map(str, found))}", pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """After the teardown, what the test wrote to stdout and stderr is scanned as pytest captured
+    it (Powertools' handlers keep the stream they were built with, so a capsys-style fixture
+    would miss them or leave them writing to a closed stream). A leak's report shows the
+    captured output with the values replaced by their kind."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "teardown":
+        return
+    found = log_scan.output_findings(report.sections) if report.passed else []
+    if found:
+        reliability.failed("security")
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} wrote {'; '.join(map(str, found))}"
+    if found or item.stash.get(LEAKED, False):
+        report.sections = [(title, log_scan.redact(text)) for title, text in report.sections]
