@@ -44,7 +44,7 @@ from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS
 from omnistock.channels.commentsold.webhooks import sign as commentsold_sign
 from omnistock.channels.lightspeed.webhooks import signature_header
-from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack
+from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, assert_output_carries_no_secrets, stack_secrets
 from tests.reliability import record
 
 pytestmark = pytest.mark.e2e
@@ -437,9 +437,12 @@ def chaos_stack() -> Iterator[RunningStack]:
         with launch("--schedule-every", "3600", "--dev-token", token, *params) as launched:
             client = httpx.Client(base_url=launched.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             with client:
-                yield RunningStack(launched.url, token, client, launched.process, launched.output)
+                running = RunningStack(launched.url, token, client, launched.process, launched.output)
+                yield running
+                stored = stack_secrets(running)
     except LaunchFailed as error:
         pytest.fail(str(error))
+    assert_output_carries_no_secrets(launched.output, stored)  # its logs are scanned like the session stack's
 
 
 def sandbox_client(stack: RunningStack, name: str, prefix: str = "") -> httpx.Client:
