@@ -19,6 +19,7 @@ from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreUnavailable
 from omnistock.models import Outcome
 from omnistock.policy import SkuPolicy
+from omnistock.web import json_answer, lowered_headers, raw_body
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
@@ -41,6 +42,7 @@ ERRORS: dict[int, OpenAPIResponse] = {
         "description": "The body or parameters are invalid",
         "content": {"application/json": {"model": s.InvalidOut}},
     },
+    415: _error("The body is not application/json"),
     503: _error("Storage failed; nothing was written; retry"),
 }
 # Stock events answer 409 with their result (outcome "refused") when stock is short.
@@ -310,4 +312,25 @@ def invalid_request(error: RequestValidationError) -> Response[s.InvalidOut]:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = unreadable_body(event)
+    if refused is not None:
+        return json_answer(refused[0], {"message": refused[1]})
     return app.resolve(event, context)
+
+
+def unreadable_body(event: dict[str, Any]) -> tuple[int, str] | None:
+    """The API takes JSON: a body in another media type (a form, multipart) is a 415, and one
+    that is not UTF-8 a 400, before routing (the resolver would fail on them with a 500)."""
+    raw = raw_body(event)
+    if raw is None:
+        return 400, "the body is marked base64 and is not"
+    if not raw:
+        return None
+    media = lowered_headers(event).get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        return 415, "the admin API takes application/json"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8"
+    return None

@@ -6,9 +6,10 @@ Quantities are strict integers: "3", 3.5 and 3.0 are refused rather than guessed
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from omnistock.models import (
     CatalogEntry,
@@ -38,7 +39,22 @@ Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 Version = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
 Delta = Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
 Note = Annotated[str, StringConstraints(max_length=500)]
-Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601 with a time zone, e.g. 2026-11-23T12:00:00Z")]
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    """A time stock could have moved at: the 21st century onwards, not the year 31 or 9999
+    (which UTC conversion or storage as sortable text cannot hold)."""
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("a time between the years 2000 and 9000")
+    return moment
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible),
+    Field(description="ISO 8601 with a time zone, e.g. 2026-11-23T12:00:00Z"),
+]
 
 
 class Body(BaseModel):
@@ -199,7 +215,7 @@ class ShipmentIn(Body):
     lines: dict[Identifier, Quantity] | None = Field(
         default=None, max_length=500, description="Line id -> units shipped; omitted: every unshipped unit."
     )
-    shipped_at: AwareDatetime | None = None
+    shipped_at: Timestamp | None = None
 
 
 class QuantitiesOut(BaseModel):

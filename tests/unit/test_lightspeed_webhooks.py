@@ -69,8 +69,13 @@ def test_the_envelope_gives_type_and_payload() -> None:
     raw, _ = vector_body()
     received = webhooks.delivery(raw, "application/x-www-form-urlencoded; charset=UTF-8")
     assert received.type == "inventory.update" and received.payload["count"] == 10
-    # The route's ?type= wins; without any type the payload's shape says it.
-    assert webhooks.delivery(raw, webhooks.FORM_TYPE, "sale.update").type == "sale.update"
+    # The form's (signed) type wins over the route's ?type=; a type the payload contradicts is
+    # refused; without any type the payload's shape says it.
+    assert webhooks.delivery(raw, webhooks.FORM_TYPE, "sale.update").type == "inventory.update"
+    untyped = urlencode({"payload": json.dumps(fixture("inventory.update"))}).encode()
+    assert webhooks.delivery(untyped, webhooks.FORM_TYPE, "inventory.update").type == "inventory.update"
+    with pytest.raises(webhooks.PayloadError, match=r"not a product\.update"):
+        webhooks.delivery(untyped, webhooks.FORM_TYPE, "product.update")
     bare = urlencode({"payload": json.dumps(fixture("sale.update"))}).encode()
     assert webhooks.delivery(bare, webhooks.FORM_TYPE).type == "sale.update"
 

@@ -3,8 +3,8 @@
 Delivery (vendor docs, "Webhooks"): a POST, ``application/x-www-form-urlencoded``, whose form
 field ``payload`` holds the entity as a JSON string in the API 1.0 shape. ``type``,
 ``domain_prefix`` and ``retailer_id`` fields may come too; only ``payload`` is promised, so the
-type is taken from the route's ``type`` query parameter, else the form's ``type``, else the
-payload's shape.
+type is the form's ``type`` (signed), else the route's ``type`` query parameter, else the
+payload's shape; a type the payload's shape contradicts is refused.
 
 Signature: ``X-Signature: signature=<value>,algorithm=HMAC-SHA256``, an HMAC keyed with the
 app's client secret over "the webhook request body". The docs do not say whether "body" is the
@@ -122,8 +122,11 @@ def delivery(raw_body: bytes, content_type: str, type_hint: str = "") -> Deliver
         raise PayloadError("the payload field is not JSON") from error
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
-    kind = type_hint or (fields.get("type") or [""])[0] or _shape(payload)
-    return Delivery(kind.strip().lower(), payload)
+    shape = _shape(payload)
+    kind = ((fields.get("type") or [""])[0] or type_hint or shape).strip().lower()
+    if shape and kind in TYPES and kind != shape:  # the unsigned ?type= cannot re-route a signed body
+        raise PayloadError(f"the payload is not a {kind} payload")
+    return Delivery(kind, payload)
 
 
 def _shape(payload: dict[str, Any]) -> str:
