@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from omnistock import runtime
 from omnistock.channels.lightspeed.webhooks import SIGNATURE_HEADER, PayloadError, delivery, verify
 from omnistock.errors import StoreUnavailable
-from omnistock.web import json_answer, lowered_headers, raw_body
+from omnistock.web import json_answer, loggable, lowered_headers, raw_body
 
 logger = Logger()
 
@@ -49,5 +49,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except StoreUnavailable:
         logger.exception("lightspeed webhook not applied: storage failed")
         return json_answer(503, {"error": "storage is unavailable; retry"})
-    logger.info("lightspeed webhook applied", extra={"type": received.type[:40], "result": result.get("result")})
+    logger.info("lightspeed webhook applied", extra={"type": loggable(received.type), "result": result.get("result")})
     return json_answer(200, result)

@@ -22,7 +22,7 @@ from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.errors import StoreUnavailable
 from omnistock.shopify_intake import Delivery
-from omnistock.web import json_answer, lowered_headers, raw_body
+from omnistock.web import json_answer, loggable, lowered_headers, raw_body
 
 logger = Logger()
 
@@ -52,7 +52,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return json_answer(401, {"error": "invalid or missing X-Shopify-Hmac-Sha256"})
     topic = headers.get("x-shopify-topic") or headers.get("shopify-topic") or ""
     webhook_id = (headers.get("x-shopify-webhook-id") or headers.get("shopify-webhook-id") or "")[:200]
-    logger.append_keys(topic=topic[:60], webhook_id=webhook_id)
+    logger.append_keys(topic=loggable(topic), webhook_id=loggable(webhook_id))
     try:
         body = json.loads(raw)
         triggered = headers.get("x-shopify-triggered-at") or headers.get("shopify-triggered-at")

@@ -22,6 +22,7 @@ from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
 from omnistock.order_desk import OrderDesk
 from omnistock.store.listing_store import ListingStore
+from omnistock.web import loggable
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class CommentSoldIntake:
             return self.release(channel, webhooks.reservation_id(event.data))
         if event.topic in ("order.created", "order.updated", "order.refunded", "order.cancelled"):
             return self.order(channel, event.data, cancelled=event.topic == "order.cancelled")
-        log.info("commentsold webhook topic %s is not handled; ignored", event.topic[:60])
+        log.info("commentsold webhook topic %s is not handled; ignored", loggable(event.topic))
         return {"result": "ignored", "detail": "topic not handled"}
 
     def claim(self, channel: Channel, claim: webhooks.Claim) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from omnistock.shipments import ShipmentDesk
 from omnistock.store.order_store import OrderStore
 from omnistock.store.push_store import SyncEntry
 from omnistock.store.stock_store import StockStore
+from omnistock.web import loggable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class ShopifyIntake:
             return {"result": "ignored", "detail": "no Shopify channel is configured"}
         apply = self._topics().get(delivery.topic)
         if apply is None:
-            log.info("shopify webhook topic %s is not handled; ignored", delivery.topic[:60])
+            log.info("shopify webhook topic %s is not handled; ignored", loggable(delivery.topic))
             return {"result": "ignored", "detail": "topic not handled"}
         return apply(channel, delivery)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
+
+_ID_LIKE = re.compile(r"[A-Za-z0-9._:/#-]{1,80}")
 
 
 def raw_body(event: dict[str, Any]) -> bytes | None:
@@ -26,3 +29,9 @@ def json_answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 def lowered_headers(event: dict[str, Any]) -> dict[str, str]:
     return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+
+
+def loggable(value: str) -> str:
+    """A header value fit for a log line: an id or a topic as platforms send them; anything else
+    (whatever a sender put there, customer data included) is not written out."""
+    return value if _ID_LIKE.fullmatch(value) else "(not an id)"
