@@ -1,7 +1,7 @@
 """``POST /webhooks/lightspeed``: Lightspeed X-Series webhooks, verified and applied.
 
 The ``X-Signature`` HMAC (keyed with the app's client secret) is checked on the raw body in
-constant time before anything is parsed or stored. The type is the form's ``type`` (signed),
+constant time before anything is parsed or stored. The type is the form's ``type``,
 else the subscription URL's ``?type=``, else the payload's shape. Answers: 401 bad or
 missing signature; 400 a body that is not form-encoded, a ``payload`` that is not JSON or not its
 type's shape; 200 applied, stale, unmapped or ignored; 503 when storage or the secret fails

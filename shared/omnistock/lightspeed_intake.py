@@ -9,7 +9,8 @@
 - ``sale.update`` (and the sales feed): every till sale is written to the SKU's movement log;
   an imported sale (its ``source`` is the importer, not ``USER``, the till) whose receipt number
   is a web order's number (and whose ``source_id``, when given, is that order's id) is that order
-  imported by the POS, so it confirms the order's pending lots at the sale's version. Receipt
+  imported by the POS, so once the sale is closed (the POS took its units) it confirms the
+  order's pending lots at the sale's version. Receipt
   numbers and web order numbers both count up from about 1000, so a till sale is never taken
   for an import, whatever its number. A count at or after that version
   includes the sale and clears them (now, if such a count came first). Only units the sale
@@ -40,9 +41,12 @@ from omnistock.store.order_store import OrderStore
 from omnistock.store.push_store import PushStore, SyncEntry
 
 SOURCE = "lightspeed"
-NOT_SALES = ("VOIDED",)  # a voided sale took nothing
 TILL = ("", "USER")  # sales rung up at the till (or of unknown origin): never an import
+# Statuses of a sale whose units the POS has taken (a parked, open or voided one has not yet, or
+# not at all): only these confirm an import; a later delivery at one of them confirms then.
+TAKEN = ("CLOSED", "ONACCOUNT_CLOSED", "LAYBY_CLOSED", "DISPATCHED_CLOSED", "PICKED_UP_CLOSED")
 TOMBSTONE_DAYS = 30
+MAX_WAIT = timedelta(minutes=15)  # the quota is per 5 minutes: a later Retry-After is misread
 
 
 class ChangeFeed(Protocol):
@@ -58,6 +62,7 @@ class LightspeedIntake:
         history: PushStore,
         outlets: dict[str, str],
         *,
+        domain_prefix: str = "",
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.ledger = ledger
@@ -65,6 +70,7 @@ class LightspeedIntake:
         self.orders = orders
         self.history = history
         self.outlets = dict(outlets)  # outlet id (or register id) -> location
+        self.domain_prefix = domain_prefix  # this store's; another store's deliveries are not ours
         self.clock = clock
 
     @property
@@ -73,7 +79,11 @@ class LightspeedIntake:
         return set(self.outlets.values())
 
     def handle(self, delivery: webhooks.Delivery) -> dict[str, Any]:
-        """Apply one verified delivery; webhooks.PayloadError when its payload is not its type's shape."""
+        """Apply one verified delivery; webhooks.PayloadError when its payload is not its type's shape.
+        The client secret signs every store the app is installed in: a delivery naming another
+        store is ignored."""
+        if self.domain_prefix and delivery.domain_prefix not in ("", self.domain_prefix):
+            return {"result": "ignored", "detail": "a delivery from another store"}
         if delivery.type == "inventory.update":
             return self.count(webhooks.inventory_count(delivery.payload))
         if delivery.type == "sale.update":
@@ -120,13 +130,16 @@ class LightspeedIntake:
 
     # ================================================================ products
     def product(self, product: webhooks.Product) -> dict[str, Any]:
-        if product.deleted or not product.sku:
-            now = self.clock()
-            self.listings.forget_product(
-                SOURCE, product.product_id, _version_key(product.version), epoch_seconds_after(now, TOMBSTONE_DAYS)
-            )
-            self.listings.forget_variant(SOURCE, product.product_id)
-            return {"result": "unmapped", "detail": "the product is deleted or has no SKU"}
+        at = _version_key(product.version)
+        if product.deleted:  # a tombstone, unless a newer version of the product is recorded
+            purge_at = epoch_seconds_after(self.clock(), TOMBSTONE_DAYS)
+            if self.listings.forget_product(SOURCE, product.product_id, at, purge_at, unless_newer=True):
+                self.listings.forget_variant(SOURCE, product.product_id)
+            return {"result": "unmapped", "detail": "the product is deleted"}
+        if not product.sku:  # no SKU at this version: unmapped until it has one again
+            if self.listings.save_product(SOURCE, product.product_id, at, []):
+                self.listings.forget_variant(SOURCE, product.product_id)
+            return {"result": "unmapped", "detail": "the product has no SKU"}
         saved = self._map(product.product_id, product.sku, product.version)
         return {"result": "applied" if saved else "stale", "sku": product.sku}
 
@@ -151,7 +164,7 @@ class LightspeedIntake:
             self._log(sale, line, sku, location)
         confirmed = 0
         imported = sale.source not in TILL and sale.invoice_number
-        if imported and not sale.deleted and sale.status not in NOT_SALES:
+        if imported and not sale.deleted and sale.status in TAKEN:
             confirmed = self._confirm_imported_order(sale, units)
         return {"result": "applied", "sale": sale.sale_id, "confirmed_lots": confirmed, "unmapped_lines": unmapped}
 
@@ -163,39 +176,42 @@ class LightspeedIntake:
 
     def _log(self, sale: webhooks.PosSale, line: webhooks.SaleLine, sku: str, location: str) -> None:
         """A movement that changes no stock (the POS's own count brings the sale), keyed by the
-        sale's line so a redelivery or the poll rewrites the same entry."""
-        now = self.clock()
-        at = sale.sold_at or iso(now)
+        sale's line and time only, so a redelivery or the poll rewrites the same entry."""
         store = self.ledger.store
-        if parse_iso(at) < now - timedelta(days=store.retention.movements_days):
-            return  # older than the log keeps (a first poll reads the whole history)
-        level = store.stock(sku, location) if location else None
-        quantities = Quantities(level.on_hand, level.held, level.pending, level.available) if level else _NONE
+        if not sale.sold_at or parse_iso(sale.sold_at) < self.clock() - timedelta(days=store.retention.movements_days):
+            return  # no time to file it under, or older than the log keeps (a first poll reads it all)
         note = f"POS sale {sale.invoice_number} ({sale.status or 'status unknown'}): {line.quantity} units"
         movement = Movement(
             sku,
             location or "pos",
-            at,
+            sale.sold_at,
             0,
             SOURCE,
             f"sale:{sale.sale_id}",
             MovementKind.SALE,
             note,
-            quantities,
-            quantities,
+            _NONE,
+            _NONE,
         )
         store.log_movement(movement, f"pos-sale:{sale.sale_id}:{line.line_id}")
 
     def _confirm_imported_order(self, sale: webhooks.PosSale, units: dict[str, int]) -> int:
-        """Confirm the pending lots of the web order this sale imports (its number is the
-        receipt number), up to the units the sale carries per SKU."""
-        confirmed = 0
-        left = {sku: qty for sku, qty in units.items() if qty > 0}
+        """Confirm the pending lots of the web order this sale imports, up to the units the sale
+        carries per SKU. The order is the one whose id is the sale's ``source_id``; without one,
+        the one order of that number (narrowed to the importing platform's channels), or none:
+        two orders of one number on different channels stay pending rather than guess."""
+        found = []
         for number in dict.fromkeys((sale.invoice_number, "#" + sale.invoice_number.removeprefix("#"))):
-            for channel, order_id in self.orders.orders_numbered(number):
-                if channel != SOURCE and sale.source_id in ("", order_id):
-                    confirmed += self._confirm_order(channel, order_id, sale, left)
-        return confirmed
+            found += [(c, o) for c, o in self.orders.orders_numbered(number) if c != SOURCE]
+        if sale.source_id:
+            found = [(c, o) for c, o in found if o == sale.source_id]
+        elif len(found) > 1:
+            platforms = {c.name: c.platform for c in self.ledger.store.channels()}
+            found = [(c, o) for c, o in found if platforms.get(c, "").upper() == sale.source]
+        if len(found) != 1:
+            return 0
+        left = {sku: qty for sku, qty in units.items() if qty > 0}
+        return self._confirm_order(*found[0], sale, left)
 
     def _confirm_order(self, channel: str, order_id: str, sale: webhooks.PosSale, left: dict[str, int]) -> int:
         store, confirmed = self.ledger.store, 0
@@ -234,8 +250,8 @@ class LightspeedIntake:
             while not out_of_time():
                 try:
                     page = feed.changes(collection, after)
-                except RateLimited as limited:
-                    until = iso(limited.retry_at)
+                except RateLimited as limited:  # a date past the quota's own window is not believed
+                    until = iso(min(limited.retry_at, self.clock() + MAX_WAIT))
                     self.orders.advance_cursor(f"{SOURCE}:retry-after", until)
                     return report | {"rate_limited_until": until}
                 if not page.records:
@@ -260,7 +276,7 @@ class LightspeedIntake:
             self.sale(webhooks.pos_sale(record))
 
 
-_NONE = Quantities(0, 0, 0, 0)
+_NONE = Quantities(0, 0, 0, 0)  # a till sale's entry moves nothing itself: the POS's count does
 
 
 def _version_key(version: int) -> str:

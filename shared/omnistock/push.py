@@ -232,6 +232,8 @@ class _ChannelPush:
                 current += target.carts
             if current == target.quantity:  # the channel's own sale brought it where the ledger wants it
                 self._remember(target, current, None)
+                note = "the channel already showed it (its own sale)"
+                self.entries.append(self._entry(target, "", current, "applied", note))
             elif current is not None and current < target.quantity:
                 self._defer(target, current, current)  # the channel already shows less: wait for its events
             else:

@@ -74,6 +74,13 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name) or default)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more")
+    return value
+
+
 def _encoding(value: str) -> str:
     if value not in ("hex", "base64"):
         raise ValueError("COMMENTSOLD_SIGNATURE_ENCODING is hex or base64")
@@ -113,7 +120,7 @@ def settings() -> Settings:
         lightspeed_token_secret_name=env.get("LIGHTSPEED_TOKEN_SECRET_NAME", ""),
         lightspeed_webhook_secret_name=env.get("LIGHTSPEED_WEBHOOK_SECRET_NAME", ""),
         lightspeed_outlets=env.get("LIGHTSPEED_OUTLETS", "{}") or "{}",
-        push_raise_grace_seconds=int(env.get("PUSH_RAISE_GRACE_SECONDS", "120")),
+        push_raise_grace_seconds=_non_negative(env, "PUSH_RAISE_GRACE_SECONDS", 120),
     )
 
 
@@ -252,7 +259,7 @@ def sync_service() -> SyncService:
     from omnistock.sync import SyncService
 
     stock = ledger().store
-    grace = timedelta(seconds=max(0, settings().push_raise_grace_seconds))
+    grace = timedelta(seconds=settings().push_raise_grace_seconds)
     engine = PushEngine(push_store(), stock.channels, port_for, grace=grace)
     return SyncService(stock, push_store(), JobStore(table()), engine)
 

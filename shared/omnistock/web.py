@@ -20,7 +20,10 @@ def raw_body(event: dict[str, Any]) -> bytes | None:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
             return None
-    return str(body).encode("utf-8")
+    try:
+        return str(body).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: no bytes were ever sent like that
+        return None
 
 
 def json_answer(status: int, body: dict[str, Any]) -> dict[str, Any]:

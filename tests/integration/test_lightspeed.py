@@ -332,3 +332,69 @@ def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
     assert result.deliveries["count repeat"] + result.deliveries["sale repeat"] > 0 and result.web_orders > 0
     assert result.oversold_units == 0 and result.resurrections == 0
     assert result.mismatched_skus == []
+
+
+# ---- from review
+def test_a_product_without_a_sku_is_unmapped_until_it_has_one_and_old_news_never_wins(pos: LightspeedIntake) -> None:
+    def product(version: int, sku: str, deleted: bool = False) -> webhooks.Delivery:
+        body = fixture("product.update") | {"id": "p-3", "sku": sku, "version": version}
+        return webhooks.Delivery("product.update", body | ({"deleted_at": "2026-11-23 10:00:00"} if deleted else {}))
+
+    assert pos.handle(product(10, ""))["result"] == "unmapped"
+    assert pos.handle(product(20, SKU))["result"] == "applied"  # a SKU later: mapped
+    assert pos.handle(product(15, ""))["result"] == "unmapped"  # an older, blank version arriving late...
+    assert pos.handle(product(12, SKU, deleted=True))["result"] == "unmapped"  # ...or an older delete
+    assert pos.listings.owner("lightspeed", "p-3") == SKU  # changes nothing
+
+
+def test_a_till_sale_is_logged_once_whichever_path_names_its_place(
+    ledger: Ledger, desk: OrderDesk, clock: Clock
+) -> None:
+    """The webhook names the register, the feed the outlet: with two outlets mapped, one entry."""
+    ledger.upsert_catalog(SKU, ["shop", "back"], {})
+    table = ledger.store.table
+    two = LightspeedIntake(
+        ledger, ListingStore(table), desk.orders, PushStore(table), {OUTLET: "shop", "outlet-2": "back"}, clock=clock
+    )
+    two.handle(counted(10, 100))
+    webhook = sold("402", 210, quantity=1, source="USER")
+    feed = webhooks.Delivery("sale.update", webhook.payload | {"outlet_id": OUTLET})
+    undated = webhooks.Delivery(
+        "sale.update", webhook.payload | {"id": "no-date", "sale_date": None, "created_at": None}
+    )
+    for delivery in (webhook, feed, webhook, undated, undated):
+        two.handle(delivery)
+    logged = [m for m in ledger.movements(SKU, 20) if m.source == "lightspeed"]
+    assert [m.event_id for m in logged] == ["sale:sale-402"]
+
+
+def test_an_import_confirms_the_one_order_it_names_and_only_once_closed(
+    ledger: Ledger, pos: LightspeedIntake, desk: OrderDesk
+) -> None:
+    ledger.set_channel("commentsold", ["shop"], platform="commentsold")
+    web_order(desk, "1006", 2)
+    line = OrderLine(line_id="1", sku=SKU, title="Balm", quantity=2)
+    at = "2026-11-23T11:00:00.000Z"
+    desk.ingest(ChannelOrder("commentsold", "cs-1006", "#1006", at, at, (line,)))  # the same number elsewhere
+    assert level(ledger) == (10, 4, 6)
+    assert pos.handle(sold("1006", 205, quantity=2, status="SAVED"))["confirmed_lots"] == 0  # parked: not taken yet
+    assert pos.handle(sold("1006", 210, quantity=2))["confirmed_lots"] == 1  # SHOPIFY: the Shopify order's
+    pos.handle(counted(8, 220))
+    assert level(ledger) == (8, 2, 6)  # the CommentSold order's units stay pending
+    ambiguous = sold("1006", 230, quantity=2, source="API")
+    assert pos.handle(ambiguous)["confirmed_lots"] == 0  # two orders, no platform to tell them apart
+
+
+def test_a_delivery_from_another_store_is_ignored(ledger: Ledger, pos: LightspeedIntake) -> None:
+    pos.domain_prefix = "ourstore"
+    theirs = webhooks.Delivery("inventory.update", counted(1, 900).payload, domain_prefix="theirstore")
+    assert pos.handle(theirs)["result"] == "ignored"
+    ours = webhooks.Delivery("inventory.update", counted(1, 901).payload, domain_prefix="ourstore")
+    assert pos.handle(ours)["result"] == "applied"
+    assert level(ledger) == (1, 0, 1)
+
+
+def test_a_retry_after_past_the_quota_window_is_not_believed(pos: LightspeedIntake, clock: Clock) -> None:
+    feed = Feed()
+    feed.throttled_until = clock.now.replace(year=2099)
+    assert pos.poll(feed, never)["rate_limited_until"] == "2026-11-23T12:15:00.000Z"

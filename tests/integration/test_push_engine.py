@@ -132,6 +132,8 @@ def test_a_channel_sale_already_counted_does_not_hold_back_the_next_raise(
     channel.shown["item-TEE"] = 3  # sold 2 on the channel...
     ledger.sell(sku, "shop", 2, "shopify", "order-1")  # ...and its webhook arrived
     engine.push([sku], "sale")
+    settled = [(e.result, e.before, e.after) for e in engine.store.sync_history(sku=sku)]
+    assert ("applied", 3, 3) in settled  # the attempt ends in the history
     ledger.restock(sku, "shop", 4, "pos", "delivery")
     report = engine.push([sku], "restock")
     assert (channel.shown["item-TEE"], report.deferred) == (7, 0)

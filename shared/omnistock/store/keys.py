@@ -82,6 +82,12 @@ def movement_sk(at: str, location: str, rev: int) -> str:
     return f"{at}#{location}#{rev:012d}"
 
 
+def external_movement_sk(at: str, source_key: str) -> str:
+    """A movement that changes no stock (a till sale), keyed by its source's own ids only, so
+    every delivery of it (webhook or poll, whatever location it names) is the same entry."""
+    return f"{at}#{source_key}"
+
+
 def hold_expiry_pk(hold_id: str) -> str:
     shard = int(hashlib.sha256(hold_id.encode()).hexdigest(), 16) % HOLD_EXPIRY_SHARDS
     return f"HOLDEXP#{shard}"

@@ -61,21 +61,31 @@ class ListingStore:
             self.table.batch_put(items[start : start + 25])
         return True
 
-    def forget_product(self, channel: str, product_id: str, at: str, purge_at: int) -> None:
-        """Keep a tombstone (until ``purge_at``) so a late update of the product changes nothing."""
-        self.table.put(
-            {
-                "pk": keys.product_pk(channel, product_id),
-                "sk": keys.PRODUCT_SK,
-                "kind": "product",
-                "channel": channel,
-                "product_id": product_id,
-                "updated_at": at,
-                "deleted": True,
-                "variants": [],
-                "purge_at": purge_at,
-            }
-        )
+    def forget_product(
+        self, channel: str, product_id: str, at: str, purge_at: int, *, unless_newer: bool = False
+    ) -> bool:
+        """Keep a tombstone (until ``purge_at``) so a late update of the product changes nothing;
+        with ``unless_newer``, not over a record newer than ``at`` (False then)."""
+        expr = Expression()
+        body: dict[str, Any] = {
+            "Item": to_attrs(
+                {
+                    "pk": keys.product_pk(channel, product_id),
+                    "sk": keys.PRODUCT_SK,
+                    "kind": "product",
+                    "channel": channel,
+                    "product_id": product_id,
+                    "updated_at": at,
+                    "deleted": True,
+                    "variants": [],
+                    "purge_at": purge_at,
+                }
+            ),
+        }
+        if unless_newer:
+            body["ConditionExpression"] = f"attribute_not_exists(pk) OR {expr.name('updated_at')} <= {expr.value(at)}"
+            expr.attach(body)
+        return self.table.transact([{"Put": body}]) is None
 
     def forget_variant(self, channel: str, variant: str) -> None:
         self.table.delete(keys.listing_pk(channel, variant), keys.LISTING_SK)

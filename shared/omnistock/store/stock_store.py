@@ -597,7 +597,7 @@ class StockStore:
         """Log a movement that changes no stock (a till sale the POS's own count brings) under its
         source's ``key``, so a redelivery rewrites the same entry."""
         item = self._movement_item(movement)
-        self.table.put(item | {"sk": f"{movement.at}#{movement.location}#{key}"})
+        self.table.put(item | {"sk": keys.external_movement_sk(movement.at, key)})
 
     def _movement_item(self, movement: Movement) -> Item:
         return {

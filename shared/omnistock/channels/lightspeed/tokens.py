@@ -10,6 +10,7 @@ Never log a token: messages name the step and the HTTP status only.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import httpx
 
 from omnistock.channels import ChannelUnavailable
 
+log = logging.getLogger(__name__)
 LEASE = "lightspeed-token"
 LEASE_SECONDS = 60  # far longer than a refresh call's timeout
 EARLY_SECONDS = 300  # refresh this long before the access token runs out
@@ -164,16 +166,20 @@ class Tokens:
         try:
             body = response.json()
             expires = int(body.get("expires") or 0) or int(self.clock()) + int(body["expires_in"])
-            new = TokenPair(str(body["access_token"]), str(body["refresh_token"]), expires, pair.extra)
+            rotated = str(body.get("refresh_token") or pair.refresh_token)  # kept if none comes back
+            new = TokenPair(str(body["access_token"]), rotated, expires, pair.extra)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ChannelUnavailable("Lightspeed's token answer is not a token pair") from None
-        # The old refresh token is dead now: the new pair must reach the store, whatever it takes.
+        # The old refresh token is dead now: the new pair must reach the store, whatever it takes
+        # (this container keeps using it meanwhile).
+        self._pair = new
         for attempt in range(3):
             try:
                 self.store.write(new)
                 return new
             except Exception:
                 if attempt == 2:
+                    log.error("the refreshed Lightspeed token pair could not be saved; connect the app again")
                     raise
                 self.sleep(0.2 * 2**attempt)
         return new

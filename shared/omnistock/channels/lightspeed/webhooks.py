@@ -3,7 +3,7 @@
 Delivery (vendor docs, "Webhooks"): a POST, ``application/x-www-form-urlencoded``, whose form
 field ``payload`` holds the entity as a JSON string in the API 1.0 shape. ``type``,
 ``domain_prefix`` and ``retailer_id`` fields may come too; only ``payload`` is promised, so the
-type is the form's ``type`` (signed), else the route's ``type`` query parameter, else the
+type is the form's ``type``, else the route's ``type`` query parameter, else the
 payload's shape; a type the payload's shape contradicts is refused.
 
 Signature: ``X-Signature: signature=<value>,algorithm=HMAC-SHA256``, an HMAC keyed with the
@@ -102,6 +102,7 @@ def _payload_field(raw_body: bytes) -> str | None:
 class Delivery:
     type: str
     payload: dict[str, Any]
+    domain_prefix: str = ""  # the store it came from, when the form says
 
 
 def delivery(raw_body: bytes, content_type: str, type_hint: str = "") -> Delivery:
@@ -126,7 +127,7 @@ def delivery(raw_body: bytes, content_type: str, type_hint: str = "") -> Deliver
     kind = ((fields.get("type") or [""])[0] or type_hint or shape).strip().lower()
     if shape and kind in TYPES and kind != shape:  # the unsigned ?type= cannot re-route a signed body
         raise PayloadError(f"the payload is not a {kind} payload")
-    return Delivery(kind, payload)
+    return Delivery(kind, payload, (fields.get("domain_prefix") or [""])[0].strip().lower()[:MAX_ID])
 
 
 def _shape(payload: dict[str, Any]) -> str:
