@@ -54,9 +54,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def stack() -> Iterator[RunningStack]:
     """The stack for the whole session; at its end, its output is scanned for secrets (an
     assertion error in teardown, so a leak fails the run loudly)."""
+    yield from running_stack()
+
+
+def running_stack(*arguments: str) -> Iterator[RunningStack]:
+    """A local stack (schedules slowed to hourly, extra ``arguments`` for ``python -m local``) for
+    as long as the caller iterates; then its output is scanned for secrets. Suites that change
+    what others rely on (random admin calls, a short grace window) start their own."""
     token = secrets.token_urlsafe(16)
     try:
-        with launch("--schedule-every", "3600", "--dev-token", token) as launched:
+        with launch("--schedule-every", "3600", "--dev-token", token, *arguments) as launched:
             client = httpx.Client(base_url=launched.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             with client:
                 running = RunningStack(launched.url, token, client, launched.process, launched.output)

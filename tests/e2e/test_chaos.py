@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import time
 import uuid
 from collections import Counter
@@ -38,13 +37,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from local.launcher import LaunchFailed, launch
 from local.sandbox.lightspeed import LightspeedSandbox
 from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS
 from omnistock.channels.commentsold.webhooks import sign as commentsold_sign
 from omnistock.channels.lightspeed.webhooks import signature_header
-from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, assert_output_carries_no_secrets, stack_secrets
+from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, running_stack
 from tests.reliability import record
 
 pytestmark = pytest.mark.e2e
@@ -431,18 +429,7 @@ class World:
 def chaos_stack() -> Iterator[RunningStack]:
     """A stack of its own whose raise grace window is seconds, not minutes: the end state is
     checked after the window, and waiting two minutes would buy nothing but time."""
-    token = secrets.token_urlsafe(16)
-    params = ("--param", f"PushRaiseGraceSeconds={GRACE_SECONDS}")
-    try:
-        with launch("--schedule-every", "3600", "--dev-token", token, *params) as launched:
-            client = httpx.Client(base_url=launched.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-            with client:
-                running = RunningStack(launched.url, token, client, launched.process, launched.output)
-                yield running
-                stored = stack_secrets(running)
-    except LaunchFailed as error:
-        pytest.fail(str(error))
-    assert_output_carries_no_secrets(launched.output, stored)  # its logs are scanned like the session stack's
+    yield from running_stack("--param", f"PushRaiseGraceSeconds={GRACE_SECONDS}")
 
 
 def sandbox_client(stack: RunningStack, name: str, prefix: str = "") -> httpx.Client:
