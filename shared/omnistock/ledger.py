@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.errors import InvalidRequest, NotFound, StoreUnavailable
+from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
     CatalogEntry,
     Cause,
@@ -42,6 +42,7 @@ from omnistock.store.stock_store import MAX_LOTS_PER_WRITE, Moved, StockStore
 # beyond this many rounds the caller gets a retryable error.
 _OPTIMISTIC_ROUNDS = 12
 MAX_HOLD = timedelta(days=7)
+ONE_PER_STACK = ("shopify", "commentsold")  # one shop each per stack: their intake finds it by platform
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,10 @@ class Ledger:
         if master_location and (list(dict.fromkeys(locations)) != [master_location] or not target_location):
             # Its number is then that location's alone, so it can be read back as a count.
             raise InvalidRequest("a channel that is master of a location sells from that location alone")
+        if platform in ONE_PER_STACK:
+            other = next((c.name for c in self.store.channels() if c.platform == platform and c.name != name), None)
+            if other is not None:  # its webhooks and polls serve one channel: a second would take them over
+                raise Conflict(f"channel {other!r} is this stack's {platform} channel already")
         channel = Channel(
             name=name,
             locations=tuple(dict.fromkeys(locations)),

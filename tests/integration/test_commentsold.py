@@ -328,3 +328,14 @@ def test_a_cart_checked_out_by_one_order_is_not_taken_again_by_another(ledger: L
     live.handle(ordered(77, [1], topic="order.cancelled", status="cancelled", updated_at=NOW + 60))
     live.handle(ordered(78, [1], topic="order.cancelled", status="cancelled", updated_at=NOW + 60))
     assert tee(ledger) == (5, 0, 0, 5)  # no phantom unit
+
+
+def test_a_second_channel_of_a_one_per_stack_platform_is_refused(ledger: Ledger, live: CommentSoldIntake) -> None:
+    """Found by schemathesis: a second CommentSold channel took the first one's webhooks over
+    (intake finds the stack's channel by platform)."""
+    from omnistock.errors import Conflict
+
+    with pytest.raises(Conflict, match="commentsold"):
+        ledger.set_channel("another", ["shop"], platform="commentsold")
+    ledger.set_channel("commentsold", ["shop"], platform="commentsold", buffer=1)  # the channel itself may change
+    assert live.channel() is not None and live.channel().name == "commentsold"  # type: ignore[union-attr]
