@@ -33,8 +33,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     signature = headers.get(config.commentsold_signature_header)
     encoding = config.commentsold_signature_encoding
     try:
-        verified = verify(raw, signature, runtime.commentsold_webhook_secrets(), encoding) or bool(
-            signature and verify(raw, signature, runtime.commentsold_webhook_secrets(refresh=True), encoding)
+        verified = runtime.signature_holds(
+            runtime.commentsold_webhook_secrets,
+            lambda secrets: verify(raw, signature, secrets, encoding),
+            bool(signature),
         )
     except (BotoCoreError, ClientError, ValueError):
         logger.exception("commentsold webhook not checked: the signing secret could not be read")

@@ -30,8 +30,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     raw = raw_body(event) or b""  # an undecodable body fails the signature check
     signature = headers.get(SIGNATURE_HEADER)
     try:
-        verified = verify(raw, signature, runtime.lightspeed_webhook_secrets()) or bool(
-            signature and verify(raw, signature, runtime.lightspeed_webhook_secrets(refresh=True))
+        verified = runtime.signature_holds(
+            runtime.lightspeed_webhook_secrets, lambda secrets: verify(raw, signature, secrets), bool(signature)
         )
     except (BotoCoreError, ClientError, ValueError):
         logger.exception("lightspeed webhook not checked: the signing secret could not be read")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -202,6 +202,13 @@ def shopify_webhook_secrets(refresh: bool = False) -> list[str]:
 
 def commentsold_webhook_secrets(refresh: bool = False) -> list[str]:
     return signing_secrets(settings().commentsold_webhook_secret_name, refresh)
+
+
+def signature_holds(secrets_of: Callable[..., list[str]], check: Callable[[list[str]], bool], signed: bool) -> bool:
+    """``check`` against a webhook's signing secrets, and once more against freshly read ones when
+    the request is signed at all (the secret may have just been rotated). A secret that cannot be
+    read raises (the handler answers 503)."""
+    return check(secrets_of()) or (signed and check(secrets_of(refresh=True)))
 
 
 def lightspeed_webhook_secrets(refresh: bool = False) -> list[str]:
