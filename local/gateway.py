@@ -3,6 +3,11 @@ control endpoints, on a threading HTTP server.
 
 IAM auth (SigV4) has no local equivalent, so routes that require it take a shared dev token
 instead: ``Authorization: Bearer <token>``; missing is 401, wrong is 403.
+
+Paths reach a handler decoded, as an HTTP API passes them (see ``_decoded_path``); the query
+string stays raw in ``rawQueryString`` and decoded in ``queryStringParameters`` (``+`` is a
+space there, repeated names are joined with commas), and ``Cookie`` headers become ``cookies``
+(local.events builds those parts of the event).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote_to_bytes, urlsplit
 
 from local.events import Headers, Router, build_event, http_response, json_response
 from local.lambdas import LocalFunction
@@ -22,6 +27,10 @@ log = logging.getLogger("local.gateway")
 
 Response = tuple[int, Headers, bytes]
 _NOT_FOUND = json_response(404, {"message": "Not Found"})
+_BAD_REQUEST = json_response(400, {"message": "Bad Request"})
+# What a request target may carry unescaped: printable ASCII. Anything else (a space, a
+# non-ASCII letter written out) stands for its UTF-8 bytes, escaped.
+_TARGET_SAFE = "".join(map(chr, range(0x21, 0x7F)))
 
 
 class Control(Protocol):
@@ -69,11 +78,14 @@ class Gateway:
 
     def handle(self, method: str, target: str, headers: Headers, body: bytes, source_ip: str) -> Response:
         """One request, as API Gateway would answer it."""
-        split = urlsplit(target)
+        split = urlsplit(quote(target, safe=_TARGET_SAFE))
         raw_path = split.path or "/"
         if raw_path == "/_local" or raw_path.startswith("/_local/"):
             return self._control(method, raw_path, split.query)
-        found = self.router.match(method, raw_path)
+        path = _decoded_path(raw_path)
+        if path is None:
+            return _BAD_REQUEST
+        found = self.router.match(method, path)  # no "%" is left: the router's unquoting is a no-op
         if found is None:
             return _NOT_FOUND
         route, params = found
@@ -85,7 +97,7 @@ class Gateway:
             route=route,
             path_parameters=params,
             method=method,
-            raw_path=raw_path,
+            raw_path=path,
             raw_query=split.query,
             headers=headers,
             body=body,
@@ -132,6 +144,30 @@ class Gateway:
             return json_response(500, {"errorType": type(error).__name__, "errorMessage": str(error)})
 
 
+def _decoded_path(raw_path: str) -> str | None:
+    """The path an HTTP API hands to the route and the handler, or None where it answers 400.
+
+    Documented: "API Gateway decodes URL-encoded request parameters before passing them to your
+    backend integration" (Developer Guide, "Create routes for HTTP APIs").
+    Observed on deployed HTTP APIs (published captures; not documented): ``rawPath`` and
+    ``requestContext.http.path`` are decoded as well ("/a%20b" arrives as "/a b", "%CE%BB" as
+    "λ"), and routes match the decoded path, so "%2F" separates segments like "/" (a parameter
+    never holds one; "/skus/A%2Fmovements" is the movements of A). A second decoding follows:
+    "%252F" arrives as "/", "%2525" as "%", "%25" before a non-hex pair is a 400; and the path
+    is cut at a decoded "?".
+    Assumed: "+" is a literal plus (RFC 3986); only a query reads it as a space.
+
+    Decoded here once, as UTF-8. A "%" or "?" left after that (which deployed would decode again
+    or cut) and bytes that are not UTF-8 are refused with the 400 deployed gives some of them:
+    the safe side, since otherwise a handler could store a name other than the one sent.
+    """
+    try:
+        path = unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "%" in path or "?" in path else path
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     gateway: Gateway
@@ -144,8 +180,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         body = self._read_body()
+        # http.server read the request line as Latin-1: recover the bytes sent, escaped
+        target = quote(self.path.encode("iso-8859-1"), safe=_TARGET_SAFE)
         status, headers, payload = self.server.gateway.handle(
-            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            self.command, target, list(self.headers.items()), body, self.client_address[0]
         )
         self.send_response(status)
         for name, value in headers:

@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import admin_schemas as s
-from omnistock import runtime
+from omnistock import runtime, safe_json
 from omnistock.clock import iso
-from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreUnavailable
+from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
 from omnistock.models import Outcome
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -42,6 +42,7 @@ ERRORS: dict[int, OpenAPIResponse] = {
         "description": "The body or parameters are invalid",
         "content": {"application/json": {"model": s.InvalidOut}},
     },
+    413: _error("The body is over 1 MB"),
     415: _error("The body is not application/json"),
     503: _error("Storage failed; nothing was written; retry"),
 }
@@ -80,7 +81,14 @@ def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -
 def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
     as_of = iso(body.as_of) if body.as_of else None
     result = runtime.ledger().report_count(
-        sku, body.location, body.on_hand, body.version, body.source, body.event_id, as_of
+        sku,
+        body.location,
+        body.on_hand,
+        body.version,
+        body.source,
+        body.event_id,
+        as_of,
+        reset_version=body.reset_version,
     )
     return _json(_status(result.outcome), s.result_out(result))
 
@@ -289,6 +297,7 @@ _ERROR_STATUS: dict[type[OmnistockError], int] = {
     NotFound: 404,
     InvalidRequest: 400,
     Conflict: 409,
+    StoreRefused: 422,  # the table cannot hold it as sent: retrying cannot help
     StoreUnavailable: 503,
 }
 
@@ -319,8 +328,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def unreadable_body(event: dict[str, Any]) -> tuple[int, str] | None:
-    """The API takes JSON: a body in another media type (a form, multipart) is a 415, and one
-    that is not UTF-8 a 400, before routing (the resolver would fail on them with a 500)."""
+    """The API takes JSON: a body in another media type (a form, multipart) is a 415, one over
+    1 MB a 413, and one that is not UTF-8 or not JSON within bounds (nested too deep, a number
+    of too many digits) a 400, before routing (the resolver would fail on them with a 500)."""
     raw = raw_body(event)
     if raw is None:
         return 400, "the body is marked base64 and is not"
@@ -330,7 +340,7 @@ def unreadable_body(event: dict[str, Any]) -> tuple[int, str] | None:
     if media and media != "application/json" and not media.endswith("+json"):
         return 415, "the admin API takes application/json"
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return 400, "the body is not UTF-8"
+        safe_json.check_bounds(raw, safe_json.ADMIN_BYTES)  # whether it is JSON: the resolver's 422
+    except safe_json.UnreadableJson as error:
+        return error.status, str(error)[:300]
     return None

@@ -10,14 +10,13 @@ signature; 400 a body that is not the assumed shape (a quantity of 0 or an absur
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from omnistock import runtime
+from omnistock import runtime, safe_json
 from omnistock.channels.commentsold.webhooks import PayloadError, verify
 from omnistock.errors import StoreUnavailable
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -45,8 +44,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("commentsold webhook refused: bad or missing signature")
         return json_answer(401, {"error": f"invalid or missing {config.commentsold_signature_header}"})
     try:
-        result = runtime.commentsold_intake().handle(json.loads(raw))
-    except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
+        result = runtime.commentsold_intake().handle(safe_json.loads(raw, safe_json.WEBHOOK_BYTES))
+    except safe_json.UnreadableJson as error:
+        logger.warning("commentsold webhook refused: unreadable JSON", extra={"problem": str(error)[:200]})
+        return json_answer(error.status, {"error": str(error)[:300]})
+    except (ValueError, PayloadError) as error:  # PayloadError is a ValueError
         logger.warning("commentsold webhook refused: not the assumed shape", extra={"problem": str(error)[:200]})
         return json_answer(400, {"error": f"the body is not a valid CommentSold delivery: {error}"[:300]})
     except StoreUnavailable:

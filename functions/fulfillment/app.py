@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
-from omnistock.errors import StoreUnavailable
+from omnistock.errors import StoreRefused, StoreUnavailable
 from omnistock.store.stream import new_shipment
 
 logger = Logger()
@@ -26,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             continue
         try:
             state = runtime.shipment_desk().send(*found)
-        except StoreUnavailable:
+        except (StoreUnavailable, StoreRefused):  # a refused one ends on the failure queue after its retries
             failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
             continue
         states[state] = states.get(state, 0) + 1

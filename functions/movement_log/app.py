@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
-from omnistock.errors import StoreUnavailable
+from omnistock.errors import StoreRefused, StoreUnavailable
 from omnistock.store.stream import movement_from_record
 
 logger = Logger()
@@ -27,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         movements = [m for m in (movement_from_record(record) for record in chunk) if m is not None]
         try:
             store.save_movements(movements)
-        except StoreUnavailable:
+        except (StoreUnavailable, StoreRefused):  # a refused one ends on the failure queue after its retries
             logger.exception("movement log write failed", extra={"records_left": len(records) - start})
             return {"batchItemFailures": [{"itemIdentifier": chunk[0]["dynamodb"]["SequenceNumber"]}]}
     logger.info("movements written", extra={"records": len(records)})

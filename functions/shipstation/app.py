@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock import runtime
 from omnistock.channels.shipstation import auth, notice
-from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
+from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreRefused, StoreUnavailable
 from omnistock.web import lowered_headers, raw_body
 
 logger = Logger()
@@ -53,7 +53,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET").upper()
     try:
         return _dispatch(method, query, event)
-    except (InvalidRequest, NotFound, notice.NoticeError) as error:
+    except (InvalidRequest, NotFound, notice.NoticeError, StoreRefused) as error:  # final: ShipStation shows why
         return _answer(400, str(error))
     except (StoreUnavailable, Conflict):
         logger.exception("shipstation request not completed: storage")

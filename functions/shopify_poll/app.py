@@ -33,6 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "orders": report.orders,
         "lines_moved": report.lines_moved,
         "unreadable": report.unreadable,
+        "rejected": report.rejected,
         "cursor": report.cursor,
         "shipments": report.shipments,
     }

@@ -4,20 +4,20 @@ The signature is checked on the raw body, in constant time, before anything is p
 stored (a failure rereads the secret once: it may have just been rotated). Then the topic's
 payload is applied through the same idempotent path as the order poll, well inside
 Shopify's 5-second budget. Answers: 401 bad or missing signature; 400 a body that is not
-the topic's JSON; 200 applied, duplicate or ignored (an unknown topic); 503 when storage
-fails, so Shopify retries.
+the topic's JSON (or nests too deep), 413 one over 3 MB; 200 applied, duplicate, ignored (an
+unknown topic) or rejected (the table cannot hold it: recorded in the sync history, so Shopify
+stops retrying it); 503 when storage fails for a while, so Shopify retries.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from omnistock import runtime
+from omnistock import runtime, safe_json
 from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.errors import StoreUnavailable
@@ -54,11 +54,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     webhook_id = (headers.get("x-shopify-webhook-id") or headers.get("shopify-webhook-id") or "")[:200]
     logger.append_keys(topic=loggable(topic), webhook_id=loggable(webhook_id))
     try:
-        body = json.loads(raw)
+        body = safe_json.loads(raw, safe_json.WEBHOOK_BYTES)
         triggered = headers.get("x-shopify-triggered-at") or headers.get("shopify-triggered-at")
         delivery = Delivery(topic, body, webhook_id, _time(triggered))
         result = runtime.shopify_intake().handle(delivery)
-    except (ValueError, PayloadError) as error:  # JSONDecodeError and PayloadError are ValueErrors
+    except safe_json.UnreadableJson as error:
+        logger.warning("shopify webhook refused: unreadable JSON", extra={"problem": str(error)[:200]})
+        return json_answer(error.status, {"error": str(error)[:300]})
+    except (ValueError, PayloadError) as error:  # PayloadError is a ValueError
         logger.warning("shopify webhook refused: not the topic's JSON", extra={"problem": str(error)[:200]})
         return json_answer(400, {"error": f"the body is not a valid {topic or 'webhook'} payload: {error}"[:300]})
     except StoreUnavailable:

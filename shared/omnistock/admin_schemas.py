@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from omnistock.models import (
+    MAX_VERSION,
     CatalogEntry,
     Channel,
     Hold,
@@ -36,7 +37,7 @@ Location = Annotated[str, StringConstraints(min_length=1, max_length=100, patter
 Source = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-Version = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
+Version = Annotated[int, Field(strict=True, ge=0, le=MAX_VERSION)]
 Delta = Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
 Note = Annotated[str, StringConstraints(max_length=500)]
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
@@ -145,6 +146,11 @@ class CountIn(Body):
     event_id: Identifier
     source: Source = "admin"
     as_of: Timestamp | None = None
+    reset_version: bool = Field(
+        default=False,
+        description="Apply this count whatever version was applied before, and make its version the master's: "
+        "the way back from a version set by mistake (a later master count then applies if its version is higher).",
+    )
 
 
 class AdjustmentIn(Body):

@@ -17,11 +17,12 @@ from typing import Any, Protocol
 
 from omnistock.channels.commentsold import webhooks
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.errors import InvalidRequest
+from omnistock.errors import InvalidRequest, StoreRefused
 from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
 from omnistock.order_desk import OrderDesk
 from omnistock.store.listing_store import ListingStore
+from omnistock.store.push_store import SyncEntry
 from omnistock.web import loggable
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,11 @@ PLATFORM = "commentsold"
 OVERLAP_SECONDS = 300  # orders updated while a poll walked its pages are read again
 FIRST_LOOKBACK = 24 * 3600  # the first poll of a new connection
 CART_GRACE_SECONDS = 60  # a hold younger than this may be a claim the listing does not show yet
+# A delivery signed longer ago than this is refused: longer than any platform retries for
+# (48 hours is the longest we know of), far shorter than the 30 days event ids are kept for
+# dedupe, so a replayed claim can never outlive the record that makes it a duplicate.
+REPLAY_WINDOW = timedelta(hours=72)
+CLOCK_SKEW = timedelta(minutes=5)  # a delivery dated this far ahead of our clock is still taken
 
 
 class CommentSoldPolls(Protocol):
@@ -66,6 +72,25 @@ class CommentSoldIntake:
         channel = self.channel()
         if channel is None:
             return {"result": "ignored", "detail": "no CommentSold channel is configured"}
+        if event.created_at is not None and not self._in_window(event.created_at):
+            log.warning("commentsold delivery signed outside the replay window; ignored")
+            return {"result": "ignored", "detail": "signed outside the replay window (72 hours): a replay"}
+        try:
+            return self._apply(channel, event)
+        except StoreRefused as error:  # final: recorded, and answered so CommentSold stops retrying
+            self._note_rejected(channel, f"{event.topic}:{loggable(event.delivery_id[:80])}", str(error))
+            return {"result": "rejected", "detail": "the table cannot hold this delivery as sent; recorded"}
+
+    def _in_window(self, created_at: str) -> bool:
+        now = self.clock()
+        return now - REPLAY_WINDOW <= parse_iso(created_at) <= now + CLOCK_SKEW
+
+    def _note_rejected(self, channel: Channel, reference: str, problem: str, why: str = "webhook") -> None:
+        now = self.clock()
+        entry = SyncEntry(reference, channel.name, f"{why}:{iso(now)}", iso(now), None, 0, why, "rejected", problem)
+        self.order_desk.history.record_sync([entry], now)
+
+    def _apply(self, channel: Channel, event: webhooks.Event) -> dict[str, Any]:
         if event.topic == "reservation.created":
             return self.claim(channel, webhooks.claim(event.data))
         if event.topic == "reservation.deleted":
@@ -157,6 +182,10 @@ class CommentSoldIntake:
                     order = self.order(channel, data)["order"]
                 except webhooks.PayloadError:
                     continue  # skipped: it would stop every poll; its webhook says more
+                except StoreRefused as error:  # stepped past, and recorded
+                    reference = f"order:{loggable(str(data.get('id', ''))[:80])}"
+                    self._note_rejected(channel, reference, str(error), "order poll")
+                    continue
                 applied += 1
                 stored = self.order_desk.orders.order(channel.name, order)
                 last = max(last, stored.order.updated_at if stored else "")
@@ -177,7 +206,11 @@ class CommentSoldIntake:
                 except webhooks.PayloadError:
                     continue
                 carts.add(webhooks.hold_id(channel.name, claim.reservation_id))
-                claimed += self.claim(channel, claim)["result"] == "applied"
+                try:
+                    claimed += self.claim(channel, claim)["result"] == "applied"
+                except StoreRefused as error:  # stepped past, and recorded
+                    reference = f"reservation:{loggable(claim.reservation_id)}"
+                    self._note_rejected(channel, reference, str(error), "cart poll")
             page += 1
         return carts, claimed
 

@@ -20,3 +20,8 @@ class Conflict(OmnistockError):
 
 class StoreUnavailable(OmnistockError):
     """DynamoDB failed or kept conflicting; nothing was written and the caller should retry."""
+
+
+class StoreRefused(OmnistockError):
+    """DynamoDB refused the write as sent (an item or key too large, say): retrying cannot
+    help, so it is recorded and answered as final rather than retried forever."""

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
+    MAX_VERSION,
     CatalogEntry,
     Cause,
     Channel,
@@ -36,7 +37,13 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
-from omnistock.store.stock_store import MAX_LOTS_PER_WRITE, Moved, StockStore
+from omnistock.store.stock_store import (
+    MAX_LOTS_PER_WRITE,
+    Moved,
+    StockStore,
+    check_same_request,
+    request_fingerprint,
+)
 
 # A count or confirmation that loses a race re-applies to the item the failed write returned;
 # beyond this many rounds the caller gets a retryable error.
@@ -68,10 +75,12 @@ def apply_count(
     as_of: str,
     now: datetime,
     max_cleared: int | None = None,
+    *,
+    reset: bool = False,
 ) -> tuple[StockLevel, list[str]] | None:
     """The stock level after a master count, and the pending lots it clears (at most
-    ``max_cleared``: the rest clear right after); None if stale."""
-    if current is not None and current.master_version is not None and version <= current.master_version:
+    ``max_cleared``: the rest clear right after); None if stale (never with ``reset``)."""
+    if not reset and current is not None and current.master_version is not None and version <= current.master_version:
         return None
     base = current or StockLevel(sku=sku, location=location)
     cleared = [
@@ -202,12 +211,16 @@ class Ledger:
         source: str,
         event_id: str,
         as_of: str | None = None,
+        *,
+        reset_version: bool = False,
     ) -> StockResult:
-        """Apply the master's absolute count unless a newer one was applied already."""
+        """Apply the master's absolute count unless a newer one was applied already. With
+        ``reset_version`` (an operator's correction) it applies whatever version was applied
+        before, and its version becomes the master's: the way back from a version set by mistake."""
         _require(on_hand >= 0, "on_hand must be zero or more")
-        return self._count(
-            sku, location, lambda _: on_hand, version, Cause(source, event_id, MovementKind.COUNT), as_of
-        )
+        note = "master version reset" if reset_version else ""
+        cause = Cause(source, event_id, MovementKind.COUNT, note)
+        return self._count(sku, location, lambda _: on_hand, version, cause, as_of, reset=reset_version)
 
     def report_channel_level(
         self,
@@ -248,17 +261,22 @@ class Ledger:
         version: int,
         cause: Cause,
         as_of: str | None,
+        *,
+        reset: bool = False,
     ) -> StockResult:
-        _require(version >= 0, "version must be zero or more")
+        _require(0 <= version <= MAX_VERSION, f"version must be from 0 to {MAX_VERSION}")
         now = self.clock()
         reported_at = as_of or iso(now)
         for _ in range(_OPTIMISTIC_ROUNDS):
             current = self.store.stock(sku, location)
-            if current is not None and current.master_version is not None and version <= current.master_version:
+            stale = current is not None and current.master_version is not None and version <= current.master_version
+            if stale and not reset:
                 return StockResult(Outcome.STALE, current, "a count of this version or newer was applied")
             current = self.store.with_lots(current) if current is not None else None
             on_hand = on_hand_of(current)
-            applied = apply_count(current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE)
+            applied = apply_count(
+                current, sku, location, on_hand, version, reported_at, now, MAX_LOTS_PER_WRITE, reset=reset
+            )
             if applied is None:  # a newer count landed between the two reads
                 continue
             level, cleared = applied
@@ -275,6 +293,7 @@ class Ledger:
         includes the sale, so the lot clears then (or now, if such a count already came)."""
         self._catalog(sku)
         cause = Cause(source, event_id, MovementKind.CONFIRMATION, lot_key)
+        request = request_fingerprint("confirmation", sku, location, lot_key, applied_version)
         now = self.clock()
         for _ in range(_OPTIMISTIC_ROUNDS):
             current, lot = self.store.stock(sku, location), self.store.lot(sku, location, lot_key)
@@ -287,12 +306,13 @@ class Ledger:
                 return StockResult(Outcome.DUPLICATE, current, "the lot was confirmed before")
             clear = current.master_version is not None and current.master_version >= applied_version
             if clear:
-                written = self.store.clear_lots(current, {lot_key: lot}, cause, now, dedupe=True)
+                written = self.store.clear_lots(current, {lot_key: lot}, cause, now, dedupe=True, request=request)
             else:
-                written = self.store.mark_lot_applied(current, lot_key, applied_version, cause, now)
+                written = self.store.mark_lot_applied(current, lot_key, applied_version, cause, now, request)
             if written is None:
                 return StockResult(Outcome.APPLIED, None, "cleared" if clear else "awaiting a count that includes it")
             if not isinstance(written, Moved) and written.failed(len(written.codes) - 1):
+                check_same_request(written.items[-1], cause, request)
                 return StockResult(Outcome.DUPLICATE, current, "this confirmation was applied before")
         raise StoreUnavailable("the stock item kept changing; retry the confirmation")
 

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from omnistock.channels.lightspeed import webhooks
 from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimited
 from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
-from omnistock.errors import InvalidRequest, NotFound
+from omnistock.errors import InvalidRequest, NotFound, StoreRefused
 from omnistock.ledger import Ledger
 from omnistock.models import Movement, MovementKind, Outcome, Quantities
 from omnistock.order_desk import line_lots
@@ -47,6 +47,7 @@ TILL = ("", "USER")  # sales rung up at the till (or of unknown origin): never a
 TAKEN = ("CLOSED", "ONACCOUNT_CLOSED", "LAYBY_CLOSED", "DISPATCHED_CLOSED", "PICKED_UP_CLOSED")
 TOMBSTONE_DAYS = 30
 MAX_WAIT = timedelta(minutes=15)  # the quota is per 5 minutes: a later Retry-After is misread
+COLLECTION_TYPES = {"products": "product.update", "inventory": "inventory.update", "sales": "sale.update"}
 
 
 class ChangeFeed(Protocol):
@@ -84,13 +85,13 @@ class LightspeedIntake:
         store is ignored."""
         if self.domain_prefix and delivery.domain_prefix not in ("", self.domain_prefix):
             return {"result": "ignored", "detail": "a delivery from another store"}
-        if delivery.type == "inventory.update":
-            return self.count(webhooks.inventory_count(delivery.payload))
-        if delivery.type == "sale.update":
-            return self.sale(webhooks.pos_sale(delivery.payload))
-        if delivery.type == "product.update":
-            return self.product(webhooks.product(delivery.payload))
-        return {"result": "ignored", "detail": "type not handled"}
+        if delivery.type not in webhooks.TYPES:
+            return {"result": "ignored", "detail": "type not handled"}
+        try:
+            return self._apply(delivery.type, delivery.payload)
+        except StoreRefused as error:  # final: recorded, and answered so Lightspeed stops retrying
+            self._note_rejected(delivery.type, delivery.payload, str(error))
+            return {"result": "rejected", "detail": "the table cannot hold this delivery as sent; recorded"}
 
     # ================================================================ counts
     def count(self, count: webhooks.InventoryCount) -> dict[str, Any]:
@@ -258,22 +259,33 @@ class LightspeedIntake:
                     break
                 for record in page.records:
                     try:
-                        self._apply(collection, record)
+                        self._apply(COLLECTION_TYPES[collection], record)
                         report[collection] += 1
                     except webhooks.PayloadError:
                         report["skipped"] += 1  # one odd record must not stop every poll
+                    except StoreRefused as error:  # nor one the table cannot hold: recorded, stepped past
+                        report["skipped"] += 1
+                        self._note_rejected(COLLECTION_TYPES[collection], record, str(error))
                 after = page.max_version
                 self.orders.advance_cursor(name, _version_key(after))
         return report
 
-    def _apply(self, collection: str, record: dict[str, Any]) -> None:
-        if collection == "products":
-            self.product(webhooks.product(record))
-        elif collection == "inventory":
-            if not record.get("deleted_at"):
-                self.count(webhooks.inventory_count(record))
-        else:
-            self.sale(webhooks.pos_sale(record))
+    def _apply(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """One record of a type (a webhook's, or a feed's: their collections name the same types)."""
+        if kind == "product.update":
+            return self.product(webhooks.product(record))
+        if kind == "inventory.update":
+            if record.get("deleted_at"):  # a feed's deleted inventory record: no count
+                return {"result": "ignored", "detail": "the inventory record is deleted"}
+            return self.count(webhooks.inventory_count(record))
+        return self.sale(webhooks.pos_sale(record))
+
+    def _note_rejected(self, kind: str, record: dict[str, Any], problem: str) -> None:
+        now = self.clock()
+        reference = f"{kind}:{str(record.get('id') or record.get('product_id') or '')[:100]}"
+        attempt = f"{kind}:{iso(now)}"
+        entry = SyncEntry(reference, SOURCE, attempt, iso(now), None, 0, "POS delivery", "rejected", problem)
+        self.history.record_sync([entry], now)
 
 
 _NONE = Quantities(0, 0, 0, 0)  # a till sale's entry moves nothing itself: the POS's count does

@@ -103,7 +103,9 @@ class ListingDesk:
     def on_level(
         self, channel: Channel, listing_id: str, location: str, shown: int, reported_at: str, event_id: str
     ) -> LevelOutcome:
-        """``reported_at`` is the channel's time for the level (UTC ISO, microseconds kept)."""
+        """``reported_at`` is the channel's signed time for the level (UTC ISO, microseconds
+        kept), "" when the report carries none: then it cannot be a count (nothing says it is
+        newer than the last one), and a drift is noted at the time it arrived."""
         if location != channel.target_location:
             return LevelOutcome("elsewhere", detail="not the location this channel's number is kept at")
         sku = self.listings.owner(channel.name, listing_id)
@@ -117,8 +119,9 @@ class ListingDesk:
         pushed = self.history.pushed(sku, channel.name)
         if pushed is not None and pushed.quantity == shown:
             return LevelOutcome("echo", sku)
+        now = self.clock()
         if not self.history.note_channel_level(
-            sku, channel.name, listing_id, shown, reported_at, self.clock(), defer=True
+            sku, channel.name, listing_id, shown, reported_at or now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), now, defer=True
         ):
             return LevelOutcome("stale", sku)
         before = pushed.quantity if pushed else None
@@ -138,7 +141,12 @@ class ListingDesk:
     ) -> LevelOutcome:
         """The master's own number: a count of its location, ordered by the channel's time.
         What Omnistock keeps off the number (policies) is added back; a number Omnistock
-        forced (paused, or at its cap) says nothing about the shelf and is not a count."""
+        forced (paused, or at its cap) says nothing about the shelf and is not a count; nor is a
+        number with no signed time (nothing says it is newer than the count applied)."""
+        if not reported_at:
+            why = "the level carries no signed time, so it cannot be ordered: not a count"
+            self._note(sku, channel.name, "inventory level", "ignored", why)
+            return LevelOutcome("ignored", sku, why)
         policies = self.history.push_state(sku).policies
         own = policies.get(channel.name, SkuPolicy())
         cap = channel.max_shown if own.max_shown is None else own.max_shown

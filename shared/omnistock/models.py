@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The largest master version taken anywhere (a signed 64-bit integer, what POS systems count
+# in): a version past it would make every later count stale, and nothing real comes near it.
+MAX_VERSION = 2**63 - 1
+
 
 class Outcome(StrEnum):
     APPLIED = "applied"  # the event moved stock (or changed a hold) now

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.store.push_store import PushStore
     from omnistock.store.table import Table
     from omnistock.sync import SyncService
+
+
+Verdict = TypeVar("Verdict", bool, str)
 
 
 @dataclass(frozen=True)
@@ -204,11 +207,14 @@ def commentsold_webhook_secrets(refresh: bool = False) -> list[str]:
     return signing_secrets(settings().commentsold_webhook_secret_name, refresh)
 
 
-def signature_holds(secrets_of: Callable[..., list[str]], check: Callable[[list[str]], bool], signed: bool) -> bool:
+def signature_holds(
+    secrets_of: Callable[..., list[str]], check: Callable[[list[str]], Verdict], signed: bool
+) -> Verdict:
     """``check`` against a webhook's signing secrets, and once more against freshly read ones when
-    the request is signed at all (the secret may have just been rotated). A secret that cannot be
-    read raises (the handler answers 503)."""
-    return check(secrets_of()) or (signed and check(secrets_of(refresh=True)))
+    the request is signed at all and the first check fails (the secret may have just been
+    rotated). A secret that cannot be read raises (the handler answers 503)."""
+    verdict = check(secrets_of())
+    return verdict if verdict or not signed else check(secrets_of(refresh=True))
 
 
 def lightspeed_webhook_secrets(refresh: bool = False) -> list[str]:
@@ -383,7 +389,15 @@ def lightspeed_intake() -> LightspeedIntake:
     from omnistock.lightspeed_intake import LightspeedIntake
     from omnistock.store.listing_store import ListingStore
 
-    return LightspeedIntake(ledger(), ListingStore(table()), shipment_desk().orders, push_store(), lightspeed_outlets())
+    config = settings()
+    return LightspeedIntake(
+        ledger(),
+        ListingStore(table()),
+        shipment_desk().orders,
+        push_store(),
+        lightspeed_outlets(),
+        domain_prefix=config.lightspeed_domain_prefix.strip().lower(),
+    )
 
 
 @cache

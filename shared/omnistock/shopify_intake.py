@@ -16,6 +16,7 @@ from typing import Any
 from omnistock.channels import OrdersPort
 from omnistock.channels.shopify import payloads
 from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.errors import StoreRefused
 from omnistock.listings import ListingDesk, Variant
 from omnistock.models import Channel
 from omnistock.order_desk import OrderDesk
@@ -36,10 +37,21 @@ FIRST_LOOKBACK = timedelta(hours=24)  # the first poll of a new connection
 
 @dataclass(frozen=True)
 class Delivery:
-    topic: str
+    topic: str  # from a header Shopify does not sign: it picks the parser, each checks the shape
     body: Any
-    webhook_id: str = ""
-    triggered_at: str = ""  # UTC ISO with microseconds, "" when absent
+    webhook_id: str = ""  # unsigned: a label for the movement log, never a key or an order
+    triggered_at: str = ""  # unsigned: UTC ISO with microseconds, "" when absent
+
+
+def level_time(signed: str, triggered: str) -> str:
+    """The time an inventory level is ordered by. Shopify signs the body, not its headers, so
+    the payload's ``updated_at`` (whole seconds) decides: a three-day-old level replayed with a
+    fresh ``X-Shopify-Triggered-At`` stays three days old. The header only orders reports
+    inside that same signed second (it is finer), and only forward of it. "" when the body
+    carries no time: such a report cannot be ordered."""
+    if not signed:
+        return ""
+    return triggered if triggered[:19] == signed[:19] and triggered >= signed else signed
 
 
 @dataclass
@@ -48,6 +60,7 @@ class PollReport:
     orders: int = 0
     lines_moved: int = 0
     unreadable: int = 0
+    rejected: int = 0  # readable, but the table cannot hold it (recorded, stepped past)
     cursor: str | None = None
     shipments: dict[str, int] = field(default_factory=dict)
 
@@ -83,7 +96,13 @@ class ShopifyIntake:
         if apply is None:
             log.info("shopify webhook topic %s is not handled; ignored", loggable(delivery.topic))
             return {"result": "ignored", "detail": "topic not handled"}
-        return apply(channel, delivery)
+        try:
+            return apply(channel, delivery)
+        except StoreRefused as error:  # final: Shopify would retry it for hours, then drop the subscription
+            body = delivery.body if isinstance(delivery.body, dict) else {}
+            reference = f"{delivery.topic}:{loggable(str(body.get('id', ''))[:80])}"
+            self._note(channel, reference, "webhook", "rejected", str(error))
+            return {"result": "rejected", "detail": "the table cannot hold this delivery as sent; recorded"}
 
     def _topics(self) -> dict[str, Callable[[Channel, Delivery], dict[str, Any]]]:
         return {
@@ -109,8 +128,7 @@ class ShopifyIntake:
         level = payloads.level_from_rest(delivery.body)
         if level.available is None:
             return {"result": "ignored", "detail": "the item is not tracked at that location"}
-        # The trigger time is finer than updated_at (whole seconds): it orders reports best.
-        reported = delivery.triggered_at or level.updated_at or self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        reported = level_time(level.updated_at, delivery.triggered_at)
         outcome = self.listing_desk.on_level(
             channel, level.inventory_item, level.location, level.available, reported, delivery.webhook_id
         )
@@ -150,10 +168,18 @@ class ShopifyIntake:
                     # Skipped (it would stop every poll), and said in the sync history, without
                     # its content: order payloads hold customer data.
                     report.unreadable += 1
-                    self._note_unreadable(channel, str(node.get("id", ""))[:100], str(error))
+                    self._note(
+                        channel, f"order:{str(node.get('id', ''))[:100]}", "order poll", "unreadable", str(error)
+                    )
                     continue
                 order = self._with_mapped_skus(channel, order)
-                result = self.order_desk.ingest(order)
+                try:
+                    result = self.order_desk.ingest(order)
+                except StoreRefused as error:  # stepped past: it would stop every later poll
+                    report.rejected += 1
+                    self._note(channel, f"order:{order.order_id[:100]}", "order poll", "rejected", str(error))
+                    last = max(last or "", order.updated_at)
+                    continue
                 report.orders += 1
                 report.lines_moved += result.moved
                 last = max(last or "", order.updated_at)
@@ -164,19 +190,9 @@ class ShopifyIntake:
         report.shipments = self.shipment_desk.retry_unsent(channel.name)
         return report
 
-    def _note_unreadable(self, channel: Channel, reference: str, problem: str) -> None:
+    def _note(self, channel: Channel, reference: str, why: str, result: str, problem: str) -> None:
         now = self.clock()
-        entry = SyncEntry(
-            f"order:{reference}",
-            channel.name,
-            f"poll:{iso(now)}",
-            iso(now),
-            None,
-            0,
-            "order poll",
-            "unreadable",
-            problem,
-        )
+        entry = SyncEntry(reference, channel.name, f"{why}:{iso(now)}", iso(now), None, 0, why, result, problem)
         self.order_desk.history.record_sync([entry], now)
 
     def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from typing import Any
 
 import pytest
@@ -205,14 +206,14 @@ def test_the_webhook_handler_checks_the_signature_first(
         answer: dict[str, Any] = handler(event, FakeContext())
         return answer
 
-    body = json.dumps(claimed(1))
+    body = json.dumps(claimed(1) | {"created_at": int(time.time())})  # the handler's clock is the real one
     assert send(body, None)["statusCode"] == 401
     assert send(body, webhooks.sign(body.encode(), "wrong", "base64"))["statusCode"] == 401
     assert send(body, webhooks.sign(body.encode(), "shh", "hex"))["statusCode"] == 401  # the other encoding
     assert runtime.ledger().store.hold("commentsold:1") is None
     answer = send(body, webhooks.sign(body.encode(), "shh", "base64"))
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["held"] is True
-    bad = json.dumps(claimed(2, 0))
+    bad = json.dumps(claimed(2, 0) | {"created_at": int(time.time())})
     assert send(bad, webhooks.sign(bad.encode(), "shh", "base64"))["statusCode"] == 400
     assert send("{not json", webhooks.sign(b"{not json", "shh", "base64"))["statusCode"] == 400
 

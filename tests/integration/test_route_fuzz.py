@@ -1,6 +1,9 @@
 """Every HTTP route fuzzed in process on moto: random bodies, headers, query strings, methods and
 admin paths. Nothing a caller sends is a 5xx (no fault is injected here, so not even a 503), and
-a request that is not validly signed or authenticated writes nothing to DynamoDB.
+a request that is not validly signed or authenticated writes nothing to DynamoDB. SKU names that
+need encoding in a path go through the local gateway, which decodes them as API Gateway does: a
+SKU created through the path is that name to the admin API and to a Shopify order, or the
+request is refused and writes nothing.
 
 ``FUZZ_EXAMPLES`` sets the examples per test (default 150: the file runs in about half a minute
 on two cores); derandomized, so a run is repeatable and a failure reproduces.
@@ -24,6 +27,7 @@ from hypothesis import strategies as st
 from omnistock.channels.lightspeed import webhooks as lightspeed
 from omnistock.shopify_intake import ORDER_TOPICS
 from tests.helpers import ROOT, http_event
+from tests.integration.test_local_gateway_paths import LocalApi
 from tests.integration.test_webhook_signatures import (
     ROUTES,
     SHIPSTATION_PASSWORD,
@@ -573,3 +577,56 @@ def test_what_the_fuzzing_found_is_a_4xx_now(world: World, found: str) -> None:
     answer = send(world, "admin_api", FOUND[found])
     assert 400 <= answer["statusCode"] < 500, answer["body"]
     record(SUITE, checks=1)
+
+
+# ==================================================================== names in paths
+# Names with characters a path carries only encoded: a space, letters of any script, "#", "%",
+# "+", "/" (sent as %2F), emoji; half of them ones the deployed admin API takes in a path.
+PLAIN = st.text(st.sampled_from("AZaz09-._") | st.characters(categories=["L", "Nd"]), max_size=5)
+ENCODED = st.sampled_from([" ", "+", "\u00c9", "\u00e9", "\u00df", "\u03bb", "\u5b57"]) | st.sampled_from(
+    ["#", "%", "/", "%20", "%2F", "\u20ac", "\u2615", "\U0001f455"]
+)
+NAMES = (
+    st.tuples(st.lists(st.tuples(PLAIN, ENCODED).map("".join), min_size=1, max_size=2).map("".join), PLAIN)
+    .map("".join)
+    .map(str.strip)  # as Shopify stores SKUs
+    .filter(bool)
+)
+
+
+def carried(name: str) -> bool:
+    """Letters, digits, spaces and -._~+: names the deployed admin API must take in its paths."""
+    return all(character.isalnum() or character in " -._~+" for character in name)
+
+
+PATHS = settings(FUZZ, max_examples=max(10, EXAMPLES // 2))  # five requests each, an order among them
+
+
+@pytest.fixture
+def local_api(world: World) -> LocalApi:
+    return LocalApi(world)
+
+
+@pytest.mark.suite(SUITE)
+@PATHS
+@given(name=NAMES, plus_as_is=st.booleans())
+def test_a_sku_named_in_the_path_is_that_name_everywhere_or_refused(
+    local_api: LocalApi, name: str, plus_as_is: bool
+) -> None:
+    """PUT /skus/<name encoded>: the SKU reads back under that exact name and a Shopify order line
+    naming it takes its stock; or the PUT is a 4xx that writes nothing (never for a name of
+    letters, digits, spaces and -._~+)."""
+    path = quote(name, safe="+" if plus_as_is else "")
+    status, answer = local_api.create(path)
+    if status != 200:
+        assert 400 <= status < 500 and not carried(name), f"PUT /skus/{path}: {status} {answer}"
+        assert local_api.world.counter.writes == 0, local_api.world.counter.calls
+        record(SUITE, requests=1, checks=2)
+        return
+    status, stock = local_api.stock(path)
+    assert status == 200, stock
+    assert (stock["sku"], stock["catalog"]["sku"]) == (name, name)
+    status, applied = local_api.order(name)
+    assert status == 200, applied
+    assert local_api.stock(path)[1]["available"] == stock["available"] - 1, f"the order for {name!r} took nothing"
+    record(SUITE, requests=5, checks=5)

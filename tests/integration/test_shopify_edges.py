@@ -40,7 +40,8 @@ def master(ledger: Ledger, clock: Clock) -> ShopifyIntake:
 
 
 def levels(shop: ShopifyIntake, available: int, triggered: str) -> dict[str, Any]:
-    body = level(available, "2025-06-03T10:15:04-04:00")
+    """A level signed for the second of ``triggered``, delivered with that trigger header."""
+    body = level(available, triggered[:19] + "Z")
     return shop.handle(Delivery("inventory_levels/update", body, "w", payloads.utc_micros(triggered)))
 
 

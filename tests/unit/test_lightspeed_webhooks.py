@@ -69,15 +69,30 @@ def test_the_envelope_gives_type_and_payload() -> None:
     raw, _ = vector_body()
     received = webhooks.delivery(raw, "application/x-www-form-urlencoded; charset=UTF-8")
     assert received.type == "inventory.update" and received.payload["count"] == 10
-    # The form's (signed) type wins over the route's ?type=; a type the payload contradicts is
-    # refused; without any type the payload's shape says it.
-    assert webhooks.delivery(raw, webhooks.FORM_TYPE, "sale.update").type == "inventory.update"
-    untyped = urlencode({"payload": json.dumps(fixture("inventory.update"))}).encode()
-    assert webhooks.delivery(untyped, webhooks.FORM_TYPE, "inventory.update").type == "inventory.update"
-    with pytest.raises(webhooks.PayloadError, match=r"not a product\.update"):
-        webhooks.delivery(untyped, webhooks.FORM_TYPE, "product.update")
+    # Without a signed type the payload's shape says it; a signed type the payload contradicts
+    # is refused.
     bare = urlencode({"payload": json.dumps(fixture("sale.update"))}).encode()
     assert webhooks.delivery(bare, webhooks.FORM_TYPE).type == "sale.update"
+    contradicted = urlencode({"type": "product.update", "payload": json.dumps(fixture("inventory.update"))})
+    with pytest.raises(webhooks.PayloadError, match=r"not a product\.update"):
+        webhooks.delivery(contradicted.encode(), webhooks.FORM_TYPE)
+
+
+def test_form_fields_count_only_when_the_form_itself_is_signed() -> None:
+    """Where only the payload field is signed, ``type`` and ``domain_prefix`` beside it are
+    anyone's: removing or changing them must not route the delivery or pass the store guard."""
+    payload = json.dumps(fixture("inventory.update"))
+    form = urlencode({"type": "inventory.update", "domain_prefix": "Other-Store", "payload": payload}).encode()
+    header_form = webhooks.signature_header(form, SECRET)
+    header_payload = webhooks.signature_header(payload.encode(), SECRET)
+    assert webhooks.signed_part(form, header_form, [SECRET]) == "form"
+    assert webhooks.signed_part(form, header_payload, [SECRET]) == "payload"
+    assert webhooks.signed_part(form, header_payload, ["another-secret"]) == ""
+    assert webhooks.delivery(form, webhooks.FORM_TYPE, "form").domain_prefix == "other-store"
+    unsigned_fields = webhooks.delivery(form, webhooks.FORM_TYPE, "payload")
+    assert unsigned_fields.domain_prefix == "" and unsigned_fields.type == "inventory.update"
+    retyped = urlencode({"type": "product.update", "payload": payload}).encode()
+    assert webhooks.delivery(retyped, webhooks.FORM_TYPE, "payload").type == "inventory.update"
 
 
 @pytest.mark.parametrize(

@@ -78,14 +78,18 @@ class _CancellingClient:
         )
 
 
-def test_a_write_dynamodb_cannot_take_is_a_storage_failure_not_a_refusal() -> None:
+def test_a_write_dynamodb_cannot_take_is_final_not_a_stock_refusal() -> None:
+    """An item too large is refused the same way every time: StoreRefused (recorded, answered
+    as final), never a retryable StoreUnavailable (a platform would retry it for days)."""
     import pytest
 
-    from omnistock.errors import StoreUnavailable
+    from omnistock.errors import StoreRefused, StoreUnavailable
     from omnistock.store.table import Table
 
     client = _CancellingClient(["None", "ValidationError"])
-    with pytest.raises(StoreUnavailable, match="ValidationError"):
+    with pytest.raises(StoreRefused, match="ValidationError"):
         Table(client, "t").transact([{"Put": {"Item": {}}}, {"Put": {"Item": {}}}])
+    with pytest.raises(StoreUnavailable, match="SomethingNew"):  # an unknown code: taken as passing
+        Table(_CancellingClient(["SomethingNew"]), "t").transact([{"Put": {"Item": {}}}])
     refused = Table(_CancellingClient(["ConditionalCheckFailed"]), "t").transact([{"Put": {"Item": {}}}])
     assert refused is not None and refused.failed(0)

@@ -23,8 +23,8 @@ def lot_from_item(item: Item) -> Lot:
 
 def stock_from_item(item: Item) -> StockLevel:
     return StockLevel(
-        sku=item.get("sku") or item["pk"].removeprefix("SKU#"),
-        location=item.get("location") or item["sk"].removeprefix(keys.LOCATION_PREFIX),
+        sku=item.get("sku") or keys.sku_of(item["pk"]) or "",
+        location=item.get("location") or keys.location_of(item["sk"]),
         on_hand=int(item.get("on_hand", 0)),
         held=int(item.get("held", 0)),
         pending=int(item.get("pending", 0)),
@@ -76,7 +76,7 @@ def hold_item(hold: Hold) -> Item:
 
 def hold_from_item(item: Item) -> Hold:
     return Hold(
-        hold_id=item["pk"].removeprefix("HOLD#"),
+        hold_id=keys.hold_of(item["pk"]),
         sku=item["sku"],
         location=item["location"],
         qty=int(item["qty"]),
@@ -95,7 +95,7 @@ def catalog_item(entry: CatalogEntry) -> Item:
         "pk": keys.sku_pk(entry.sku),
         "sk": keys.CATALOG_SK,
         "gsi2pk": keys.CATALOG_INDEX_PK,
-        "gsi2sk": entry.sku,
+        "gsi2sk": keys.catalog_index_sk(entry.sku),
         "kind": "catalog",
         "sku": entry.sku,
         "title": entry.title,

@@ -65,7 +65,7 @@ class JobStore:
         else:
             condition, values = "gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}
         items = self.table.query(condition, values, index="gsi2", limit=limit)
-        return [item["gsi2sk"] for item in items]
+        return [item["sku"] for item in items]
 
 
 def _job_item(job: Job) -> Item:

@@ -1,8 +1,21 @@
-"""Item keys of the single table. Every key format lives here."""
+"""Item keys of the single table. Every key format lives here.
+
+A key is a fixed prefix and parts joined by "#". A part that more key follows, or where a
+``begins_with`` prefix ends, goes through ``escape``: it then holds no "#", so the key splits
+one way only and ``LOT#<location>#`` matches that location's lots and no other's. A key's
+last part is kept as given: nothing follows it, so the key is unambiguous already, and items
+stored with "#" there keep their keys (order numbers such as "#1001"; every order line's lot
+key ends "#<rev>").
+
+Names holding neither "#" nor "%" keep the keys they always had. A name with "%" where it is
+escaped now has another key than before: acceptable, as "%" in a SKU, location or channel is
+rare, and a name with "#" there had an ambiguous key anyway (it could reach another name's items).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 CATALOG_SK = "CATALOG"
 HOLD_SK = "HOLD"
@@ -12,6 +25,9 @@ CATALOG_INDEX_PK = "CATALOG"  # gsi2: every SKU in order, for whole-catalog jobs
 JOB_SK = "JOB"
 RUNNING_JOBS_PK = "JOBS#running"  # gsi2: running Sync Now jobs by when they last advanced
 CHANNELS_PK = "CHANNELS"  # every channel's configuration in one partition: one query reads them all
+LEASE_SK = "LOCK"
+SKU_PREFIX = "SKU#"
+HOLD_PREFIX = "HOLD#"
 POLICY_PREFIX = "POLICY#"
 PUSHED_PREFIX = "PUSHED#"
 LOCATION_PREFIX = "LOC#"
@@ -20,25 +36,58 @@ LOT_PREFIX = "LOT#"  # a pending lot: units sold, not yet in a master count (del
 # index key; the sweep queries each shard for what has expired.
 HOLD_EXPIRY_SHARDS = 4
 
+_ESCAPED = re.compile("%(25|23)")
+
+
+def escape(name: str) -> str:
+    """``name`` as a key part that more key follows: "%" -> "%25", "#" -> "%23" (one to one,
+    and ``escape(a)`` starts ``escape(a + b)``, so prefixes keep matching what they did)."""
+    return name.replace("%", "%25").replace("#", "%23")
+
+
+def unescape(part: str) -> str:
+    return _ESCAPED.sub(lambda found: "%" if found[1] == "25" else "#", part)
+
+
+def prefix_end(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix``: the upper bound of a
+    range over it ("\\uffff" is not: characters past the BMP sort above it)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
 
 def sku_pk(sku: str) -> str:
-    return f"SKU#{sku}"
+    return f"{SKU_PREFIX}{sku}"
+
+
+def sku_of(pk: str) -> str | None:
+    """The SKU of a SKU partition's key; None for any other partition."""
+    return pk.removeprefix(SKU_PREFIX) if pk.startswith(SKU_PREFIX) else None
 
 
 def stock_sk(location: str) -> str:
     return f"{LOCATION_PREFIX}{location}"
 
 
+def location_of(stock_sort_key: str) -> str:
+    return stock_sort_key.removeprefix(LOCATION_PREFIX)
+
+
 def lot_sk(location: str, lot_key: str) -> str:
-    return f"{LOT_PREFIX}{location}#{lot_key}"
+    """A lot's sort key; with a lot key's first characters, the prefix of those lots."""
+    return f"{lots_prefix(location)}{lot_key}"
 
 
 def lots_prefix(location: str) -> str:
-    return f"{LOT_PREFIX}{location}#"
+    return f"{LOT_PREFIX}{escape(location)}#"
 
 
 def hold_pk(hold_id: str) -> str:
-    return f"HOLD#{hold_id}"
+    return f"{HOLD_PREFIX}{hold_id}"
+
+
+def hold_of(pk: str) -> str:
+    """The hold id of a hold's key (the expiry index carries no hold id of its own)."""
+    return pk.removeprefix(HOLD_PREFIX)
 
 
 def event_pk(event_key: str) -> str:
@@ -46,11 +95,19 @@ def event_pk(event_key: str) -> str:
 
 
 def listing_pk(channel: str, listing_id: str) -> str:
-    return f"LISTING#{channel}#{listing_id}"
+    return f"LISTING#{escape(channel)}#{listing_id}"
 
 
 def job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
+
+
+def channel_sk(name: str) -> str:
+    return name  # the whole sort key in the channels' own partition: nothing follows it
+
+
+def catalog_index_sk(sku: str) -> str:
+    return sku  # whole-catalog jobs page by it: their cursors are SKUs
 
 
 def policy_sk(channel: str) -> str:
@@ -61,16 +118,28 @@ def pushed_sk(channel: str) -> str:
     return f"{PUSHED_PREFIX}{channel}"
 
 
+def policy_channel(sort_key: str) -> str:
+    return sort_key.removeprefix(POLICY_PREFIX)
+
+
+def pushed_channel(sort_key: str) -> str:
+    return sort_key.removeprefix(PUSHED_PREFIX)
+
+
 def sync_pk(sku: str) -> str:
     return f"SYNC#{sku}"
 
 
-def sync_sk(at: str, channel: str, attempt: str) -> str:
-    return f"{at}#{channel}#{attempt}"
+def sync_sk(at: str, channel: str, attempt: str, number: int) -> str:
+    return f"{at}#{escape(channel)}#{escape(attempt)}#{number}"
 
 
 def sync_channel_pk(channel: str) -> str:
     return f"SYNCCH#{channel}"
+
+
+def sync_channel_sk(at: str, sku: str, number: int) -> str:
+    return f"{at}#{escape(sku)}#{number}"  # gsi2: a channel's sync history by time
 
 
 def movements_pk(sku: str) -> str:
@@ -79,7 +148,7 @@ def movements_pk(sku: str) -> str:
 
 
 def movement_sk(at: str, location: str, rev: int) -> str:
-    return f"{at}#{location}#{rev:012d}"
+    return f"{at}#{escape(location)}#{rev:012d}"
 
 
 def external_movement_sk(at: str, source_key: str) -> str:
@@ -101,6 +170,10 @@ def hold_expiry_sk(expires_at: str, hold_id: str) -> str:
     return f"{expires_at}#{hold_id}"
 
 
+def lease_pk(name: str) -> str:
+    return f"LEASE#{name}"
+
+
 # ---- orders: one partition per order (the order, its lines, its shipments)
 ORDER_SK = "ORDER"
 LINE_PREFIX = "LINE#"
@@ -109,7 +182,7 @@ CURSOR_SK = "CURSOR"
 
 
 def order_pk(channel: str, order_id: str) -> str:
-    return f"ORDER#{channel}#{order_id}"
+    return f"ORDER#{escape(channel)}#{order_id}"
 
 
 def line_sk(line_id: str) -> str:
@@ -124,6 +197,10 @@ def unsent_shipments_pk(channel: str) -> str:
     return f"SHIPOUT#{channel}"  # gsi2: shipments the channel has not accepted yet
 
 
+def unsent_shipment_sk(shipped_at: str, order_id: str, shipment_id: str) -> str:
+    return f"{shipped_at}#{escape(order_id)}#{shipment_id}"  # gsi2: oldest first
+
+
 def cursor_pk(name: str) -> str:
     return f"CURSOR#{name}"
 
@@ -132,11 +209,21 @@ PRODUCT_SK = "PRODUCT"
 
 
 def product_pk(channel: str, product_id: str) -> str:
-    return f"PRODUCT#{channel}#{product_id}"
+    return f"PRODUCT#{escape(channel)}#{product_id}"
 
 
 def order_number_pk(number: str) -> str:
     return f"ORDERNO#{number}"  # what people call an order -> the orders (channel, id) so called
+
+
+def order_number_sk(channel: str, order_id: str) -> str:
+    return f"{escape(channel)}#{order_id}"
+
+
+def order_of(order_number_sort_key: str) -> tuple[str, str]:
+    """(channel, order id) of an order number's entry."""
+    channel, _, order_id = order_number_sort_key.partition("#")
+    return unescape(channel), order_id
 
 
 # ---- the export log: one entry per change of an order that needs shipping, by modified time
@@ -148,7 +235,7 @@ def export_day_pk(day: str) -> str:
 
 
 def export_entry_sk(modified_at: str, channel: str, order_id: str, rev: int) -> str:
-    return f"{modified_at}#{channel}#{order_id}#{rev:09d}"
+    return f"{modified_at}#{escape(channel)}#{escape(order_id)}#{rev:09d}"
 
 
 def export_count_sk(bucket: str) -> str:
@@ -166,4 +253,4 @@ def live_event_pk(event_id: str) -> str:
 
 
 def live_owner_pk(channel: str, sku: str) -> str:
-    return f"LIVEOWNER#{channel}#{sku}"  # the running event that changed this SKU's policy there
+    return f"LIVEOWNER#{escape(channel)}#{sku}"  # the running event that changed this SKU's policy there

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Table, to_attrs
-
-LOCK_SK = "LOCK"
 
 
 class Leases:
@@ -22,8 +21,8 @@ class Leases:
         body: dict[str, Any] = {
             "Item": to_attrs(
                 {
-                    "pk": f"LEASE#{name}",
-                    "sk": LOCK_SK,
+                    "pk": keys.lease_pk(name),
+                    "sk": keys.LEASE_SK,
                     "kind": "lease",
                     "holder": holder,
                     "until": int(now_epoch) + seconds,
@@ -38,7 +37,7 @@ class Leases:
         """End the lease if ``holder`` still holds it (one that ran out may be someone else's now)."""
         expr = Expression()
         body: dict[str, Any] = {
-            "Key": to_attrs({"pk": f"LEASE#{name}", "sk": LOCK_SK}),
+            "Key": to_attrs({"pk": keys.lease_pk(name), "sk": keys.LEASE_SK}),
             "ConditionExpression": f"{expr.name('holder')} = {expr.value(holder)}",
         }
         expr.attach(body)

@@ -107,7 +107,10 @@ class OrderStore:
         item = order_item(order, status, iso(now), (previous.rev if previous else 0) + 1)
         actions = self._order_writes(item, previous, now)
         if previous is None or previous.order.number != order.number:
-            number = {"pk": keys.order_number_pk(order.number), "sk": f"{order.channel}#{order.order_id}"}
+            number = {
+                "pk": keys.order_number_pk(order.number),
+                "sk": keys.order_number_sk(order.channel, order.order_id),
+            }
             actions.append({"Put": {"Item": to_attrs(number | {"kind": "order_number"})}})
         return stored_order(item) if self.table.transact(actions) is None else None
 
@@ -120,7 +123,7 @@ class OrderStore:
     def orders_numbered(self, number: str) -> list[tuple[str, str]]:
         """(channel, order id) of every order people call ``number``."""
         items = self.table.query("pk = :pk", {":pk": keys.order_number_pk(number)})
-        return [(channel, order_id) for channel, _, order_id in (item["sk"].partition("#") for item in items)]
+        return [keys.order_of(item["sk"]) for item in items]
 
     def _order_writes(self, item: Item, previous: StoredOrder | None, now: datetime) -> list[dict[str, Any]]:
         """The order's conditional Put, and its export log entry when it needs shipping."""
@@ -331,7 +334,7 @@ def _shipment_item(shipment: Shipment) -> Item:
     }
     if shipment.state in ("pending", "sending", "failed"):  # sparse: only unsent shipments are indexed
         item["gsi2pk"] = keys.unsent_shipments_pk(shipment.channel)
-        item["gsi2sk"] = f"{shipment.shipped_at}#{shipment.order_id}#{shipment.shipment_id}"
+        item["gsi2sk"] = keys.unsent_shipment_sk(shipment.shipped_at, shipment.order_id, shipment.shipment_id)
     return item
 
 

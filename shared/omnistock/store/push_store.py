@@ -75,7 +75,7 @@ class PushStore:
         pk = keys.sku_pk(sku)
         items = self.table.query(
             "pk = :pk AND sk BETWEEN :first AND :last",
-            {":pk": pk, ":first": keys.CATALOG_SK, ":last": keys.LOCATION_PREFIX + "\uffff"},
+            {":pk": pk, ":first": keys.CATALOG_SK, ":last": keys.prefix_end(keys.LOCATION_PREFIX)},
         )
         items += self.table.query("pk = :pk AND sk >= :first", {":pk": pk, ":first": keys.POLICY_PREFIX})
         catalog = None
@@ -95,9 +95,9 @@ class PushStore:
                     name.removeprefix("held@"): int(n) for name, n in item.items() if name.startswith("held@") and n
                 }
             elif sort_key.startswith(keys.POLICY_PREFIX):
-                policies[sort_key.removeprefix(keys.POLICY_PREFIX)] = _policy(item)
+                policies[item.get("channel") or keys.policy_channel(sort_key)] = _policy(item)
             elif sort_key.startswith(keys.PUSHED_PREFIX):
-                pushed[sort_key.removeprefix(keys.PUSHED_PREFIX)] = Pushed(
+                pushed[keys.pushed_channel(sort_key)] = Pushed(
                     int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since")
                 )
             revisions.append(f"{sort_key}@{item.get('rev', item.get('updated_at', item.get('at', '')))}")
@@ -214,9 +214,9 @@ class PushStore:
     def _sync_item(self, entry: SyncEntry, number: int, now: datetime) -> Item:
         return {
             "pk": keys.sync_pk(entry.sku),
-            "sk": keys.sync_sk(entry.at, entry.channel, f"{entry.attempt}#{number}"),
+            "sk": keys.sync_sk(entry.at, entry.channel, entry.attempt, number),
             "gsi2pk": keys.sync_channel_pk(entry.channel),
-            "gsi2sk": f"{entry.at}#{entry.sku}#{number}",
+            "gsi2sk": keys.sync_channel_sk(entry.at, entry.sku, number),
             "kind": "sync",
             "sku": entry.sku,
             "channel": entry.channel,

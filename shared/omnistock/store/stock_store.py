@@ -9,6 +9,7 @@ conditioned on the item's revision.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -93,7 +94,7 @@ class StockStore:
         return catalog_from_item(item) if item else None
 
     def channel(self, name: str) -> Channel | None:
-        item = self.table.get(keys.CHANNELS_PK, name)
+        item = self.table.get(keys.CHANNELS_PK, keys.channel_sk(name))
         return channel_from_item(item) if item else None
 
     def channels(self) -> list[Channel]:
@@ -108,7 +109,7 @@ class StockStore:
         before "LOT#...", and nothing else sorts between them)."""
         items = self.table.query(
             "pk = :pk AND sk BETWEEN :first AND :last",
-            {":pk": keys.sku_pk(sku), ":first": keys.LOCATION_PREFIX, ":last": keys.LOT_PREFIX + "\uffff"},
+            {":pk": keys.sku_pk(sku), ":first": keys.LOCATION_PREFIX, ":last": keys.prefix_end(keys.LOT_PREFIX)},
         )
         lots: dict[str, dict[str, Lot]] = {}
         for item in items:
@@ -130,7 +131,7 @@ class StockStore:
             "pk = :pk AND begins_with(sk, :prefix)",
             {":pk": keys.sku_pk(level.sku), ":prefix": keys.lots_prefix(level.location)},
         )
-        return replace(level, lots={item["lot"]: lot_from_item(item) for item in items})
+        return replace(level, lots=_lots_at(level.location, items))
 
     def event_seen(self, cause: Cause) -> bool:
         return self.table.get(keys.event_pk(cause.key), keys.EVENT_SK) is not None
@@ -156,7 +157,7 @@ class StockStore:
             for item in self.table.query(
                 "gsi1pk = :pk AND gsi1sk <= :bound", {":pk": shard, ":bound": bound}, index="gsi1"
             ):
-                hold_id = item["pk"].removeprefix("HOLD#")
+                hold_id = keys.hold_of(item["pk"])
                 source = item.get("source")
                 if source is None:  # an index built before it carried the source: read the hold
                     hold = self.hold(hold_id)
@@ -171,7 +172,7 @@ class StockStore:
         for shard in keys.hold_expiry_pks():
             for item in self.table.query("gsi1pk = :pk", {":pk": shard}, index="gsi1"):
                 if item.get("source") == source:
-                    found.append(item["pk"].removeprefix("HOLD#"))
+                    found.append(keys.hold_of(item["pk"]))
         return found
 
     # ================================================================ catalog
@@ -236,7 +237,7 @@ class StockStore:
         self.table.put(
             {
                 "pk": keys.CHANNELS_PK,
-                "sk": channel.name,
+                "sk": keys.channel_sk(channel.name),
                 "kind": "channel",
                 "name": channel.name,
                 "locations": list(channel.locations),
@@ -372,18 +373,19 @@ class StockStore:
             + _not_yet_counted(expr, lot.applied_version),
         }
         expr.attach(update)
+        request = request_fingerprint("sale", sku, location, qty)
         cancelled = self.table.transact(
             [
                 self._catalog_check(sku, location),
                 {"Update": update},
-                self._dedupe_put(cause, now),
+                self._dedupe_put(cause, now, request),
                 self._lot_put(sku, location, cause.key, lot),
             ]
         )
         if cancelled is None:
             return StockResult(Outcome.APPLIED, None)
         if cancelled.failed(2) or cancelled.failed(3):
-            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+            return _duplicate(cancelled, 2, cause, request)
         self._raise_if_not_in_catalog(cancelled, 0, sku, location)
         if _counted(cancelled.items[1], lot.applied_version):
             return self._record_counted_sale(sku, location, lot, cause, now)
@@ -401,11 +403,12 @@ class StockStore:
             "ConditionExpression": f"{expr.name('master_version')} >= {expr.value(lot.applied_version)}",
         }
         expr.attach(update)
-        cancelled = self.table.transact([{"Update": update}, self._dedupe_put(cause, now)])
+        request = request_fingerprint("sale", sku, location, lot.qty)
+        cancelled = self.table.transact([{"Update": update}, self._dedupe_put(cause, now, request)])
         if cancelled is None:
             return StockResult(Outcome.APPLIED, None, "the master's count already includes this sale")
         if cancelled.failed(1):
-            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+            return _duplicate(cancelled, 1, cause, request)
         raise Conflict("the master's count moved backwards; retry")
 
     def add_on_hand(self, sku: str, location: str, delta: int, cause: Cause, now: datetime) -> StockResult:
@@ -428,13 +431,14 @@ class StockStore:
             update["ConditionExpression"] = f"{expr.name('on_hand')} >= {expr.value(-delta)}"
 
         expr.attach(update)
+        request = request_fingerprint(cause.kind.value, sku, location, delta)
         cancelled = self.table.transact(
-            [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now)]
+            [self._catalog_check(sku, location), {"Update": update}, self._dedupe_put(cause, now, request)]
         )
         if cancelled is None:
             return StockResult(Outcome.APPLIED, None)
         if cancelled.failed(2):
-            return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+            return _duplicate(cancelled, 2, cause, request)
         self._raise_if_not_in_catalog(cancelled, 0, sku, location)
         current = stock_from_item(cancelled.items[1]) if cancelled.items[1] else None
         on_hand = current.on_hand if current else 0
@@ -500,7 +504,7 @@ class StockStore:
             "pk = :pk AND begins_with(sk, :prefix)",
             {":pk": keys.sku_pk(sku), ":prefix": keys.lot_sk(location, prefix)},
         )
-        return {item["lot"]: lot_from_item(item) for item in items}
+        return _lots_at(location, items)
 
     # ================================================================ master reports
     def write_count(
@@ -544,7 +548,14 @@ class StockStore:
         return Moved(stock_from_item(cancelled.items[1]) if cancelled.items[1] else None)
 
     def clear_lots(
-        self, current: StockLevel, lots: dict[str, Lot], cause: Cause, now: datetime, *, dedupe: bool = False
+        self,
+        current: StockLevel,
+        lots: dict[str, Lot],
+        cause: Cause,
+        now: datetime,
+        *,
+        dedupe: bool = False,
+        request: str = "",
     ) -> Moved | Cancelled | None:
         """Take cleared lots (at most MAX_LOTS_PER_WRITE) out of pending in one transaction.
         None when written; Moved when the stock item changed; Cancelled when a lot is gone or
@@ -561,11 +572,11 @@ class StockStore:
         }
         expr.attach(body)
         deletes = [self._lot_delete(current.sku, current.location, key) for key in lots]
-        extra = [self._dedupe_put(cause, now)] if dedupe else []
+        extra = [self._dedupe_put(cause, now, request)] if dedupe else []
         return _moved_or_cancelled(self.table.transact([{"Update": body}, *deletes, *extra]))
 
     def mark_lot_applied(
-        self, current: StockLevel, lot_key: str, applied_version: int, cause: Cause, now: datetime
+        self, current: StockLevel, lot_key: str, applied_version: int, cause: Cause, now: datetime, request: str = ""
     ) -> Moved | Cancelled | None:
         """Record the master version that includes a pending lot (a later count clears it)."""
         expr = Expression()
@@ -585,7 +596,7 @@ class StockStore:
         }
         lot_expr.attach(lot_update)
         return _moved_or_cancelled(
-            self.table.transact([{"Update": body}, {"Update": lot_update}, self._dedupe_put(cause, now)])
+            self.table.transact([{"Update": body}, {"Update": lot_update}, self._dedupe_put(cause, now, request)])
         )
 
     # ================================================================ movement log
@@ -648,7 +659,9 @@ class StockStore:
         key = to_attrs({"pk": keys.sku_pk(sku), "sk": keys.lot_sk(location, lot_key)})
         return {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(pk)"}}
 
-    def _dedupe_put(self, cause: Cause, now: datetime) -> dict[str, Any]:
+    def _dedupe_put(self, cause: Cause, now: datetime, request: str = "") -> dict[str, Any]:
+        """The event's dedupe record; ``request`` fingerprints what the event asked for, so a
+        reuse of its id for something else is told apart from a redelivery."""
         item = {
             "pk": keys.event_pk(cause.key),
             "sk": keys.EVENT_SK,
@@ -657,6 +670,8 @@ class StockStore:
             "applied_at": iso(now),
             "purge_at": epoch_seconds_after(now, self.retention.dedupe_days),
         }
+        if request:
+            item["request"] = request
         return {"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
     @staticmethod
@@ -669,6 +684,12 @@ class StockStore:
 
 
 # ==================================================================== item <-> model
+def _lots_at(location: str, items: list[Item]) -> dict[str, Lot]:
+    """The lots among ``items`` that are ``location``'s: a lot stored before location names were
+    escaped in its key may sit under another location's prefix ("shop#2"'s under "shop#")."""
+    return {item["lot"]: lot_from_item(item) for item in items if item["location"] == location}
+
+
 def _stock_key(sku: str, location: str) -> dict[str, Any]:
     return to_attrs({"pk": keys.sku_pk(sku), "sk": keys.stock_sk(location)})
 
@@ -719,3 +740,25 @@ def _shortage(cancelled: Cancelled, index: int, location: str, qty: int) -> tupl
     current = stock_from_item(item) if item else None
     available = max(0, current.available) if current else 0
     return current, f"{available} available at {location!r}; {qty} requested"
+
+
+def request_fingerprint(*parts: object) -> str:
+    """A fingerprint of what an event asks for (kind, SKU, location, units, version)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _duplicate(cancelled: Cancelled, index: int, cause: Cause, request: str) -> StockResult:
+    """The event's id was applied before: a duplicate when it asked for the same thing (or the
+    record predates fingerprints); otherwise the id was reused for another request: Conflict."""
+    seen = cancelled.items[index] if cancelled.failed(index) else None
+    check_same_request(seen, cause, request)
+    return StockResult(Outcome.DUPLICATE, None, "this event was applied before")
+
+
+def check_same_request(seen: Item | None, cause: Cause, request: str) -> None:
+    """Conflict when ``seen`` (an event's dedupe record) was written for another request."""
+    if seen is not None and seen.get("request") not in (None, request):
+        raise Conflict(
+            f"event id {cause.event_id!r} of {cause.source!r} was used before for a different request "
+            "(another SKU, location, kind or quantity); send a new event id"
+        )

@@ -60,10 +60,11 @@ def changed_sku(record: dict[str, Any]) -> str | None:
     record_keys = dynamodb.get("Keys") or {}
     sort_key = record_keys.get("sk", {}).get("S", "")
     partition = record_keys.get("pk", {}).get("S", "")
-    if record.get("eventName") == "REMOVE" or not partition.startswith("SKU#"):
+    sku = keys.sku_of(partition)
+    if record.get("eventName") == "REMOVE" or sku is None:
         return None
     if sort_key == keys.CATALOG_SK or sort_key.startswith((keys.LOCATION_PREFIX, keys.POLICY_PREFIX)):
-        return partition.removeprefix("SKU#")
+        return sku
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from omnistock.errors import StoreUnavailable
+from omnistock.errors import StoreRefused, StoreUnavailable
 
 Item = dict[str, Any]
 
@@ -24,6 +24,19 @@ _deserializer = TypeDeserializer()
 _CONFLICT_RETRIES = 6
 _RETRYABLE = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+# The request itself is impossible (an item over 400 KB, a key over its limit, a value
+# DynamoDB cannot hold): the same request fails the same way every time. Everything else,
+# including codes not named here, is taken as passing (throttling, 5xx, lost connections).
+# (A call's error codes end in "Exception"; a cancelled transaction's reasons do not.)
+_PERMANENT = frozenset(
+    {
+        "ValidationException",
+        "SerializationException",
+        "ItemCollectionSizeLimitExceededException",
+        "ValidationError",
+        "ItemCollectionSizeLimitExceeded",
+    }
 )
 
 
@@ -167,6 +180,8 @@ class Table:
                 return None
             except ClientError as error:  # only TransactionCanceledException gets here
                 cancelled = _cancellation(error, len(items))
+                if cancelled.unexpected in _PERMANENT:
+                    raise StoreRefused(f"the table refused the write as sent ({cancelled.unexpected})") from error
                 if cancelled.unexpected:
                     raise StoreUnavailable(f"the stock table refused the write ({cancelled.unexpected})") from error
                 if not cancelled.conflict:
@@ -189,8 +204,12 @@ class Table:
         try:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "TransactionCanceledException":
                 raise
+            if code in _PERMANENT:
+                message = error.response.get("Error", {}).get("Message", "")[:200]
+                raise StoreRefused(f"DynamoDB refused the {operation} as sent: {message}") from error
             raise StoreUnavailable(f"DynamoDB {operation} failed") from error
         except BotoCoreError as error:
             raise StoreUnavailable(f"DynamoDB {operation} failed") from error

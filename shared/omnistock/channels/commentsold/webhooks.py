@@ -58,6 +58,7 @@ class Event:
     delivery_id: str
     topic: str
     data: dict[str, Any]
+    created_at: str | None = None  # UTC ISO: when CommentSold made the delivery (signed)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Claim:
 def event(body: Any) -> Event:
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise PayloadError("a delivery is {id, topic, data}")
-    return Event(_text(body.get("id")), _text(body.get("topic")), body["data"])
+    return Event(_text(body.get("id")), _text(body.get("topic")), body["data"], _time(body.get("created_at")))
 
 
 def claim(data: dict[str, Any]) -> Claim:

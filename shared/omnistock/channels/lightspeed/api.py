@@ -27,6 +27,7 @@ import httpx
 from omnistock.channels import ChannelUnavailable
 from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimited
 from omnistock.channels.lightspeed.tokens import Tokens
+from omnistock.models import MAX_VERSION
 
 PAGE_SIZE = 200  # the documented maximum
 DEFAULT_WAIT = timedelta(seconds=60)  # a 429 without a readable Retry-After
@@ -87,7 +88,8 @@ def _page(collection: str, response: httpx.Response, after: int) -> FeedPage:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise TypeError
         versions = body.get("version") or {}
-        top = max([int(versions.get("max") or 0), *(int(r.get("version") or 0) for r in records)])
+        found = [int(versions.get("max") or 0), *(int(r.get("version") or 0) for r in records)]
+        top = max(v for v in found if v <= MAX_VERSION)  # a cursor past it would skip everything after
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ChannelUnavailable(f"Lightspeed {collection} answered a page that is not a version page") from None
     if records and top <= after:

@@ -23,14 +23,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs
 
+from omnistock import safe_json
 from omnistock.clock import iso
+from omnistock.models import MAX_VERSION
 
 SIGNATURE_HEADER = "x-signature"
 ALGORITHM = "HMAC-SHA256"
@@ -71,21 +72,27 @@ def signature_value(header: str | None) -> str | None:
 
 def verify(raw_body: bytes, header: str | None, secrets: list[str]) -> bool:
     """Whether ``header`` signs this delivery with one of ``secrets`` (current, previous)."""
+    return bool(signed_part(raw_body, header, secrets))
+
+
+def signed_part(raw_body: bytes, header: str | None, secrets: list[str]) -> str:
+    """What ``header`` signs: "form" (the raw form bytes, every field), "payload" (the
+    ``payload`` field alone: the other form fields are then anyone's) or "" (nothing)."""
     given = signature_value(header)
     if not raw_body or given is None:
-        return False
-    messages = [raw_body]
+        return ""
     payload = _payload_field(raw_body)
-    if payload is not None:
-        messages.append(payload.encode())
+    messages = {"form": raw_body, "payload": payload.encode() if payload is not None else None}
     hex_given, b64_given = given.lower().encode(), given.encode()
-    matched = False
+    matched = dict.fromkeys(messages, False)
     for secret in filter(None, secrets):
-        for message in messages:
+        for part, message in messages.items():
+            if message is None:
+                continue
             digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-            matched |= hmac.compare_digest(digest.hex().encode(), hex_given)
-            matched |= hmac.compare_digest(base64.b64encode(digest), b64_given)
-    return matched
+            matched[part] |= hmac.compare_digest(digest.hex().encode(), hex_given)
+            matched[part] |= hmac.compare_digest(base64.b64encode(digest), b64_given)
+    return next((part for part, hit in matched.items() if hit), "")
 
 
 def _payload_field(raw_body: bytes) -> str | None:
@@ -102,12 +109,15 @@ def _payload_field(raw_body: bytes) -> str | None:
 class Delivery:
     type: str
     payload: dict[str, Any]
-    domain_prefix: str = ""  # the store it came from, when the form says
+    domain_prefix: str = ""  # the store it came from, when the signed form says
 
 
-def delivery(raw_body: bytes, content_type: str, type_hint: str = "") -> Delivery:
+def delivery(raw_body: bytes, content_type: str, signed: str = "form") -> Delivery:
     """A verified delivery's type and payload; PayloadError when it is not form-encoded or its
-    ``payload`` is not a JSON object."""
+    ``payload`` is not a JSON object. Only signed content decides: the form's ``type`` and
+    ``domain_prefix`` count when the whole form is signed (``signed`` "form"); when only the
+    payload is, they are anyone's and the type is the payload's shape. (The subscription URL's
+    ``?type=`` is never signed, so it decides nothing.)"""
     if content_type.split(";", maxsplit=1)[0].strip().lower() != FORM_TYPE:
         raise PayloadError(f"a delivery is {FORM_TYPE}")
     try:
@@ -118,16 +128,17 @@ def delivery(raw_body: bytes, content_type: str, type_hint: str = "") -> Deliver
     if len(values) != 1:
         raise PayloadError("a delivery has one payload field")
     try:
-        payload = json.loads(values[0])
-    except ValueError as error:
-        raise PayloadError("the payload field is not JSON") from error
+        payload = safe_json.loads(values[0], safe_json.WEBHOOK_BYTES)
+    except safe_json.UnreadableJson as error:
+        raise PayloadError(f"the payload field is not JSON we read: {error}") from error
     if not isinstance(payload, dict):
         raise PayloadError("the payload is not a JSON object")
     shape = _shape(payload)
-    kind = ((fields.get("type") or [""])[0] or type_hint or shape).strip().lower()
-    if shape and kind in TYPES and kind != shape:  # the unsigned ?type= cannot re-route a signed body
+    form = fields if signed == "form" else {}
+    kind = ((form.get("type") or [""])[0] or shape).strip().lower()
+    if shape and kind in TYPES and kind != shape:
         raise PayloadError(f"the payload is not a {kind} payload")
-    return Delivery(kind, payload, (fields.get("domain_prefix") or [""])[0].strip().lower()[:MAX_ID])
+    return Delivery(kind, payload, (form.get("domain_prefix") or [""])[0].strip().lower()[:MAX_ID])
 
 
 def _shape(payload: dict[str, Any]) -> str:
@@ -266,8 +277,8 @@ def _version(value: Any) -> int:
         version = int(value)
     except (TypeError, ValueError):
         raise PayloadError("version is a whole number") from None
-    if version < 0:
-        raise PayloadError("version is a whole number")
+    if not 0 <= version <= MAX_VERSION:  # past it, every later count would be stale
+        raise PayloadError(f"version is a whole number from 0 to {MAX_VERSION}")
     return version
 
 

@@ -92,6 +92,8 @@ def _parse(value: str) -> datetime:
 # ==================================================================== orders (webhooks)
 def order_from_rest(channel: str, body: Any) -> ChannelOrder:
     data = _object(body, "order")
+    if not isinstance(data.get("line_items"), list):  # the topic header is unsigned: a product is no order
+        raise PayloadError("an order lists its line items")
     lines_in = _list(data.get("line_items"), "line_items")
     refunds = tuple(r for refund in _list(data.get("refunds"), "refunds") for r in _refund_lines(refund))
     refunded: dict[str, int] = {}
@@ -322,6 +324,8 @@ def level_from_rest(body: Any) -> LevelReport:
 
 def product_from_rest(body: Any) -> ProductNotice:
     data = _object(body, "product")
+    if "variants" not in data or "line_items" in data:  # the topic header is unsigned: an order is no product
+        raise PayloadError("a product lists its variants")
     variants = []
     for raw in _list(data.get("variants"), "variants"):
         variant = _object(raw, "variant")
