@@ -34,7 +34,14 @@ if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a requ
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
-Source = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+# "hold" names the checkout lots of holds ("hold:<hold id>"): a sale's lot is "<source>:<event id>".
+def _not_reserved(source: str) -> str:
+    if source == "hold":
+        raise ValueError('"hold" is reserved')
+    return source
+
+
+Source = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$"), AfterValidator(_not_reserved)]
 Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 Version = Annotated[int, Field(strict=True, ge=0, le=MAX_VERSION)]

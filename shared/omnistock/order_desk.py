@@ -29,8 +29,14 @@ MAX_SKU = 200  # the catalog's limit too: a longer one cannot be a key
 
 
 def line_lots(channel: str, order_id: str, line_id: str) -> str:
-    """The prefix of an order line's pending lots (one lot per increase, suffixed)."""
-    return f"{channel}:order:{order_id}:{line_id}#"
+    """The prefix of an order line's pending lots (one lot per increase, suffixed). Ids are
+    escaped so no other line's lots start with it (order "1:2" line "3" is not order "1" line
+    "2:3"; line "2" is not line "2#3"); numeric ids, every platform's today, are unchanged."""
+    return f"{channel}:order:{_lot_part(order_id)}:{_lot_part(line_id)}#"
+
+
+def _lot_part(value: str) -> str:
+    return value.replace("%", "%25").replace("#", "%23").replace(":", "%3A")
 
 
 class OrderDesk:
@@ -108,7 +114,7 @@ class OrderDesk:
         the line then takes its units as any sale does."""
         if self.ledger is None:
             return record
-        event = f"{line.hold_id}:{order.channel}:order:{order.order_id}:{line.line_id}"
+        event = f"{line.hold_id}:{line_lots(order.channel, order.order_id, line.line_id).removesuffix('#')}"
         try:
             result = self.ledger.checkout_hold(line.hold_id, "checkout", event, sell_if_expired=False)
         except NotFound:

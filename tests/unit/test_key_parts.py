@@ -172,3 +172,13 @@ def test_names_without_a_separator_keep_their_keys(first: str, second: str) -> N
     for kind, before in BEFORE.items():
         args = (first, second)[: _arity(kind)]
         assert KEYS[kind][0](*args) == before(*args), kind
+
+
+def test_an_order_lines_lots_prefix_is_its_own() -> None:
+    """Order "1:2" line "3" is not order "1" line "2:3", and line "2" is not line "2#3"; numeric
+    ids keep the prefix deployed tables hold."""
+    from omnistock.order_desk import line_lots
+
+    assert line_lots("shopify", "1:2", "3") != line_lots("shopify", "1", "2:3")
+    assert not line_lots("shopify", "1", "2#3").startswith(line_lots("shopify", "1", "2"))
+    assert line_lots("shopify", "5938001231001", "15518900000001") == "shopify:order:5938001231001:15518900000001#"
