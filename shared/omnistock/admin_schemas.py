@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a requ
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
+
+
 # "hold" names the checkout lots of holds ("hold:<hold id>"): a sale's lot is "<source>:<event id>".
 def _not_reserved(source: str) -> str:
     if source == "hold":
