@@ -171,7 +171,17 @@ def multipart(parts: list[tuple[bytes, bytes]]) -> bytes:
     )
 
 
+# Extreme but valid JSON: nesting far past any parser's recursion, integers of thousands of
+# digits, and both inside a form's payload (each once answered 500).
+EXTREME = st.one_of(
+    st.integers(1_000, 120_000).map(lambda depth: "[" * depth + "]" * depth),
+    st.integers(1_000, 20_000).map(lambda depth: '{"data": ' + '{"a": ' * depth + "1" + "}" * depth + "}"),
+    st.integers(101, 6_000).map(lambda digits: '{"id": 1, "quantity": ' + "7" * digits + "}"),
+)
+EXTREME_BODIES = EXTREME.map(str.encode) | EXTREME.map(lambda payload: urlencode({"payload": payload}).encode())
+
 BODIES = st.one_of(
+    EXTREME_BODIES,
     st.binary(max_size=300),
     st.lists(st.tuples(st.binary(max_size=10) | WORDS.map(str.encode), st.binary(max_size=40))).map(multipart),
     st.text(max_size=300).map(str.encode),
