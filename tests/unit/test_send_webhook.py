@@ -128,3 +128,19 @@ def test_the_command_fails_on_a_non_2xx_answer_and_on_a_missing_file(
 def test_repeat_must_be_positive() -> None:
     with pytest.raises(SystemExit):
         main(["orders/create", "x.json", "--repeat", "0"])
+
+
+@pytest.mark.parametrize("module", ["local.send_webhook", "local"])
+def test_the_documented_commands_run_without_make(module: str) -> None:
+    """README writes `.venv/bin/python -m local ...`: it must find the layer's code without the
+    PYTHONPATH that make sets."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent.parent
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--help"], check=False, cwd=root, env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:].decode(errors="replace")
