@@ -12,6 +12,9 @@ taken before it ran. Two consequences matter here:
 Here a transaction snapshots only the items it names and, if cancelled, puts exactly those
 back and trims what it appended to the stream. The tables themselves are never copied.
 
+moto also streams two records for an UpdateItem that creates an item (the bare keys, then the
+item); DynamoDB streams one. This patch drops the bare one.
+
 moto also ignores ``ClientRequestToken``, which botocore fills in on every TransactWriteItems
 so that a retry (after a timeout, say) is not applied twice. DynamoDB honours it for ten
 minutes; so does this patch, or a slow serialized moto would turn retries into duplicates.
@@ -67,6 +70,26 @@ def apply() -> None:
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _honour_client_request_tokens()
+    _one_stream_record_per_update()
+
+
+def _one_stream_record_per_update() -> None:
+    """moto's UpdateItem on a missing item first puts the bare keys, streaming an INSERT of a
+    keys-only item, then streams the real INSERT. DynamoDB streams one record, with the whole
+    new image; stream consumers choked on the bare one (a movement with no time)."""
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        shard = table.stream_shard
+        created = table.get_item(*self.get_keys_value(table, key)) is None
+        start = len(shard.items) if shard is not None else 0
+        item = original(self, table_name, key, *args, **kwargs)
+        if created and shard is not None and len(shard.items) - start == 2:
+            del shard.items[start]
+        return item
+
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
 
 
 def _honour_client_request_tokens() -> None:

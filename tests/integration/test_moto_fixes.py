@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omnistock.ledger import Ledger
-from tests.integration.conftest import StreamReader
+from tests.integration.conftest import TABLE, StreamReader
 
 
 def test_cancelled_transactions_leave_no_stream_record(ledger: Ledger, tee: str, stream: StreamReader) -> None:
@@ -41,3 +41,29 @@ def test_a_retried_transaction_with_the_same_token_applies_once(ledger: Ledger, 
     level = ledger.store.stock(tee, "shop")
     assert level is not None
     assert level.on_hand == 6
+
+
+def test_an_update_that_creates_an_item_streams_one_insert(dynamodb: Any, stream: StreamReader) -> None:
+    """DynamoDB streams one INSERT with the whole new image; moto streamed the bare keys first,
+    and the movement log choked on them (a stock item with no time)."""
+    key = {"pk": {"S": "SKU#NEW"}, "sk": {"S": "LOC#shop"}}
+    dynamodb.update_item(
+        TableName=TABLE, Key=key, UpdateExpression="SET on_hand = :n", ExpressionAttributeValues={":n": {"N": "3"}}
+    )
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "SKU#NEW"}, "sk": {"S": "LOC#web"}},
+                    "UpdateExpression": "ADD on_hand :n",
+                    "ExpressionAttributeValues": {":n": {"N": "1"}},
+                }
+            }
+        ]
+    )
+    records = stream.read()
+    assert [(r["eventName"], sorted(r["dynamodb"]["NewImage"])) for r in records] == [
+        ("INSERT", ["on_hand", "pk", "sk"]),
+        ("INSERT", ["on_hand", "pk", "sk"]),
+    ]
