@@ -276,8 +276,23 @@ class LocalStack:
                 for c in self.consumers
             ],
             "warnings": self.warnings,
-            "errors": self.errors,
+            "errors": self.errors + self._runtime_errors(),
         }
+
+    def _runtime_errors(self) -> list[str]:
+        """What failed while running: a stream consumer's raised batches and records given up,
+        a schedule's failed runs (each also in the log, with its traceback)."""
+        found = [
+            f"stream {c.name}: {c.counters['errors']} batches raised, {c.counters['failed']} records given up"
+            for c in self.consumers
+            if c.counters["errors"] or c.counters["failed"]
+        ]
+        found += [
+            f"schedule {t.schedule.function}.{t.schedule.event}: {t.failures} failed runs"
+            for t in self.timers
+            if t.failures
+        ]
+        return found
 
     def run_schedule(self, function: str) -> Any:
         """Run the function's (first) schedule now; KeyError when it has none."""

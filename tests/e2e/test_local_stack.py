@@ -73,3 +73,19 @@ def test_a_count_reaches_the_movement_log_through_the_stream(stack):
 
 def test_schedule_runs_on_request(stack):
     assert set(stack.run_schedule("HoldExpiryFunction")) == {"expired", "already_ended"}
+
+
+def test_stream_consumers_fail_on_nothing_a_restock_writes_and_health_would_say(stack):
+    """A restock of a new stock item is an UpdateItem that creates it: moto streamed a bare-keys
+    INSERT first, the movement log failed on it, and health still said "errors": []."""
+    sku = f"NEW-{uuid.uuid4().hex[:8]}"
+    assert stack.client.put(f"/skus/{sku}", json={"locations": ["shop"]}).status_code == 200
+    restock = {"location": "shop", "qty": 3, "event_id": f"r-{sku}"}
+    assert stack.client.post(f"/skus/{sku}/restocks", json=restock).status_code == 200
+    stack.drain()
+    health = stack.client.get("/_local/health").json()
+    movement_log = [c for c in health["stream_consumers"] if c["function"] == "MovementLogFunction"]
+    assert movement_log and all(c["errors"] == 0 and c["failed"] == 0 for c in movement_log)
+    assert health["errors"] == []
+    movements = stack.client.get(f"/skus/{sku}/movements").json()["movements"]
+    assert [m["kind"] for m in movements] == ["restock"]
