@@ -101,7 +101,8 @@ class LocalFunction:
     ) -> None:
         self.spec = spec
         self.region = region
-        self.max_environments = spec.reserved_concurrency or max_environments
+        # Reserved concurrency caps a function deployed; locally the cap is also this machine's.
+        self.max_environments = min(spec.reserved_concurrency or max_environments, max_environments)
         self.environ = _environment(spec) | (overrides or {})
         self._idle: list[Environment] = []
         self._count = 0

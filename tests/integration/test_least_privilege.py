@@ -147,7 +147,7 @@ def table_arn(name: str, index: str | None = None) -> str:
 
 
 def secret_arn(secret_id: str) -> str:
-    """Secrets Manager ends a secret's ARN with six random characters: policies match NAME-*."""
+    """Secrets Manager ends a secret's ARN with "-" and six random characters: policies match NAME-??????."""
     if secret_id.startswith("arn:"):
         return secret_id
     return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{secret_id}-AbCdEf"
@@ -649,16 +649,37 @@ def test_every_function_has_a_scenario() -> None:
 
 @pytest.mark.suite("security")
 def test_no_wildcards_beyond_the_managed_policies_lambda_needs() -> None:
-    """Inline grants name their actions and resources (a secret's ``NAME-*`` suffix aside, which
-    Secrets Manager's random ARN suffix requires); the only ``*`` resources come from the AWS
-    managed policies SAM attaches, each for a setting the template has."""
+    """Inline grants name their actions and resources (a secret's ``NAME-??????``, exactly Secrets
+    Manager's random ARN suffix, aside); the only ``*`` resources come from the AWS managed
+    policies SAM attaches, each for a setting the template has."""
     for function in functions():
         for need in effective_grants(function):
-            assert "*" not in need.action, (function, need)
-            suffix_only = ":secret:" in need.resource and need.resource.endswith("-*")
-            assert need.resource.count("*") == 0 or (suffix_only and need.resource.count("*") == 1), (function, need)
+            assert "*" not in need.action and "*" not in need.resource, (function, need)
+            if ":secret:" in need.resource:
+                assert need.resource.endswith("-??????") and need.resource.count("?") == 6, (function, need)
+            else:
+                assert "?" not in need.resource, (function, need)
         assert set(role(function).get("ManagedPolicyArns") or []) == managed_policies_needed(function), function
     record("security", checks=len(functions()))
+
+
+@pytest.mark.suite("security")
+def test_a_secret_grant_reaches_its_own_secret_and_no_other() -> None:
+    """``NAME-*`` also reaches ``NAME-old`` or ``NAME-staging/x``: other secrets whose names start
+    the same. Each secret grant must match a secret the function is configured with, and only it."""
+    checked = 0
+    for function, spec in functions().items():
+        names = {value for variable, value in spec.environment.items() if variable.endswith("_SECRET_NAME")}
+        for grant in template_grants(function):
+            if not grant.action.startswith("secretsmanager:"):
+                continue
+            own = [name for name in names if fnmatchcase(secret_arn(name), grant.resource)]
+            assert own, f"{function}: {grant} reaches none of its secrets {sorted(names)}"
+            for other in (f"{name}{tail}" for name in own for tail in ("-old", "-staging/x", "-AbCdEf")):
+                assert not fnmatchcase(secret_arn(other), grant.resource), (function, grant, other)
+            checked += 1
+    assert checked
+    record("security", checks=checked)
 
 
 def managed_policies_needed(function: str) -> set[str]:
