@@ -46,9 +46,19 @@ ERRORS: dict[int, OpenAPIResponse] = {
     415: _error("The body is not application/json"),
     503: _error("Storage failed; nothing was written; retry"),
 }
-# Stock events answer 409 with their result (outcome "refused") when stock is short.
-EVENTS: dict[int, OpenAPIResponse] = ERRORS | {409: {"description": "Refused: not enough available; nothing changed"}}
-HOLDS: dict[int, OpenAPIResponse] = EVENTS | {201: {"description": "Held"}}
+# Stock events answer 409 with their result (outcome "refused") when stock is short, or with an
+# error when their event id was used before for another request.
+EVENTS: dict[int, OpenAPIResponse] = ERRORS | {
+    409: {
+        "description": "Refused: not enough available, or the event id was used before for another request; "
+        "nothing changed",
+        "content": {"application/json": {"model": s.ResultOut | s.ErrorOut}},
+    }
+}
+HOLD_ENDS: dict[int, OpenAPIResponse] = ERRORS | {
+    409: {"description": "Refused: not enough available; nothing changed"}
+}
+HOLDS: dict[int, OpenAPIResponse] = HOLD_ENDS | {201: {"description": "Held"}}
 
 
 def _status(outcome: Outcome, created: int = 200) -> int:
@@ -231,13 +241,13 @@ def read_hold(hold_id: HoldId) -> s.HoldOut:
     return s.hold_out(runtime.ledger().hold(hold_id))
 
 
-@app.post("/holds/<hold_id>/release", summary="Release a hold", responses=EVENTS, tags=["holds"])
+@app.post("/holds/<hold_id>/release", summary="Release a hold", responses=HOLD_ENDS, tags=["holds"])
 def release_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().release_hold(hold_id, body.source, body.event_id)
     return _json(_status(result.outcome), s.hold_result_out(result))
 
 
-@app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=EVENTS, tags=["holds"])
+@app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=HOLD_ENDS, tags=["holds"])
 def checkout_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
     result = runtime.ledger().checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.hold_result_out(result))
