@@ -128,10 +128,14 @@ def _through_the_stack(rng: random.Random) -> int:
             time.sleep(max(0.0, now + 61 - time.time()))  # the carts left to expire are due now
             admin.post("/_local/schedules/HoldExpiryFunction").raise_for_status()
             mismatches = oversells = 0
+            mismatched: list[str] = []
             for sku in range(SKUS):
                 level = admin.get(f"/skus/LIVE-{sku}", params={"movements": 0}).json()["locations"][0]
                 expected = (UNITS, 0, sold[sku], UNITS - sold[sku])
-                mismatches += (level["on_hand"], level["held"], level["pending"], level["available"]) != expected
+                found = (level["on_hand"], level["held"], level["pending"], level["available"])
+                if found != expected:
+                    mismatches += 1
+                    mismatched.append(f"LIVE-{sku}: (on_hand, held, pending, available) {found}, truth {expected}")
                 oversells += max(0, level["held"] + level["pending"] - level["on_hand"])
     print(f"Live sale through the local stack: {SKUS} SKUs x {UNITS} units, {VIEWERS} viewers, {CLAIMS} claims")
     print(
@@ -147,6 +151,8 @@ def _through_the_stack(rng: random.Random) -> int:
     print(f"  oversells: {oversells}")
     for error in errors[:5]:
         print(f"  error: {error}")
+    for line in mismatched:
+        print(f"  not equal: {line}")
     return oversells + mismatches + len(errors) + stats["held_after_removal"]
 
 

@@ -63,7 +63,8 @@ def running_stack(*arguments: str) -> Iterator[RunningStack]:
     what others rely on (random admin calls, a short grace window) start their own."""
     token = secrets.token_urlsafe(16)
     try:
-        with launch("--schedule-every", "3600", "--dev-token", token, *arguments) as launched:
+        # "=": a token may start with "-", which argparse would take for an option
+        with launch("--schedule-every", "3600", f"--dev-token={token}", *arguments) as launched:
             client = httpx.Client(base_url=launched.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             with client:
                 running = RunningStack(launched.url, token, client, launched.process, launched.output)
