@@ -158,7 +158,7 @@ def _through_the_stack(rng: random.Random) -> int:
 
 def _in_process() -> None:
     from omnistock.channels.commentsold import webhooks
-    from omnistock.commentsold_intake import CommentSoldIntake
+    from omnistock.channels.commentsold.intake import CommentSoldIntake
     from omnistock.ledger import Ledger
     from omnistock.order_desk import OrderDesk
     from omnistock.store.listing_store import ListingStore

@@ -93,9 +93,9 @@ def replay(
     table: Any, counter: CallCounter, changes: int, *, seed: int, skus: int = 10, repeats: float = 0.3
 ) -> Replay:
     """``changes`` POS count changes, ``repeats`` of all deliveries made again later."""
+    from omnistock.channels.lightspeed.intake import LightspeedIntake
     from omnistock.channels.lightspeed.webhooks import Delivery as Received
     from omnistock.ledger import Ledger
-    from omnistock.lightspeed_intake import LightspeedIntake
     from omnistock.order_desk import OrderDesk
     from omnistock.orders import ChannelOrder, OrderLine
     from omnistock.store.listing_store import ListingStore

@@ -65,8 +65,8 @@ def _seed(table: Any) -> None:
 
 
 def _desk(table: Any) -> Any:
+    from omnistock.channels.shipstation.desk import ShipStationDesk
     from omnistock.shipments import ShipmentDesk
-    from omnistock.shipstation_desk import ShipStationDesk
     from omnistock.store.export_store import ExportStore
     from omnistock.store.order_store import OrderStore
     from omnistock.store.push_store import PushStore

@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock import runtime, safe_json
+from omnistock.channels.shopify.intake import Delivery
 from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.errors import StoreUnavailable
-from omnistock.shopify_intake import Delivery
 from omnistock.web import json_answer, loggable, lowered_headers, raw_body
 
 logger = Logger()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from omnistock.channels import registry as platforms
 from omnistock.models import (
     MAX_VERSION,
     CatalogEntry,
@@ -84,9 +85,23 @@ ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
 Units = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 
 
+def _known_platform(name: str) -> str:
+    if name and platforms.platform(name) is None:
+        raise ValueError(f"the platforms are {', '.join(platforms.PLATFORMS)} (or empty: not pushed)")
+    return name
+
+
+# The registry's platforms, or "": listed in the document as an enum.
+PlatformName = Annotated[
+    str,
+    Field(json_schema_extra={"enum": ["", *platforms.PLATFORMS]}),
+    AfterValidator(_known_platform),
+]
+
+
 class ChannelIn(Body):
     locations: list[Location] = Field(min_length=1, max_length=50, description="Ledger locations it sells from.")
-    platform: Literal["", "shopify", "commentsold"] = Field(
+    platform: PlatformName = Field(
         default="", description="The platform the channel is (pushes go to it); empty: not pushed."
     )
     target_location: Identifier | None = Field(
@@ -103,8 +118,9 @@ class ChannelIn(Body):
 
     @model_validator(mode="after")
     def pushed_somewhere(self) -> ChannelIn:
-        if self.platform == "shopify" and not self.target_location:
-            raise ValueError("a Shopify channel needs its target_location (a location GID)")
+        known = platforms.platform(self.platform)
+        if known is not None and known.target_location_needed and not self.target_location:
+            raise ValueError(f"a {known.title} channel needs its target_location ({known.target_location_needed})")
         return self
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from omnistock.channels import registry as platforms
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
@@ -49,7 +50,6 @@ from omnistock.store.stock_store import (
 # beyond this many rounds the caller gets a retryable error.
 _OPTIMISTIC_ROUNDS = 12
 MAX_HOLD = timedelta(days=7)
-ONE_PER_STACK = ("shopify", "commentsold")  # one shop each per stack: their intake finds it by platform
 
 
 @dataclass(frozen=True)
@@ -147,12 +147,13 @@ class Ledger:
     ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
-        if platform == "commentsold" and not target_location:
-            target_location = "shop"  # CommentSold keeps one number per variant: a nominal location
+        known = platforms.platform(platform)
+        if known is not None and known.nominal_location and not target_location:
+            target_location = known.nominal_location
         if master_location and (list(dict.fromkeys(locations)) != [master_location] or not target_location):
             # Its number is then that location's alone, so it can be read back as a count.
             raise InvalidRequest("a channel that is master of a location sells from that location alone")
-        if platform in ONE_PER_STACK:
+        if known is not None and known.one_per_stack:
             other = next((c.name for c in self.store.channels() if c.platform == platform and c.name != name), None)
             if other is not None:  # its webhooks and polls serve one channel: a second would take them over
                 raise Conflict(f"channel {other!r} is this stack's {platform} channel already")

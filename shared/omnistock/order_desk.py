@@ -220,18 +220,7 @@ class OrderDesk:
         return "" if catalog is not None else f"SKU {facts.sku!r} is not in the catalog"
 
     def _choose_location(self, channel: Channel, sku: str, units: int) -> str:
-        """The first of the channel's locations that stocks the SKU and has the units (the
-        first that stocks it, if none has): that is where the line takes from, for good."""
-        if channel.master_location:
-            return channel.master_location
-        catalog = self.stock.catalog(sku)
-        if catalog is None:
-            return ""
-        candidates = [loc for loc in channel.locations if loc in catalog.locations]
-        if len(candidates) <= 1 or units <= 0:
-            return candidates[0] if candidates else ""
-        available = {level.location: level.available for level in self.stock.stock_levels(sku)}
-        return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])
+        return choose_location(self.stock, channel, sku, units)
 
     def _reread(self, record: LineRecord) -> LineRecord:
         fresh = self.orders.lines(record.channel, record.order_id).get(record.line_id)
@@ -256,3 +245,19 @@ class OrderDesk:
         if channel is None:
             raise NotFound(f"channel {name!r} is not configured")
         return channel
+
+
+def choose_location(stock: StockStore, channel: Channel, sku: str, units: int) -> str:
+    """Where a channel's sale of ``units`` of ``sku`` is taken from: its master location if it
+    has one, else the first of its locations that stocks the SKU and has the units (the first
+    that stocks it, if none has; "" if none stocks it). Orders and live-sale claims alike."""
+    if channel.master_location:
+        return channel.master_location
+    catalog = stock.catalog(sku)
+    if catalog is None:
+        return ""
+    candidates = [loc for loc in channel.locations if loc in catalog.locations]
+    if len(candidates) <= 1 or units <= 0:
+        return candidates[0] if candidates else ""
+    available = {level.location: level.available for level in stock.stock_levels(sku)}
+    return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
     from omnistock.channels.commentsold.api import CommentSoldApi
+    from omnistock.channels.commentsold.intake import CommentSoldIntake
     from omnistock.channels.lightspeed.api import LightspeedFeed
+    from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.channels.shipstation.desk import ShipStationDesk
     from omnistock.channels.shopify.admin import ShopifyInventory
-    from omnistock.commentsold_intake import CommentSoldIntake
+    from omnistock.channels.shopify.intake import ShopifyIntake
     from omnistock.ledger import Ledger
-    from omnistock.lightspeed_intake import LightspeedIntake
     from omnistock.live_events import LiveEvents
     from omnistock.models import Channel
     from omnistock.order_desk import OrderDesk
     from omnistock.shipments import ShipmentDesk
-    from omnistock.shipstation_desk import ShipStationDesk
-    from omnistock.shopify_intake import ShopifyIntake
     from omnistock.store.push_store import PushStore
     from omnistock.store.table import Table
     from omnistock.sync import SyncService
@@ -299,8 +299,8 @@ def shipment_desk() -> ShipmentDesk:
 
 @cache
 def shipstation_desk() -> ShipStationDesk:
+    from omnistock.channels.shipstation.desk import ShipStationDesk
     from omnistock.channels.shipstation.export_xml import status_map
-    from omnistock.shipstation_desk import ShipStationDesk
     from omnistock.store.export_store import ExportStore
 
     config = settings()
@@ -340,8 +340,8 @@ def shipstation_credentials() -> tuple[str, str]:
 
 @cache
 def shopify_intake() -> ShopifyIntake:
+    from omnistock.channels.shopify.intake import ShopifyIntake
     from omnistock.listings import ListingDesk
-    from omnistock.shopify_intake import ShopifyIntake
     from omnistock.store.listing_store import ListingStore
 
     stock = ledger().store
@@ -366,7 +366,7 @@ def order_desk() -> OrderDesk:
 
 @cache
 def commentsold_intake() -> CommentSoldIntake:
-    from omnistock.commentsold_intake import CommentSoldIntake
+    from omnistock.channels.commentsold.intake import CommentSoldIntake
     from omnistock.store.listing_store import ListingStore
 
     minutes = settings().default_hold_minutes
@@ -386,7 +386,7 @@ def lightspeed_outlets() -> dict[str, str]:
 
 @cache
 def lightspeed_intake() -> LightspeedIntake:
-    from omnistock.lightspeed_intake import LightspeedIntake
+    from omnistock.channels.lightspeed.intake import LightspeedIntake
     from omnistock.store.listing_store import ListingStore
 
     config = settings()

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock.channels.commentsold import webhooks
-from omnistock.commentsold_intake import CommentSoldIntake
+from omnistock.channels.commentsold.intake import CommentSoldIntake
 from omnistock.ledger import Ledger
 from omnistock.order_desk import OrderDesk
 from omnistock.store.listing_store import ListingStore

@@ -18,11 +18,11 @@ from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from omnistock import runtime
 from omnistock.channels.commentsold import webhooks as commentsold
 from omnistock.channels.lightspeed import webhooks as lightspeed
+from omnistock.channels.lightspeed.intake import LightspeedIntake
 from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import signature as shopify
 from omnistock.clock import parse_iso
 from omnistock.ledger import Ledger
-from omnistock.lightspeed_intake import LightspeedIntake
 from omnistock.models import MAX_VERSION
 from omnistock.store.listing_store import ListingStore
 from omnistock.store.order_store import OrderStore

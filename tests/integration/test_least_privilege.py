@@ -37,10 +37,10 @@ from local.streams import lambda_record
 from local.template import STACK_NAME, FunctionSpec, load_template, table_definition
 from local.template_check import transform
 from omnistock import runtime
+from omnistock.channels.shopify.intake import Delivery
 from omnistock.ledger import Ledger
 from omnistock.models import Job
 from omnistock.policy import SkuPolicy
-from omnistock.shopify_intake import Delivery
 from omnistock.store import keys
 from omnistock.store.job_store import JobStore
 from tests import log_scan

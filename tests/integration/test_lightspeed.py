@@ -13,8 +13,8 @@ import pytest
 
 from omnistock.channels.lightspeed import webhooks
 from omnistock.channels.lightspeed.feed import FeedPage, RateLimited
+from omnistock.channels.lightspeed.intake import LightspeedIntake
 from omnistock.ledger import Ledger
-from omnistock.lightspeed_intake import LightspeedIntake
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder, OrderLine
 from omnistock.store.listing_store import ListingStore

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock.channels.lightspeed import webhooks as lightspeed
-from omnistock.shopify_intake import ORDER_TOPICS
+from omnistock.channels.shopify.intake import ORDER_TOPICS
 from tests.helpers import ROOT, http_event
 from tests.integration.test_local_gateway_paths import LocalApi
 from tests.integration.test_webhook_signatures import (

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from omnistock.channels.shopify import payloads
+from omnistock.channels.shopify.intake import Delivery, ShopifyIntake
 from omnistock.errors import InvalidRequest
 from omnistock.ledger import Ledger
 from omnistock.policy import SkuPolicy
-from omnistock.shopify_intake import Delivery, ShopifyIntake
 from omnistock.store.push_store import Pushed
 from tests.integration.conftest import Clock
 from tests.integration.test_shopify_orders import (

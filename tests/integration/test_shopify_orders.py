@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock.channels.shopify import payloads
+from omnistock.channels.shopify.intake import Delivery, ShopifyIntake
 from omnistock.clock import parse_iso
 from omnistock.ledger import Ledger
 from omnistock.listings import ListingDesk
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import OrderStatus
 from omnistock.shipments import ShipmentDesk
-from omnistock.shopify_intake import Delivery, ShopifyIntake
 from omnistock.store.listing_store import ListingStore
 from omnistock.store.order_store import OrderStore
 from omnistock.store.push_store import Pushed, PushStore

@@ -11,6 +11,22 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+@dataclass(frozen=True)
+class Platform:
+    """What the ledger and the admin API need to know of a platform channels can be (one
+    ``PLATFORM`` in each platform's package; ``registry`` lists them)."""
+
+    name: str
+    title: str
+    # Its webhooks and polls find the stack's channel of it by platform: a second would take
+    # the first one's deliveries over.
+    one_per_stack: bool = False
+    # The location a channel of it is pushed at, when it keeps one number per listing.
+    nominal_location: str = ""
+    # What a channel of it must name as its target_location ("" when it needs none).
+    target_location_needed: str = ""
+
+
 class ChannelUnavailable(Exception):
     """The platform failed as a whole (5xx, timeout, throttling that outlasted the retries);
     nothing can be said about the writes of the call. Retried later."""

@@ -20,7 +20,7 @@ from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, StoreRefused
 from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
-from omnistock.order_desk import OrderDesk
+from omnistock.order_desk import OrderDesk, choose_location
 from omnistock.store.listing_store import ListingStore
 from omnistock.store.push_store import SyncEntry
 from omnistock.web import loggable
@@ -109,8 +109,8 @@ class CommentSoldIntake:
         sku = self.listings.owner(channel.name, claim.variant_id)
         if sku is None:
             return _refusal(hold_id, 404, f"variant {claim.variant_id} is not mapped to a SKU")
-        location = self._location(channel, sku, claim.quantity)
-        if location is None:
+        location = choose_location(self.ledger.store, channel, sku, claim.quantity)
+        if not location:
             return _refusal(hold_id, 404, f"SKU {sku!r} is not stocked where {channel.name} sells")
         try:
             result = self.ledger.place_hold(
@@ -230,18 +230,6 @@ class CommentSoldIntake:
             released += result.outcome is Outcome.APPLIED
         self.order_desk.orders.save_marks(name, missing - previous)  # absent once: looked at next time
         return released
-
-    def _location(self, channel: Channel, sku: str, units: int) -> str | None:
-        """The first of the channel's locations that stocks the SKU and has the units (the
-        first that stocks it, if none has: the hold is then refused there)."""
-        catalog = self.ledger.store.catalog(sku)
-        if catalog is None:
-            return None
-        candidates = [loc for loc in channel.locations if loc in catalog.locations]
-        if len(candidates) <= 1:
-            return candidates[0] if candidates else None
-        available = {level.location: level.available for level in self.ledger.store.stock_levels(sku)}
-        return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])
 
 
 def _refusal(hold_id: str, status: int, reason: str) -> dict[str, Any]:
