@@ -16,11 +16,10 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock import runtime
 from omnistock.channels.shipstation import auth, notice
-from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreRefused, StoreUnavailable
+from omnistock.errors import Conflict, InvalidRequest, NotFound, SecretUnavailable, StoreRefused, StoreUnavailable
 from omnistock.web import lowered_headers, raw_body
 
 logger = Logger()
@@ -47,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if not auth.matches(auth.given_credentials(headers, query), runtime.shipstation_credentials()):
             logger.warning("shipstation request refused: bad or missing credentials")
             return _unauthorized()
-    except (BotoCoreError, ClientError):
+    except SecretUnavailable:
         logger.exception("shipstation credentials could not be read")
         return _answer(503, "the store's credentials are unavailable; retry")
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET").upper()

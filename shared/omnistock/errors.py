@@ -25,3 +25,8 @@ class StoreUnavailable(OmnistockError):
 class StoreRefused(OmnistockError):
     """DynamoDB refused the write as sent (an item or key too large, say): retrying cannot
     help, so it is recorded and answered as final rather than retried forever."""
+
+
+class SecretUnavailable(OmnistockError):
+    """A secret could not be read (Secrets Manager failed, or the secret is not the shape its
+    use needs): nothing was checked or written, and the caller should retry."""

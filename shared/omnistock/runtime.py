@@ -14,6 +14,8 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from omnistock.errors import SecretUnavailable
+
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channels import ChannelPort, OrdersPort
     from omnistock.channels.commentsold.api import CommentSoldApi
@@ -213,8 +215,13 @@ def signature_holds(
     """``check`` against a webhook's signing secrets, and once more against freshly read ones when
     the request is signed at all and the first check fails (the secret may have just been
     rotated). A secret that cannot be read raises (the handler answers 503)."""
-    verdict = check(secrets_of())
-    return verdict if verdict or not signed else check(secrets_of(refresh=True))
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        verdict = check(secrets_of())
+        return verdict if verdict or not signed else check(secrets_of(refresh=True))
+    except (BotoCoreError, ClientError, ValueError) as error:  # ValueError: a secret not of its shape
+        raise SecretUnavailable(str(error)[:200]) from error
 
 
 def lightspeed_webhook_secrets(refresh: bool = False) -> list[str]:
@@ -328,12 +335,17 @@ def shipstation_credentials() -> tuple[str, str]:
     if not name:
         return ("", "")
     if cached.secrets is None or now - cached.at >= SECRETS_TTL:
-        text = secrets_client().get_secret_value(SecretId=name)["SecretString"]
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            text = secrets_client().get_secret_value(SecretId=name)["SecretString"]
+        except (BotoCoreError, ClientError) as error:
+            raise SecretUnavailable(f"secret {name!r} could not be read") from error
         try:
             parsed = json.loads(text)
             found = [str(parsed["username"]), str(parsed["password"])]
         except (ValueError, KeyError, TypeError):
-            raise ValueError(f"secret {name!r} is not JSON with username and password") from None
+            raise SecretUnavailable(f"secret {name!r} is not JSON with username and password") from None
         cached.at, cached.secrets = now, found
     return cached.secrets[0], cached.secrets[1]
 

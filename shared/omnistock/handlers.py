@@ -1,0 +1,86 @@
+"""What the webhook and poll handlers share, so each keeps only what is its platform's own.
+
+A webhook: verify the signature on the raw body (once more against freshly read secrets when
+it fails: a secret may have just been rotated), parse, apply, and map each outcome to one
+answer: 401 unsigned, 400/413 unreadable, 503 storage or secret unavailable (the platform
+retries), 200 otherwise. A poll: run within the function's time, a channel that is down
+ending the run quietly (the cursor keeps the place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any, Generic, TypeVar
+
+from aws_lambda_powertools import Logger
+
+from omnistock import runtime, safe_json
+from omnistock.channels import ChannelUnavailable
+from omnistock.errors import SecretUnavailable, StoreUnavailable
+from omnistock.web import json_answer, lowered_headers, raw_body
+
+Verdict = TypeVar("Verdict", bool, str)
+SPARE_MS = 60_000  # a poll starts no page in its last minute; its cursor keeps the place
+LOGGED = ("result", "held", "sku", "order", "lines_moved", "type", "version")  # ids and outcomes only
+
+
+@dataclass(frozen=True)
+class Webhook(Generic[Verdict]):
+    platform: str  # in log lines
+    header: str  # the signature's header, as the platform names it (in the 401's message)
+    signature: Callable[[Mapping[str, str]], str | None]  # its value among the (lowered) headers
+    secrets: Callable[..., list[str]]  # the signing secrets (``refresh=True`` rereads them)
+    check: Callable[[bytes, str | None, list[str]], Verdict]  # falsy: not signed by any secret
+    apply: Callable[[bytes, Mapping[str, str], Verdict], dict[str, Any]]  # parse and apply
+    payload_errors: tuple[type[Exception], ...] = (ValueError,)  # a body that is not a delivery: 400
+
+
+def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any], logger: Logger) -> dict[str, Any]:
+    headers = lowered_headers(event)
+    raw = raw_body(event) or b""  # an undecodable body fails the signature check
+    signature = hook.signature(headers)
+    try:
+        verdict = runtime.signature_holds(
+            hook.secrets, lambda found: hook.check(raw, signature, found), bool(signature)
+        )
+    except SecretUnavailable:
+        logger.exception(f"{hook.platform} webhook not checked: the signing secret could not be read")
+        return json_answer(503, {"error": "the signing secret is unavailable; retry"})
+    if not verdict:
+        logger.warning(f"{hook.platform} webhook refused: bad or missing signature")
+        return json_answer(401, {"error": f"invalid or missing {hook.header}"})
+    try:
+        result = hook.apply(raw, headers, verdict)
+    except safe_json.UnreadableJson as error:
+        logger.warning(f"{hook.platform} webhook refused: unreadable JSON", extra={"problem": str(error)[:200]})
+        return json_answer(error.status, {"error": str(error)[:300]})
+    except hook.payload_errors as error:
+        logger.warning(f"{hook.platform} webhook refused: not a delivery", extra={"problem": str(error)[:200]})
+        return json_answer(400, {"error": f"the body is not a valid {hook.platform} delivery: {error}"[:300]})
+    except StoreUnavailable:
+        logger.exception(f"{hook.platform} webhook not applied: storage failed")
+        return json_answer(503, {"error": "storage is unavailable; retry"})
+    logger.info(f"{hook.platform} webhook applied", extra={k: result[k] for k in LOGGED if k in result})
+    return json_answer(200, result)
+
+
+def run_poll(
+    platform: str,
+    port: Any,
+    poll: Callable[[Any, Callable[[], bool]], Any],
+    remaining_ms: Callable[[], int],
+    logger: Logger,
+) -> dict[str, Any]:
+    """``poll(port, out_of_time)`` unless the platform is not connected (``port`` None)."""
+    if port is None:
+        logger.info(f"{platform} is not connected; nothing to poll")
+        return {"polled": False}
+    try:
+        report = poll(port, lambda: remaining_ms() < SPARE_MS)
+    except ChannelUnavailable as error:  # the cursors keep what was applied; the next run goes on
+        logger.warning(f"{platform} poll stopped", extra={"problem": str(error)[:300]})
+        return {"polled": False, "error": str(error)[:300]}
+    found = asdict(report) if is_dataclass(report) and not isinstance(report, type) else dict(report)
+    logger.info(f"{platform} polled", extra=found)
+    return {"polled": True, **found}
