@@ -23,7 +23,7 @@ from omnistock.ledger import Ledger
 from omnistock.models import Channel, Outcome
 from omnistock.policy import SkuPolicy
 from omnistock.store.listing_store import ListingStore
-from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.store.push_store import PushStore
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,4 @@ class ListingDesk:
     def _note(
         self, sku: str, channel: str, why: str, result: str, error: str, before: int | None = None, after: int = 0
     ) -> None:
-        now = self.clock()
-        entry = SyncEntry(sku, channel, f"{why}:{iso(now)}", iso(now), before, after, why, result, error)
-        self.history.record_sync([entry], now)
+        self.history.note(sku, channel, why, result, error, self.clock(), before, after)

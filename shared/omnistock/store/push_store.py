@@ -170,6 +170,22 @@ class PushStore:
         expr.attach(body)
         return self.table.transact([{"Update": body}]) is None
 
+    def note(
+        self,
+        subject: str,
+        channel: str,
+        why: str,
+        result: str,
+        problem: str,
+        now: datetime,
+        before: int | None = None,
+        after: int = 0,
+    ) -> None:
+        """One sync-history entry that is not a push: what happened to ``subject`` (a SKU, or an
+        order, line or delivery named by its ids) on ``channel``, and why."""
+        entry = SyncEntry(subject, channel, f"{why}:{iso(now)}", iso(now), before, after, why, result, problem)
+        self.record_sync([entry], now)
+
     def record_sync(self, entries: list[SyncEntry], now: datetime) -> None:
         items = [self._sync_item(entry, number, now) for number, entry in enumerate(entries)]
         for start in range(0, len(items), 25):

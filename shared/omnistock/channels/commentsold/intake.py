@@ -22,7 +22,6 @@ from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
 from omnistock.order_desk import OrderDesk, choose_location
 from omnistock.store.listing_store import ListingStore
-from omnistock.store.push_store import SyncEntry
 from omnistock.web import loggable
 
 log = logging.getLogger(__name__)
@@ -86,9 +85,7 @@ class CommentSoldIntake:
         return now - REPLAY_WINDOW <= parse_iso(created_at) <= now + CLOCK_SKEW
 
     def _note_rejected(self, channel: Channel, reference: str, problem: str, why: str = "webhook") -> None:
-        now = self.clock()
-        entry = SyncEntry(reference, channel.name, f"{why}:{iso(now)}", iso(now), None, 0, why, "rejected", problem)
-        self.order_desk.history.record_sync([entry], now)
+        self.order_desk.history.note(reference, channel.name, why, "rejected", problem, self.clock())
 
     def _apply(self, channel: Channel, event: webhooks.Event) -> dict[str, Any]:
         if event.topic == "reservation.created":

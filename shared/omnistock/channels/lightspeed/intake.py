@@ -281,11 +281,8 @@ class LightspeedIntake:
         return self.sale(webhooks.pos_sale(record))
 
     def _note_rejected(self, kind: str, record: dict[str, Any], problem: str) -> None:
-        now = self.clock()
         reference = f"{kind}:{str(record.get('id') or record.get('product_id') or '')[:100]}"
-        attempt = f"{kind}:{iso(now)}"
-        entry = SyncEntry(reference, SOURCE, attempt, iso(now), None, 0, "POS delivery", "rejected", problem)
-        self.history.record_sync([entry], now)
+        self.history.note(reference, SOURCE, "POS delivery", "rejected", problem, self.clock())
 
 
 _NONE = Quantities(0, 0, 0, 0)  # a till sale's entry moves nothing itself: the POS's count does

@@ -23,7 +23,6 @@ from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder
 from omnistock.shipments import ShipmentDesk
 from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import SyncEntry
 from omnistock.store.stock_store import StockStore
 from omnistock.web import loggable
 
@@ -191,9 +190,7 @@ class ShopifyIntake:
         return report
 
     def _note(self, channel: Channel, reference: str, why: str, result: str, problem: str) -> None:
-        now = self.clock()
-        entry = SyncEntry(reference, channel.name, f"{why}:{iso(now)}", iso(now), None, 0, why, result, problem)
-        self.order_desk.history.record_sync([entry], now)
+        self.order_desk.history.note(reference, channel.name, why, result, problem, self.clock())
 
     def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:
         """Lines without a SKU of their own take the one their variant is mapped to."""
