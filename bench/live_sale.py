@@ -136,6 +136,7 @@ def _through_the_stack(rng: random.Random) -> int:
                 if found != expected:
                     mismatches += 1
                     mismatched.append(f"LIVE-{sku}: (on_hand, held, pending, available) {found}, truth {expected}")
+                    mismatched.extend(_still_held(admin, [(n, fate) for n, s, fate in carts if s == sku]))
                 oversells += max(0, level["held"] + level["pending"] - level["on_hand"])
     print(f"Live sale through the local stack: {SKUS} SKUs x {UNITS} units, {VIEWERS} viewers, {CLAIMS} claims")
     print(
@@ -154,6 +155,16 @@ def _through_the_stack(rng: random.Random) -> int:
     for line in mismatched:
         print(f"  not equal: {line}")
     return oversells + mismatches + len(errors) + stats["held_after_removal"]
+
+
+def _still_held(admin: httpx.Client, carts: list[tuple[int, str]]) -> list[str]:
+    """The carts of a SKU whose hold is still active, with what the run did with them."""
+    found = []
+    for n, fate in carts:
+        answer = admin.get(f"/holds/live:{n}")
+        if answer.status_code == 200 and answer.json().get("state") == "active":
+            found.append(f"    cart {n} ({fate}) still held: {answer.text[:300]}")
+    return found
 
 
 def _in_process() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from omnistock.channels.commentsold import webhooks
+from omnistock.channels.commentsold import PLATFORM, webhooks
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, StoreRefused
 from omnistock.ledger import Ledger
@@ -26,7 +26,6 @@ from omnistock.web import loggable
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "commentsold"
 OVERLAP_SECONDS = 300  # orders updated while a poll walked its pages are read again
 FIRST_LOOKBACK = 24 * 3600  # the first poll of a new connection
 CART_GRACE_SECONDS = 60  # a hold younger than this may be a claim the listing does not show yet
@@ -62,7 +61,7 @@ class CommentSoldIntake:
     def channel(self) -> Channel | None:
         """The stack's CommentSold channel (one shop per stack)."""
         channels = sorted(self.ledger.store.channels(), key=lambda c: c.name)
-        return next((c for c in channels if c.platform == PLATFORM), None)
+        return next((c for c in channels if c.platform == PLATFORM.name), None)
 
     def handle(self, body: Any) -> dict[str, Any]:
         """Apply one verified delivery. Raises webhooks.PayloadError for a body that is not the

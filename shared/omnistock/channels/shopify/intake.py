@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from omnistock.channels import OrdersPort
-from omnistock.channels.shopify import payloads
+from omnistock.channels.shopify import PLATFORM, payloads
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import StoreRefused
 from omnistock.listings import ListingDesk, Variant
@@ -83,7 +83,8 @@ class ShopifyIntake:
 
     def channel(self) -> Channel | None:
         """The stack's Shopify channel (one shop per stack)."""
-        return next((c for c in sorted(self.stock.channels(), key=lambda c: c.name) if c.platform == "shopify"), None)
+        channels = sorted(self.stock.channels(), key=lambda c: c.name)
+        return next((c for c in channels if c.platform == PLATFORM.name), None)
 
     def handle(self, delivery: Delivery) -> dict[str, Any]:
         """Apply one verified delivery. Raises payloads.PayloadError for a body that is not the
