@@ -88,6 +88,21 @@ def test_a_claim_holds_or_says_why_not(ledger: Ledger, live: CommentSoldIntake) 
         live.handle(claimed(4, 10_000))
 
 
+def test_a_refused_claim_delivered_again_after_a_unit_came_free_still_holds_nothing(
+    ledger: Ledger, live: CommentSoldIntake
+) -> None:
+    """The viewer was sent to the waitlist: a redelivery of the claim (at-least-once) that comes
+    once stock is back must answer the same, or units are held for a cart that holds nothing
+    (found by the live-sale bench under load)."""
+    live.handle(claimed(1, 5))
+    assert live.handle(claimed(2, 1))["held"] is False  # sold out
+    live.handle(removed(1))  # five units come free
+    again = live.handle(claimed(2, 1))
+    assert again["held"] is False and again["result"] == "duplicate"
+    assert tee(ledger) == (5, 0, 0, 5)
+    assert live.handle(claimed(3, 1))["held"] is True  # a new claim holds as ever
+
+
 def test_removal_releases_and_a_removal_before_its_claim_holds_nothing(ledger: Ledger, live: CommentSoldIntake) -> None:
     live.handle(claimed(1))
     live.handle(removed(1))

@@ -122,6 +122,10 @@ class CommentSoldIntake:
         except InvalidRequest as error:  # the cart expired before its claim arrived, say
             return _refusal(hold_id, 409, str(error))
         if result.outcome is Outcome.REFUSED:
+            # Remembered as ended, so every later delivery of this claim (a redelivery, the cart
+            # poll) answers as this one did, even once a unit has come free: the viewer was sent
+            # to the waitlist, and the units must not be held for a cart that holds nothing.
+            self.ledger.release_hold(hold_id, channel.name, f"refused:{claim.reservation_id}")
             return {"result": "refused", "held": False, "hold_id": hold_id, "reason": "sold out: waitlist"}
         held = result.hold is not None and result.hold.qty > 0
         expires = result.hold.expires_at if result.hold else None
