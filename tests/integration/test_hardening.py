@@ -8,7 +8,7 @@ import copy
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -76,15 +76,9 @@ def lightspeed_delivery(world: World, form: bytes, signed: bytes | None = None) 
 
 def inventory_payload(count: int, version: int) -> dict[str, Any]:
     body = ROUTE["lightspeed"].body.decode()
-    payload: dict[str, Any] = json.loads(dict(_form(body))["payload"])
+    payload: dict[str, Any] = json.loads(dict(parse_qsl(body))["payload"])
     payload["count"], payload["version"] = count, version
     return payload
-
-
-def _form(body: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(body)
 
 
 def commentsold_claim(world: World, reservation: int, created_at: float | None) -> dict[str, Any]:
