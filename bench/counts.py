@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.calls import CallCounter
 from bench.moto_table import moto_table
+from omnistock.wiring import Wiring
 
 N = 20
 
@@ -25,12 +26,9 @@ class Clock:
 
 
 def main() -> None:
-    from omnistock.ledger import Ledger
-    from omnistock.store.stock_store import StockStore
-
-    with moto_table() as (client, table):
-        clock = Clock()
-        ledger = Ledger(StockStore(table), clock=clock)
+    clock = Clock()
+    with moto_table(clock=clock) as (client, wiring):
+        ledger = wiring.ledger
         counter = CallCounter(client)
         rows: list[tuple[str, int, float, float]] = []
 
@@ -89,7 +87,7 @@ def main() -> None:
         report = ledger.expire_due_holds()
         rows.append(("expiry (sweep, per hold)", report.expired, counter.total / N, counter.writes / N))
         sweep_items = counter.items_read
-        order_rows = _shopify_orders(ledger, clock, counter)
+        order_rows = _shopify_orders(wiring, clock, counter)
 
     print("DynamoDB calls per stock event (moto, table from template.yaml)")
     print(f"{'event':<26}{'events':>8}{'calls/event':>14}{'writes/event':>14}")
@@ -105,17 +103,12 @@ def main() -> None:
         print(f"{name:<26}{events:>8}{calls:>14.2f}{writes:>14.2f}")
 
 
-def _shopify_orders(ledger: Any, clock: Clock, counter: CallCounter) -> list[tuple[str, int, float, float]]:
+def _shopify_orders(wiring: Wiring, clock: Clock, counter: CallCounter) -> list[tuple[str, int, float, float]]:
     """DynamoDB calls per order delivery: new (one write per line that moves, one for the
     order), a duplicate (reads only), an edit of one line."""
-    from omnistock.order_desk import OrderDesk
     from omnistock.orders import ChannelOrder, OrderLine
-    from omnistock.store.order_store import OrderStore
-    from omnistock.store.push_store import PushStore
 
-    table = ledger.store.table
-    orders, history = OrderStore(table), PushStore(table)
-    desk = OrderDesk(ledger.store, orders, history, clock=clock)
+    ledger, desk = wiring.ledger, wiring.order_desk
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
 
     def order(i: int, first_qty: int, updated: str) -> ChannelOrder:

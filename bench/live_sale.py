@@ -169,22 +169,16 @@ def _still_held(admin: httpx.Client, carts: list[tuple[int, str]]) -> list[str]:
 
 def _in_process() -> None:
     from omnistock.channels.commentsold import webhooks
-    from omnistock.channels.commentsold.intake import CommentSoldIntake
-    from omnistock.ledger import Ledger
-    from omnistock.order_desk import OrderDesk
-    from omnistock.store.listing_store import ListingStore
-    from omnistock.store.order_store import OrderStore
-    from omnistock.store.push_store import PushStore
-    from omnistock.store.stock_store import StockStore
+    from omnistock.channels.commentsold import wiring as commentsold
+    from omnistock.wiring import build
 
     moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    with moto_table() as (client, table):
-        ledger = Ledger(StockStore(table), clock=lambda: moment)
+    with moto_table(clock=lambda: moment) as (client, wiring):
+        ledger = wiring.ledger
         ledger.set_channel("live", ["shop"], platform="commentsold")
         ledger.upsert_catalog("LIVE-0", ["shop"], {"live": "1000"})
         ledger.report_count("LIVE-0", "shop", 20_000, 1, "pos", "c")
-        desk = OrderDesk(ledger.store, OrderStore(table), PushStore(table), ledger=ledger)
-        intake = CommentSoldIntake(ledger, ListingStore(table), desk, clock=lambda: moment)
+        intake = commentsold.intake(wiring)
         channel = ledger.store.channel("live")
         assert channel is not None
         counter = CallCounter(client)
@@ -198,7 +192,7 @@ def _in_process() -> None:
             ledger.place_hold(f"live-{n}", "LIVE-0", "shop", 1, "live", f"l{n}", minutes=600)
         for n in range(100):
             ledger.place_hold(f"due-{n}", "LIVE-0", "shop", 1, "live", f"d{n}", minutes=1)
-        later = Ledger(StockStore(table), clock=lambda: moment + timedelta(minutes=5))
+        later = build(wiring.config, wiring.clients, clock=lambda: moment + timedelta(minutes=5)).ledger
         counter.reset()
         report = later.expire_due_holds()
         live = LIVE_HOLDS + claims

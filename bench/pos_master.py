@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.calls import CallCounter
 from bench.moto_table import moto_table
+from omnistock.wiring import Wiring
 
 OUTLET, LOCATION, WEB = "outlet-shop", "shop", "shopify"
 FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "lightspeed"
@@ -90,24 +91,18 @@ class Pos:
 
 
 def replay(
-    table: Any, counter: CallCounter, changes: int, *, seed: int, skus: int = 10, repeats: float = 0.3
+    wiring: Wiring, counter: CallCounter, changes: int, *, seed: int, skus: int = 10, repeats: float = 0.3
 ) -> Replay:
     """``changes`` POS count changes, ``repeats`` of all deliveries made again later."""
-    from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.channels.lightspeed import wiring as lightspeed
     from omnistock.channels.lightspeed.webhooks import Delivery as Received
-    from omnistock.ledger import Ledger
-    from omnistock.order_desk import OrderDesk
+    from omnistock.channels.lightspeed.wiring import LightspeedSettings
     from omnistock.orders import ChannelOrder, OrderLine
-    from omnistock.store.listing_store import ListingStore
-    from omnistock.store.order_store import OrderStore
-    from omnistock.store.push_store import PushStore
-    from omnistock.store.stock_store import StockStore
 
     rng = random.Random(seed)
     names = [f"S{seed}-{n}" for n in range(skus)]
-    ledger = Ledger(StockStore(table))
-    desk = OrderDesk(ledger.store, OrderStore(table), PushStore(table), ledger=ledger)
-    intake = LightspeedIntake(ledger, ListingStore(table), desk.orders, PushStore(table), {OUTLET: LOCATION})
+    wiring.config = wiring.config.with_sections(LightspeedSettings(outlets={OUTLET: LOCATION}))
+    ledger, desk, intake = wiring.ledger, wiring.order_desk, lightspeed.intake(wiring)
     ledger.set_channel(WEB, [LOCATION], platform="shopify", target_location="gid://shopify/Location/1")
     pos, result, later = Pos(rng, names), Replay(), list[Delivery]()
     for sku in names:
@@ -196,8 +191,8 @@ def _fixture(name: str) -> dict[str, Any]:
 
 
 def main(changes: int = 1000, seed: int = 20261124) -> int:
-    with moto_table("pos-master") as (client, table):
-        result = replay(table, CallCounter(client), changes, seed=seed)
+    with moto_table("pos-master") as (client, wiring):
+        result = replay(wiring, CallCounter(client), changes, seed=seed)
     repeats = result.deliveries["count repeat"] + result.deliveries["sale repeat"]
     first = sum(result.deliveries.values()) - repeats
     print(f"POS as master ({result.changes} Lightspeed count changes on 10 SKUs, seed {seed}, moto)")

@@ -46,14 +46,11 @@ def coalescing() -> dict[str, Any]:
     from local.sandbox import ShopifySandbox
     from local.template import table_definition
     from omnistock.channels.shopify.admin import ShopifyInventory
-    from omnistock.ledger import Ledger
-    from omnistock.models import Channel
+    from omnistock.clients import Clients
+    from omnistock.config import Config
     from omnistock.policy import ChannelDefaults, sellable
-    from omnistock.push import PushEngine
-    from omnistock.store.push_store import PushStore
-    from omnistock.store.stock_store import StockStore
     from omnistock.store.stream import changed_sku
-    from omnistock.store.table import Table
+    from omnistock.wiring import build
 
     moto_fixes.apply()
     batch_size = _push_batch_size()
@@ -62,11 +59,10 @@ def coalescing() -> dict[str, Any]:
     with mock_aws(), httpx.Client(transport=sandbox.transport()) as http:
         client = boto3.client("dynamodb")
         client.create_table(**table_definition("template.yaml", "bench"))
-        table = Table(client, "bench")
-        ledger = Ledger(StockStore(table))
         adapter = ShopifyInventory("bench.myshopify.com", sandbox.token, endpoint=sandbox.graphql_url(), client=http)
-        channel = Channel("shopify", ("shop",), platform="shopify", target_location=LOCATION)
-        engine = PushEngine(PushStore(table), lambda: [channel], lambda _: adapter)
+        wiring = build(Config.for_table("bench"), Clients(dynamodb=client), ports=lambda _: adapter)
+        ledger, engine = wiring.ledger, wiring.push_engine
+        ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION)
         items = {}
         for n in range(SKUS):
             sku, item = f"B{n:03d}", f"gid://shopify/InventoryItem/{5000 + n}"

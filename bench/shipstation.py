@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.calls import CallCounter
 from bench.moto_table import moto_table
+from omnistock.channels.shipstation import wiring as shipstation
 
 ORDERS = 50_000
 PER_MINUTE = 5
@@ -21,14 +22,14 @@ NOTICES = 50
 
 
 def main() -> None:
-    with moto_table() as (client, table):
-        _seed(table)
+    with moto_table(clock=lambda: START + timedelta(days=8)) as (client, wiring):
+        _seed(wiring.table)
         counter = CallCounter(client)
-        desk = _desk(table)
+        desk = shipstation.desk(wiring)
         print(f"ShipStation export ({ORDERS} orders in the table, {PER_MINUTE} modified a minute, 100 a page)")
         _export(desk, counter, START + timedelta(days=3), 20, "100-order window")
         _export(desk, counter, START + timedelta(days=4, minutes=7), 400, "2,000-order window")
-        _notices(table, desk, counter)
+        _notices(wiring.table, desk, counter)
 
 
 def _seed(table: Any) -> None:
@@ -62,18 +63,6 @@ def _seed(table: Any) -> None:
     entries += [{"pk": pk, "sk": sk, "kind": "export_count", "n": n} for (pk, sk), n in counts.items()]
     for start in range(0, len(entries), 25):
         table.batch_put(entries[start : start + 25])
-
-
-def _desk(table: Any) -> Any:
-    from omnistock.channels.shipstation.desk import ShipStationDesk
-    from omnistock.shipments import ShipmentDesk
-    from omnistock.store.export_store import ExportStore
-    from omnistock.store.order_store import OrderStore
-    from omnistock.store.push_store import PushStore
-
-    orders, history = OrderStore(table), PushStore(table)
-    shipments = ShipmentDesk(orders, history, lambda _: None)
-    return ShipStationDesk(ExportStore(table), orders, shipments, history, clock=lambda: START + timedelta(days=8))
 
 
 def _export(desk: Any, counter: CallCounter, start: datetime, minutes: int, label: str) -> None:

@@ -12,10 +12,17 @@ from types import FrameType
 from local.cfn import TemplateError
 from local.stack import DEFAULT_TEMPLATE, LocalStack
 
+SAM_LOCAL_MOTO_PORT = 3001  # the port of AWS_ENDPOINT_URL in events/env.json (sam local --env-vars)
+
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local", description="Run template.yaml locally on moto.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface for the API and moto (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface for the API, moto and the sandboxes (default 127.0.0.1); "
+        "0.0.0.0 lets Docker containers (sam local) reach moto",
+    )
     parser.add_argument("--port", type=int, default=3000, help="API port; 0 picks a free one (default 3000)")
     parser.add_argument("--moto-port", type=int, default=0, help="moto port; 0 picks a free one (default)")
     parser.add_argument("--dev-token", help="token for IAM routes (default $OMNISTOCK_DEV_TOKEN, else local-dev-token)")
@@ -40,6 +47,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def _print_summary(stack: LocalStack) -> None:
     health = stack.health()
     print(f"moto server     {stack.moto_url}")
+    if stack.host == "0.0.0.0":
+        port = int(stack.moto_url.rsplit(":", 1)[1])
+        hint = "" if port == SAM_LOCAL_MOTO_PORT else f"; events/env.json expects --moto-port {SAM_LOCAL_MOTO_PORT}"
+        print(f"                (sam local's containers: http://host.docker.internal:{port}{hint})")
     if stack.sandbox is not None:
         print(f"shopify sandbox {stack.sandbox.url}  (test equipment: GET /_sandbox/inventory shows what it holds)")
     for table in health["tables"]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import admin_schemas as s
 from omnistock import runtime, safe_json
+from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
 from omnistock.models import Outcome
@@ -72,25 +73,25 @@ def _json(status: int, body: Any) -> Response:
 # ==================================================================== SKUs
 @app.get("/skus/<sku>", summary="A SKU's stock, explained", responses=ERRORS, tags=["stock"])
 def read_stock(sku: Sku, movements: Annotated[int, Query(ge=0, le=100)] = 20) -> s.StockOut:
-    return s.stock_out(runtime.ledger().explain(sku, movements))
+    return s.stock_out(runtime.app().ledger.explain(sku, movements))
 
 
 @app.put("/skus/<sku>", summary="Create or update a catalog entry", responses=ERRORS, tags=["catalog"])
 def upsert_catalog(sku: Sku, body: s.CatalogIn) -> s.CatalogOut:
-    entry = runtime.ledger().upsert_catalog(sku, body.locations, body.listings, body.title)
+    entry = runtime.app().ledger.upsert_catalog(sku, body.locations, body.listings, body.title)
     return s.catalog_out(entry)
 
 
 @app.get("/skus/<sku>/movements", summary="Recent stock movements of a SKU", responses=ERRORS, tags=["stock"])
 def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.MovementsOut:
-    found = runtime.ledger().movements(sku, limit)
+    found = runtime.app().ledger.movements(sku, limit)
     return s.MovementsOut(sku=sku, movements=[s.movement_out(m) for m in found])
 
 
 @app.post("/skus/<sku>/counts", summary="Record a master count (absolute)", responses=EVENTS, tags=["stock"])
 def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
     as_of = iso(body.as_of) if body.as_of else None
-    result = runtime.ledger().report_count(
+    result = runtime.app().ledger.report_count(
         sku,
         body.location,
         body.on_hand,
@@ -105,19 +106,19 @@ def record_count(sku: Sku, body: s.CountIn) -> Response[s.ResultOut]:
 
 @app.post("/skus/<sku>/adjustments", summary="Record a manual adjustment", responses=EVENTS, tags=["stock"])
 def record_adjustment(sku: Sku, body: s.AdjustmentIn) -> Response[s.ResultOut]:
-    result = runtime.ledger().adjust(sku, body.location, body.delta, body.source, body.event_id, body.note)
+    result = runtime.app().ledger.adjust(sku, body.location, body.delta, body.source, body.event_id, body.note)
     return _json(_status(result.outcome), s.result_out(result))
 
 
 @app.post("/skus/<sku>/restocks", summary="Put returned units back", responses=EVENTS, tags=["stock"])
 def record_restock(sku: Sku, body: s.RestockIn) -> Response[s.ResultOut]:
-    result = runtime.ledger().restock(sku, body.location, body.qty, body.source, body.event_id, body.note)
+    result = runtime.app().ledger.restock(sku, body.location, body.qty, body.source, body.event_id, body.note)
     return _json(_status(result.outcome), s.result_out(result))
 
 
 @app.post("/skus/<sku>/sales", summary="Record a sale without a hold", responses=EVENTS, tags=["stock"])
 def record_sale(sku: Sku, body: s.SaleIn) -> Response[s.ResultOut]:
-    result = runtime.ledger().sell(sku, body.location, body.qty, body.source, body.event_id, body.applied_version)
+    result = runtime.app().ledger.sell(sku, body.location, body.qty, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.result_out(result))
 
 
@@ -128,7 +129,7 @@ def record_sale(sku: Sku, body: s.SaleIn) -> Response[s.ResultOut]:
     tags=["stock"],
 )
 def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
-    result = runtime.ledger().confirm_pending(
+    result = runtime.app().ledger.confirm_pending(
         sku, body.location, body.lot, body.applied_version, body.source, body.event_id
     )
     return _json(_status(result.outcome), s.result_out(result))
@@ -137,7 +138,7 @@ def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
 # ==================================================================== channels
 @app.put("/channels/<channel>", summary="Set the locations a channel sells from", responses=ERRORS, tags=["channels"])
 def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
-    saved = runtime.ledger().set_channel(
+    saved = runtime.app().ledger.set_channel(
         channel,
         body.locations,
         platform=body.platform,
@@ -158,7 +159,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
 )
 def set_policy(sku: Sku, channel: ChannelName, body: s.PolicyIn) -> s.PolicyOut:
     policy = SkuPolicy(body.buffer, body.max_shown, body.paused, body.auto_sync, body.allocation)
-    return s.policy_out(sku, channel, runtime.sync_service().set_policy(sku, channel, policy))
+    return s.policy_out(sku, channel, runtime.app().sync.set_policy(sku, channel, policy))
 
 
 # ==================================================================== sync
@@ -169,7 +170,7 @@ def read_sync_history(
     failed: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> s.SyncHistoryOut:
-    entries = runtime.sync_service().history(sku, channel, failed, limit)
+    entries = runtime.app().sync.history(sku, channel, failed, limit)
     return s.SyncHistoryOut(entries=[s.sync_entry_out(entry) for entry in entries])
 
 
@@ -180,13 +181,13 @@ def read_sync_history(
     tags=["sync"],
 )
 def start_sync_now(body: s.SyncNowIn) -> Response[s.JobOut]:
-    job = runtime.sync_service().start(body.channel, body.skus)
+    job = runtime.app().sync.start(body.channel, body.skus)
     return _json(202, s.job_out(job))
 
 
 @app.post("/live-events", summary="Start a live event: allocations and paused pushes", responses=ERRORS, tags=["live"])
 def start_live_event(body: s.LiveEventIn) -> s.LiveEventOut:
-    started = runtime.live_events().start(body.event_id, body.channel, dict(body.allocations), dict(body.paused))
+    started = runtime.app().live_events.start(body.event_id, body.channel, dict(body.allocations), dict(body.paused))
     return s.live_event_out(started)
 
 
@@ -197,24 +198,24 @@ def start_live_event(body: s.LiveEventIn) -> s.LiveEventOut:
     tags=["live"],
 )
 def end_live_event(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]) -> s.LiveEventOut:
-    return s.live_event_out(runtime.live_events().end(event_id))
+    return s.live_event_out(runtime.app().live_events.end(event_id))
 
 
 @app.get("/live-events/<event_id>", summary="A live event", responses=ERRORS, tags=["live"])
 def read_live_event(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]) -> s.LiveEventOut:
-    return s.live_event_out(runtime.live_events().get(event_id))
+    return s.live_event_out(runtime.app().live_events.get(event_id))
 
 
 @app.get("/sync-now/<job_id>", summary="A Sync Now job's progress", responses=ERRORS, tags=["sync"])
 def read_sync_now(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> s.JobOut:
-    return s.job_out(runtime.sync_service().job(job_id))
+    return s.job_out(runtime.app().sync.job(job_id))
 
 
 @app.get(
     "/channels/<channel>/skus/<sku>", summary="What a channel may sell of a SKU", responses=ERRORS, tags=["channels"]
 )
 def read_channel_availability(channel: ChannelName, sku: Sku) -> s.ChannelAvailabilityOut:
-    found = runtime.ledger().channel_available(channel, sku)
+    found = runtime.app().ledger.channel_available(channel, sku)
     return s.ChannelAvailabilityOut(
         channel=found.channel, sku=found.sku, available=found.available, by_location=found.by_location
     )
@@ -223,7 +224,7 @@ def read_channel_availability(channel: ChannelName, sku: Sku) -> s.ChannelAvaila
 # ==================================================================== holds
 @app.post("/holds", summary="Hold units for a cart", responses=HOLDS, tags=["holds"])
 def place_hold(body: s.HoldIn) -> Response[s.HoldResultOut]:
-    result = runtime.ledger().place_hold(
+    result = runtime.app().ledger.place_hold(
         body.hold_id,
         body.sku,
         body.location,
@@ -238,18 +239,18 @@ def place_hold(body: s.HoldIn) -> Response[s.HoldResultOut]:
 
 @app.get("/holds/<hold_id>", summary="A hold and its state", responses=ERRORS, tags=["holds"])
 def read_hold(hold_id: HoldId) -> s.HoldOut:
-    return s.hold_out(runtime.ledger().hold(hold_id))
+    return s.hold_out(runtime.app().ledger.hold(hold_id))
 
 
 @app.post("/holds/<hold_id>/release", summary="Release a hold", responses=HOLD_ENDS, tags=["holds"])
 def release_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
-    result = runtime.ledger().release_hold(hold_id, body.source, body.event_id)
+    result = runtime.app().ledger.release_hold(hold_id, body.source, body.event_id)
     return _json(_status(result.outcome), s.hold_result_out(result))
 
 
 @app.post("/holds/<hold_id>/checkout", summary="Check a hold out (held → pending)", responses=HOLD_ENDS, tags=["holds"])
 def checkout_hold(hold_id: HoldId, body: s.HoldEndIn) -> Response[s.HoldResultOut]:
-    result = runtime.ledger().checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
+    result = runtime.app().ledger.checkout_hold(hold_id, body.source, body.event_id, body.applied_version)
     return _json(_status(result.outcome), s.hold_result_out(result))
 
 
@@ -264,7 +265,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)
     tags=["orders"],
 )
 def read_order(channel: ChannelName, order_id: OrderId) -> s.OrderOut:
-    kept = runtime.shipment_desk().orders.load(channel, order_id)
+    kept = runtime.app().shipment_desk.orders.load(channel, order_id)
     if kept.stored is None:
         raise NotFound(f"order {order_id!r} of {channel!r} is not in the order store")
     return s.order_out(kept)
@@ -277,7 +278,7 @@ def read_order(channel: ChannelName, order_id: OrderId) -> s.OrderOut:
     tags=["orders"],
 )
 def record_shipment(channel: ChannelName, order_id: OrderId, body: s.ShipmentIn) -> Response[s.ShipmentResultOut]:
-    shipment, new = runtime.shipment_desk().record(
+    shipment, new = runtime.app().shipment_desk.record(
         channel,
         order_id,
         body.shipment_id,
@@ -298,7 +299,7 @@ def record_shipment(channel: ChannelName, order_id: OrderId, body: s.ShipmentIn)
     tags=["orders"],
 )
 def refresh_order(channel: ChannelName, order_id: OrderId) -> s.RefreshOut:
-    modified_at = runtime.shipstation_desk().refresh(channel, order_id)
+    modified_at = shipstation.desk(runtime.app()).refresh(channel, order_id)
     return s.RefreshOut(channel=channel, order_id=order_id, modified_at=modified_at)
 
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime, safe_json
+from omnistock.channels.commentsold import wiring as commentsold
 from omnistock.channels.commentsold.webhooks import verify
 from omnistock.handlers import Webhook, answer_webhook
 
@@ -25,21 +26,21 @@ logger = Logger()
 
 
 def _check(raw: bytes, signature: str | None, secrets: list[str]) -> bool:
-    return verify(raw, signature, secrets, runtime.settings().commentsold_signature_encoding)
+    return verify(raw, signature, secrets, commentsold.settings(runtime.app()).signature_encoding)
 
 
 def _apply(raw: bytes, headers: Mapping[str, str], _: bool) -> dict[str, Any]:
-    return runtime.commentsold_intake().handle(safe_json.loads(raw, safe_json.WEBHOOK_BYTES))
+    return commentsold.intake(runtime.app()).handle(safe_json.loads(raw, safe_json.WEBHOOK_BYTES))
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    header = runtime.settings().commentsold_signature_header
+    header = commentsold.settings(runtime.app()).signature_header
     hook = Webhook(
         platform="commentsold",
         header=header,
         signature=lambda headers: headers.get(header),
-        secrets=runtime.commentsold_webhook_secrets,
+        secrets=lambda refresh=False: commentsold.webhook_secrets(runtime.app(), refresh),
         check=_check,
         apply=_apply,
     )

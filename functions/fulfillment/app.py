@@ -25,7 +25,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if found is None:
             continue
         try:
-            state = runtime.shipment_desk().send(*found)
+            state = runtime.app().shipment_desk.send(*found)
         except (StoreUnavailable, StoreRefused):  # a refused one ends on the failure queue after its retries
             failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
             continue

@@ -14,6 +14,6 @@ logger = Logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = runtime.ledger().expire_due_holds()
+    report = runtime.app().ledger.expire_due_holds()
     logger.info("hold sweep", extra={"expired": report.expired, "already_ended": report.already_ended})
     return {"expired": report.expired, "already_ended": report.already_ended}

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.channels.lightspeed import wiring as lightspeed
 from omnistock.handlers import run_poll
 
 logger = Logger()
@@ -17,5 +18,6 @@ logger = Logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    feed = runtime.lightspeed_feed()
-    return run_poll("lightspeed", feed, runtime.lightspeed_intake().poll, context.get_remaining_time_in_millis, logger)
+    app = runtime.app()
+    feed = lightspeed.feed(app)
+    return run_poll("lightspeed", feed, lightspeed.intake(app).poll, context.get_remaining_time_in_millis, logger)

@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.channels.lightspeed import wiring as lightspeed
 from omnistock.channels.lightspeed.webhooks import SIGNATURE_HEADER, PayloadError, delivery, signed_part
 from omnistock.handlers import Webhook, answer_webhook
 from omnistock.web import loggable
@@ -28,14 +29,14 @@ logger = Logger()
 def _apply(raw: bytes, headers: Mapping[str, str], signed: str) -> dict[str, Any]:
     received = delivery(raw, headers.get("content-type", ""), signed)
     logger.append_keys(type=loggable(received.type))
-    return runtime.lightspeed_intake().handle(received)
+    return lightspeed.intake(runtime.app()).handle(received)
 
 
 HOOK = Webhook(
     platform="lightspeed",
     header="X-Signature",
     signature=lambda headers: headers.get(SIGNATURE_HEADER),
-    secrets=runtime.lightspeed_webhook_secrets,
+    secrets=lambda refresh=False: lightspeed.webhook_secrets(runtime.app(), refresh),
     check=signed_part,
     apply=_apply,
     payload_errors=(PayloadError,),

@@ -21,7 +21,7 @@ logger = Logger()
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
-    store = runtime.ledger().store
+    store = runtime.app().stock
     for start in range(0, len(records), 25):
         chunk = records[start : start + 25]
         movements = [m for m in (movement_from_record(record) for record in chunk) if m is not None]

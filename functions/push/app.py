@@ -27,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     skus = [sku for sku in map(changed_sku, records) if sku is not None]
     jobs = [job for job in map(job_from_record, records) if job is not None]
     channels = [change for change in map(changed_channel, records) if change is not None]
-    report = runtime.sync_service().on_changes(skus, jobs, channels)
+    report = runtime.app().sync.on_changes(skus, jobs, channels)
     logger.info(
         "pushed",
         extra={

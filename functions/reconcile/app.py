@@ -17,7 +17,7 @@ logger = Logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    reports = runtime.sync_service().reconcile_all()
+    reports = runtime.app().sync.reconcile_all()
     results = {
         name: {"calls": report.calls, "repaired": report.applied, "deferred": report.deferred, "failed": report.failed}
         for name, report in reports.items()

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.shipstation import auth, notice
+from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.errors import Conflict, InvalidRequest, NotFound, SecretUnavailable, StoreRefused, StoreUnavailable
 from omnistock.web import lowered_headers, raw_body
 
@@ -43,7 +44,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     raw_query = event.get("rawQueryString") or ""
     query = dict(parse_qsl(raw_query[:MAX_QUERY], keep_blank_values=True))  # "+" is a space here
     try:
-        if not auth.matches(auth.given_credentials(headers, query), runtime.shipstation_credentials()):
+        if not auth.matches(auth.given_credentials(headers, query), shipstation.credentials(runtime.app())):
             logger.warning("shipstation request refused: bad or missing credentials")
             return _unauthorized()
     except SecretUnavailable:
@@ -60,9 +61,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _dispatch(method: str, query: dict[str, str], event: dict[str, Any]) -> dict[str, Any]:
-    action = query.get("action", "")
+    action, desk = query.get("action", ""), shipstation.desk(runtime.app())
     if action == "export" and method == "GET":
-        found = runtime.shipstation_desk().export(query.get("start_date"), query.get("end_date"), query.get("page"))
+        found = desk.export(query.get("start_date"), query.get("end_date"), query.get("page"))
         logger.info("shipstation export", extra={"orders": found.returned, "pages": found.pages})
         return _answer(200, found.document, "text/xml; charset=utf-8")
     if action == "shipnotify" and method == "POST":
@@ -70,7 +71,7 @@ def _dispatch(method: str, query: dict[str, str], event: dict[str, Any]) -> dict
         if body is None:
             raise InvalidRequest("the body is not valid base64")
         shipped = notice.parse(body)
-        result = runtime.shipstation_desk().ship_notify(
+        result = desk.ship_notify(
             query.get("order_number"),
             query.get("carrier", ""),
             query.get("service", ""),

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.channels.shopify import wiring as shopify
 from omnistock.handlers import run_poll
 
 logger = Logger()
@@ -17,5 +18,6 @@ logger = Logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    port = runtime.shopify_orders()
-    return run_poll("shopify", port, runtime.shopify_intake().poll, context.get_remaining_time_in_millis, logger)
+    app = runtime.app()
+    port = shopify.orders(app)
+    return run_poll("shopify", port, shopify.intake(app).poll, context.get_remaining_time_in_millis, logger)

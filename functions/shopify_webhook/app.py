@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime, safe_json
+from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
 from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
@@ -44,14 +45,14 @@ def _apply(raw: bytes, headers: Mapping[str, str], _: bool) -> dict[str, Any]:
     logger.append_keys(topic=loggable(topic), webhook_id=loggable(webhook_id))
     body = safe_json.loads(raw, safe_json.WEBHOOK_BYTES)
     delivery = Delivery(topic, body, webhook_id, _time(_header(headers, "triggered-at")))
-    return runtime.shopify_intake().handle(delivery)
+    return shopify.intake(runtime.app()).handle(delivery)
 
 
 HOOK = Webhook(
     platform="shopify",
     header="X-Shopify-Hmac-Sha256",
     signature=lambda headers: _header(headers, "hmac-sha256") or None,
-    secrets=runtime.shopify_webhook_secrets,
+    secrets=lambda refresh=False: shopify.webhook_secrets(runtime.app(), refresh),
     check=verify,
     apply=_apply,
 )

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from omnistock import runtime, safe_json
+from omnistock import safe_json
 from omnistock.channels import ChannelUnavailable
 from omnistock.errors import SecretUnavailable, StoreUnavailable
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -36,14 +36,25 @@ class Webhook(Generic[Verdict]):
     payload_errors: tuple[type[Exception], ...] = (ValueError,)  # a body that is not a delivery: 400
 
 
+def signature_holds(
+    secrets_of: Callable[..., list[str]], check: Callable[[list[str]], Verdict], signed: bool
+) -> Verdict:
+    """``check`` against a webhook's signing secrets, and once more against freshly read ones when
+    the request is signed at all and the first check fails (the secret may have just been
+    rotated). A secret that cannot be read raises SecretUnavailable (the handler answers 503)."""
+    try:
+        verdict = check(secrets_of())
+        return verdict if verdict or not signed else check(secrets_of(refresh=True))
+    except ValueError as error:  # a secret not of the shape its check needs
+        raise SecretUnavailable(str(error)[:200]) from error
+
+
 def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any], logger: Logger) -> dict[str, Any]:
     headers = lowered_headers(event)
     raw = raw_body(event) or b""  # an undecodable body fails the signature check
     signature = hook.signature(headers)
     try:
-        verdict = runtime.signature_holds(
-            hook.secrets, lambda found: hook.check(raw, signature, found), bool(signature)
-        )
+        verdict = signature_holds(hook.secrets, lambda found: hook.check(raw, signature, found), bool(signature))
     except SecretUnavailable:
         logger.exception(f"{hook.platform} webhook not checked: the signing secret could not be read")
         return json_answer(503, {"error": "the signing secret is unavailable; retry"})

@@ -17,9 +17,10 @@ from moto.core import botocore_stubber
 from local import moto_fixes
 from local.template import table_definition
 from omnistock import runtime
+from omnistock.clients import Clients
+from omnistock.config import Config
 from omnistock.ledger import Ledger
-from omnistock.store.stock_store import StockStore
-from omnistock.store.table import Table
+from omnistock.wiring import Wiring, build
 from tests import log_scan, reliability
 from tests.helpers import TEMPLATE
 
@@ -68,8 +69,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(dynamodb: Any, clock: Clock) -> Ledger:
-    return Ledger(StockStore(Table(dynamodb, TABLE)), clock=clock)
+def wiring(dynamodb: Any, clock: Clock) -> Wiring:
+    """The stack's object graph on the moto table, as the deployed wiring builds it."""
+    return build(Config.for_table(TABLE), Clients(dynamodb=dynamodb), clock=clock)
+
+
+@pytest.fixture
+def ledger(wiring: Wiring) -> Ledger:
+    return wiring.ledger
 
 
 @pytest.fixture

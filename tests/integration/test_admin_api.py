@@ -109,7 +109,7 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
 
 
 def test_storage_failure_is_503_and_writes_nothing(stocked: Any, dynamodb: Any) -> None:
-    client = runtime.dynamodb_client()
+    client = runtime.app().clients.dynamodb
     before = items(dynamodb)
 
     def fail(**kwargs: Any) -> None:

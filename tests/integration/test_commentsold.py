@@ -14,12 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock.channels.commentsold import webhooks
+from omnistock.channels.commentsold import wiring as commentsold
 from omnistock.channels.commentsold.intake import CommentSoldIntake
 from omnistock.ledger import Ledger
-from omnistock.order_desk import OrderDesk
-from omnistock.store.listing_store import ListingStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore
+from omnistock.wiring import Wiring
 from tests.helpers import FakeContext, http_event, load_function
 from tests.integration.conftest import Clock
 
@@ -28,13 +26,11 @@ NOW = 1_795_435_200  # 2026-11-23T12:00:00Z, the clock fixture's time
 
 
 @pytest.fixture
-def live(ledger: Ledger, clock: Clock) -> CommentSoldIntake:
+def live(wiring: Wiring, ledger: Ledger, clock: Clock) -> CommentSoldIntake:
     ledger.set_channel("commentsold", ["shop"], platform="commentsold")
     ledger.upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
     ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
-    table = ledger.store.table
-    desk = OrderDesk(ledger.store, OrderStore(table), PushStore(table), clock=clock, ledger=ledger)
-    return CommentSoldIntake(ledger, ListingStore(table), desk, cart_minutes=15, clock=clock)
+    return commentsold.intake(wiring)
 
 
 def claimed(reservation: int, quantity: int = 1, variant: str = VARIANT, **extra: Any) -> dict[str, Any]:
@@ -209,9 +205,9 @@ def test_the_webhook_handler_checks_the_signature_first(
     monkeypatch.setenv("COMMENTSOLD_SIGNATURE_ENCODING", "base64")
     boto3.client("secretsmanager").create_secret(Name="cs-secret", SecretString="shh")
     runtime.reset()
-    runtime.ledger().set_channel("commentsold", ["shop"], platform="commentsold")
-    runtime.ledger().upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
-    runtime.ledger().report_count("TEE", "shop", 5, 1, "pos", "c1")
+    runtime.app().ledger.set_channel("commentsold", ["shop"], platform="commentsold")
+    runtime.app().ledger.upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
+    runtime.app().ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
     handler = load_function("commentsold_webhook").lambda_handler
 
     def send(body: str, signature: str | None) -> dict[str, Any]:
@@ -225,7 +221,7 @@ def test_the_webhook_handler_checks_the_signature_first(
     assert send(body, None)["statusCode"] == 401
     assert send(body, webhooks.sign(body.encode(), "wrong", "base64"))["statusCode"] == 401
     assert send(body, webhooks.sign(body.encode(), "shh", "hex"))["statusCode"] == 401  # the other encoding
-    assert runtime.ledger().store.hold("commentsold:1") is None
+    assert runtime.app().ledger.store.hold("commentsold:1") is None
     answer = send(body, webhooks.sign(body.encode(), "shh", "base64"))
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["held"] is True
     bad = json.dumps(claimed(2, 0) | {"created_at": int(time.time())})
@@ -234,14 +230,14 @@ def test_the_webhook_handler_checks_the_signature_first(
 
 
 def test_commentsold_is_told_its_shelf_its_own_carts_added_back(
-    ledger: Ledger, live: CommentSoldIntake, clock: Clock
+    wiring: Wiring, ledger: Ledger, live: CommentSoldIntake, clock: Clock
 ) -> None:
     """CommentSold's own number leaves its carts out: Omnistock writes its shelf (what it may sell
     plus what its carts hold), so a claim the ledger has seen does not lower CommentSold twice."""
     from omnistock.push import targets
 
     ledger.upsert_catalog("TEE", ["shop"], {"commentsold": VARIANT})
-    pushes = PushStore(ledger.store.table)
+    pushes = wiring.pushes
     channel = ledger.store.channel("commentsold")
     assert channel is not None
     ledger.place_hold("admin-1", "TEE", "shop", 1, "admin", "a1", minutes=5)  # not a CommentSold cart
@@ -315,13 +311,13 @@ class ShelfPort:
 
 
 def test_a_forced_push_compares_shelves_not_a_shelf_with_what_is_for_sale(
-    ledger: Ledger, live: CommentSoldIntake, clock: Clock
+    wiring: Wiring, ledger: Ledger, live: CommentSoldIntake, clock: Clock
 ) -> None:
-    from omnistock.push import PushEngine
 
     live.handle(claimed(1, 2))  # ledger: 5 on hand, 2 in CommentSold carts: shelf 5, for sale 3
     port = ShelfPort(available=5)  # CommentSold drifted: it sells 5 (a shelf of 7 with its 2 carts)
-    engine = PushEngine(PushStore(ledger.store.table), ledger.store.channels, lambda _: port, clock=clock)
+    wiring.ports = lambda _: port
+    engine = wiring.push_engine
     engine.push(["TEE"], "reconcile", force=True)
     assert port.writes == [5]  # the shelf set back to 5: it may sell 3 again
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import random
@@ -194,7 +193,7 @@ def stream(seed: int, events: int = 60) -> list[Delivery]:
 
 
 def set_up_catalog() -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
     ledger.set_channel("commentsold", ["shop"], platform="commentsold")
     for n, sku in enumerate(SKUS):
@@ -219,7 +218,7 @@ def deliver_until_accepted(deliveries: list[Delivery], tries: int = 40) -> int:
 
 def outcome() -> dict[str, Any]:
     """Every SKU's stock and every hold's state: what the stream must end as."""
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     levels = {
         sku: [(lv.on_hand, lv.held, lv.pending, lv.available) for lv in ledger.store.stock_levels(sku)] for sku in SKUS
     }
@@ -247,7 +246,7 @@ def test_dynamodb_throttles_5xx_and_lost_answers_change_nothing_but_time(
     monkeypatch.setenv("TABLE_NAME", "omnistock-test")
     runtime.reset()
     set_up_catalog()
-    faults = DynamoFaults(runtime.dynamodb_client(), random.Random(seed), throttled=0.1, failed=0.05, lost=0.05)
+    faults = DynamoFaults(runtime.app().clients.dynamodb, random.Random(seed), throttled=0.1, failed=0.05, lost=0.05)
     retries = deliver_until_accepted(deliveries)
     assert sum(faults.injected.values()) > 20 and faults.injected["lost answers"] > 0, faults.injected
     assert outcome() == expected
@@ -265,12 +264,12 @@ class Died(BaseException):
 def test_the_movement_log_dying_mid_batch_logs_each_movement_once(
     handler_env: None, stream: StreamReader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     for version in range(1, 61):
         ledger.report_count("TEE", "shop", version, version, "pos", f"c{version}")
     records = stream.read()
-    store_class = type(runtime.ledger().store)
+    store_class = type(runtime.app().ledger.store)
     original = store_class.save_movements
     calls = {"n": 0}
 
@@ -293,7 +292,7 @@ def test_the_movement_log_dying_mid_batch_logs_each_movement_once(
 
 @pytest.mark.suite("fault injection")
 def test_the_sweep_dying_mid_run_ends_each_hold_once(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     ledger.report_count("TEE", "shop", 100, 1, "pos", "c1")
     soon = iso(datetime.now(UTC) + timedelta(seconds=1))
@@ -335,7 +334,7 @@ def test_a_failing_channel_is_retried_recorded_and_drained(
 
     shop = ShopifySandbox()
     location = "gid://shopify/Location/1"
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=location)
     items = {f"S-{n}": f"gid://shopify/InventoryItem/{700 + n}" for n in range(6)}
     for sku, item in items.items():
@@ -348,7 +347,7 @@ def test_a_failing_channel_is_retried_recorded_and_drained(
         sleep=lambda _: None,
         max_attempts=3,
     )
-    monkeypatch.setattr(runtime, "shopify", functools.cache(lambda: port))  # reset() clears it like the real one
+    runtime.app().ports = lambda _: port  # reset() forgets it with the rest of the wiring
     push = load_function("push").lambda_handler
     stream.read()  # the catalog's own records are not the point here
     injected = 0
@@ -364,7 +363,7 @@ def test_a_failing_channel_is_retried_recorded_and_drained(
         injected += 50
         answer = push({"Records": stream.read()}, FakeContext())
         assert answer["batchItemFailures"], f"{fault}: the batch must go back to Lambda (then the failure queue)"
-        failed = runtime.push_store().sync_history(channel="shopify", failed_only=True)
+        failed = runtime.app().pushes.sync_history(channel="shopify", failed_only=True)
         assert failed, f"{fault}: the failures must be in the sync history"
         shop.clear_faults()
     reconcile = load_function("reconcile").lambda_handler

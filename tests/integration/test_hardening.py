@@ -18,15 +18,14 @@ from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from omnistock import runtime
 from omnistock.channels.commentsold import webhooks as commentsold
 from omnistock.channels.lightspeed import webhooks as lightspeed
-from omnistock.channels.lightspeed.intake import LightspeedIntake
+from omnistock.channels.lightspeed import wiring as lightspeed_wiring
+from omnistock.channels.lightspeed.wiring import LightspeedSettings
 from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import signature as shopify
 from omnistock.clock import parse_iso
 from omnistock.ledger import Ledger
 from omnistock.models import MAX_VERSION
-from omnistock.store.listing_store import ListingStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore
+from omnistock.wiring import Wiring
 from tests.helpers import ROOT, http_event
 from tests.integration.conftest import Clock, snapshot
 from tests.integration.test_lightspeed import OUTLET as LS_OUTLET
@@ -92,7 +91,7 @@ def commentsold_claim(world: World, reservation: int, created_at: float | None) 
 
 
 def on_hand(sku: str, location: str = "shop") -> int:
-    level = runtime.ledger().store.stock(sku, location)
+    level = runtime.app().ledger.store.stock(sku, location)
     return level.on_hand if level else 0
 
 
@@ -111,7 +110,7 @@ def world(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> World:
 def test_a_replayed_shopify_level_with_a_fresh_trigger_header_stays_old(world: World) -> None:
     """Shopify signs the body, not X-Shopify-Triggered-At: a three-day-old level (50) sent again
     after a newer one (7), under a fresh header, must not set the count back to 50."""
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID, master_location="shop")
     ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {"shopify": ITEM_GID})
     old, new = level_body(50, "2026-11-20T09:00:00Z"), level_body(7, "2026-11-23T09:00:00Z")
@@ -147,16 +146,16 @@ def test_a_replayed_shopify_level_with_a_fresh_trigger_header_stays_old(world: W
 # ==================================================================== 2. stores and replay windows
 @pytest.mark.suite(SUITE)
 def test_another_stores_lightspeed_delivery_is_ignored_when_deployed(
-    handler_env: None, monkeypatch: pytest.MonkeyPatch
+    wiring: Wiring, handler_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The store guard runs through the deployed wiring (LIGHTSPEED_DOMAIN_PREFIX), on the form's
     domain_prefix only when the form itself is signed."""
     world = open_world(monkeypatch, {"LIGHTSPEED_DOMAIN_PREFIX": "OurStore"})
-    before = snapshot(runtime.ledger(), "TEE-BLK-M")
+    before = snapshot(runtime.app().ledger, "TEE-BLK-M")
     theirs = lightspeed_form(inventory_payload(40, 900), type="inventory.update", domain_prefix="theirstore")
     answer = answer_of(lightspeed_delivery(world, theirs))
     assert answer == {"result": "ignored", "detail": "a delivery from another store"}
-    assert snapshot(runtime.ledger(), "TEE-BLK-M") == before
+    assert snapshot(runtime.app().ledger, "TEE-BLK-M") == before
     # Signed over the payload alone, the form's fields are anyone's: a type beside it routes nothing.
     payload = inventory_payload(12, 901)
     retyped = lightspeed_form(payload, type="product.update", domain_prefix="ourstore")
@@ -175,7 +174,7 @@ def test_a_commentsold_delivery_signed_outside_the_replay_window_is_ignored(worl
     assert stale["result"] == "ignored" and "replay window" in stale["detail"]
     future = answer_of(commentsold_claim(world, 72, now + 3600))
     assert future["result"] == "ignored"
-    assert runtime.ledger().store.stock("TEE", "shop").held == 0  # type: ignore[union-attr]
+    assert runtime.app().ledger.store.stock("TEE", "shop").held == 0  # type: ignore[union-attr]
     assert answer_of(commentsold_claim(world, 73, now - 60))["held"] is True
     assert answer_of(commentsold_claim(world, 74, None))["held"] is True  # no signed time: no window to check
     record(SUITE, requests=4)
@@ -189,13 +188,13 @@ def test_an_order_the_table_cannot_hold_is_recorded_and_answered_final(world: Wo
     the sync history has it; a redelivery does the same, and nothing else is touched."""
     body = json.loads(ROUTE["shopify"].body)
     body["line_items"][0]["sku"] = "S" * 10_000
-    before = snapshot(runtime.ledger(), "SOCK-TRAIL-M")
+    before = snapshot(runtime.app().ledger, "SOCK-TRAIL-M")
     answers = [shopify_delivery(world, "orders/create", body) for _ in range(2)]
     assert [answer["statusCode"] for answer in answers] == [200, 200], answers[0]["body"]
     # The order itself was stored before its line's note failed: the redelivery finds it done.
     assert [answer_of(answer)["result"] for answer in answers] in (["rejected", "rejected"], ["rejected", "applied"])
-    assert snapshot(runtime.ledger(), "SOCK-TRAIL-M") == before
-    history = runtime.sync_service().history(None, "shopify", False, 10)
+    assert snapshot(runtime.app().ledger, "SOCK-TRAIL-M") == before
+    history = runtime.app().sync.history(None, "shopify", False, 10)
     rejected = [entry for entry in history if entry.result == "rejected"]
     assert rejected and all(entry.sku.startswith("orders/create:") for entry in rejected)
     record(SUITE, requests=2)
@@ -215,7 +214,7 @@ def test_a_version_past_64_bits_is_refused_and_an_operator_can_reset_one(world: 
     reset = {"location": "shop", "on_hand": 9, "version": 4_999_999_999, "event_id": "reset-1", "reset_version": True}
     answer = world.send("admin_api", http_event("POST", "/skus/TEE-BLK-M/counts", reset))
     assert answer["statusCode"] == 200, answer["body"]
-    assert runtime.ledger().store.stock("TEE-BLK-M", "shop").master_version == 4_999_999_999  # type: ignore[union-attr]
+    assert runtime.app().ledger.store.stock("TEE-BLK-M", "shop").master_version == 4_999_999_999  # type: ignore[union-attr]
     assert answer_of(lightspeed_delivery(world, later))["result"] == "applied"
     assert on_hand("TEE-BLK-M") == 9
     record(SUITE, requests=5)
@@ -260,8 +259,10 @@ def test_the_admin_api_bounds_json_before_parsing(world: World, body: str, statu
 
 # ==================================================================== 3. polls step past poison
 @pytest.mark.suite(SUITE)
-def test_the_shopify_poll_steps_past_an_order_the_table_cannot_hold(ledger: Ledger, clock: Clock) -> None:
-    shop = build(ledger, clock)
+def test_the_shopify_poll_steps_past_an_order_the_table_cannot_hold(
+    wiring: Wiring, ledger: Ledger, clock: Clock
+) -> None:
+    shop = build(wiring)
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
     ledger.upsert_catalog(SOCK, ["shop"], {})
     ledger.report_count(SOCK, "shop", 10, 1, "pos", "c1")
@@ -283,11 +284,12 @@ def test_the_shopify_poll_steps_past_an_order_the_table_cannot_hold(ledger: Ledg
 
 
 @pytest.mark.suite(SUITE)
-def test_the_lightspeed_poll_steps_past_a_record_the_table_cannot_hold(ledger: Ledger, clock: Clock) -> None:
-    table = ledger.store.table
+def test_the_lightspeed_poll_steps_past_a_record_the_table_cannot_hold(
+    wiring: Wiring, ledger: Ledger, clock: Clock
+) -> None:
     ledger.upsert_catalog(LS_SKU, ["shop"], {})
-    orders, history = OrderStore(table), PushStore(table)
-    pos = LightspeedIntake(ledger, ListingStore(table), orders, history, {LS_OUTLET: "shop"}, clock=clock)
+    wiring.config = wiring.config.with_sections(LightspeedSettings(outlets={LS_OUTLET: "shop"}))
+    pos = lightspeed_wiring.intake(wiring)
     poisoned = dict(sold("9001", 200, source="USER").payload)
     poisoned["register_sale_products"] = [{"id": "L" * 3000, "product_id": LS_PRODUCT, "quantity": 1}]
     feed = Feed()
@@ -296,8 +298,10 @@ def test_the_lightspeed_poll_steps_past_a_record_the_table_cannot_hold(ledger: L
     report = pos.poll(feed, lambda: False)
     assert report["skipped"] == 1 and report["inventory"] == 1
     assert ledger.store.stock(LS_SKU, "shop").on_hand == 7  # type: ignore[union-attr]
-    assert orders.cursor("lightspeed:sales") == f"{200:020d}"
-    rejected = [entry for entry in history.sync_history(channel="lightspeed", limit=10) if entry.result == "rejected"]
+    assert wiring.orders.cursor("lightspeed:sales") == f"{200:020d}"
+    rejected = [
+        entry for entry in wiring.pushes.sync_history(channel="lightspeed", limit=10) if entry.result == "rejected"
+    ]
     assert [entry.sku for entry in rejected] == ["sale.update:sale-9001"]
     record(SUITE, requests=2)
 
@@ -318,8 +322,8 @@ UNSIGNED_TIMES = st.sampled_from(
 
 
 def shopify_world_state(world: World) -> list[Any]:
-    ledger = runtime.ledger()
-    orders = runtime.shipment_desk().orders
+    ledger = runtime.app().ledger
+    orders = runtime.app().shipment_desk.orders
     kept = [orders.order("shopify", order_id) for order_id in ("5938001231001",)]
     return [snapshot(ledger, sku) for sku in ("SOCK-TRAIL-M", "SHELL-RAIN-S")] + [
         (stored.order, stored.status) if stored else None for stored in kept
@@ -363,7 +367,7 @@ def shopify_world(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> World:
     accumulate: none may change anything): Shopify as master of "shop", each sample delivered
     once, in order."""
     world = open_world(monkeypatch)
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID, master_location="shop")
     ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {"shopify": ITEM_GID})
     ledger.upsert_catalog("SHELL-RAIN-S", ["shop"], {})
@@ -379,7 +383,7 @@ def shopify_world(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> World:
 def test_an_event_id_reused_for_another_request_is_a_409_and_a_true_duplicate_stays_one(world: World) -> None:
     """Event ids are kept per source: the same id with the same body is a duplicate (200); with
     another SKU, location, kind or quantity it is a 409 that says so, and nothing moves."""
-    runtime.ledger().upsert_catalog("TEE", ["shop", "web"], {"commentsold": VARIANT})
+    runtime.app().ledger.upsert_catalog("TEE", ["shop", "web"], {"commentsold": VARIANT})
 
     def post(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         answer = world.send("admin_api", http_event("POST", path, body))
@@ -389,7 +393,7 @@ def test_an_event_id_reused_for_another_request_is_a_409_and_a_true_duplicate_st
     assert post("/skus/TEE/restocks", restock)[0] == 200
     assert post("/skus/TEE/restocks", restock) == (200, post("/skus/TEE/restocks", restock)[1])
     assert post("/skus/TEE/restocks", restock)[1]["outcome"] == "duplicate"
-    before = snapshot(runtime.ledger(), "TEE") + snapshot(runtime.ledger(), "SOCK-TRAIL-M")
+    before = snapshot(runtime.app().ledger, "TEE") + snapshot(runtime.app().ledger, "SOCK-TRAIL-M")
     reuses = [
         ("/skus/SOCK-TRAIL-M/restocks", restock),  # another SKU
         ("/skus/TEE/restocks", restock | {"qty": 3}),  # another quantity
@@ -400,7 +404,7 @@ def test_an_event_id_reused_for_another_request_is_a_409_and_a_true_duplicate_st
     for path, body in reuses:
         status, answer = post(path, body)
         assert status == 409 and "used before for a different request" in answer["message"], (path, answer)
-    assert snapshot(runtime.ledger(), "TEE") + snapshot(runtime.ledger(), "SOCK-TRAIL-M") == before
+    assert snapshot(runtime.app().ledger, "TEE") + snapshot(runtime.app().ledger, "SOCK-TRAIL-M") == before
     sale = {"location": "shop", "qty": 1, "event_id": "s-1"}
     assert post("/skus/TEE/sales", sale)[0] == 200
     assert post("/skus/TEE/sales", sale)[1]["outcome"] == "duplicate"

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from omnistock.ledger import Ledger
 from omnistock.models import Outcome
 from omnistock.orders import ChannelOrder, OrderStatus
-from omnistock.store.listing_store import ListingStore
 from omnistock.store.live_store import LiveStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore
-from omnistock.store.table import Table
-from tests.integration.conftest import TABLE, Clock
+from omnistock.wiring import Wiring
+from tests.integration.conftest import Clock
 
 
 def test_a_lot_at_shop_2_is_not_a_lot_at_shop(ledger: Ledger, clock: Clock) -> None:
@@ -55,7 +50,7 @@ def test_a_lot_stored_under_the_old_key_does_not_block_another_location(ledger: 
     assert ledger.report_count("TEE", "shop", 7, 3, "pos", "count-shop-3").outcome is Outcome.APPLIED
 
 
-def test_a_location_named_past_the_bmp_is_read_with_the_others(ledger: Ledger) -> None:
+def test_a_location_named_past_the_bmp_is_read_with_the_others(wiring: Wiring, ledger: Ledger) -> None:
     popup = "\U0001f600 pop-up"  # sorts after "\uffff"
     ledger.upsert_catalog("TEE", ["shop", popup], {}, "T-shirt")
     for location in ("shop", popup):
@@ -65,18 +60,18 @@ def test_a_location_named_past_the_bmp_is_read_with_the_others(ledger: Ledger) -
         "shop": set(),
         popup: {"shopify:o1"},
     }
-    assert PushStore(ledger.store.table).push_state("TEE").levels == {"shop": 5, popup: 4}
+    assert wiring.pushes.push_state("TEE").levels == {"shop": 5, popup: 4}
 
 
-def test_listing_ids_of_a_channel_named_like_another_channel_and_an_id(ledger: Ledger) -> None:
+def test_listing_ids_of_a_channel_named_like_another_channel_and_an_id(wiring: Wiring, ledger: Ledger) -> None:
     ledger.upsert_catalog("ONE", ["shop"], {"a": "b#x"}, "One")
     ledger.upsert_catalog("TWO", ["shop"], {"a#b": "x"}, "Two")  # refused as taken before
-    listings = ListingStore(ledger.store.table)
+    listings = wiring.listings
     assert (listings.owner("a", "b#x"), listings.owner("a#b", "x")) == ("ONE", "TWO")
 
 
-def test_orders_of_channels_named_like_another_channel_and_an_id(dynamodb: Any, clock: Clock) -> None:
-    orders = OrderStore(Table(dynamodb, TABLE))
+def test_orders_of_channels_named_like_another_channel_and_an_id(wiring: Wiring, clock: Clock) -> None:
+    orders = wiring.orders
     first = _order("a", "b#x", "#1001")
     second = _order("a#b", "x", "#1001")
     for order in (first, second):
@@ -86,8 +81,8 @@ def test_orders_of_channels_named_like_another_channel_and_an_id(dynamodb: Any, 
     assert sorted(orders.orders_numbered("#1001")) == [("a", "b#x"), ("a#b", "x")]
 
 
-def test_live_claims_of_channels_named_like_another_channel_and_a_sku(dynamodb: Any) -> None:
-    live = LiveStore(Table(dynamodb, TABLE))
+def test_live_claims_of_channels_named_like_another_channel_and_a_sku(wiring: Wiring) -> None:
+    live = LiveStore(wiring.table)
     assert live.create({"event_id": "e1", "state": "running"}, [("a", "b#x")]) is None
     assert live.create({"event_id": "e2", "state": "running"}, [("a#b", "x")]) is None
 

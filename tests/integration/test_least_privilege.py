@@ -37,12 +37,13 @@ from local.streams import lambda_record
 from local.template import STACK_NAME, FunctionSpec, load_template, table_definition
 from local.template_check import transform
 from omnistock import runtime
+from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
-from omnistock.ledger import Ledger
 from omnistock.models import Job
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.job_store import JobStore
+from omnistock.wiring import build
 from tests import log_scan
 from tests.helpers import ROOT, TEMPLATE, FakeContext, http_event, load_function
 from tests.integration.conftest import TABLE, StreamReader
@@ -255,7 +256,7 @@ def shipstation_date(at: datetime) -> str:
 
 # ---- seeding (not recorded: it runs outside the handler)
 def shopify_channel(sku: str, item: str, on_hand: int = 10) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
     ledger.upsert_catalog(sku, ["shop"], {"shopify": item}, "Tee")
     ledger.report_count(sku, "shop", on_hand, 1, "pos", f"count-{sku}")
@@ -282,8 +283,8 @@ def shopify_order(shop: ShopifySandbox, sku: str, item: str, quantity: int = 1) 
 def sample_shopify_order() -> dict[str, Any]:
     """The sample paid order, its SKU in the catalog."""
     order: dict[str, Any] = json.loads((FIXTURES / "shopify" / "orders_paid.json").read_text())
-    runtime.ledger().upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
-    runtime.ledger().report_count("SOCK-TRAIL-M", "shop", 10, 1, "pos", "sock-count")
+    runtime.app().ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
+    runtime.app().ledger.report_count("SOCK-TRAIL-M", "shop", 10, 1, "pos", "sock-count")
     return order
 
 
@@ -322,7 +323,7 @@ def admin_api(h: Harness) -> None:
     confirmation = {"location": "shop", "lot": lot["lot"], "applied_version": 2, "event_id": "cf-1"}
     assert h.http("POST", "/skus/TEE/confirmations", confirmation)[0] < 300
     order = sample_shopify_order()
-    runtime.shopify_intake().handle(Delivery("orders/paid", order, "w-1"))
+    shopify.intake(runtime.app()).handle(Delivery("orders/paid", order, "w-1"))
     order_path = f"/orders/shopify/{order['id']}"
     assert h.http("GET", order_path)[0] == 200
     shipment = {"shipment_id": "s-1", "carrier": "UPS", "tracking_number": "1Z"}
@@ -332,18 +333,20 @@ def admin_api(h: Harness) -> None:
 
 def movement_log(h: Harness) -> None:
     h.configure()
-    runtime.ledger().upsert_catalog("TEE", ["shop"], {})
-    runtime.ledger().report_count("TEE", "shop", 5, 1, "pos", "c1")
-    runtime.ledger().place_hold("h1", "TEE", "shop", 1, "web", "h1")
+    runtime.app().ledger.upsert_catalog("TEE", ["shop"], {})
+    runtime.app().ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
+    runtime.app().ledger.place_hold("h1", "TEE", "shop", 1, "web", "h1")
     assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
 
 
 def hold_expiry(h: Harness) -> None:
     h.configure()
-    ledger = runtime.ledger()
+    deployed = runtime.app()
+    ledger = deployed.ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
-    earlier = Ledger(ledger.store, clock=lambda: datetime.now(UTC) - timedelta(minutes=5))
+    five_minutes_ago = lambda: datetime.now(UTC) - timedelta(minutes=5)  # noqa: E731
+    earlier = build(deployed.config, deployed.clients, clock=five_minutes_ago).ledger
     earlier.place_hold("h1", "TEE", "shop", 1, "web", "h1", minutes=1)
     earlier.place_hold("h2", "TEE", "shop", 1, "web", "h2", minutes=1)
     legacy = {"pk": {"S": keys.hold_pk("h2")}, "sk": {"S": keys.HOLD_SK}}  # indexed before it carried the source
@@ -361,15 +364,15 @@ def push(h: Harness) -> None:
         item = shop.add_item(1001)
         shop.stock(item, SHOP_LOCATION, 0)
         cs.stock(501, 0)
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
         ledger.set_channel("commentsold", ["shop"], platform="commentsold")
         ledger.upsert_catalog("TEE", ["shop"], {"shopify": item, "commentsold": "501"}, "Tee")
         ledger.report_count("TEE", "shop", 7, 1, "pos", "c1")
         h.drain_stream()  # channel settings, catalog, stock: pushes and one job per channel change
         h.drain_stream()  # the jobs' first chunks
-        runtime.sync_service().set_policy("TEE", "shopify", SkuPolicy(buffer=1))
-        runtime.sync_service().start("shopify", ["TEE"])
+        runtime.app().sync.set_policy("TEE", "shopify", SkuPolicy(buffer=1))
+        runtime.app().sync.start("shopify", ["TEE"])
         h.drain_stream()
         assert shop.available(item, SHOP_LOCATION) == 6 and cs.shelf(501) == 7
 
@@ -382,15 +385,15 @@ def reconcile(h: Harness) -> None:
         item = shop.add_item(1001)
         shop.stock(item, SHOP_LOCATION, 3)
         cs.stock(501, 3)
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
         ledger.set_channel("commentsold", ["shop"], platform="commentsold")
         ledger.upsert_catalog("TEE", ["shop"], {"shopify": item, "commentsold": "501"}, "Tee")
         ledger.report_count("TEE", "shop", 7, 1, "pos", "c1")
-        runtime.sync_service().engine.push(["TEE"], "stock change")  # history for reconcile to look at
+        runtime.app().sync.engine.push(["TEE"], "stock change")  # history for reconcile to look at
         shop.set_available(item, SHOP_LOCATION, 9)  # drift: the channel shows more than it may sell
         old = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        JobStore(runtime.table()).create(Job("a" * 32, "shopify", ("TEE",), "running", 1, 0, 0, 0, "", old, old))
+        JobStore(runtime.app().table).create(Job("a" * 32, "shopify", ("TEE",), "running", 1, 0, 0, 0, "", old, old))
         result = h.invoke({"source": "aws.events"})
         assert set(result) == {"shopify", "commentsold"}, result
         assert shop.available(item, SHOP_LOCATION) == 7
@@ -399,7 +402,7 @@ def reconcile(h: Harness) -> None:
 def shopify_webhook(h: Harness) -> None:
     h.configure()
     h.secret("SHOPIFY_WEBHOOK_SECRET_NAME", LOCAL_WEBHOOK_SECRET)
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/76683080001")
     ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870001"})
     ledger.upsert_catalog("SHELL-RAIN-L", ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870002"})
@@ -434,7 +437,7 @@ def shopify_poll(h: Harness) -> None:
         shopify_order(shop, "TEE", item, 1)
         result = h.invoke({"source": "aws.events"})
         assert result["polled"] is True and result["orders"] == 2, result
-        desk = runtime.shipment_desk()
+        desk = runtime.app().shipment_desk
         desk.record(
             "shopify", str(first["id"]), "s-1", carrier="UPS", service="Ground", tracking_number="1Z", lines=None
         )
@@ -451,8 +454,8 @@ def fulfillment(h: Harness) -> None:
         shop.stock(item, SHOP_LOCATION, 10)
         shopify_channel("TEE", item)
         order = shopify_order(shop, "TEE", item, 2)
-        runtime.shopify_intake().handle(Delivery("orders/create", order, "w-1"))
-        runtime.shipment_desk().record(
+        shopify.intake(runtime.app()).handle(Delivery("orders/create", order, "w-1"))
+        runtime.app().shipment_desk.record(
             "shopify", str(order["id"]), "s-1", carrier="UPS", service="Ground", tracking_number="1Z", lines=None
         )
         assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
@@ -463,8 +466,8 @@ def shipstation(h: Harness) -> None:
     h.configure()
     h.secret("SHIPSTATION_SECRET_NAME", LOCAL_SHIPSTATION_CREDENTIALS)
     order = sample_shopify_order()
-    runtime.ledger().set_channel("shopify", ["shop"], platform="shopify", target_location="L")
-    runtime.shopify_intake().handle(Delivery("orders/paid", order, "w-1"))
+    runtime.app().ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="L")
+    shopify.intake(runtime.app()).handle(Delivery("orders/paid", order, "w-1"))
     now = datetime.now(UTC)
     window = {"start_date": shipstation_date(now - timedelta(days=1)), "end_date": shipstation_date(now + timedelta(1))}
     export = json.loads((ROOT / "events" / "shipstation-export.json").read_text())
@@ -483,7 +486,7 @@ def commentsold_webhook(h: Harness) -> None:
     h.configure()
     h.secret("COMMENTSOLD_WEBHOOK_SECRET_NAME", LOCAL_COMMENTSOLD_SECRET)
     with CommentSoldSandbox() as cs:
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         ledger.set_channel("commentsold", ["shop"], platform="commentsold")
         ledger.upsert_catalog("TEE", ["shop"], {"commentsold": "501"}, "Tee")
         ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
@@ -506,7 +509,7 @@ def commentsold_poll(h: Harness) -> None:
     with CommentSoldSandbox() as cs:
         h.configure(**commentsold_env(cs))
         h.secret("COMMENTSOLD_API_SECRET_NAME", commentsold_credentials(cs))
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         ledger.set_channel("commentsold", ["shop"], platform="commentsold")
         ledger.upsert_catalog("TEE", ["shop"], {"commentsold": "501"}, "Tee")
         ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
@@ -526,7 +529,7 @@ def lightspeed_webhook(h: Harness) -> None:
     h.configure(LIGHTSPEED_OUTLETS=json.dumps(LOCAL_LIGHTSPEED_OUTLETS))
     with LightspeedSandbox() as ls:
         h.secret("LIGHTSPEED_WEBHOOK_SECRET_NAME", ls.client_secret)
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
         ledger.upsert_catalog("TEE", ["shop"], {}, "Tee")
         product = ls.add_product("TEE", {"outlet-shop": 8})
@@ -551,8 +554,8 @@ def lightspeed_poll(h: Harness) -> None:
             LIGHTSPEED_OUTLETS=json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
         )
         h.secret("LIGHTSPEED_TOKEN_SECRET_NAME", ls.initial_tokens() | {"expires_at": 1})  # refreshed first
-        runtime.ledger().upsert_catalog("TEE", ["shop"], {}, "Tee")
-        runtime.ledger().report_count("TEE", "shop", 5, 1, "pos", "c1")
+        runtime.app().ledger.upsert_catalog("TEE", ["shop"], {}, "Tee")
+        runtime.app().ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
         product = ls.add_product("TEE", {"outlet-shop": 8})
         ls.sell("outlet-shop", [(product, 1)])
         result = h.invoke({"source": "aws.events"})

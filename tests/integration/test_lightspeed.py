@@ -12,15 +12,17 @@ from typing import Any
 import pytest
 
 from omnistock.channels.lightspeed import webhooks
+from omnistock.channels.lightspeed import wiring as lightspeed
 from omnistock.channels.lightspeed.feed import FeedPage, RateLimited
 from omnistock.channels.lightspeed.intake import LightspeedIntake
+from omnistock.channels.lightspeed.wiring import LightspeedSettings
+from omnistock.clients import Clients
+from omnistock.config import Config
 from omnistock.ledger import Ledger
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder, OrderLine
-from omnistock.store.listing_store import ListingStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore
-from tests.integration.conftest import Clock
+from omnistock.wiring import Wiring, build
+from tests.integration.conftest import TABLE, Clock
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lightspeed"
 OUTLET = "0924dbcd-ef11-11e9-e989-ed89c9e5529a"
@@ -51,17 +53,16 @@ def sold(
 
 
 @pytest.fixture
-def desk(ledger: Ledger, clock: Clock) -> OrderDesk:
-    table = ledger.store.table
-    return OrderDesk(ledger.store, OrderStore(table), PushStore(table), clock=clock, ledger=ledger)
+def desk(wiring: Wiring) -> OrderDesk:
+    wiring.config = wiring.config.with_sections(LightspeedSettings(outlets={OUTLET: "shop"}))
+    return wiring.order_desk
 
 
 @pytest.fixture
-def pos(ledger: Ledger, desk: OrderDesk, clock: Clock) -> LightspeedIntake:
+def pos(wiring: Wiring, ledger: Ledger, desk: OrderDesk, clock: Clock) -> LightspeedIntake:
     ledger.upsert_catalog(SKU, ["shop"], {}, "Post Shave Balm")
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
-    table = ledger.store.table
-    intake = LightspeedIntake(ledger, ListingStore(table), desk.orders, PushStore(table), {OUTLET: "shop"}, clock=clock)
+    intake = lightspeed.intake(wiring)
     intake.handle(counted(10, 100))
     return intake
 
@@ -93,13 +94,15 @@ def test_counts_apply_in_version_order(ledger: Ledger, pos: LightspeedIntake) ->
     assert level(ledger) == (0, 0, 0)
 
 
-def test_unknown_outlets_and_products_are_unmapped_and_move_nothing(ledger: Ledger, pos: LightspeedIntake) -> None:
+def test_unknown_outlets_and_products_are_unmapped_and_move_nothing(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedIntake
+) -> None:
     assert pos.handle(counted(50, 500, outlet="another-outlet"))["result"] == "unmapped"
     unknown = counted(50, 501, product="another-product")
     unknown.payload["product"] = {"sku": "NOT-IN-CATALOG"}
     assert pos.handle(unknown)["result"] == "unmapped"
     assert level(ledger) == (10, 0, 10)
-    entries = PushStore(ledger.store.table).sync_history(channel="lightspeed")
+    entries = wiring.pushes.sync_history(channel="lightspeed")
     assert [e.result for e in entries] == ["unmapped", "unmapped"]
     assert {e.sku for e in entries} == {SKU, "NOT-IN-CATALOG"} and "outlet" in entries[1].error
     assert ledger.store.catalog("NOT-IN-CATALOG") is None
@@ -265,7 +268,7 @@ def test_the_webhook_function_checks_the_signature_before_anything(
     monkeypatch.setenv("LIGHTSPEED_OUTLETS", json.dumps({OUTLET: "shop"}))
     boto3.client("secretsmanager").create_secret(Name="ls-secret", SecretString=json.dumps({"client_secret": "shh"}))
     runtime.reset()
-    runtime.ledger().upsert_catalog(SKU, ["shop"], {})
+    runtime.app().ledger.upsert_catalog(SKU, ["shop"], {})
     handler = load_function("lightspeed_webhook").lambda_handler
 
     def send(raw: bytes, signature: str | None, content_type: str = webhooks.FORM_TYPE) -> dict[str, Any]:
@@ -283,9 +286,9 @@ def test_the_webhook_function_checks_the_signature_before_anything(
     assert send(raw, None)["statusCode"] == 401
     assert send(raw, webhooks.signature_header(raw, "wrong"))["statusCode"] == 401
     assert send(raw, webhooks.signature_header(other, "shh"))["statusCode"] == 401  # replayed onto another body
-    assert runtime.ledger().store.stock(SKU, "shop") is None
+    assert runtime.app().ledger.store.stock(SKU, "shop") is None
     assert send(raw, webhooks.signature_header(raw, "shh"))["statusCode"] == 200
-    assert runtime.ledger().store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
+    assert runtime.app().ledger.store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
     duplicate = json.loads(send(raw, webhooks.signature_header(raw, "shh"))["body"])
     assert duplicate["result"] == "stale"
     body = b'{"payload": {}}'
@@ -295,7 +298,7 @@ def test_the_webhook_function_checks_the_signature_before_anything(
     unknown = urlencode({"payload": json.dumps(counted(6, 902, outlet="elsewhere").payload)}).encode()
     answer = send(unknown, webhooks.signature_header(unknown, "shh"))
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["result"] == "unmapped"
-    assert runtime.ledger().store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
+    assert runtime.app().ledger.store.stock(SKU, "shop").on_hand == 6  # type: ignore[union-attr]
 
 
 def test_a_lease_has_one_holder_until_given_back_or_run_out(ledger: Ledger) -> None:
@@ -326,7 +329,8 @@ def test_pos_counts_redelivered_out_of_order_among_web_sales_end_at_the_truth(
     from bench.pos_master import replay
     from tests.reliability import record
 
-    result = replay(ledger.store.table, CallCounter(dynamodb), 50, seed=seed, skus=4)
+    on_real_time = build(Config.for_table(TABLE), Clients(dynamodb=dynamodb))  # as the benchmark runs it
+    result = replay(on_real_time, CallCounter(dynamodb), 50, seed=seed, skus=4)
     repeats = result.deliveries["count repeat"] + result.deliveries["sale repeat"]
     record("POS replay", events=sum(result.deliveries.values()) + result.web_orders, duplicates=repeats)
     assert result.deliveries["count repeat"] + result.deliveries["sale repeat"] > 0 and result.web_orders > 0
@@ -348,14 +352,12 @@ def test_a_product_without_a_sku_is_unmapped_until_it_has_one_and_old_news_never
 
 
 def test_a_till_sale_is_logged_once_whichever_path_names_its_place(
-    ledger: Ledger, desk: OrderDesk, clock: Clock
+    wiring: Wiring, ledger: Ledger, desk: OrderDesk, clock: Clock
 ) -> None:
     """The webhook names the register, the feed the outlet: with two outlets mapped, one entry."""
     ledger.upsert_catalog(SKU, ["shop", "back"], {})
-    table = ledger.store.table
-    two = LightspeedIntake(
-        ledger, ListingStore(table), desk.orders, PushStore(table), {OUTLET: "shop", "outlet-2": "back"}, clock=clock
-    )
+    outlets = LightspeedSettings(outlets={OUTLET: "shop", "outlet-2": "back"})
+    two = lightspeed.intake(build(wiring.config.with_sections(outlets), wiring.clients, clock=clock))
     two.handle(counted(10, 100))
     webhook = sold("402", 210, quantity=1, source="USER")
     feed = webhooks.Delivery("sale.update", webhook.payload | {"outlet_id": OUTLET})

@@ -17,14 +17,14 @@ def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
 
 
 def shown(channel: str, sku: str) -> int | None:
-    config = runtime.ledger().store.channel(channel)
+    config = runtime.app().ledger.store.channel(channel)
     assert config is not None
-    found = targets(config, [runtime.push_store().push_state(sku)], force=True)
+    found = targets(config, [runtime.app().pushes.push_state(sku)], force=True)
     return found[0].quantity if found else None  # None: not pushed to that channel
 
 
 def test_an_event_allocates_pauses_and_gives_everything_back(handler_env: None) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("live", ["shop"], platform="commentsold")
     ledger.set_channel("web", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
     ledger.upsert_catalog("TEE", ["shop"], {"live": "1", "web": "gid://shopify/InventoryItem/1"})
@@ -38,13 +38,13 @@ def test_an_event_allocates_pauses_and_gives_everything_back(handler_env: None) 
     status, ended = call("POST", "/live-events/friday-live/end")
     assert status == 200 and ended["state"] == "ended"
     assert (shown("live", "TEE"), shown("web", "TEE")) == (8, 8)
-    jobs = runtime.sync_service().jobs.running_before("9999")
+    jobs = runtime.app().sync.jobs.running_before("9999")
     assert [(job.channel, job.skus) for job in jobs] == [("web", ("TEE",))]  # web brought in line now
     assert call("POST", "/live-events/friday-live/end")[1]["state"] == "ended"
 
 
 def test_an_event_on_unknown_channels_or_skus_is_refused(handler_env: None) -> None:
-    runtime.ledger().set_channel("live", ["shop"], platform="commentsold")
+    runtime.app().ledger.set_channel("live", ["shop"], platform="commentsold")
     assert call("POST", "/live-events", {"event_id": "e1", "channel": "nope", "allocations": {}})[0] == 404
     assert call("POST", "/live-events", {"event_id": "e1", "channel": "live", "allocations": {"X": 1}})[0] == 404
     assert call("POST", "/live-events", {"event_id": "e1", "channel": "live", "allocations": {"X": -1}})[0] == 422
@@ -52,7 +52,7 @@ def test_an_event_on_unknown_channels_or_skus_is_refused(handler_env: None) -> N
 
 
 def test_two_events_cannot_change_the_same_policy(handler_env: None) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("live", ["shop"], platform="commentsold")
     ledger.upsert_catalog("TEE", ["shop"], {"live": "1"})
     first = {"event_id": "a", "channel": "live", "allocations": {"TEE": 4}}
@@ -61,4 +61,4 @@ def test_two_events_cannot_change_the_same_policy(handler_env: None) -> None:
     assert status == 409 and "'a'" in refused["message"]
     assert call("POST", "/live-events/a/end")[0] == 200
     assert call("POST", "/live-events", {"event_id": "b", "channel": "live", "allocations": {"TEE": 6}})[0] == 200
-    assert runtime.push_store().push_state("TEE").policies["live"].allocation == 6
+    assert runtime.app().pushes.push_state("TEE").policies["live"].allocation == 6

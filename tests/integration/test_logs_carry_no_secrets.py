@@ -14,6 +14,7 @@ import pytest
 
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from omnistock import runtime
+from omnistock.channels.shopify import wiring as shopify
 from tests import log_scan
 from tests.helpers import ROOT, FakeContext, load_function
 from tests.reliability import record
@@ -32,7 +33,9 @@ def webhook(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The Shopify webhook function with its signing secret stored as the stack stores it."""
     monkeypatch.setenv("SHOPIFY_WEBHOOK_SECRET_NAME", SECRET_NAME)
     boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=LOCAL_WEBHOOK_SECRET)
-    runtime.ledger().set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+    runtime.app().ledger.set_channel(
+        "shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1"
+    )
     return load_function("shopify_webhook")
 
 
@@ -46,7 +49,7 @@ def test_a_handler_that_logs_its_signing_secret_is_caught(
     warning = webhook.logger.warning
 
     def leaky(message: str, *args: Any, **kwargs: Any) -> None:  # a careless edit of the refusal log
-        warning(f"{message} (expected one signed with {runtime.shopify_webhook_secrets()[0]})", *args, **kwargs)
+        warning(f"{message} (expected one signed with {shopify.webhook_secrets(runtime.app())[0]})", *args, **kwargs)
 
     monkeypatch.setattr(webhook.logger, "warning", leaky)
     printed = io.StringIO()  # the JSON line Powertools prints, kept out of what pytest captures

@@ -14,7 +14,7 @@ from tests.integration.conftest import StreamReader
 
 
 def test_every_stock_change_is_logged_with_before_after_and_why(handler_env: None, stream: StreamReader) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     ledger.report_count("TEE", "shop", 10, 1, "pos", "count-1")
     ledger.place_hold("h1", "TEE", "shop", 2, "live", "claim-1")
@@ -39,12 +39,12 @@ def test_every_stock_change_is_logged_with_before_after_and_why(handler_env: Non
 
 
 def test_movement_log_reports_the_first_unwritten_record(handler_env: None, stream: StreamReader) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     for version in range(1, 4):
         ledger.report_count("TEE", "shop", version, version, "pos", f"c{version}")
     records = [r for r in stream.read() if r["dynamodb"]["Keys"]["sk"]["S"].startswith("LOC#")]
-    client = runtime.dynamodb_client()
+    client = runtime.app().clients.dynamodb
 
     def fail(**kwargs: Any) -> None:
         from botocore.exceptions import ClientError
@@ -60,7 +60,7 @@ def test_movement_log_reports_the_first_unwritten_record(handler_env: None, stre
 
 
 def test_expiry_schedule_ends_due_holds_once(handler_env: None) -> None:
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
     soon = iso(datetime.now(UTC) + timedelta(milliseconds=800))
@@ -78,7 +78,7 @@ def test_expiry_schedule_ends_due_holds_once(handler_env: None) -> None:
 
 def test_sweep_reads_only_what_expired(handler_env: None) -> None:
     """Work proportional to what expired: the index query returns only due holds."""
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.upsert_catalog("TEE", ["shop"], {})
     ledger.report_count("TEE", "shop", 500, 1, "pos", "c1")
     soon = iso(datetime.now(UTC) + timedelta(milliseconds=600))
@@ -88,7 +88,7 @@ def test_sweep_reads_only_what_expired(handler_env: None) -> None:
         ledger.place_hold(f"live-{n}", "TEE", "shop", 1, "live", f"l{n}", minutes=30)
     time.sleep(0.8)
     read: list[int] = []
-    client = runtime.dynamodb_client()
+    client = runtime.app().clients.dynamodb
 
     def count_items(parsed: dict[str, Any], **kwargs: Any) -> None:
         read.append(parsed.get("ScannedCount", 0))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
 from omnistock.ledger import Ledger
-from omnistock.models import Channel
 from omnistock.policy import SkuPolicy
 from omnistock.push import PushEngine
-from omnistock.store.push_store import PushStore
+from omnistock.sync import SyncService
+from omnistock.wiring import Wiring
 from tests.integration.conftest import Clock
 
 LOCATION = "gid://shopify/Location/1"
@@ -58,10 +56,10 @@ def channel() -> FakeChannel:
 
 
 @pytest.fixture
-def engine(ledger: Ledger, channel: FakeChannel, clock: Clock) -> PushEngine:
-    ledger.set_channel("shopify", ["shop", "web"])
-    config = Channel("shopify", ("shop", "web"), platform="shopify", target_location=LOCATION)
-    return PushEngine(PushStore(ledger.store.table), lambda: [config], lambda c: channel, clock)
+def engine(wiring: Wiring, ledger: Ledger, channel: FakeChannel) -> PushEngine:
+    ledger.set_channel("shopify", ["shop", "web"], platform="shopify", target_location=LOCATION)
+    wiring.ports = lambda _: channel
+    return wiring.push_engine
 
 
 def stocked(ledger: Ledger, sku: str, units: int) -> str:
@@ -190,17 +188,15 @@ def test_many_skus_go_in_calls_as_large_as_the_channel_allows(
     assert report.applied == 10
 
 
-def sync_service(ledger: Ledger, engine: PushEngine, clock: Clock) -> Any:
-    from omnistock.store.job_store import JobStore
-    from omnistock.sync import SyncService
-
-    return SyncService(ledger.store, engine.store, JobStore(ledger.store.table), engine, clock)
+def sync_service(wiring: Wiring, engine: PushEngine) -> SyncService:
+    assert wiring.push_engine is engine
+    return wiring.sync
 
 
 def test_reconcile_decides_a_deferred_raise_after_the_grace_window(
-    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
+    wiring: Wiring, ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
 ) -> None:
-    sync = sync_service(ledger, engine, clock)
+    sync = sync_service(wiring, engine)
     sku = stocked(ledger, "TEE", 5)
     engine.push([sku], "first")
     channel.shown["item-TEE"] = 4  # a channel-side change whose event never comes
@@ -216,9 +212,9 @@ def test_reconcile_decides_a_deferred_raise_after_the_grace_window(
 
 
 def test_reconcile_retries_failed_pushes_and_repairs_drift(
-    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
+    wiring: Wiring, ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock
 ) -> None:
-    sync = sync_service(ledger, engine, clock)
+    sync = sync_service(wiring, engine)
     failing, drifting = stocked(ledger, "FAIL", 3), stocked(ledger, "DRIFT", 6)
     channel.shown.update({"item-FAIL": 0, "item-DRIFT": 0})
     engine.push([drifting], "first")
@@ -237,12 +233,17 @@ def test_reconcile_retries_failed_pushes_and_repairs_drift(
 
 
 def test_sync_now_job_runs_in_chunks_once_each(
-    ledger: Ledger, engine: PushEngine, channel: FakeChannel, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    wiring: Wiring,
+    ledger: Ledger,
+    engine: PushEngine,
+    channel: FakeChannel,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import omnistock.sync as sync_module
 
     monkeypatch.setattr(sync_module, "CHUNK", 2)
-    sync = sync_service(ledger, engine, clock)
+    sync = sync_service(wiring, engine)
     skus = [stocked(ledger, f"J{n}", n + 1) for n in range(5)]
     job = sync.start("shopify", None)
     assert (job.total, job.state) == (5, "running")
@@ -257,11 +258,12 @@ def test_sync_now_job_runs_in_chunks_once_each(
 
 
 def test_the_auto_sync_rule_applies_to_skus_created_after_it(
-    ledger: Ledger, channel: FakeChannel, clock: Clock
+    wiring: Wiring, ledger: Ledger, channel: FakeChannel, clock: Clock
 ) -> None:
     def engine_for(auto_sync: bool) -> PushEngine:
         ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION, auto_sync=auto_sync)
-        return PushEngine(PushStore(ledger.store.table), ledger.store.channels, lambda c: channel, clock)
+        wiring.ports = lambda _: channel
+        return wiring.push_engine
 
     engine = engine_for(auto_sync=False)
     old = stocked(ledger, "OLD", 4)

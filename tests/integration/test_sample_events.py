@@ -37,8 +37,8 @@ def test_admin_events_in_order(handler_env: None) -> None:
 def test_stream_and_schedule_events(handler_env: None) -> None:
     answer = load_function("movement_log").lambda_handler(event("movement-log-stream.json"), FakeContext())
     assert answer == {"batchItemFailures": []}
-    runtime.ledger().upsert_catalog("TEE-BLK-M", ["shop"], {})
-    moved = runtime.ledger().movements("TEE-BLK-M", 5)
+    runtime.app().ledger.upsert_catalog("TEE-BLK-M", ["shop"], {})
+    moved = runtime.app().ledger.movements("TEE-BLK-M", 5)
     assert [(m.kind.value, m.before.held, m.after.held) for m in moved] == [("hold", 0, 1)]
     swept = load_function("hold_expiry").lambda_handler(event("hold-expiry-scheduled.json"), FakeContext())
     assert swept == {"expired": 0, "already_ended": 0}
@@ -52,7 +52,7 @@ def test_shopify_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> N
     boto3.client("secretsmanager").create_secret(
         Name="omnistock/shopify-webhook-secret", SecretString=LOCAL_WEBHOOK_SECRET
     )
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/76683080001")
     ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
     ledger.report_count("SOCK-TRAIL-M", "shop", 5, 1, "pos", "c1")
@@ -81,7 +81,9 @@ def test_shipstation_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) 
         Name="omnistock/shipstation-credentials", SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS)
     )
     secrets.create_secret(Name="omnistock/shopify-webhook-secret", SecretString=LOCAL_WEBHOOK_SECRET)
-    runtime.ledger().set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+    runtime.app().ledger.set_channel(
+        "shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1"
+    )
     load_function("shopify_webhook").lambda_handler(event("shopify-webhook-orders-create.json"), FakeContext())
     shipstation = load_function("shipstation").lambda_handler
     exported = shipstation(event("shipstation-export.json"), FakeContext())
@@ -103,14 +105,14 @@ def test_lightspeed_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv(name, env[name])
     secret = LightspeedSandbox().client_secret
     boto3.client("secretsmanager").create_secret(Name=env["LIGHTSPEED_WEBHOOK_SECRET_NAME"], SecretString=secret)
-    runtime.ledger().upsert_catalog("TEE-BLK-M", ["shop"], {})
+    runtime.app().ledger.upsert_catalog("TEE-BLK-M", ["shop"], {})
     webhook = load_function("lightspeed_webhook").lambda_handler
     counted = webhook(event("lightspeed-webhook-inventory-update.json"), FakeContext())
     assert counted["statusCode"] == 200 and json.loads(counted["body"])["result"] == "applied", counted["body"]
-    assert runtime.ledger().store.stock("TEE-BLK-M", "shop").on_hand == 12  # type: ignore[union-attr]
+    assert runtime.app().ledger.store.stock("TEE-BLK-M", "shop").on_hand == 12  # type: ignore[union-attr]
     sold = webhook(event("lightspeed-webhook-sale-update.json"), FakeContext())
     assert json.loads(sold["body"])["confirmed_lots"] == 0
-    assert [m.kind.value for m in runtime.ledger().movements("TEE-BLK-M", 5)] == ["sale"]
+    assert [m.kind.value for m in runtime.app().ledger.movements("TEE-BLK-M", 5)] == ["sale"]
     tampered = event("lightspeed-webhook-inventory-update.json")
     tampered["body"] = tampered["body"].replace("%22count%22%3A12", "%22count%22%3A99")
     assert tampered["body"] != event("lightspeed-webhook-inventory-update.json")["body"]

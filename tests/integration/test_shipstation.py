@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock import runtime
+from omnistock.channels.shipstation import wiring as shipstation_wiring
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import Address, ChannelOrder, OrderLine
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore
+from omnistock.wiring import build
 from tests.helpers import FakeContext, http_event, load_function
 from tests.integration.conftest import Clock
 
@@ -89,9 +89,9 @@ def shipstation(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> Callable[
 
 @pytest.fixture
 def desk(handler_env: None, clock: Clock) -> OrderDesk:
-    stock = runtime.ledger().store
-    runtime.ledger().set_channel("web", ["shop"])
-    return OrderDesk(stock, OrderStore(runtime.table()), PushStore(runtime.table()), clock=clock)
+    deployed = runtime.app()
+    deployed.ledger.set_channel("web", ["shop"])
+    return build(deployed.config, deployed.clients, clock=clock).order_desk  # the deployed wiring, on the test's clock
 
 
 def place(desk: OrderDesk, number: int, *, note: str = "", lines: int = 1) -> ChannelOrder:
@@ -192,7 +192,7 @@ def test_the_refresh_action_exports_an_order_again(shipstation: Any, desk: Order
     place(desk, 7)
     clock.advance(hours=1)
     admin = load_function("admin_api").lambda_handler
-    with_clock = runtime.shipstation_desk()
+    with_clock = shipstation_wiring.desk(runtime.app())
     with_clock.clock = clock
     answer = admin(http_event("POST", "/orders/web/7/refresh"), FakeContext())
     assert answer["statusCode"] == 200, answer["body"]
@@ -249,7 +249,7 @@ def test_a_notice_records_one_shipment_and_partial_ones_mark_only_their_lines(
     shipstation: Any, desk: OrderDesk
 ) -> None:
     place(desk, 1, lines=2)
-    orders = OrderStore(runtime.table())
+    orders = runtime.app().orders
     before = orders.order("web", "1")
     first = notify(shipstation, notice(item("1-0", 2)))
     assert first["statusCode"] == 200 and first["body"] == "recorded"
@@ -266,7 +266,7 @@ def test_a_notice_records_one_shipment_and_partial_ones_mark_only_their_lines(
 def test_an_unknown_order_is_refused_and_written_to_the_sync_history(shipstation: Any, desk: OrderDesk) -> None:
     answer = notify(shipstation, notice(order_id="web:404"), number="#404")
     assert answer["statusCode"] == 400 and "unknown order number" in answer["body"]
-    entries = PushStore(runtime.table()).sync_history(channel="shipstation")
+    entries = runtime.app().pushes.sync_history(channel="shipstation")
     assert [(e.result, e.why) for e in entries] == [("unknown_order", "shipnotify")]
 
 
@@ -289,13 +289,13 @@ def test_hostile_or_malformed_notices_are_refused_and_store_nothing(
     place(desk, 1)
     answer = notify(shipstation, body)
     assert answer["statusCode"] == 400, answer["body"]
-    assert OrderStore(runtime.table()).load("web", "1").shipments == []
+    assert runtime.app().orders.load("web", "1").shipments == []
 
 
 def test_a_notice_for_a_line_the_order_does_not_have_is_refused(shipstation: Any, desk: OrderDesk) -> None:
     place(desk, 1)
     assert notify(shipstation, notice(item("nope", 1)))["statusCode"] == 400
-    assert OrderStore(runtime.table()).load("web", "1").shipments == []
+    assert runtime.app().orders.load("web", "1").shipments == []
 
 
 def test_paging_a_window_of_several_hours(shipstation: Any, desk: OrderDesk, clock: Clock) -> None:
@@ -329,8 +329,8 @@ TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
 def test_nothing_a_caller_sends_is_a_500_or_stores_a_shipment(
     shipstation: Any, desk: OrderDesk, method: str, query: dict[str, str], body: str | None
 ) -> None:
-    if OrderStore(runtime.table()).order("web", "1") is None:
+    if runtime.app().orders.order("web", "1") is None:
         place(desk, 1)
     answer = shipstation(method, body, **query)
     assert answer["statusCode"] in (200, 400), answer
-    assert OrderStore(runtime.table()).load("web", "1").shipments == [] or answer["statusCode"] == 200
+    assert runtime.app().orders.load("web", "1").shipments == [] or answer["statusCode"] == 200

@@ -13,6 +13,7 @@ from omnistock.errors import InvalidRequest
 from omnistock.ledger import Ledger
 from omnistock.policy import SkuPolicy
 from omnistock.store.push_store import Pushed
+from omnistock.wiring import Wiring
 from tests.integration.conftest import Clock
 from tests.integration.test_shopify_orders import (
     LOCATION_GID,
@@ -31,12 +32,12 @@ ITEM = "gid://shopify/InventoryItem/47216940870001"
 
 
 @pytest.fixture
-def master(ledger: Ledger, clock: Clock) -> ShopifyIntake:
+def master(wiring: Wiring, ledger: Ledger, clock: Clock) -> ShopifyIntake:
     """Shopify is the master of "shop" (no POS there), and sells from it alone."""
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID, master_location="shop")
     ledger.upsert_catalog(SOCK, ["shop"], {"shopify": ITEM})
     ledger.upsert_catalog(SHELL, ["shop"], {})
-    return build(ledger, clock)
+    return build(wiring)
 
 
 def levels(shop: ShopifyIntake, available: int, triggered: str) -> dict[str, Any]:
@@ -163,11 +164,11 @@ def test_a_deleted_product_stays_deleted_and_a_body_signed_for_another_topic_is_
 
 
 @pytest.fixture
-def shop_pos(ledger: Ledger, clock: Clock) -> ShopifyIntake:
+def shop_pos(wiring: Wiring, ledger: Ledger, clock: Clock) -> ShopifyIntake:
     """The usual set-up: the POS is the master; Shopify sells from "shop"."""
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
     ledger.upsert_catalog(SOCK, ["shop"], {"shopify": ITEM})
     ledger.upsert_catalog(SHELL, ["shop"], {})
     ledger.report_count(SOCK, "shop", 10, 1, "pos", "c1")
     ledger.report_count(SHELL, "shop", 5, 1, "pos", "c2")
-    return build(ledger, clock)
+    return build(wiring)

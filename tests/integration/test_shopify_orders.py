@@ -16,17 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnistock.channels.shopify import payloads
+from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery, ShopifyIntake
 from omnistock.clock import parse_iso
 from omnistock.ledger import Ledger
-from omnistock.listings import ListingDesk
-from omnistock.order_desk import OrderDesk
 from omnistock.orders import OrderStatus
-from omnistock.shipments import ShipmentDesk
-from omnistock.store.listing_store import ListingStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import Pushed, PushStore
+from omnistock.store.push_store import Pushed
 from omnistock.store.stream import movement_from_record
+from omnistock.wiring import Wiring
 from tests.integration.conftest import Clock, StreamReader, snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "shopify"
@@ -39,24 +36,19 @@ def sample(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
-def build(ledger: Ledger, clock: Clock) -> ShopifyIntake:
-    table = ledger.store.table
-    orders, history = OrderStore(table), PushStore(table)
-    listings = ListingDesk(ledger, ListingStore(table), history, clock=clock)
-    shipments = ShipmentDesk(orders, history, lambda _: None, clock=clock)
-    return ShopifyIntake(
-        ledger.store, orders, OrderDesk(ledger.store, orders, history, clock=clock), listings, shipments, clock=clock
-    )
+def build(wiring: Wiring) -> ShopifyIntake:
+    wiring.orders_ports = lambda _: None
+    return shopify.intake(wiring)
 
 
 @pytest.fixture
-def shop(ledger: Ledger, clock: Clock) -> ShopifyIntake:
+def shop(wiring: Wiring, ledger: Ledger, clock: Clock) -> ShopifyIntake:
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
     ledger.upsert_catalog(SOCK, ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870001"})
     ledger.upsert_catalog(SHELL, ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870002"})
     ledger.report_count(SOCK, "shop", 10, 1, "pos", "c1")
     ledger.report_count(SHELL, "shop", 5, 1, "pos", "c2")
-    return build(ledger, clock)
+    return build(wiring)
 
 
 def deliver(shop: ShopifyIntake, topic: str, body: dict[str, Any], webhook_id: str = "w") -> dict[str, Any]:
@@ -192,13 +184,13 @@ def _delivery(name: str) -> tuple[str, dict[str, Any]]:
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True)
 @given(data=st.data())
 def test_any_order_of_deliveries_with_duplicates_ends_where_one_ordered_delivery_ends(
-    ledger: Ledger, clock: Clock, chosen: list[str], data: st.DataObject
+    wiring: Wiring, ledger: Ledger, clock: Clock, chosen: list[str], data: st.DataObject
 ) -> None:
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
     for sku in (SOCK, SHELL):
         if ledger.store.catalog(sku) is None:
             ledger.upsert_catalog(sku, ["shop"], {})
-    shop = build(ledger, clock)
+    shop = build(wiring)
     wipe(ledger, shop)
     for sku, count in ((SOCK, 10), (SHELL, 5)):
         ledger.adjust(sku, "shop", count, "test", f"seed-{sku}-{data.draw(st.uuids())}")
@@ -357,11 +349,13 @@ def test_our_echo_changes_nothing_and_a_channel_change_is_noted_for_reconcile(
     assert [e.result for e in history.sync_history(sku=SOCK)] == ["drift"]
 
 
-def test_where_shopify_is_master_its_level_is_a_count_that_includes_its_orders(ledger: Ledger, clock: Clock) -> None:
+def test_where_shopify_is_master_its_level_is_a_count_that_includes_its_orders(
+    wiring: Wiring, ledger: Ledger, clock: Clock
+) -> None:
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID, master_location="shop")
     ledger.upsert_catalog(SOCK, ["shop"], {"shopify": "gid://shopify/InventoryItem/47216940870001"})
     ledger.upsert_catalog(SHELL, ["shop"], {})
-    shop = build(ledger, clock)
+    shop = build(wiring)
     shop.order_desk.history.record_pushed({(SOCK, "shopify"): Pushed(37, "t", "x")})
     assert deliver(shop, "inventory_levels/update", level(39, "2025-06-03T09:00:00-04:00"))["result"] == "count"
     deliver(shop, "orders/create", sample("orders_create.json"))  # 10:15:02: after that count

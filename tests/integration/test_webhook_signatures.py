@@ -180,7 +180,7 @@ class World:
     handlers: dict[str, Callable[..., dict[str, Any]]] = field(default_factory=dict)
 
     def stock(self) -> list[Any]:
-        ledger = runtime.ledger()
+        ledger = runtime.app().ledger
         return [snapshot(ledger, sku) for sku in SKUS]
 
     def send(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def seed() -> None:
     secrets = boto3.client("secretsmanager")
     for name, value in SECRETS.items():
         secrets.create_secret(Name=name, SecretString=value)
-    ledger = runtime.ledger()
+    ledger = runtime.app().ledger
     ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
     ledger.set_channel("commentsold", ["shop"], platform="commentsold")
     ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
@@ -213,7 +213,7 @@ def open_world(monkeypatch: pytest.MonkeyPatch, env: dict[str, str] | None = Non
         monkeypatch.setenv(name, value)
     runtime.reset()
     seed()
-    return World(CallCounter(runtime.dynamodb_client()))
+    return World(CallCounter(runtime.app().clients.dynamodb))
 
 
 def webhook_event(route: SignedRoute, body: bytes, signature: dict[str, str]) -> dict[str, Any]:

@@ -7,8 +7,12 @@ rate limits, and reporting per-item outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from omnistock.wiring import Wiring
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,18 @@ class Platform:
     nominal_location: str = ""
     # What a channel of it must name as its target_location ("" when it needs none).
     target_location_needed: str = ""
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What the wiring needs of one platform's package (its ``wiring`` module defines one;
+    ``registry`` lists them): its section of the configuration, and its ports."""
+
+    name: str
+    settings_from_env: Callable[[Mapping[str, str]], Any]
+    channel: Platform | None = None  # set when the stack's channels can be of this platform
+    stock_port: Callable[[Wiring], ChannelPort | None] | None = None  # None: never pushed to
+    orders_port: Callable[[Wiring], OrdersPort | None] | None = None  # None: told no shipments
 
 
 class ChannelUnavailable(Exception):

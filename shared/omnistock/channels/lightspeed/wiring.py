@@ -1,0 +1,100 @@
+"""Lightspeed's part of the wiring: its settings from the environment, its feed and intake.
+Omnistock never writes stock to the POS, so it has no stock port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from omnistock.channels import Connector
+
+if TYPE_CHECKING:
+    from omnistock.channels.lightspeed.api import LightspeedFeed
+    from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.wiring import Wiring
+
+
+@dataclass(frozen=True)
+class LightspeedSettings:
+    domain_prefix: str = ""  # lowered: deliveries naming another store are ignored
+    api_base: str = ""  # empty: the store's own; the local sandbox sets it
+    token_secret_name: str = ""
+    webhook_secret_name: str = ""
+    outlets: Mapping[str, str] = field(default_factory=dict)  # outlet (or register) id -> location
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.domain_prefix and self.token_secret_name)
+
+
+def outlets_from(text: str) -> dict[str, str]:
+    """LIGHTSPEED_OUTLETS: which location each Lightspeed outlet (or register) id counts for."""
+    try:
+        parsed = json.loads(text or "{}")
+    except ValueError:
+        raise ValueError("LIGHTSPEED_OUTLETS is not JSON") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) and v for v in parsed.values()):
+        raise ValueError('LIGHTSPEED_OUTLETS is a JSON object {"<outlet id>": "<location>"}')
+    return {str(key): value for key, value in parsed.items()}
+
+
+def settings_from_env(env: Mapping[str, str]) -> LightspeedSettings:
+    return LightspeedSettings(
+        domain_prefix=env.get("LIGHTSPEED_DOMAIN_PREFIX", "").strip().lower(),
+        api_base=env.get("LIGHTSPEED_API_BASE", ""),
+        token_secret_name=env.get("LIGHTSPEED_TOKEN_SECRET_NAME", ""),
+        webhook_secret_name=env.get("LIGHTSPEED_WEBHOOK_SECRET_NAME", ""),
+        outlets=outlets_from(env.get("LIGHTSPEED_OUTLETS", "")),
+    )
+
+
+def settings(wiring: Wiring) -> LightspeedSettings:
+    return wiring.config.section(LightspeedSettings)
+
+
+def intake(wiring: Wiring) -> LightspeedIntake:
+    def make() -> LightspeedIntake:
+        from omnistock.channels.lightspeed.intake import LightspeedIntake
+
+        w, config = wiring, settings(wiring)
+        return LightspeedIntake(
+            w.ledger,
+            w.listings,
+            w.orders,
+            w.pushes,
+            dict(config.outlets),
+            domain_prefix=config.domain_prefix,
+            clock=w.clock,
+        )
+
+    return wiring.once("lightspeed.intake", make)
+
+
+def feed(wiring: Wiring) -> LightspeedFeed | None:
+    """Its change feeds, tokens from Secrets Manager by name; None when not connected."""
+
+    def make() -> LightspeedFeed | None:
+        import httpx
+
+        from omnistock.channels.lightspeed.api import LightspeedFeed, api_base, token_url
+        from omnistock.channels.lightspeed.tokens import SecretPairStore, Tokens
+        from omnistock.store.locks import Leases
+
+        config = settings(wiring)
+        if not config.connected:
+            return None
+        base = config.api_base or api_base(config.domain_prefix)
+        http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+        store = SecretPairStore(wiring.clients.secretsmanager, config.token_secret_name)
+        return LightspeedFeed(base, Tokens(store, Leases(wiring.table), http, token_url(base)), http)
+
+    return wiring.once("lightspeed.feed", make)
+
+
+def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
+    return wiring.secrets.signing(settings(wiring).webhook_secret_name, refresh)
+
+
+CONNECTOR = Connector("lightspeed", settings_from_env)

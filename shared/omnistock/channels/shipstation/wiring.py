@@ -1,0 +1,59 @@
+"""ShipStation's part of the wiring: its settings from the environment, its credentials and
+the desk that answers its Custom Store calls. It is pulled from, never pushed to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from omnistock.channels import Connector
+from omnistock.config import positive
+
+if TYPE_CHECKING:
+    from omnistock.channels.shipstation.desk import ShipStationDesk
+    from omnistock.wiring import Wiring
+
+
+@dataclass(frozen=True)
+class ShipStationSettings:
+    secret_name: str = ""  # JSON {"username", "password"}: what ShipStation sends
+    page_size: int = 100
+    statuses: str = ""  # "awaiting_payment=unpaid,...": overrides of the default map
+
+
+def settings_from_env(env: Mapping[str, str]) -> ShipStationSettings:
+    return ShipStationSettings(
+        secret_name=env.get("SHIPSTATION_SECRET_NAME", ""),
+        page_size=positive(env, "SHIPSTATION_PAGE_SIZE", 100),
+        statuses=env.get("SHIPSTATION_STATUS_MAP", ""),
+    )
+
+
+def desk(wiring: Wiring) -> ShipStationDesk:
+    def make() -> ShipStationDesk:
+        from omnistock.channels.shipstation.desk import ShipStationDesk
+        from omnistock.channels.shipstation.export_xml import status_map
+        from omnistock.store.export_store import ExportStore
+
+        w, config = wiring, wiring.config.section(ShipStationSettings)
+        return ShipStationDesk(
+            ExportStore(w.table),
+            w.orders,
+            w.shipment_desk,
+            w.pushes,
+            page_size=config.page_size,
+            retention_days=w.config.core.export_retention_days,
+            statuses=status_map(config.statuses),
+            clock=w.clock,
+        )
+
+    return wiring.once("shipstation.desk", make)
+
+
+def credentials(wiring: Wiring) -> tuple[str, str]:
+    """ShipStation's user name and password for this store; raises SecretUnavailable."""
+    return wiring.secrets.login(wiring.config.section(ShipStationSettings).secret_name)
+
+
+CONNECTOR = Connector("shipstation", settings_from_env)

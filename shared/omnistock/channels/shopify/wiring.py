@@ -1,0 +1,86 @@
+"""Shopify's part of the wiring: its settings from the environment, its ports and its intake."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from omnistock.channels import Connector
+from omnistock.channels.shopify import PLATFORM
+
+if TYPE_CHECKING:
+    from omnistock.channels.shopify.admin import ShopifyInventory
+    from omnistock.channels.shopify.intake import ShopifyIntake
+    from omnistock.channels.shopify.orders_api import ShopifyOrders
+    from omnistock.wiring import Wiring
+
+
+@dataclass(frozen=True)
+class ShopifySettings:
+    shop_domain: str = ""
+    api_version: str = "2026-04"
+    token_secret_name: str = ""
+    endpoint: str = ""  # empty: the shop's own; the local sandbox sets it
+    webhook_secret_name: str = ""
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.shop_domain and self.token_secret_name)
+
+
+def settings_from_env(env: Mapping[str, str]) -> ShopifySettings:
+    return ShopifySettings(
+        shop_domain=env.get("SHOPIFY_SHOP_DOMAIN", ""),
+        api_version=env.get("SHOPIFY_API_VERSION") or "2026-04",
+        token_secret_name=env.get("SHOPIFY_TOKEN_SECRET_NAME", ""),
+        endpoint=env.get("SHOPIFY_ENDPOINT", ""),
+        webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
+    )
+
+
+def admin(wiring: Wiring) -> ShopifyInventory | None:
+    """The stock port, its token read from Secrets Manager by name; None when not connected."""
+
+    def make() -> ShopifyInventory | None:
+        from omnistock.channels.shopify.admin import from_secret
+
+        config = wiring.config.section(ShopifySettings)
+        if not config.connected:
+            return None
+        return from_secret(
+            config.token_secret_name,
+            config.shop_domain,
+            config.api_version,
+            wiring.clients.secretsmanager,
+            endpoint=config.endpoint or None,
+        )
+
+    return wiring.once("shopify.admin", make)
+
+
+def orders(wiring: Wiring) -> ShopifyOrders | None:
+    def make() -> ShopifyOrders | None:
+        from omnistock.channels.shopify.orders_api import ShopifyOrders
+
+        port = admin(wiring)
+        return ShopifyOrders(port) if port is not None else None
+
+    return wiring.once("shopify.orders", make)
+
+
+def intake(wiring: Wiring) -> ShopifyIntake:
+    def make() -> ShopifyIntake:
+        from omnistock.channels.shopify.intake import ShopifyIntake
+
+        w = wiring
+        return ShopifyIntake(w.stock, w.orders, w.order_desk, w.listing_desk, w.shipment_desk, clock=w.clock)
+
+    return wiring.once("shopify.intake", make)
+
+
+def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
+    return wiring.secrets.signing(wiring.config.section(ShopifySettings).webhook_secret_name, refresh)
+
+
+CONNECTOR = Connector("shopify", settings_from_env, channel=PLATFORM, stock_port=admin, orders_port=orders)

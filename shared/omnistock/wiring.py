@@ -1,0 +1,176 @@
+"""One wiring: the object graph of a stack, built from its configuration and clients.
+
+Handlers get theirs from ``runtime.app()``; tests, benchmarks and the local stack call
+``build(...)`` with their own table client, clock and fake ports. Each piece is built on first
+use and kept, so a function only pays for what it uses. Each platform's pieces (its ports,
+intake, secrets) are built by its own package's ``wiring`` module; this one knows none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from omnistock.clients import Clients, Secrets
+from omnistock.clock import utc_now
+from omnistock.config import Config
+
+if TYPE_CHECKING:  # for annotations only: each is imported where first needed
+    from omnistock.channels import ChannelPort, OrdersPort
+    from omnistock.ledger import Ledger
+    from omnistock.listings import ListingDesk
+    from omnistock.live_events import LiveEvents
+    from omnistock.models import Channel
+    from omnistock.order_desk import OrderDesk
+    from omnistock.push import PushEngine
+    from omnistock.shipments import ShipmentDesk
+    from omnistock.store.listing_store import ListingStore
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.push_store import PushStore
+    from omnistock.store.stock_store import StockStore
+    from omnistock.store.table import Table
+    from omnistock.sync import SyncService
+
+Built = TypeVar("Built")
+Clock = Callable[[], datetime]
+
+
+class Wiring:
+    def __init__(
+        self,
+        config: Config,
+        clients: Clients | None = None,
+        *,
+        clock: Clock = utc_now,
+        ports: Callable[[Channel], ChannelPort | None] | None = None,
+        orders_ports: Callable[[str], OrdersPort | None] | None = None,
+    ) -> None:
+        """``ports`` and ``orders_ports`` replace the platforms' own (tests' fakes)."""
+        self.config = config
+        self.clients = clients or Clients()
+        self.clock = clock
+        self.ports = ports
+        self.orders_ports = orders_ports
+        self.secrets = Secrets(lambda: self.clients.secretsmanager)
+        self._built: dict[str, Any] = {}
+
+    def once(self, key: str, make: Callable[[], Built]) -> Built:
+        """``make()`` the first time ``key`` is asked for; the same object after (platforms'
+        packages keep their pieces here)."""
+        if key not in self._built:
+            self._built[key] = make()
+        built: Built = self._built[key]
+        return built
+
+    # ---------------------------------------------------------------- stores
+    @cached_property
+    def table(self) -> Table:
+        from omnistock.store.table import Table
+
+        return Table(self.clients.dynamodb, self.config.core.table_name)
+
+    @cached_property
+    def stock(self) -> StockStore:
+        from omnistock.store.stock_store import Retention, StockStore
+
+        core = self.config.core
+        retention = Retention(movements_days=core.movement_retention_days, dedupe_days=core.dedupe_retention_days)
+        return StockStore(self.table, retention)
+
+    @cached_property
+    def pushes(self) -> PushStore:
+        from omnistock.store.push_store import PushStore
+
+        return PushStore(self.table, self.config.core.sync_retention_days)
+
+    @cached_property
+    def orders(self) -> OrderStore:
+        from omnistock.store.order_store import OrderStore
+
+        return OrderStore(self.table, self.config.core.export_retention_days)
+
+    @cached_property
+    def listings(self) -> ListingStore:
+        from omnistock.store.listing_store import ListingStore
+
+        return ListingStore(self.table)
+
+    # ---------------------------------------------------------------- domain
+    @cached_property
+    def ledger(self) -> Ledger:
+        from omnistock.ledger import Ledger
+
+        hold = timedelta(minutes=self.config.core.default_hold_minutes)
+        return Ledger(self.stock, clock=self.clock, default_hold=hold)
+
+    @cached_property
+    def order_desk(self) -> OrderDesk:
+        from omnistock.order_desk import OrderDesk
+
+        return OrderDesk(self.stock, self.orders, self.pushes, clock=self.clock, ledger=self.ledger)
+
+    @cached_property
+    def shipment_desk(self) -> ShipmentDesk:
+        from omnistock.shipments import ShipmentDesk
+
+        return ShipmentDesk(self.orders, self.pushes, self.orders_port_for, clock=self.clock)
+
+    @cached_property
+    def listing_desk(self) -> ListingDesk:
+        from omnistock.listings import ListingDesk
+
+        return ListingDesk(self.ledger, self.listings, self.pushes, clock=self.clock)
+
+    @cached_property
+    def push_engine(self) -> PushEngine:
+        from omnistock.push import PushEngine
+
+        grace = timedelta(seconds=self.config.core.push_raise_grace_seconds)
+        return PushEngine(self.pushes, self.stock.channels, self.port_for, clock=self.clock, grace=grace)
+
+    @cached_property
+    def sync(self) -> SyncService:
+        from omnistock.store.job_store import JobStore
+        from omnistock.sync import SyncService
+
+        return SyncService(self.stock, self.pushes, JobStore(self.table), self.push_engine, clock=self.clock)
+
+    @cached_property
+    def live_events(self) -> LiveEvents:
+        from omnistock.live_events import LiveEvents
+        from omnistock.store.live_store import LiveStore
+
+        return LiveEvents(self.stock, self.pushes, LiveStore(self.table), self.sync, clock=self.clock)
+
+    # ---------------------------------------------------------------- ports, by platform
+    def port_for(self, channel: Channel) -> ChannelPort | None:
+        """The stock port of a channel's platform (None when it is not pushed or not connected)."""
+        if self.ports is not None:
+            return self.ports(channel)
+        from omnistock.channels import registry
+
+        connector = registry.connector(channel.platform)
+        return connector.stock_port(self) if connector and connector.stock_port else None
+
+    def orders_port_for(self, channel_name: str) -> OrdersPort | None:
+        """Where a channel's shipments are told (None when its platform takes none)."""
+        if self.orders_ports is not None:
+            return self.orders_ports(channel_name)
+        from omnistock.channels import registry
+
+        channel = self.stock.channel(channel_name)
+        connector = registry.connector(channel.platform) if channel is not None else None
+        return connector.orders_port(self) if connector and connector.orders_port else None
+
+
+def build(
+    config: Config,
+    clients: Clients | None = None,
+    *,
+    clock: Clock = utc_now,
+    ports: Callable[[Channel], ChannelPort | None] | None = None,
+    orders_ports: Callable[[str], OrdersPort | None] | None = None,
+) -> Wiring:
+    return Wiring(config, clients, clock=clock, ports=ports, orders_ports=orders_ports)
