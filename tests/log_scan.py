@@ -273,11 +273,15 @@ def capturing() -> Iterator[Capture]:
     levels = {name: logging.getLogger(name).level for name in LEVELS}
     for name, level in LEVELS.items():
         logging.getLogger(name).setLevel(level)
-    logging.getLogger().addHandler(renderer)
+    # The root logger, and the domain's: it logs through the functions' logger, not the root's.
+    watched = [logging.getLogger(), logging.getLogger("omnistock")]
+    for logger in watched:
+        logger.addHandler(renderer)
     try:
         yield capture
     finally:
-        logging.getLogger().removeHandler(renderer)
+        for logger in watched:
+            logger.removeHandler(renderer)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -19,10 +18,10 @@ from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
 from omnistock.models import Outcome
+from omnistock.observability import logger, observed
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
 
-logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
 
 Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
@@ -330,7 +329,7 @@ def invalid_request(error: RequestValidationError) -> Response[s.InvalidOut]:
     return _json(422, s.InvalidOut(message="invalid request", errors=problems))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = unreadable_body(event)
     if refused is not None:

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime, safe_json
 from omnistock.channels.commentsold import wiring as commentsold
 from omnistock.channels.commentsold.webhooks import verify
 from omnistock.handlers import Webhook, answer_webhook
-
-logger = Logger()
+from omnistock.observability import observed
 
 
 def _check(raw: bytes, signature: str | None, secrets: list[str]) -> bool:
@@ -33,7 +31,7 @@ def _apply(raw: bytes, headers: Mapping[str, str], _: bool) -> dict[str, Any]:
     return commentsold.intake(runtime.app()).handle(safe_json.loads(raw, safe_json.WEBHOOK_BYTES))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     header = commentsold.settings(runtime.app()).signature_header
     hook = Webhook(
@@ -44,4 +42,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         check=_check,
         apply=_apply,
     )
-    return answer_webhook(hook, event, logger)
+    return answer_webhook(hook, event)

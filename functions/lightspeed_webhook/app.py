@@ -14,16 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.lightspeed import wiring as lightspeed
 from omnistock.channels.lightspeed.webhooks import SIGNATURE_HEADER, PayloadError, delivery, signed_part
 from omnistock.handlers import Webhook, answer_webhook
+from omnistock.observability import logger, observed
 from omnistock.web import loggable
-
-logger = Logger()
 
 
 def _apply(raw: bytes, headers: Mapping[str, str], signed: str) -> dict[str, Any]:
@@ -43,6 +41,6 @@ HOOK = Webhook(
 )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer_webhook(HOOK, event, logger)
+    return answer_webhook(HOOK, event)

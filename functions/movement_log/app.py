@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.errors import StoreRefused, StoreUnavailable
+from omnistock.observability import logger, observed
 from omnistock.store.stream import movement_from_record
 
-logger = Logger()
 
-
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
     store = runtime.app().stock

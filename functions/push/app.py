@@ -10,24 +10,31 @@ sync history keeps the failed attempts for the reconcile schedule either way.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.observability import PUSH_LATENCY, PUSHES_FAILED, count, logger, milliseconds, observed
 from omnistock.store.stream import changed_channel, changed_sku, job_from_record
 
-logger = Logger()
 
-
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
     skus = [sku for sku in map(changed_sku, records) if sku is not None]
     jobs = [job for job in map(job_from_record, records) if job is not None]
     channels = [change for change in map(changed_channel, records) if change is not None]
     report = runtime.app().sync.on_changes(skus, jobs, channels)
+    count(PUSHES_FAILED, report.failed)
+    written = [
+        r["dynamodb"]["ApproximateCreationDateTime"]
+        for r in records
+        if "ApproximateCreationDateTime" in r.get("dynamodb", {})
+    ]
+    if written and report.applied:  # the oldest change of the batch: what the channel waited longest for
+        milliseconds(PUSH_LATENCY, max(0.0, time.time() - float(min(written))) * 1000)
     logger.info(
         "pushed",
         extra={

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
+from omnistock.observability import PUSHES_FAILED, count, logger, observed
 
-logger = Logger()
 
-
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     reports = runtime.app().sync.reconcile_all()
     results = {
         name: {"calls": report.calls, "repaired": report.applied, "deferred": report.deferred, "failed": report.failed}
         for name, report in reports.items()
     }
+    count(PUSHES_FAILED, sum(report.failed for report in reports.values()))
     logger.info("reconciled", extra={"channels": results})
     return results

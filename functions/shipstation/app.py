@@ -14,16 +14,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.shipstation import auth, notice
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.errors import Conflict, InvalidRequest, NotFound, SecretUnavailable, StoreRefused, StoreUnavailable
+from omnistock.observability import logger, observed
 from omnistock.web import lowered_headers, raw_body
 
-logger = Logger()
 MAX_QUERY = 4096
 
 
@@ -38,7 +37,7 @@ def _unauthorized() -> dict[str, Any]:
     return answer
 
 
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = lowered_headers(event)
     raw_query = event.get("rawQueryString") or ""

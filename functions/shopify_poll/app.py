@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.handlers import run_poll
+from omnistock.observability import observed
 
-logger = Logger()
 
-
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app = runtime.app()
     port = shopify.orders(app)
-    return run_poll("shopify", port, shopify.intake(app).poll, context.get_remaining_time_in_millis, logger)
+    return run_poll("shopify", port, shopify.intake(app).poll, context.get_remaining_time_in_millis)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime, safe_json
@@ -23,9 +22,8 @@ from omnistock.channels.shopify.intake import Delivery
 from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.channels.shopify.signature import verify
 from omnistock.handlers import Webhook, answer_webhook
+from omnistock.observability import logger, observed
 from omnistock.web import loggable
-
-logger = Logger()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -58,6 +56,6 @@ HOOK = Webhook(
 )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer_webhook(HOOK, event, logger)
+    return answer_webhook(HOOK, event)

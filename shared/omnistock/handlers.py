@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Generic, TypeVar
 
-from aws_lambda_powertools import Logger
-
 from omnistock import safe_json
 from omnistock.channels import ChannelUnavailable
 from omnistock.errors import SecretUnavailable, StoreUnavailable
+from omnistock.observability import UNMAPPED, WEBHOOKS_REFUSED, count, logger
 from omnistock.web import json_answer, lowered_headers, raw_body
 
 Verdict = TypeVar("Verdict", bool, str)
@@ -49,7 +48,7 @@ def signature_holds(
         raise SecretUnavailable(str(error)[:200]) from error
 
 
-def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any], logger: Logger) -> dict[str, Any]:
+def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any]) -> dict[str, Any]:
     headers = lowered_headers(event)
     raw = raw_body(event) or b""  # an undecodable body fails the signature check
     signature = hook.signature(headers)
@@ -59,19 +58,24 @@ def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any], logger: Logger
         logger.exception(f"{hook.platform} webhook not checked: the signing secret could not be read")
         return json_answer(503, {"error": "the signing secret is unavailable; retry"})
     if not verdict:
+        count(WEBHOOKS_REFUSED)
         logger.warning(f"{hook.platform} webhook refused: bad or missing signature")
         return json_answer(401, {"error": f"invalid or missing {hook.header}"})
     try:
         result = hook.apply(raw, headers, verdict)
     except safe_json.UnreadableJson as error:
+        count(WEBHOOKS_REFUSED)
         logger.warning(f"{hook.platform} webhook refused: unreadable JSON", extra={"problem": str(error)[:200]})
         return json_answer(error.status, {"error": str(error)[:300]})
     except hook.payload_errors as error:
+        count(WEBHOOKS_REFUSED)
         logger.warning(f"{hook.platform} webhook refused: not a delivery", extra={"problem": str(error)[:200]})
         return json_answer(400, {"error": f"the body is not a valid {hook.platform} delivery: {error}"[:300]})
     except StoreUnavailable:
         logger.exception(f"{hook.platform} webhook not applied: storage failed")
         return json_answer(503, {"error": "storage is unavailable; retry"})
+    if result.get("result") == "unmapped":
+        count(UNMAPPED)
     logger.info(f"{hook.platform} webhook applied", extra={k: result[k] for k in LOGGED if k in result})
     return json_answer(200, result)
 
@@ -81,7 +85,6 @@ def run_poll(
     port: Any,
     poll: Callable[[Any, Callable[[], bool]], Any],
     remaining_ms: Callable[[], int],
-    logger: Logger,
 ) -> dict[str, Any]:
     """``poll(port, out_of_time)`` unless the platform is not connected (``port`` None)."""
     if port is None:
@@ -93,5 +96,6 @@ def run_poll(
         logger.warning(f"{platform} poll stopped", extra={"problem": str(error)[:300]})
         return {"polled": False, "error": str(error)[:300]}
     found = asdict(report) if is_dataclass(report) and not isinstance(report, type) else dict(report)
+    count(UNMAPPED, int(found.get("unmapped") or 0))
     logger.info(f"{platform} polled", extra=found)
     return {"polled": True, **found}

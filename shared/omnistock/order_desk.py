@@ -29,10 +29,17 @@ MAX_SKU = 200  # the catalog's limit too: a longer one cannot be a key
 
 
 def line_lots(channel: str, order_id: str, line_id: str) -> str:
-    """The prefix of an order line's pending lots (one lot per increase, suffixed). Ids are
-    escaped so no other line's lots start with it (order "1:2" line "3" is not order "1" line
-    "2:3"; line "2" is not line "2#3"); numeric ids, every platform's today, are unchanged."""
+    """The prefix of an order line's pending lots (one lot per increase, suffixed with its
+    number: see ``OrderDesk._move``). Ids are escaped so no other line's lots start with it
+    (order "1:2" line "3" is not order "1" line "2:3"; line "2" is not line "2#3"); numeric
+    ids, every platform's today, are unchanged."""
     return f"{channel}:order:{_lot_part(order_id)}:{_lot_part(line_id)}#"
+
+
+def lot_number(lot_key: str) -> int:
+    """The number an order line's lot key ends with (0 for a key that ends with none)."""
+    suffix = lot_key.rpartition("#")[2]
+    return int(suffix) if suffix.isdecimal() else 0
 
 
 def _lot_part(value: str) -> str:
@@ -187,13 +194,20 @@ class OrderDesk:
         sku, location = updated.sku, updated.location
         lots = line_lots(channel.name, order.order_id, updated.line_id)
         at_master = bool(channel.master_location) and location == channel.master_location
+        mine = self.stock.lots_named(sku, location, lots)
         if delta > 0:
             # Where the platform is master its own count includes its orders from when they
             # were placed. Orders carry whole seconds and counts microseconds: only a count after
             # the order's second is known to include it.
             version = micros(order.created_at) + 999_999 if at_master and order.created_at else None
-            return LineMove(sku, location, sold=delta, new_lot=f"{lots}{updated.rev}", applied_version=version)
-        held = sorted(self.stock.lots_named(sku, location, lots).items(), reverse=True)  # newest first
+            # A lot is numbered by the first of the line's units it holds, so the same units
+            # land in the same lot whatever order the snapshots and refunds came in (the record's
+            # revision counts every write: a refund or snapshot that moved nothing too). Releases
+            # empty the newest lots first, so every lot left starts at or below the units taken;
+            # a lot numbered higher (by revision, before) is passed, so none is ever overwritten.
+            first = max(updated.taken - delta, max(map(lot_number, mine), default=0)) + 1
+            return LineMove(sku, location, sold=delta, new_lot=f"{lots}{first}", applied_version=version)
+        held = sorted(mine.items(), key=lambda item: lot_number(item[0]), reverse=True)  # newest first
         if updated.hold:  # the checked-out cart's units sit in the hold's lot, the oldest
             hold_lot = f"hold:{updated.hold}"
             held += [(k, v) for k, v in self.stock.lots_named(sku, location, hold_lot).items() if k == hold_lot]

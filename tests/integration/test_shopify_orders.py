@@ -209,6 +209,29 @@ def test_any_order_of_deliveries_with_duplicates_ends_where_one_ordered_delivery
     assert state(ledger) == expected
 
 
+def test_a_refund_before_its_order_leaves_the_lots_one_ordered_delivery_leaves(
+    wiring: Wiring, ledger: Ledger, clock: Clock
+) -> None:
+    """Found by the property test above: a line's lot was named after its record's revision,
+    so a refund written before the order's create made the create's lot "#2" instead of "#1"."""
+    ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=LOCATION_GID)
+    for sku in (SOCK, SHELL):
+        ledger.upsert_catalog(sku, ["shop"], {})
+    shop = build(wiring)
+    ends = []
+    for run, names in enumerate(
+        (["create", "paid", "edit", "refund"], ["refund", "create", "create", "edit", "paid", "create"])
+    ):
+        wipe(ledger, shop)
+        for sku, count in ((SOCK, 10), (SHELL, 5)):
+            ledger.adjust(sku, "shop", count, "test", f"seed-{run}-{sku}")
+        for name in names:
+            deliver(shop, *_delivery(name))
+        ends.append(state(ledger))
+    assert ends[0] == ends[1]
+    assert [lv[-1] for lv in ends[1][1]] == [((f"shopify:order:{ORDER_ID}:15518900000002#1", 1, None),)]
+
+
 def wipe(ledger: Ledger, shop: ShopifyIntake) -> None:
     """Empty the order's partition and both SKUs' stock (a fresh start inside one moto table)."""
     table = ledger.store.table

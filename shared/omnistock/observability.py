@@ -1,0 +1,63 @@
+"""Logs and business metrics, in one place.
+
+One Powertools ``Logger`` for every function (JSON lines with the invocation's context); the
+domain's own ``logging.getLogger(__name__)`` loggers are routed through it, so their lines
+carry the same keys. Business metrics go out as CloudWatch embedded metric format (EMF) lines
+in the log, so they cost no API call: the few an operator alarms on are named here.
+Handlers record metrics from the reports the domain returns; the domain never imports this.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+
+NAMESPACE = "Omnistock"
+
+# The metrics (names are the alarms' contract with template.yaml).
+WEBHOOKS_REFUSED = "WebhooksRefused"  # bad signature or not a delivery: a wrong secret, or a probe
+PUSHES_FAILED = "PushesFailed"  # channel writes that did not apply (reconcile retries them)
+UNMAPPED = "UnmappedLines"  # deliveries naming a product, outlet or SKU the catalog does not know
+HOLDS_EXPIRED = "HoldsExpired"  # carts that ran out and gave their units back
+PUSH_LATENCY = "PushLatency"  # from the change being written to the channel being told (ms)
+
+logger = Logger()
+# One series per stack (template.yaml names the namespace after the stack), whichever function
+# records it: the alarms watch the stack, the log lines say which function.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE, service="omnistock")
+logging.getLogger("omnistock")  # the domain's loggers are its children: they log through it
+copy_config_to_registered_loggers(source_logger=logger, include={"omnistock"})
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def count(name: str, value: int = 1) -> None:
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def milliseconds(name: str, value: float) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 1))
+
+
+def observed(handler: Handler) -> Handler:
+    """A Lambda handler with the invocation's context in its log lines (cleared between
+    invocations) and the metrics it recorded flushed as one EMF line when it ends."""
+    with_context = logger.inject_lambda_context(clear_state=True)(handler)
+
+    @wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        try:
+            return with_context(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return run  # type: ignore[return-value]
