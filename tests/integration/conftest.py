@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -22,6 +21,7 @@ from omnistock.config import Config
 from omnistock.ledger import Ledger
 from omnistock.wiring import Wiring, build
 from tests import log_scan, reliability
+from tests.fakes import Clock
 from tests.helpers import TEMPLATE
 
 TABLE = "omnistock-test"
@@ -37,17 +37,6 @@ def _serialized(self: Any, request: Any) -> Any:
 
 botocore_stubber.BotocoreStubber.process_request = _serialized  # type: ignore[method-assign]
 moto_fixes.apply()
-
-
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

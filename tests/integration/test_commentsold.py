@@ -18,8 +18,8 @@ from omnistock.channels.commentsold import wiring as commentsold
 from omnistock.channels.commentsold.intake import CommentSoldIntake
 from omnistock.ledger import Ledger
 from omnistock.wiring import Wiring
+from tests.fakes import Clock, FakeCommentSold, ShelfPort
 from tests.helpers import FakeContext, http_event, load_function
-from tests.integration.conftest import Clock
 
 VARIANT = "123456"
 NOW = 1_795_435_200  # 2026-11-23T12:00:00Z, the clock fixture's time
@@ -253,21 +253,6 @@ def test_commentsold_is_told_its_shelf_its_own_carts_added_back(
     assert pushes.push_state("TEE").own_holds("commentsold", channel.locations) == 0
 
 
-class FakeCommentSold:
-    """The two reads the poll makes, over lists the test controls (two items a page)."""
-
-    def __init__(self) -> None:
-        self.carts: list[dict[str, Any]] = []
-        self.orders: list[dict[str, Any]] = []
-
-    def reservations(self, page: int) -> tuple[list[dict[str, Any]], bool]:
-        return self.carts[(page - 1) * 2 : page * 2], page * 2 < len(self.carts)
-
-    def orders_since(self, since_epoch: int, page: int) -> tuple[list[dict[str, Any]], bool]:
-        found = [o for o in self.orders if o["updated_at"] >= since_epoch]
-        return found[(page - 1) * 2 : page * 2], page * 2 < len(found)
-
-
 def test_the_poll_confirms_carts_and_orders_the_webhooks_missed(
     ledger: Ledger, live: CommentSoldIntake, clock: Clock
 ) -> None:
@@ -288,26 +273,6 @@ def test_the_poll_confirms_carts_and_orders_the_webhooks_missed(
         live.poll(api, lambda: False)
     assert tee(ledger) == (5, 1, 1, 3)
     assert live.order_desk.orders.order("commentsold", "77") is not None
-
-
-class ShelfPort:
-    """A CommentSold-like port: it reads what the channel may sell, and writes its shelf."""
-
-    max_batch = 50
-    writes_shelf = True
-
-    def __init__(self, available: int) -> None:
-        self.shown_available = available
-        self.writes: list[int] = []
-
-    def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        return dict.fromkeys(items, self.shown_available)
-
-    def set_quantities(self, writes: list[Any], idempotency_key: str) -> list[Any]:
-        from omnistock.channels import WriteOutcome
-
-        self.writes += [w.quantity for w in writes]
-        return [WriteOutcome(w.listing_id, w.location_id, applied=True) for w in writes]
 
 
 def test_a_forced_push_compares_shelves_not_a_shelf_with_what_is_for_sale(

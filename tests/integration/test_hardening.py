@@ -26,8 +26,9 @@ from omnistock.clock import parse_iso
 from omnistock.ledger import Ledger
 from omnistock.models import MAX_VERSION
 from omnistock.wiring import Wiring
+from tests.fakes import Clock
 from tests.helpers import ROOT, http_event
-from tests.integration.conftest import Clock, snapshot
+from tests.integration.conftest import snapshot
 from tests.integration.test_lightspeed import OUTLET as LS_OUTLET
 from tests.integration.test_lightspeed import PRODUCT as LS_PRODUCT
 from tests.integration.test_lightspeed import SKU as LS_SKU

@@ -7,7 +7,7 @@ from omnistock.models import Outcome
 from omnistock.orders import ChannelOrder, OrderStatus
 from omnistock.store.live_store import LiveStore
 from omnistock.wiring import Wiring
-from tests.integration.conftest import Clock
+from tests.fakes import Clock
 
 
 def test_a_lot_at_shop_2_is_not_a_lot_at_shop(ledger: Ledger, clock: Clock) -> None:

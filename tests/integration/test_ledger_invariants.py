@@ -17,7 +17,8 @@ import pytest
 from omnistock.errors import InvalidRequest, NotFound
 from omnistock.ledger import Ledger
 from omnistock.models import HoldState, Outcome
-from tests.integration.conftest import Clock, snapshot
+from tests.fakes import Clock
+from tests.integration.conftest import snapshot
 
 
 def count(ledger: Ledger, on_hand: int, version: int, location: str = "shop") -> None:

@@ -13,7 +13,6 @@ import pytest
 
 from omnistock.channels.lightspeed import webhooks
 from omnistock.channels.lightspeed import wiring as lightspeed
-from omnistock.channels.lightspeed.feed import FeedPage, RateLimited
 from omnistock.channels.lightspeed.intake import LightspeedIntake
 from omnistock.channels.lightspeed.wiring import LightspeedSettings
 from omnistock.clients import Clients
@@ -22,7 +21,9 @@ from omnistock.ledger import Ledger
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder, OrderLine
 from omnistock.wiring import Wiring, build
-from tests.integration.conftest import TABLE, Clock
+from tests.fakes import Clock
+from tests.fakes import FakeLightspeedFeed as Feed
+from tests.integration.conftest import TABLE
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lightspeed"
 OUTLET = "0924dbcd-ef11-11e9-e989-ed89c9e5529a"
@@ -189,22 +190,6 @@ def test_products_map_and_unmap(ledger: Ledger, pos: LightspeedIntake) -> None:
 
 
 # ---- the poll
-class Feed:
-    """Lightspeed's feeds in memory: records by collection, a 429 on demand."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, list[dict[str, Any]]] = {"products": [], "inventory": [], "sales": []}
-        self.throttled_until: Any = None
-        self.calls = 0
-
-    def changes(self, collection: str, after: int) -> FeedPage:
-        self.calls += 1
-        if self.throttled_until is not None:
-            raise RateLimited(self.throttled_until)
-        found = sorted((r for r in self.records[collection] if r["version"] > after), key=lambda r: r["version"])[:2]
-        return FeedPage(found, found[-1]["version"] if found else after)
-
-
 def never() -> bool:
     return False
 

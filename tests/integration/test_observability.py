@@ -16,6 +16,7 @@ import pytest
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from omnistock import observability, runtime
 from omnistock.wiring import build
+from tests.fakes import FakeChannel
 from tests.helpers import ROOT, TEMPLATE, FakeContext, load_function
 from tests.integration.conftest import StreamReader
 
@@ -88,20 +89,11 @@ def test_expired_holds_and_failed_pushes_are_counted(handler_env: None, printed:
     assert load_function("hold_expiry").lambda_handler({}, FakeContext())["expired"] == 3
     assert emitted(printed)[observability.HOLDS_EXPIRED] == 3
 
-    class Refusing:
-        max_batch = 250
-
-        def set_quantities(self, writes: list[Any], key: str) -> list[Any]:
-            from omnistock.channels import WriteOutcome
-
-            return [WriteOutcome(w.listing_id, w.location_id, applied=False, error="NOT_STOCKED") for w in writes]
-
-        def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-            return dict.fromkeys(items, 0)
-
     deployed.ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
     deployed.ledger.upsert_catalog("TEE", ["shop"], {"shopify": "gid://shopify/InventoryItem/1"})
-    deployed.ports = lambda _: Refusing()
+    refusing = FakeChannel()
+    refusing.unknown.add("gid://shopify/InventoryItem/1")
+    deployed.ports = lambda _: refusing
     answer = load_function("push").lambda_handler({"Records": stream.read()}, FakeContext())
     assert answer == {"batchItemFailures": []}  # refused items are final: recorded, retried by reconcile
     assert emitted(printed)[observability.PUSHES_FAILED] == 1

@@ -4,50 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
 from omnistock.ledger import Ledger
 from omnistock.policy import SkuPolicy
 from omnistock.push import PushEngine
 from omnistock.sync import SyncService
 from omnistock.wiring import Wiring
-from tests.integration.conftest import Clock
+from tests.fakes import Clock, FakeChannel
 
 LOCATION = "gid://shopify/Location/1"
-
-
-class FakeChannel:
-    """Shows what was set; compare-and-set like Shopify; can refuse items or fail whole calls."""
-
-    max_batch = 250
-
-    def __init__(self) -> None:
-        self.shown: dict[str, int] = {}
-        self.calls: list[list[QuantityWrite]] = []
-        self.reads = 0
-        self.unknown: set[str] = set()
-        self.down = False
-
-    def set_quantities(self, writes: list[QuantityWrite], idempotency_key: str) -> list[WriteOutcome]:
-        assert len(writes) <= self.max_batch
-        if self.down:
-            raise ChannelUnavailable("503 from the channel")
-        self.calls.append(writes)
-        outcomes = []
-        for write in writes:
-            if write.listing_id in self.unknown:
-                outcomes.append(
-                    WriteOutcome(write.listing_id, write.location_id, False, error="INVALID_INVENTORY_ITEM")
-                )
-            elif write.change_from is not None and self.shown.get(write.listing_id) != write.change_from:
-                outcomes.append(WriteOutcome(write.listing_id, write.location_id, False, stale=True))
-            else:
-                self.shown[write.listing_id] = write.quantity
-                outcomes.append(WriteOutcome(write.listing_id, write.location_id, True))
-        return outcomes
-
-    def read_quantities(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        self.reads += 1
-        return {(item, loc): self.shown[item] for item, loc in items if item in self.shown}
 
 
 @pytest.fixture

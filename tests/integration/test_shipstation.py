@@ -26,8 +26,8 @@ from omnistock.channels.shipstation import wiring as shipstation_wiring
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import Address, ChannelOrder, OrderLine
 from omnistock.wiring import build
+from tests.fakes import Clock
 from tests.helpers import FakeContext, http_event, load_function
-from tests.integration.conftest import Clock
 
 USER, PASSWORD = "shipstation", "s3cret pass"
 DATE = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$")

@@ -14,7 +14,7 @@ from omnistock.ledger import Ledger
 from omnistock.policy import SkuPolicy
 from omnistock.store.push_store import Pushed
 from omnistock.wiring import Wiring
-from tests.integration.conftest import Clock
+from tests.fakes import Clock
 from tests.integration.test_shopify_orders import (
     LOCATION_GID,
     SHELL,

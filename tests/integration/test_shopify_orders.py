@@ -24,7 +24,9 @@ from omnistock.orders import OrderStatus
 from omnistock.store.push_store import Pushed
 from omnistock.store.stream import movement_from_record
 from omnistock.wiring import Wiring
-from tests.integration.conftest import Clock, StreamReader, snapshot
+from tests.fakes import Clock
+from tests.fakes import FakeShopifyOrders as FakeOrders
+from tests.integration.conftest import StreamReader, snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "shopify"
 LOCATION_GID = "gid://shopify/Location/76683080001"
@@ -242,24 +244,6 @@ def wipe(ledger: Ledger, shop: ShopifyIntake) -> None:
 
 
 # ==================================================================== poll
-class FakeOrders:
-    """An OrdersPort over a list of GraphQL order nodes (sorted by updatedAt), two a page."""
-
-    def __init__(self, nodes: list[dict[str, Any]]) -> None:
-        self.nodes = nodes
-        self.calls: list[str] = []
-
-    def orders_since(self, since: str, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        self.calls.append(since)
-        found = sorted((n for n in self.nodes if n["updatedAt"] >= since), key=lambda n: n["updatedAt"])
-        start = int(after or 0)
-        page = found[start : start + 2]
-        return page, (str(start + 2) if start + 2 < len(found) else None)
-
-    def fulfil(self, request: Any) -> str:
-        raise NotImplementedError
-
-
 def graphql_node(rest: dict[str, Any]) -> dict[str, Any]:
     """The poll's view of a REST order (the fields order_from_graphql reads)."""
     return {

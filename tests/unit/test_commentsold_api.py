@@ -22,6 +22,7 @@ from omnistock.channels.commentsold.api import (
     CommentSoldApi,
     from_secret,
 )
+from tests.fakes import SecondsClock as FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/commentsold"
 SHOP = "Boutique-42"  # the token asks for it lower-cased
@@ -30,17 +31,6 @@ KEY = "cs_private_key_never_logged"
 API_BASE = "http://cs.test/v1"
 TOKEN_URL = "http://tokens.cs.test/tokenize"
 LOCATION = "commentsold"  # CommentSold has no locations: the port echoes whatever it is given
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Recorder:

@@ -4,6 +4,7 @@ code lives in its own package under channels/."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,11 @@ def test_each_platform_lives_in_one_package() -> None:
     assert set(registry.PLATFORMS) <= set(PLATFORM_PACKAGES)
     for name, platform in registry.PLATFORMS.items():
         assert platform.name == name
+
+
+def test_fakes_are_defined_once() -> None:
+    """Clocks and platform fakes live in tests/fakes.py; a test file imports them."""
+    tests = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"^class (\w*Clock|Fake\w+|Monotonic|Receiver)\b", re.M)
+    defined = {path.name: pattern.findall(path.read_text()) for path in tests.rglob("*.py") if path.name != "fakes.py"}
+    assert {name: found for name, found in defined.items() if found} == {}

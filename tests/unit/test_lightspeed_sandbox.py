@@ -16,31 +16,10 @@ import pytest
 from local.sandbox.lightspeed import LightspeedSandbox
 from local.sandbox.server import SandboxResponse
 from omnistock.channels.lightspeed import webhooks
+from tests.fakes import SecondsClock as FakeClock
+from tests.fakes import WebhookReceiver as Receiver
 
 SHOP, WAREHOUSE = "outlet-shop", "outlet-warehouse"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Receiver:
-    """A webhook endpoint: keeps what arrives; answers ``statuses`` in turn, then 200."""
-
-    def __init__(self, *statuses: int) -> None:
-        self.statuses = list(statuses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
-
-    def payloads(self) -> list[dict[str, Any]]:
-        return [json.loads(parse_qs(r.content.decode())["payload"][0]) for r in self.requests]
 
 
 @pytest.fixture

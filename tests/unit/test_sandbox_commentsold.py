@@ -23,38 +23,14 @@ from local.sandbox.commentsold import (
 from local.sandbox.server import SandboxResponse
 from omnistock.channels.commentsold import webhooks
 from omnistock.channels.commentsold.api import ORDERS_SINCE_FILTER
+from tests.fakes import SecondsClock as FakeClock
+from tests.fakes import WebhookReceiver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/commentsold"
 SHOP = "live-shop"
 PARTNER = "p-1"
 KEY = "private-key-1"
 SECRET = "webhook-secret"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Receiver:
-    """A webhook endpoint: keeps what arrives; answers ``statuses`` in turn, then 200."""
-
-    def __init__(self, *statuses: int) -> None:
-        self.statuses = list(statuses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(self.statuses.pop(0) if self.statuses else 200, json={"ok": True})
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(request.content) for request in self.requests]
 
 
 @pytest.fixture
@@ -465,7 +441,7 @@ def test_deliveries_are_signed_and_verify(cs: CommentSoldSandbox) -> None:
     reservation = _claim(cs, 101, 2)
     cs.remove(reservation["id"])
     cs.checkout([_claim(cs, 102)["id"]])
-    receiver = Receiver()
+    receiver = WebhookReceiver(answer={"ok": True})
     cs.webhook_client = httpx.Client(transport=httpx.MockTransport(receiver))
     result = cs.deliver_webhooks("http://stack.test/webhooks/commentsold", SECRET)
     assert [d["status"] for d in result["deliveries"]] == [200, 200, 200, 200] and result["queued"] == 0
@@ -490,7 +466,7 @@ def test_deliveries_are_signed_and_verify(cs: CommentSoldSandbox) -> None:
 
 def test_header_and_encoding_are_configurable(cs: CommentSoldSandbox) -> None:
     _claim(cs, 101)
-    receiver = Receiver()
+    receiver = WebhookReceiver(answer={"ok": True})
     cs.webhook_client = httpx.Client(transport=httpx.MockTransport(receiver))
     cs.deliver_webhooks("http://stack.test/hook", SECRET, header="X-Signature", encoding="base64")
     request = receiver.requests[0]
@@ -502,7 +478,7 @@ def test_header_and_encoding_are_configurable(cs: CommentSoldSandbox) -> None:
 def test_failed_deliveries_stay_queued_and_duplicates_replay(cs: CommentSoldSandbox) -> None:
     _claim(cs, 101)
     _claim(cs, 102)
-    receiver = Receiver(500)
+    receiver = WebhookReceiver(500, answer={"ok": True})
     cs.webhook_client = httpx.Client(transport=httpx.MockTransport(receiver))
     result = cs.deliver_webhooks("http://stack.test/hook", SECRET)
     assert [d["status"] for d in result["deliveries"]] == [500, 200] and result["queued"] == 1
@@ -558,7 +534,7 @@ def test_control_routes_play_a_sale(cs: CommentSoldSandbox) -> None:
     level = next(level for level in inventory["levels"] if level["variant_id"] == 300)
     assert (level["shelf"], level["held"], level["total_available_quantity"]) == (1, 0, 1)
     assert [o["id"] for o in inventory["orders"]] == [order["id"]]
-    receiver = Receiver()
+    receiver = WebhookReceiver(answer={"ok": True})
     cs.webhook_client = httpx.Client(transport=httpx.MockTransport(receiver))
     delivered = control(cs, "POST", "deliver", {"url": "http://stack.test/hook", "secret": SECRET}).json()
     assert delivered["queued"] == 0 and len(receiver.requests) == 4

@@ -14,6 +14,7 @@ import pytest
 
 from local.sandbox import ShopifySandbox, item_gid, location_gid
 from local.sandbox.server import SandboxResponse
+from tests.fakes import SecondsClock as FakeClock
 
 EXAMPLES_FILE = Path(__file__).resolve().parents[1] / "fixtures/shopify/graphql_examples.json"
 EXAMPLES = json.loads(EXAMPLES_FILE.read_text())
@@ -40,20 +41,9 @@ READ_QUERY = (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1000.0)
 
 
 @pytest.fixture

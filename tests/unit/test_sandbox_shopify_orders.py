@@ -26,6 +26,7 @@ from omnistock.channels.shopify.orders_api import (
 )
 from omnistock.channels.shopify.payloads import order_from_graphql, order_from_rest, refund_from_rest
 from omnistock.channels.shopify.signature import verify
+from tests.fakes import SecondsClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/shopify"
 TOKEN = "shpat_test"
@@ -50,14 +51,6 @@ class Wall:
         self.now += timedelta(**delta)
 
 
-class Monotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def wall() -> Wall:
     return Wall()
@@ -65,7 +58,7 @@ def wall() -> Wall:
 
 @pytest.fixture
 def shop(wall: Wall) -> ShopifySandbox:
-    return stocked(ShopifySandbox(TOKEN, clock=Monotonic(), sleep=lambda _: None), wall)
+    return stocked(ShopifySandbox(TOKEN, clock=SecondsClock(1000.0), sleep=lambda _: None), wall)
 
 
 def stocked(sandbox: ShopifySandbox, wall: Wall) -> ShopifySandbox:
@@ -291,7 +284,7 @@ def test_bad_orders_arguments_are_top_level_errors(shop: ShopifySandbox, variabl
 
 
 def test_orders_cost_goes_through_the_bucket(wall: Wall) -> None:
-    shop = stocked(ShopifySandbox(TOKEN, clock=Monotonic(), maximum_available=120), wall)
+    shop = stocked(ShopifySandbox(TOKEN, clock=SecondsClock(1000.0), maximum_available=120), wall)
     for _ in range(10):
         make(shop, line("SOCK", 1, SOCK))
 

@@ -8,37 +8,21 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from local.send_webhook import DEFAULT_SHOP, LOCAL_WEBHOOK_SECRET, deliver, main
 from omnistock.channels.shopify.signature import verify
+from tests.fakes import WebhookReceiver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/shopify"
 VECTORS = json.loads((FIXTURES / "hmac_test_vectors.json").read_text())
 URL = "http://stack.local/webhooks/shopify"
 
 
-class Receiver:
-    """Keeps every request; answers with ``status`` and a short body."""
-
-    def __init__(self, status: int = 200, text: str = '{"ok": true}') -> None:
-        self.status = status
-        self.text = text
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(self.status, text=self.text)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self))
-
-
 def test_the_file_bytes_are_sent_as_read_and_signed_like_vector_1() -> None:
     vector = VECTORS["vectors"][0]
     body = (FIXTURES / vector["body_file"]).read_bytes()
-    receiver = Receiver()
+    receiver = WebhookReceiver(text='{"ok": true}')
 
     with receiver.client() as client:
         response = deliver(URL, "orders/create", body, VECTORS["secret"], client=client)
@@ -52,7 +36,7 @@ def test_the_file_bytes_are_sent_as_read_and_signed_like_vector_1() -> None:
 
 def test_escaped_bytes_keep_their_signature_and_a_reserialised_body_would_not() -> None:
     escaped, reserialised = VECTORS["vectors"][1], VECTORS["vectors"][2]
-    receiver = Receiver()
+    receiver = WebhookReceiver(text='{"ok": true}')
 
     with receiver.client() as client:
         deliver(URL, "orders/updated", escaped["body_utf8"].encode(), VECTORS["secret"], client=client)
@@ -64,7 +48,7 @@ def test_escaped_bytes_keep_their_signature_and_a_reserialised_body_would_not() 
 
 
 def test_headers_are_shopifys() -> None:
-    receiver = Receiver()
+    receiver = WebhookReceiver(text='{"ok": true}')
 
     with receiver.client() as client:
         deliver(URL, "refunds/create", b"{}", client=client, api_version="2026-01")
@@ -83,7 +67,7 @@ def test_headers_are_shopifys() -> None:
 
 
 def test_a_given_webhook_id_and_shop_are_used() -> None:
-    receiver = Receiver()
+    receiver = WebhookReceiver(text='{"ok": true}')
 
     with receiver.client() as client:
         deliver(URL, "orders/paid", b"{}", "s", webhook_id="hook-1", shop="other.myshopify.com", client=client)
@@ -93,7 +77,7 @@ def test_a_given_webhook_id_and_shop_are_used() -> None:
 
 
 def test_the_command_repeats_one_webhook_id_and_prints_a_line_per_delivery(capsys: pytest.CaptureFixture[str]) -> None:
-    receiver = Receiver(text="duplicate " * 50)
+    receiver = WebhookReceiver(text="duplicate " * 50)
     file = FIXTURES / "orders_paid.json"
 
     with receiver.client() as client:
@@ -114,7 +98,7 @@ def test_the_command_repeats_one_webhook_id_and_prints_a_line_per_delivery(capsy
 def test_the_command_fails_on_a_non_2xx_answer_and_on_a_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    receiver = Receiver(status=401, text="bad signature")
+    receiver = WebhookReceiver(then=401, text="bad signature")
 
     with receiver.client() as client:
         refused = main(["orders/create", str(FIXTURES / "orders_create.json"), "--url", URL], client=client)
