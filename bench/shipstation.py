@@ -36,7 +36,7 @@ def _seed(table: Any) -> None:
     from omnistock.clock import iso
     from omnistock.orders import Address, ChannelOrder, OrderLine, OrderStatus
     from omnistock.store.export_store import export_log_writes
-    from omnistock.store.order_store import order_item
+    from omnistock.store.items import order_item
     from omnistock.store.table import from_attrs
 
     entries, counts = [], Counter[tuple[str, str]]()

@@ -29,8 +29,8 @@ from omnistock.models import Outcome as LedgerOutcome
 from omnistock.policy import SkuPolicy
 
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
-    from omnistock.store.order_store import OrderFile, Shipment
-    from omnistock.store.push_store import SyncEntry
+    from omnistock.models import SyncEntry
+    from omnistock.orders import OrderFile, Shipment
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]

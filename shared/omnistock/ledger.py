@@ -38,13 +38,7 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
-from omnistock.store.stock_store import (
-    MAX_LOTS_PER_WRITE,
-    Moved,
-    StockStore,
-    check_same_request,
-    request_fingerprint,
-)
+from omnistock.store.stock_store import MAX_LOTS_PER_WRITE, Moved, StockStore, check_same_request, request_fingerprint
 
 # A count or confirmation that loses a race re-applies to the item the failed write returned;
 # beyond this many rounds the caller gets a retryable error.

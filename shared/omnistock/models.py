@@ -190,3 +190,22 @@ class Job:
     cursor: str  # the last SKU pushed ("" before the first chunk)
     created_at: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class SyncEntry:
+    """One attempt to tell a channel something, kept in the sync history."""
+
+    sku: str
+    channel: str
+    attempt: str  # the push call's idempotency key
+    at: str
+    before: int | None  # what the channel was believed to show
+    after: int  # what Omnistock asked it to show
+    why: str
+    result: str  # applied | deferred | failed | skipped
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.result == "failed"

@@ -20,9 +20,11 @@ from omnistock.orders import ChannelOrder, IntakeReport, LineFacts, LineReport, 
 
 if TYPE_CHECKING:
     from omnistock.ledger import Ledger
-from omnistock.store.order_store import LineRecord, OrderStore, line_cancellation
-from omnistock.store.push_store import PushStore, SyncEntry
-from omnistock.store.stock_store import LineMove, StockStore
+from omnistock.models import SyncEntry
+from omnistock.orders import LineMove, LineRecord
+from omnistock.store.order_store import OrderStore, line_cancellation
+from omnistock.store.push_store import PushStore
+from omnistock.store.stock_store import StockStore
 
 _ROUNDS = 8  # a line record that keeps changing under us: give up and let the platform retry
 MAX_SKU = 200  # the catalog's limit too: a longer one cannot be a key

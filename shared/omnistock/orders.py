@@ -180,3 +180,82 @@ class IntakeReport:
 def needs_shipping(order: ChannelOrder) -> bool:
     """Whether the order belongs in the shipping export: some line ships something."""
     return any(line.requires_shipping and line.quantity > 0 for line in order.lines)
+
+
+# ==================================================================== records kept of orders
+@dataclass(frozen=True)
+class StoredOrder:
+    order: ChannelOrder
+    status: OrderStatus
+    modified_at: str
+    rev: int
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    """One order line as the ledger applied it: ``taken`` units out of stock at ``location``."""
+
+    channel: str
+    order_id: str
+    line_id: str
+    facts: LineFacts = field(default_factory=LineFacts)
+    location: str = ""  # chosen when the line first takes units
+    sku: str = ""  # the SKU its units were taken from: what they go back to, whatever the line says later
+    hold: str = ""  # the hold whose units it checked out (their lot is the hold's)
+    taken: int = 0
+    unmapped: str = ""  # why the line moves nothing although it should ("" when mapped)
+    rev: int = 0
+
+
+@dataclass(frozen=True)
+class Shipment:
+    channel: str
+    order_id: str
+    shipment_id: str
+    carrier: str
+    service: str
+    tracking_number: str
+    shipped_at: str
+    lines: dict[str, int]  # line id -> units shipped
+    state: str = "pending"  # pending | sending | sent | failed | not_sent (the channel takes none)
+    fulfillment_id: str = ""
+    error: str = ""
+    attempts: int = 0
+    claimed_at: str = ""  # when the sender now at work took it (state "sending")
+
+
+@dataclass(frozen=True)
+class OrderFile:
+    """Everything kept about one order, read with one query on its partition."""
+
+    stored: StoredOrder | None
+    lines: dict[str, LineRecord]
+    shipments: list[Shipment]
+
+    def shipped(self) -> dict[str, int]:
+        """Units per line that shipments recorded in Omnistock have shipped."""
+        units: dict[str, int] = {}
+        for shipment in self.shipments:
+            for line_id, qty in shipment.lines.items():
+                units[line_id] = units.get(line_id, 0) + qty
+        return units
+
+
+@dataclass(frozen=True)
+class LineMove:
+    """An order line's stock change at one location: ``sold`` units into a new pending lot
+    (one per increase, so a lot the master has confirmed never grows), or units released:
+    out of the line's lots (``taken``: lot key, units it holds now, units out) and, for
+    units whose lots a count already cleared, ``to_on_hand`` back onto the counted units."""
+
+    sku: str
+    location: str
+    sold: int = 0
+    new_lot: str = ""
+    taken: tuple[tuple[str, int, int], ...] = ()
+    to_on_hand: int = 0
+    applied_version: int | None = None
+
+    @property
+    def from_lots(self) -> int:
+        return sum(units for _, _, units in self.taken)

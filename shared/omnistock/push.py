@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.models import Channel
+from omnistock.models import Channel, SyncEntry
 from omnistock.policy import ChannelDefaults, sellable
-from omnistock.store.push_store import Pushed, PushState, PushStore, SyncEntry
+from omnistock.store.push_store import Pushed, PushState, PushStore
 
 GRACE = timedelta(minutes=2)  # time for a channel's own events to reach the ledger (PushRaiseGraceSeconds)
 

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from omnistock.channels import ChannelUnavailable, FulfillmentRequest, OrdersPort
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
-from omnistock.orders import OrderStatus, order_status
-from omnistock.store.order_store import OrderStore, Shipment
-from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.models import SyncEntry
+from omnistock.orders import OrderStatus, Shipment, order_status
+from omnistock.store.order_store import OrderStore
+from omnistock.store.push_store import PushStore
 
 MAX_ATTEMPTS = 8  # then the shipment stays failed, in the sync history, for a person to look at
 CLAIM_LEASE = timedelta(minutes=5)  # a sender holding a shipment longer than this has died

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 from omnistock.clock import iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
-from omnistock.models import Job
+from omnistock.models import Job, SyncEntry
 from omnistock.policy import SkuPolicy
 from omnistock.push import PushEngine, PushReport
 from omnistock.store.job_store import JobStore
-from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
 
 CHUNK = 250  # one Shopify call's worth of SKUs

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.order_desk import OrderDesk
     from omnistock.push import PushEngine
     from omnistock.shipments import ShipmentDesk
+    from omnistock.store.cursor_store import CursorStore
     from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
     from omnistock.store.push_store import PushStore
@@ -90,6 +91,12 @@ class Wiring:
         from omnistock.store.order_store import OrderStore
 
         return OrderStore(self.table, self.config.core.export_retention_days)
+
+    @cached_property
+    def cursors(self) -> CursorStore:
+        from omnistock.store.cursor_store import CursorStore
+
+        return CursorStore(self.table)
 
     @cached_property
     def listings(self) -> ListingStore:

@@ -279,7 +279,7 @@ def test_the_shopify_poll_steps_past_an_order_the_table_cannot_hold(
     clock.now = parse_iso("2025-06-03T15:00:00Z")
     report = shop.poll(FakeOrders([graphql_node(poison), graphql_node(good)]), lambda: False)
     assert report.rejected == 1 and report.orders == 1
-    assert shop.orders.cursor("shopify:orders") == payloads.utc(good["updated_at"])
+    assert shop.cursors.cursor("shopify:orders") == payloads.utc(good["updated_at"])
     assert pending(ledger, SOCK) == 2  # the good order's socks
     record(SUITE, requests=2)
 
@@ -299,7 +299,7 @@ def test_the_lightspeed_poll_steps_past_a_record_the_table_cannot_hold(
     report = pos.poll(feed, lambda: False)
     assert report["skipped"] == 1 and report["inventory"] == 1
     assert ledger.store.stock(LS_SKU, "shop").on_hand == 7  # type: ignore[union-attr]
-    assert wiring.orders.cursor("lightspeed:sales") == f"{200:020d}"
+    assert wiring.cursors.cursor("lightspeed:sales") == f"{200:020d}"
     rejected = [
         entry for entry in wiring.pushes.sync_history(channel="lightspeed", limit=10) if entry.result == "rejected"
     ]

@@ -309,7 +309,7 @@ def test_the_poll_makes_up_for_a_missed_webhook_and_never_double_counts(
     report = shop.poll(port, lambda: False)
     assert report.orders == 2 and report.lines_moved == 2  # only the missed order's lines moved
     assert pending(ledger, SOCK) == 4 and pending(ledger, SHELL) == 2
-    assert shop.orders.cursor("shopify:orders") == payloads.utc(other["updated_at"])
+    assert shop.cursors.cursor("shopify:orders") == payloads.utc(other["updated_at"])
     again = shop.poll(port, lambda: False)  # overlap: both read again, nothing moves
     assert again.lines_moved == 0 and pending(ledger, SOCK) == 4
     assert port.calls[-1] < payloads.utc(other["updated_at"])  # read from the cursor minus the overlap
@@ -329,7 +329,7 @@ def test_the_poll_cursor_advances_only_past_applied_pages(ledger: Ledger, shop: 
         body["line_items"][0]["admin_graphql_api_id"] = f"gid://shopify/LineItem/{5000 + number}"
         nodes.append(graphql_node(body))
     report = shop.poll(FakeOrders(nodes), lambda: True)  # out of time after the first page
-    assert report.pages == 1 and shop.orders.cursor("shopify:orders") == payloads.utc("2025-06-03T10:21:00-04:00")
+    assert report.pages == 1 and shop.cursors.cursor("shopify:orders") == payloads.utc("2025-06-03T10:21:00-04:00")
     shop.poll(FakeOrders(nodes), lambda: False)
     assert pending(ledger, SOCK) == 10
 

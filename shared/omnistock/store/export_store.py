@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from omnistock.orders import StoredOrder
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
+from omnistock.store.items import stored_order
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -52,7 +54,7 @@ def export_log_writes(order_item: Item, purge_at: int) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Page:
-    entries: list[Item]
+    orders: list[StoredOrder]  # each entry: the order as it was when it changed
     total: int  # entries in the whole window
     items_read: int  # counts and entries read to answer (what the export costs)
 
@@ -67,16 +69,16 @@ class ExportStore:
         if number == 1:  # most windows fit one page: reading one entry more says so, no counts needed
             entries, read = self._entries(start, end, size + 1)
             if len(entries) <= size:
-                return Page(entries, len(entries), read)
+                return Page(_orders(entries), len(entries), read)
             counts = self._counts(start, end)
-            return Page(entries[:size], sum(n for _, _, n in counts), read + len(counts))
+            return Page(_orders(entries[:size]), sum(n for _, _, n in counts), read + len(counts))
         counts = self._counts(start, end)
         total, offset, read = sum(n for _, _, n in counts), (number - 1) * size, len(counts)
         if offset >= total:
             return Page([], total, read)
         begin, skip, more = self._locate(counts, offset, start)
         entries, got = self._entries(begin, end, skip + size)
-        return Page(entries[skip:], total, read + more + got)
+        return Page(_orders(entries[skip:]), total, read + more + got)
 
     def _counts(self, start: str, end: str) -> list[tuple[str, int, int]]:
         """(first minute, level, entries) of blocks that tile the window, in order: whole hours
@@ -146,6 +148,10 @@ class ExportStore:
 
 MINUTES_A_DAY = 24 * 60
 BLOCK_MINUTES = (60, 10, 1)  # an hour, ten minutes, a minute: the levels of the counts
+
+
+def _orders(entries: list[Item]) -> list[StoredOrder]:
+    return [stored_order(entry) for entry in entries]
 
 
 def _minute_of(at: str) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from omnistock.models import (
     CatalogEntry,
     Channel,
@@ -12,6 +15,17 @@ from omnistock.models import (
     MovementKind,
     Quantities,
     StockLevel,
+)
+from omnistock.orders import (
+    Address,
+    ChannelOrder,
+    LineFacts,
+    LineRecord,
+    OrderLine,
+    OrderStatus,
+    RefundLine,
+    Shipment,
+    StoredOrder,
 )
 from omnistock.store import keys
 from omnistock.store.table import Item
@@ -156,4 +170,122 @@ def movement_from_item(item: Item) -> Movement:
         note=item.get("note", ""),
         before=quantities_from_item(item["before"]),
         after=quantities_from_item(item["after"]),
+    )
+
+
+# ==================================================================== orders
+def order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev: int) -> Item:
+    return {
+        "pk": keys.order_pk(order.channel, order.order_id),
+        "sk": keys.ORDER_SK,
+        "kind": "order",
+        "channel": order.channel,
+        "order_id": order.order_id,
+        "number": order.number,
+        "status": status.value,
+        "source_updated_at": order.updated_at,
+        "modified_at": modified_at,
+        "rev": rev,
+        "order": _without_none(asdict(order)),
+    }
+
+
+def stored_order(item: Item) -> StoredOrder:
+    """An order item (or an export log entry, which carries the same fields) as a model."""
+    data = dict(item["order"])
+    data["lines"] = tuple(OrderLine(**line) for line in data.get("lines", []))
+    data["refunds"] = tuple(RefundLine(**refund) for refund in data.get("refunds", []))
+    for name in ("ship_to", "bill_to"):
+        data[name] = Address(**data[name]) if data.get(name) else None
+    return StoredOrder(ChannelOrder(**data), OrderStatus(item["status"]), item["modified_at"], int(item["rev"]))
+
+
+def _without_none(value: Any) -> Any:
+    """DynamoDB maps keep no None values: drop them (the dataclass defaults bring them back)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def line_item(record: LineRecord) -> Item:
+    facts = record.facts
+    item: Item = {
+        "pk": keys.order_pk(record.channel, record.order_id),
+        "sk": keys.line_sk(record.line_id),
+        "kind": "order_line",
+        "channel": record.channel,
+        "order_id": record.order_id,
+        "line_id": record.line_id,
+        "sku": facts.sku,
+        "fulfilled": facts.fulfilled,
+        "cancelled": facts.cancelled,
+        "tracked": facts.tracked,
+        "as_of": facts.as_of,
+        "restocks": {rid: {"qty": qty, "type": kind} for rid, (qty, kind) in facts.restocks.items()},
+        "location": record.location,
+        "taken_sku": record.sku,
+        "hold": record.hold,
+        "taken": record.taken,
+        "unmapped": record.unmapped,
+        "rev": record.rev,
+    }
+    if facts.quantity is not None:
+        item["quantity"] = facts.quantity
+    return item
+
+
+def line_record(item: Item) -> LineRecord:
+    facts = LineFacts(
+        sku=item.get("sku", ""),
+        quantity=int(item["quantity"]) if "quantity" in item else None,
+        fulfilled=int(item.get("fulfilled", 0)),
+        cancelled=bool(item.get("cancelled", False)),
+        tracked=bool(item.get("tracked", True)),
+        as_of=item.get("as_of", ""),
+        restocks={rid: (int(v["qty"]), v["type"]) for rid, v in (item.get("restocks") or {}).items()},
+    )
+    return LineRecord(
+        channel=item["channel"],
+        order_id=item["order_id"],
+        line_id=item["line_id"],
+        facts=facts,
+        location=item.get("location", ""),
+        sku=item.get("taken_sku", ""),
+        hold=item.get("hold", ""),
+        taken=int(item.get("taken", 0)),
+        unmapped=item.get("unmapped", ""),
+        rev=int(item.get("rev", 0)),
+    )
+
+
+def shipment_item(shipment: Shipment) -> Item:
+    item: Item = {
+        "pk": keys.order_pk(shipment.channel, shipment.order_id),
+        "sk": keys.shipment_sk(shipment.shipment_id),
+        "kind": "shipment",
+        **asdict(shipment),
+    }
+    if shipment.state in ("pending", "sending", "failed"):  # sparse: only unsent shipments are indexed
+        item["gsi2pk"] = keys.unsent_shipments_pk(shipment.channel)
+        item["gsi2sk"] = keys.unsent_shipment_sk(shipment.shipped_at, shipment.order_id, shipment.shipment_id)
+    return item
+
+
+def shipment_from_item(item: Item) -> Shipment:
+    return Shipment(
+        channel=item["channel"],
+        order_id=item["order_id"],
+        shipment_id=item["shipment_id"],
+        carrier=item.get("carrier", ""),
+        service=item.get("service", ""),
+        tracking_number=item.get("tracking_number", ""),
+        shipped_at=item.get("shipped_at", ""),
+        lines={line: int(qty) for line, qty in (item.get("lines") or {}).items()},
+        state=item.get("state", "pending"),
+        fulfillment_id=item.get("fulfillment_id", ""),
+        error=item.get("error", ""),
+        attempts=int(item.get("attempts", 0)),
+        claimed_at=item.get("claimed_at", ""),
     )

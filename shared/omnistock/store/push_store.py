@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from omnistock.clock import epoch_seconds_after, iso
-from omnistock.models import CatalogEntry, StockLevel
+from omnistock.models import CatalogEntry, StockLevel, SyncEntry
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
@@ -47,23 +47,6 @@ class PushState:
     @property
     def fingerprint(self) -> str:
         return "|".join(self.revisions)
-
-
-@dataclass(frozen=True)
-class SyncEntry:
-    sku: str
-    channel: str
-    attempt: str  # the push call's idempotency key
-    at: str
-    before: int | None  # what the channel was believed to show
-    after: int  # what Omnistock asked it to show
-    why: str
-    result: str  # applied | deferred | failed | skipped
-    error: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.result == "failed"
 
 
 class PushStore:

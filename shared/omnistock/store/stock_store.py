@@ -29,6 +29,7 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
+from omnistock.orders import LineMove
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import (
@@ -54,26 +55,6 @@ class Retention:
     movements_days: int = 90
     dedupe_days: int = 30
     ended_holds_days: int = 30
-
-
-@dataclass(frozen=True)
-class LineMove:
-    """An order line's stock change at one location: ``sold`` units into a new pending lot
-    (one per increase, so a lot the master has confirmed never grows), or units released:
-    out of the line's lots (``taken``: lot key, units it holds now, units out) and, for
-    units whose lots a count already cleared, ``to_on_hand`` back onto the counted units."""
-
-    sku: str
-    location: str
-    sold: int = 0
-    new_lot: str = ""
-    taken: tuple[tuple[str, int, int], ...] = ()
-    to_on_hand: int = 0
-    applied_version: int | None = None
-
-    @property
-    def from_lots(self) -> int:
-        return sum(units for _, _, units in self.taken)
 
 
 @dataclass(frozen=True)

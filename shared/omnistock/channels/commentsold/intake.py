@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from omnistock.channels.commentsold import PLATFORM, webhooks
 from omnistock.clock import iso, parse_iso, utc_now
@@ -21,8 +21,11 @@ from omnistock.errors import InvalidRequest, StoreRefused
 from omnistock.ledger import Ledger
 from omnistock.models import Channel, HoldState, Outcome
 from omnistock.order_desk import OrderDesk, choose_location
-from omnistock.store.listing_store import ListingStore
 from omnistock.web import loggable
+
+if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.store.cursor_store import CursorStore
+    from omnistock.store.listing_store import ListingStore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class CommentSoldIntake:
         ledger: Ledger,
         listings: ListingStore,
         order_desk: OrderDesk,
+        cursors: CursorStore,
         *,
         cart_minutes: int = 15,
         clock: Callable[[], datetime] = utc_now,
@@ -55,6 +59,7 @@ class CommentSoldIntake:
         self.ledger = ledger
         self.listings = listings
         self.order_desk = order_desk
+        self.cursors = cursors
         self.cart_minutes = cart_minutes
         self.clock = clock
 
@@ -167,7 +172,7 @@ class CommentSoldIntake:
         self, api: CommentSoldPolls, channel: Channel, started: datetime, out_of_time: Callable[[], bool]
     ) -> int:
         name = f"{channel.name}:orders"
-        cursor = self.order_desk.orders.cursor(name)
+        cursor = self.cursors.cursor(name)
         since = (
             int(parse_iso(cursor).timestamp()) - OVERLAP_SECONDS
             if cursor
@@ -190,7 +195,7 @@ class CommentSoldIntake:
                 stored = self.order_desk.orders.order(channel.name, order)
                 last = max(last, stored.order.updated_at if stored else "")
             if last:
-                self.order_desk.orders.advance_cursor(name, last)
+                self.cursors.advance_cursor(name, last)
             page += 1
         return applied
 
@@ -224,11 +229,11 @@ class CommentSoldIntake:
             hold = self.ledger.store.hold(hold_id) if hold_id not in carts else None
             if hold is not None and hold.created_at < settled:
                 missing.add(hold_id)
-        previous, released = self.order_desk.orders.marks(name), 0
+        previous, released = self.cursors.marks(name), 0
         for hold_id in missing & previous:
             result = self.ledger.release_hold(hold_id, channel.name, f"cart-gone:{hold_id}")
             released += result.outcome is Outcome.APPLIED
-        self.order_desk.orders.save_marks(name, missing - previous)  # absent once: looked at next time
+        self.cursors.save_marks(name, missing - previous)  # absent once: looked at next time
         return released
 
 

@@ -74,7 +74,7 @@ def intake(wiring: Wiring) -> CommentSoldIntake:
         from omnistock.channels.commentsold.intake import CommentSoldIntake
 
         w, minutes = wiring, wiring.config.core.default_hold_minutes
-        return CommentSoldIntake(w.ledger, w.listings, w.order_desk, cart_minutes=minutes, clock=w.clock)
+        return CommentSoldIntake(w.ledger, w.listings, w.order_desk, w.cursors, cart_minutes=minutes, clock=w.clock)
 
     return wiring.once("commentsold.intake", make)
 

@@ -27,18 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from omnistock.channels.lightspeed import webhooks
 from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimited
 from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound, StoreRefused
 from omnistock.ledger import Ledger
-from omnistock.models import Movement, MovementKind, Outcome, Quantities
-from omnistock.order_desk import line_lots
-from omnistock.store.listing_store import ListingStore
-from omnistock.store.order_store import OrderStore
-from omnistock.store.push_store import PushStore, SyncEntry
+from omnistock.models import Movement, MovementKind, Outcome, Quantities, SyncEntry
+from omnistock.order_desk import line_lots, lot_number
+
+if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.store.cursor_store import CursorStore
+    from omnistock.store.listing_store import ListingStore
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.push_store import PushStore
 
 SOURCE = "lightspeed"
 TILL = ("", "USER")  # sales rung up at the till (or of unknown origin): never an import
@@ -62,12 +65,14 @@ class LightspeedIntake:
         orders: OrderStore,
         history: PushStore,
         outlets: dict[str, str],
+        cursors: CursorStore,
         *,
         domain_prefix: str = "",
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.ledger = ledger
         self.listings = listings
+        self.cursors = cursors
         self.orders = orders
         self.history = history
         self.outlets = dict(outlets)  # outlet id (or register id) -> location
@@ -223,7 +228,7 @@ class LightspeedIntake:
             lots = store.lots_named(sku, record.location, line_lots(channel, order_id, record.line_id))
             if record.hold and (held := store.lot(sku, record.location, f"hold:{record.hold}")) is not None:
                 lots[f"hold:{record.hold}"] = held
-            for key, lot in sorted(lots.items()):
+            for key, lot in sorted(lots.items(), key=lambda found: (lot_number(found[0]), found[0])):  # oldest first
                 if lot.qty > left.get(sku, 0):
                     continue  # the POS took fewer units than this lot holds: it stays pending
                 left[sku] -= lot.qty
@@ -242,18 +247,18 @@ class LightspeedIntake:
         cursor, through the same paths; a cursor moves once its page is applied. A 429 stops
         the run and the next runs wait until its Retry-After."""
         report: dict[str, Any] = {"products": 0, "inventory": 0, "sales": 0, "skipped": 0}
-        waiting = self.orders.cursor(f"{SOURCE}:retry-after")
+        waiting = self.cursors.cursor(f"{SOURCE}:retry-after")
         if waiting and waiting > iso(self.clock()):
             return report | {"rate_limited_until": waiting}
         for collection in COLLECTIONS:
             name = f"{SOURCE}:{collection}"
-            after = int(self.orders.cursor(name) or 0)
+            after = int(self.cursors.cursor(name) or 0)
             while not out_of_time():
                 try:
                     page = feed.changes(collection, after)
                 except RateLimited as limited:  # a date past the quota's own window is not believed
                     until = iso(min(limited.retry_at, self.clock() + MAX_WAIT))
-                    self.orders.advance_cursor(f"{SOURCE}:retry-after", until)
+                    self.cursors.advance_cursor(f"{SOURCE}:retry-after", until)
                     return report | {"rate_limited_until": until}
                 if not page.records:
                     break
@@ -267,7 +272,7 @@ class LightspeedIntake:
                         report["skipped"] += 1
                         self._note_rejected(COLLECTION_TYPES[collection], record, str(error))
                 after = page.max_version
-                self.orders.advance_cursor(name, _version_key(after))
+                self.cursors.advance_cursor(name, _version_key(after))
         return report
 
     def _apply(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def intake(wiring: Wiring) -> LightspeedIntake:
             w.orders,
             w.pushes,
             dict(config.outlets),
+            w.cursors,
             domain_prefix=config.domain_prefix,
             clock=w.clock,
         )

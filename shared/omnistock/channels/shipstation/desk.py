@@ -15,16 +15,20 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from omnistock.channels.shipstation import dates, export_xml
 from omnistock.channels.shipstation.notice import ShipNotice
 from omnistock.clock import iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
+from omnistock.models import SyncEntry
 from omnistock.orders import ChannelOrder, OrderStatus
 from omnistock.shipments import ShipmentDesk
-from omnistock.store.export_store import ExportStore
-from omnistock.store.order_store import OrderStore, stored_order
-from omnistock.store.push_store import PushStore, SyncEntry
+
+if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.store.export_store import ExportStore
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.push_store import PushStore
 
 MAX_PAGES = 32_767  # the guide types ``pages`` as xs:short
 
@@ -87,7 +91,7 @@ class ShipStationDesk:
             return Export(export_xml.orders_document([], 0, self.statuses), 0, 0, 0)
         found = self.exports.page(iso(start), iso(last), number, self.page_size)
         pages = min(MAX_PAGES, math.ceil(found.total / self.page_size))
-        orders = [stored_order(entry) for entry in found.entries]
+        orders = found.orders
         document = export_xml.orders_document(orders, pages, self.statuses)
         return Export(document, len(orders), pages, found.items_read)
 

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from omnistock.channels.shipstation.dates import format_iso
-from omnistock.orders import RESTOCKING, Address, ChannelOrder, OrderStatus
-from omnistock.store.order_store import StoredOrder
+from omnistock.orders import RESTOCKING, Address, ChannelOrder, OrderStatus, StoredOrder
 
 # Characters XML 1.0 does not allow at all (escaping cannot save them).
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

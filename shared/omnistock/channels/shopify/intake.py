@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnistock.channels import OrdersPort
 from omnistock.channels.shopify import PLATFORM, payloads
@@ -22,9 +22,12 @@ from omnistock.models import Channel
 from omnistock.order_desk import OrderDesk
 from omnistock.orders import ChannelOrder
 from omnistock.shipments import ShipmentDesk
-from omnistock.store.order_store import OrderStore
-from omnistock.store.stock_store import StockStore
 from omnistock.web import loggable
+
+if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.store.cursor_store import CursorStore
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.stock_store import StockStore
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +75,11 @@ class ShopifyIntake:
         order_desk: OrderDesk,
         listing_desk: ListingDesk,
         shipment_desk: ShipmentDesk,
+        cursors: CursorStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.stock = stock
+        self.cursors = cursors
         self.orders = orders
         self.order_desk = order_desk
         self.listing_desk = listing_desk
@@ -154,7 +159,7 @@ class ShopifyIntake:
         if channel is None:
             return report
         name = f"{channel.name}:orders"
-        cursor = self.orders.cursor(name)
+        cursor = self.cursors.cursor(name)
         since = parse_iso(cursor) - OVERLAP if cursor else self.clock() - FIRST_LOOKBACK
         after: str | None = None
         while True:
@@ -183,7 +188,7 @@ class ShopifyIntake:
                 report.orders += 1
                 report.lines_moved += result.moved
                 last = max(last or "", order.updated_at)
-            if last and self.orders.advance_cursor(name, last):
+            if last and self.cursors.advance_cursor(name, last):
                 report.cursor = last
             if after is None or out_of_time():
                 break

@@ -74,7 +74,7 @@ def intake(wiring: Wiring) -> ShopifyIntake:
         from omnistock.channels.shopify.intake import ShopifyIntake
 
         w = wiring
-        return ShopifyIntake(w.stock, w.orders, w.order_desk, w.listing_desk, w.shipment_desk, clock=w.clock)
+        return ShopifyIntake(w.stock, w.orders, w.order_desk, w.listing_desk, w.shipment_desk, w.cursors, clock=w.clock)
 
     return wiring.once("shopify.intake", make)
 
