@@ -15,9 +15,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Omnistock"
 
@@ -29,22 +28,33 @@ HOLDS_EXPIRED = "HoldsExpired"  # carts that ran out and gave their units back
 PUSH_LATENCY = "PushLatency"  # from the change being written to the channel being told (ms)
 
 logger = Logger()
-# One series per stack (template.yaml names the namespace after the stack), whichever function
-# records it: the alarms watch the stack, the log lines say which function.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE, service="omnistock")
+_recorder: list[Any] = []  # the Powertools Metrics, made when the first metric is recorded
 logging.getLogger("omnistock")  # the domain's loggers are its children: they log through it
 copy_config_to_registered_loggers(source_logger=logger, include={"omnistock"})
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
+def metrics() -> Any:
+    """Powertools Metrics, imported on first use: an invocation that records none (most of them)
+    does not pay for it at cold start."""
+    if not _recorder:
+        from aws_lambda_powertools import Metrics
+
+        # One series per stack (template.yaml names the namespace after the stack), whichever
+        # function records it: the alarms watch the stack, the log lines say which function.
+        namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE
+        _recorder.append(Metrics(namespace=namespace, service="omnistock"))
+    return _recorder[0]
+
+
 def count(name: str, value: int = 1) -> None:
     if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics().add_metric(name=name, unit="Count", value=value)
 
 
 def milliseconds(name: str, value: float) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 1))
+    metrics().add_metric(name=name, unit="Milliseconds", value=round(value, 1))
 
 
 def observed(handler: Handler) -> Handler:
@@ -57,7 +67,7 @@ def observed(handler: Handler) -> Handler:
         try:
             return with_context(event, context)
         finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            if _recorder and _recorder[0].metric_set:
+                _recorder[0].flush_metrics()
 
     return run  # type: ignore[return-value]
