@@ -26,6 +26,7 @@ PUSHES_FAILED = "PushesFailed"  # channel writes that did not apply (reconcile r
 UNMAPPED = "UnmappedLines"  # deliveries naming a product, outlet or SKU the catalog does not know
 HOLDS_EXPIRED = "HoldsExpired"  # carts that ran out and gave their units back
 PUSH_LATENCY = "PushLatency"  # from the change being written to the channel being told (ms)
+RECONCILE_BACKLOG = "ReconcileBacklog"  # marked SKUs a reconcile pass left for the next one
 
 logger = Logger()
 _recorder: list[Any] = []  # the Powertools Metrics, made when the first metric is recorded

@@ -53,6 +53,14 @@ class PushReport:
     deferred: int = 0
     failed: int = 0
     unavailable: list[str] = field(default_factory=list)  # channels that failed as a whole
+    backlog: int = 0  # reconcile: marked SKUs left for the next pass (it ran out of time)
+
+    def add(self, other: PushReport) -> None:
+        self.calls += other.calls
+        self.applied += other.applied
+        self.deferred += other.deferred
+        self.failed += other.failed
+        self.unavailable += [name for name in other.unavailable if name not in self.unavailable]
 
 
 def targets(channel: Channel, states: Iterable[PushState], force: bool = False, shelf: bool = False) -> list[Target]:
@@ -259,6 +267,13 @@ class _ChannelPush:
         self.entries.append(self._entry(target, "", before, "deferred", note))
 
     def _remember(self, target: Target, quantity: int, deferred_since: str | None) -> None:
+        kept = target.pushed
+        if kept and (kept.quantity, kept.listing_id, kept.deferred_since) == (
+            quantity,
+            target.listing_id,
+            deferred_since,
+        ):
+            return  # verified as it was: nothing to write
         at = iso(self.engine.clock())
         self.pushed[(target.sku, self.channel.name)] = Pushed(quantity, at, target.listing_id, deferred_since)
 

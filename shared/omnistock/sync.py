@@ -25,7 +25,7 @@ from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
 
 CHUNK = 250  # one Shopify call's worth of SKUs
-RECONCILE_WINDOW = timedelta(minutes=30)  # "recently moved": pushed or attempted within it
+VERIFY_CHUNK = 250  # marked SKUs verified together: one read and at most one write call on Shopify
 STALLED = timedelta(minutes=2)  # a running job not advanced for this long is nudged
 
 
@@ -81,10 +81,10 @@ class SyncService:
             self.run_chunk(job)
         return report
 
-    def reconcile_all(self) -> dict[str, PushReport]:
+    def reconcile_all(self, out_of_time: Callable[[], bool] = lambda: False) -> dict[str, PushReport]:
         """The schedule's pass: every pushed channel reconciled, stalled jobs nudged."""
         self.nudge_stalled_jobs()
-        return {c.name: self.reconcile(c.name) for c in self.stock.channels() if c.platform}
+        return {c.name: self.reconcile(c.name, out_of_time) for c in self.stock.channels() if c.platform}
 
     def start_for_channel_change(self, channel: str, change_id: str) -> None:
         """One job per change (its id comes from the stream record), however often the record
@@ -126,14 +126,28 @@ class SyncService:
         return progressed if self.jobs.advance(job, progressed) else None
 
     # ---- reconcile (schedule)
-    def reconcile(self, channel: str) -> PushReport:
-        """Force a push of the SKUs pushed or attempted on ``channel`` in the last half hour:
-        what the channel shows is read and repaired, failed and interrupted pushes are
-        retried, and raises deferred past their grace window are decided (see push.py)."""
-        now = self.clock()
-        recent = self.pushes.sync_history(channel=channel, limit=10_000, since=iso(now - RECONCILE_WINDOW))
-        chosen = list(dict.fromkeys(entry.sku for entry in recent))
-        return self.engine.push(chosen, "reconcile", force=True, channel=channel) if chosen else PushReport()
+    def reconcile(self, channel: str, out_of_time: Callable[[], bool] = lambda: False) -> PushReport:
+        """Verify every SKU marked since its last verification (each push attempt marks its
+        SKUs, in the request that records it): what the channel shows is read and repaired,
+        failed and interrupted pushes are retried, and raises deferred past their grace window
+        are decided (see push.py). Each mark is verified once and then forgotten, unless the
+        verification itself had to write (a new change: marked again). A pass that runs out of
+        time leaves the rest marked for the next one and reports them as its backlog."""
+        due = self.pushes.due_verifications(channel, iso(self.clock()))
+        report = PushReport()
+        for start in range(0, len(due), VERIFY_CHUNK):
+            if out_of_time():
+                report.backlog = len(due) - start
+                break
+            chunk = due[start : start + VERIFY_CHUNK]
+            done = self.engine.push([mark.sku for mark in chunk], "reconcile", force=True, channel=channel)
+            report.add(done)
+            if channel in done.unavailable:  # nothing was verified: every mark stays for the next pass
+                report.backlog = len(due) - start
+                break
+            for mark in chunk:
+                self.pushes.verified(mark)
+        return report
 
     def nudge_stalled_jobs(self) -> int:
         """Jobs whose chunk was lost (a failed batch) get a touch, which brings the next chunk."""

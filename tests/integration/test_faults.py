@@ -367,7 +367,7 @@ def test_a_failing_channel_is_retried_recorded_and_drained(
         assert failed, f"{fault}: the failures must be in the sync history"
         shop.clear_faults()
     reconcile = load_function("reconcile").lambda_handler
-    reconcile({}, FakeContext())
+    reconcile({}, FakeContext(remaining_ms=600_000))  # the function's timeout
     for sku, item in items.items():
         assert shop.available(item, location) == ledger.channel_available("shopify", sku).available, sku
     record("fault injection", faults=injected, events=len(items) * 3)

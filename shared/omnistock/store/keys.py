@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 
 CATALOG_SK = "CATALOG"
 HOLD_SK = "HOLD"
@@ -140,6 +141,19 @@ def sync_channel_pk(channel: str) -> str:
 
 def sync_channel_sk(at: str, sku: str, number: int) -> str:
     return f"{at}#{escape(sku)}#{number}"  # gsi2: a channel's sync history by time
+
+
+# SKUs a channel must be checked for (a push attempted, failed, deferred or cut short): spread
+# over shards so that no one partition takes a whole catalog's Sync Now.
+VERIFY_SHARDS = 16
+
+
+def verify_shard(sku: str) -> int:
+    return zlib.crc32(sku.encode()) % VERIFY_SHARDS
+
+
+def verify_pk(channel: str, shard: int) -> str:
+    return f"VERIFY#{escape(channel)}#{shard}"
 
 
 def movements_pk(sku: str) -> str:

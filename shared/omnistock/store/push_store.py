@@ -3,6 +3,7 @@ partition), policies, the last value pushed per channel, and the sync history.""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,15 @@ class PushState:
     @property
     def fingerprint(self) -> str:
         return "|".join(self.revisions)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A SKU whose channel must be read and repaired if it is wrong, and the change that asked."""
+
+    sku: str
+    channel: str
+    change: str
 
 
 class PushStore:
@@ -170,9 +180,52 @@ class PushStore:
         self.record_sync([entry], now)
 
     def record_sync(self, entries: list[SyncEntry], now: datetime) -> None:
-        items = [self._sync_item(entry, number, now) for number, entry in enumerate(entries)]
-        for start in range(0, len(items), 25):
-            self.table.batch_put(items[start : start + 25])
+        """The entries, and for each SKU and channel among them a mark that it must be verified
+        (the newest entry's): a SKU's entries and its mark go in the same write request."""
+        change = uuid.uuid4().hex  # this record's own: two records in one millisecond differ
+        groups: dict[tuple[str, str], list[Item]] = {}
+        for number, entry in enumerate(entries):
+            group = groups.setdefault((entry.channel, entry.sku), [])
+            group.append(self._sync_item(entry, number, now))
+        batch: list[Item] = []
+        for (channel, sku), items in groups.items():
+            latest = max(items, key=lambda item: item["sk"])
+            group = [*items, self._verify_item(channel, sku, latest, change, now)]
+            for start in range(0, len(group), 25):  # one SKU's group: nearly always a few items
+                if len(batch) + len(group[start : start + 25]) > 25:
+                    self.table.batch_put(batch)
+                    batch = []
+                batch += group[start : start + 25]
+        if batch:
+            self.table.batch_put(batch)
+
+    # ---- the SKUs to verify (read by reconcile)
+    def due_verifications(self, channel: str, now: str) -> list[Verification]:
+        """Every SKU of ``channel`` marked for verification at or before ``now``, all shards."""
+        found = []
+        for shard in range(keys.VERIFY_SHARDS):
+            items = self.table.query("pk = :pk", {":pk": keys.verify_pk(channel, shard)})
+            found += [Verification(item["sku"], channel, item["change"]) for item in items if item["due"] <= now]
+        return found
+
+    def verified(self, checked: Verification) -> bool:
+        """Forget the mark, unless a newer change has marked the SKU again since it was read."""
+        expr = Expression()
+        condition = expr.attach({"ConditionExpression": f"{expr.name('change')} = {expr.value(checked.change)}"})
+        pk = keys.verify_pk(checked.channel, keys.verify_shard(checked.sku))
+        return self.table.delete_if(pk, checked.sku, condition)
+
+    def _verify_item(self, channel: str, sku: str, latest: Item, change: str, now: datetime) -> Item:
+        return {
+            "pk": keys.verify_pk(channel, keys.verify_shard(sku)),
+            "sk": sku,
+            "kind": "verify",
+            "sku": sku,
+            "channel": channel,
+            "change": change,  # the record that asked: a newer one replaces the mark
+            "due": latest["at"],
+            "purge_at": epoch_seconds_after(now, self.sync_retention_days),
+        }
 
     def sync_history(
         self,

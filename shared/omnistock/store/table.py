@@ -161,6 +161,15 @@ class Table:
     def delete(self, pk: str, sk: str) -> None:
         self._call("delete_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}))
 
+    def delete_if(self, pk: str, sk: str, condition: dict[str, Any]) -> bool:
+        """Delete the item if ``condition`` (ConditionExpression and its names and values)
+        holds; False when it did not."""
+        try:
+            self._call("delete_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}), **condition)
+            return True
+        except ClientError:  # only a failed condition gets here
+            return False
+
     def transact(self, actions: list[dict[str, Any]]) -> Cancelled | None:
         """Run one TransactWriteItems; None when it committed, else why it was cancelled.
 
@@ -205,8 +214,8 @@ class Table:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code == "TransactionCanceledException":
-                raise
+            if code in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise  # the caller's own outcome, not a failure
             if code in _PERMANENT:
                 message = error.response.get("Error", {}).get("Message", "")[:200]
                 raise StoreRefused(f"DynamoDB refused the {operation} as sent: {message}") from error
