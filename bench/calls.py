@@ -36,6 +36,7 @@ class CallCounter:
         self.items_read = 0
         if self.meter is not None:
             self.meter.usage.clear()
+            self.meter.unmetered.clear()
 
     @property
     def total(self) -> int:

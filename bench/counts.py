@@ -8,6 +8,7 @@ units (WRU, RRU), estimated by the rules in bench/units.py.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,9 @@ TABLE = "bench"
 # The load the hottest-key report is stated at: stock events a second (counts, holds, sales,
 # order lines...) of a retailer at 100x today's volume, at its peak (a sale launch, a live show).
 EVENTS_PER_SECOND = 50
-# DynamoDB's throughput ceiling of one partition (AWS docs, "Partitions and data distribution"):
-# a single partition key value can never take more, whatever the table's capacity.
+# DynamoDB's throughput ceiling of one partition, on-demand or provisioned (AWS docs, "Burst and
+# adaptive capacity", "Warm throughput scenarios"): one item, or a partition key value whose items
+# DynamoDB cannot split by sort key, never takes more, whatever the table's capacity.
 PARTITION_WRU_PER_SECOND = 1_000
 PARTITION_RRU_PER_SECOND = 3_000
 HOTTEST = 3
@@ -50,12 +52,15 @@ class Window:
     usage: Usage = field(default_factory=Usage)
     per_event: bool = True  # False: measured as one batch (the sweep), so no per-event peaks
     peaks: Peaks = field(default_factory=dict)
+    unmetered: Counter[str] = field(default_factory=Counter)  # calls whose units were not counted
 
     def take(self, counter: CallCounter) -> None:
         """Add what ``counter`` counted since its reset: one event (unless not ``per_event``)."""
         self.calls += counter.total
         self.writes += counter.writes
         self.usage.add(counter.usage)
+        if counter.meter is not None:
+            self.unmetered.update(counter.meter.unmetered)
         if self.per_event:
             for unit, by_target in (("WRU", counter.usage.key_write_units), ("RRU", counter.usage.key_read_units)):
                 for target, by_key in by_target.items():
@@ -169,6 +174,9 @@ def main() -> None:
     _table("delivery", "orders", order_rows, indexes)
     print()
     _hottest(rows + order_rows)
+    unmetered = sum((row.window.unmetered for row in rows + order_rows), Counter[str]())
+    if unmetered:
+        print(f"calls whose units could not be counted: {dict(unmetered)}")
 
 
 def _table(first: str, count: str, rows: list[Row], indexes: list[str]) -> None:

@@ -74,11 +74,13 @@ import json
 import math
 import re
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 KB = 1024
 WRITE_BLOCK = KB
@@ -334,6 +336,7 @@ class UnitMeter:
     def __init__(self, client: Any, probe: Any | None = None) -> None:
         self.usage = Usage()
         self.probe = probe if probe is not None else probe_client(client)
+        self.unmetered: Counter[str] = Counter()  # calls whose items the probe could not read
         self._schemas: dict[str, Schema] = {}
         self._lock = threading.Lock()
         client.meta.events.register("before-call.dynamodb", self._before)
@@ -350,7 +353,11 @@ class UnitMeter:
         if operation not in _WRITES and operation not in _READS:
             return
         request = _request_body(params)
-        actions = list(self._actions(operation, request)) if operation in _WRITES else None
+        try:
+            actions = list(self._actions(operation, request)) if operation in _WRITES else None
+        except ClientError:  # the call is impossible (no such table...): let it fail on its own
+            self.unmetered[operation] += 1
+            return
         context[_PENDING] = (operation, request, actions)
 
     def _after(self, parsed: dict[str, Any], context: dict[str, Any], http_response: Any, **kwargs: Any) -> None:
@@ -360,10 +367,14 @@ class UnitMeter:
         operation, request, actions = pending
         code = parsed.get("Error", {}).get("Code", "") if http_response.status_code >= 300 else ""
         usage = Usage()
-        if actions is not None:
-            self._count_writes(operation, actions, parsed, code, usage)
-        elif not code:
-            self._count_reads(operation, request, parsed, usage)
+        try:
+            if actions is not None:
+                self._count_writes(operation, actions, parsed, code, usage)
+            elif not code:
+                self._count_reads(operation, request, parsed, usage)
+        except ClientError:
+            self.unmetered[operation] += 1
+            return
         with self._lock:
             self.usage.add(usage)
 
@@ -402,18 +413,7 @@ class UnitMeter:
                         self._unchanged(action, CANCELLED_TRANSACTION_FACTOR, usage)
         elif operation == "BatchWriteItem":
             if not code:
-                unprocessed = {
-                    (
-                        table,
-                        _key_id(
-                            self.schema(table).key(entry["PutRequest"]["Item"])
-                            if "PutRequest" in entry
-                            else entry["DeleteRequest"]["Key"]
-                        ),
-                    )
-                    for table, entries in (parsed.get("UnprocessedItems") or {}).items()
-                    for entry in entries
-                }
+                unprocessed = self._unprocessed(parsed)
                 for action in actions:
                     if (action.target.table, _key_id(action.key)) not in unprocessed:
                         self._applied(action, 1, usage)
@@ -421,6 +421,16 @@ class UnitMeter:
             self._applied(actions[0], 1, usage)
         elif code == "ConditionalCheckFailedException":
             self._unchanged(actions[0], 1, usage)
+
+    def _unprocessed(self, parsed: dict[str, Any]) -> set[tuple[str, str]]:
+        """(table, key) of the writes a BatchWriteItem left unprocessed."""
+        found = set()
+        for table, entries in (parsed.get("UnprocessedItems") or {}).items():
+            for entry in entries:
+                put = entry.get("PutRequest")
+                key = self.schema(table).key(put["Item"]) if put else entry["DeleteRequest"]["Key"]
+                found.add((self.schema(table).table, _key_id(key)))
+        return found
 
     def _applied(self, action: _Action, factor: int, usage: Usage) -> None:
         if action.verb == "ConditionCheck":
@@ -477,19 +487,12 @@ class UnitMeter:
     def _evaluated(self, operation: str, request: dict[str, Any], parsed: dict[str, Any]) -> list[Attrs]:
         """The items a Query or Scan read: its response's, unless a filter, projection or Select
         left some out; then the same read again on the probe without them."""
-        select = request.get("Select")
-        if not any(name in request for name in _NOT_EVALUATED) and select in (
-            None,
-            "ALL_ATTRIBUTES",
-            "ALL_PROJECTED_ATTRIBUTES",
-        ):
+        complete = request.get("Select") in (None, "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
+        if complete and not any(name in request for name in _NOT_EVALUATED):
             items: list[Attrs] = parsed.get("Items", [])
             return items
-        again = {
-            k: v
-            for k, v in request.items()
-            if k not in (*_NOT_EVALUATED, "Select", "ConditionalOperator", "ReturnConsumedCapacity")
-        }
+        dropped = (*_NOT_EVALUATED, "Select", "ConditionalOperator", "ReturnConsumedCapacity")
+        again = {k: v for k, v in request.items() if k not in dropped}
         again["Select"] = "ALL_PROJECTED_ATTRIBUTES" if request.get("IndexName") else "ALL_ATTRIBUTES"
         used = set(_NAME_OR_VALUE.findall(again.get("KeyConditionExpression", "")))
         for placeholders in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
@@ -504,9 +507,8 @@ class UnitMeter:
         return found
 
     def _get(self, table: str, key: Attrs) -> Attrs | None:
-        item: Attrs | None = self.probe.get_item(TableName=table, Key=client_attrs(key), ConsistentRead=True).get(
-            "Item"
-        )
+        response = self.probe.get_item(TableName=table, Key=client_attrs(key), ConsistentRead=True)
+        item: Attrs | None = response.get("Item")
         return item
 
 

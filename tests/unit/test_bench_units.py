@@ -269,6 +269,22 @@ def test_get_item_by_4_kb_halved_when_eventually_consistent(client: Any, counter
     assert counter.hottest(reads=True)[Target(TABLE)] == [("read", 4), ("nothing", 1.5)]
 
 
+def test_batch_and_transactional_gets_round_each_item(client: Any, counter: CallCounter) -> None:
+    # the docs' example: items of 1.5 KB and 6.5 KB read as 4 KB + 8 KB, not as 8 KB together
+    client.put_item(TableName=TABLE, Item=padded("pair", 1536, sk="1"))
+    client.put_item(TableName=TABLE, Item=padded("pair", 6656, sk="2"))
+    keys = [key("pair", "1"), key("pair", "2")]
+    counter.reset()
+    client.batch_get_item(RequestItems={TABLE: {"Keys": keys, "ConsistentRead": True}})
+    assert counter.read_units == 1 + 2
+    counter.reset()
+    client.batch_get_item(RequestItems={TABLE: {"Keys": keys}})
+    assert counter.read_units == (1 + 2) / 2
+    counter.reset()
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": k}} for k in keys])
+    assert counter.read_units == 2 * (1 + 2)
+
+
 def test_a_query_sums_the_items_it_evaluated_then_rounds(client: Any, counter: CallCounter) -> None:
     for n in range(10):
         client.put_item(TableName=TABLE, Item=padded("small", 100, sk=f"{n}"))
@@ -343,3 +359,10 @@ def test_units_are_counted_only_when_asked_for(client: Any) -> None:
     assert plain.total == 1
     with pytest.raises(RuntimeError, match="units=True"):
         _ = plain.write_units
+
+
+def test_a_call_the_meter_cannot_follow_still_fails_on_its_own(client: Any, counter: CallCounter) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.put_item(TableName="no-such-table", Item=key("x"))
+    assert counter.meter is not None and dict(counter.meter.unmetered) == {"PutItem": 1}
+    assert counter.write_units == 0

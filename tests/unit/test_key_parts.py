@@ -28,7 +28,10 @@ KEYS: dict[str, tuple[Callable[..., str], list[object]]] = {
     "pushed": (keys.pushed_sk, ["PUSHED", TAIL]),
     "sync": (keys.sync_pk, ["SYNC", TAIL]),
     "sync entry": (lambda channel, attempt: keys.sync_sk(AT, channel, attempt, 7), [AT, PART, PART, "7"]),
-    "sync by channel": (keys.sync_channel_pk, ["SYNCCH", TAIL]),
+    "sync by channel": (
+        lambda channel: keys.sync_channel_pk(channel, "TEE"),
+        ["SYNCCHS", PART, str(keys.sku_shard("TEE"))],
+    ),
     "sync by channel entry": (lambda sku: keys.sync_channel_sk(AT, sku, 7), [AT, PART, "7"]),
     "movements": (keys.movements_pk, ["MOVES", TAIL]),
     "movement": (lambda location: keys.movement_sk(AT, location, 5), [AT, PART, "000000000005"]),

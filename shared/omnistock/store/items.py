@@ -108,7 +108,7 @@ def catalog_item(entry: CatalogEntry) -> Item:
     return {
         "pk": keys.sku_pk(entry.sku),
         "sk": keys.CATALOG_SK,
-        "gsi2pk": keys.CATALOG_INDEX_PK,
+        "gsi2pk": keys.catalog_index_pk(entry.sku),
         "gsi2sk": keys.catalog_index_sk(entry.sku),
         "kind": "catalog",
         "sku": entry.sku,

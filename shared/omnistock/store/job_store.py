@@ -7,6 +7,7 @@ from typing import Any
 from omnistock.models import Job
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
+from omnistock.store.shards import merged
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -56,16 +57,20 @@ class JobStore:
         self.table.put(_job_item(job) | {"updated_at": now, "gsi2sk": now})
 
     def catalog_size(self) -> int:
-        return self.table.count("gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}, index="gsi2")
+        return sum(self.table.count("gsi2pk = :pk", {":pk": pk}, index="gsi2") for pk in keys.catalog_index_pks())
 
     def catalog_after(self, cursor: str, limit: int) -> list[str]:
-        """The next ``limit`` SKUs after ``cursor`` ("" for the first page)."""
-        if cursor:  # key conditions refuse empty strings
-            condition, values = "gsi2pk = :pk AND gsi2sk > :cursor", {":pk": keys.CATALOG_INDEX_PK, ":cursor": cursor}
-        else:
-            condition, values = "gsi2pk = :pk", {":pk": keys.CATALOG_INDEX_PK}
-        items = self.table.query(condition, values, index="gsi2", limit=limit)
-        return [item["sku"] for item in items]
+        """The next ``limit`` SKUs after ``cursor`` ("" for the first page), from every shard."""
+
+        def shard(pk: str, after: str | None, share: int | None) -> list[Item]:
+            start = after or cursor
+            if start:  # key conditions refuse empty strings
+                condition, values = "gsi2pk = :pk AND gsi2sk > :cursor", {":pk": pk, ":cursor": start}
+            else:
+                condition, values = "gsi2pk = :pk", {":pk": pk}
+            return self.table.query(condition, values, index="gsi2", limit=share)
+
+        return [item["sku"] for item in merged(shard, keys.catalog_index_pks(), "gsi2sk", limit)]
 
 
 def _job_item(job: Job) -> Item:

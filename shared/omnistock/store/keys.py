@@ -22,7 +22,7 @@ CATALOG_SK = "CATALOG"
 HOLD_SK = "HOLD"
 EVENT_SK = "EVENT"
 LISTING_SK = "LISTING"
-CATALOG_INDEX_PK = "CATALOG"  # gsi2: every SKU in order, for whole-catalog jobs
+CATALOG_INDEX_PK = "CATALOG"  # gsi2: every SKU in order, for whole-catalog jobs (before shards)
 JOB_SK = "JOB"
 RUNNING_JOBS_PK = "JOBS#running"  # gsi2: running Sync Now jobs by when they last advanced
 CHANNELS_PK = "CHANNELS"  # every channel's configuration in one partition: one query reads them all
@@ -107,6 +107,20 @@ def channel_sk(name: str) -> str:
     return name  # the whole sort key in the channels' own partition: nothing follows it
 
 
+def sku_shard(sku: str, shards: int = 16) -> int:
+    """Which shard of a spread index key a SKU's items go to."""
+    return zlib.crc32(sku.encode()) % shards
+
+
+def catalog_index_pks(shards: int = 16) -> list[str]:
+    """The catalog index's shards, and the key entries written before it was sharded."""
+    return [f"{CATALOG_INDEX_PK}#{n}" for n in range(shards)] + [CATALOG_INDEX_PK]
+
+
+def catalog_index_pk(sku: str) -> str:
+    return f"{CATALOG_INDEX_PK}#{sku_shard(sku)}"
+
+
 def catalog_index_sk(sku: str) -> str:
     return sku  # whole-catalog jobs page by it: their cursors are SKUs
 
@@ -135,8 +149,13 @@ def sync_sk(at: str, channel: str, attempt: str, number: int) -> str:
     return f"{at}#{escape(channel)}#{escape(attempt)}#{number}"
 
 
-def sync_channel_pk(channel: str) -> str:
-    return f"SYNCCH#{channel}"
+def sync_channel_pk(channel: str, sku: str) -> str:
+    return f"SYNCCHS#{escape(channel)}#{sku_shard(sku)}"  # gsi2: a channel's sync history, one shard
+
+
+def sync_channel_pks(channel: str, shards: int = 16) -> list[str]:
+    """A channel's sync-history shards, and the key entries written before it was sharded."""
+    return [f"SYNCCHS#{escape(channel)}#{n}" for n in range(shards)] + [f"SYNCCH#{channel}"]
 
 
 def sync_channel_sk(at: str, sku: str, number: int) -> str:
@@ -149,7 +168,7 @@ VERIFY_SHARDS = 16
 
 
 def verify_shard(sku: str) -> int:
-    return zlib.crc32(sku.encode()) % VERIFY_SHARDS
+    return sku_shard(sku, VERIFY_SHARDS)
 
 
 def verify_pk(channel: str, shard: int) -> str:

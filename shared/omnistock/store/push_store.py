@@ -14,6 +14,7 @@ from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import catalog_from_item, stock_from_item
+from omnistock.store.shards import merged
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -249,13 +250,18 @@ class PushStore:
             if channel is not None:
                 items = [item for item in items if item["channel"] == channel]
         elif channel is not None:
-            items = self.table.query(
-                "gsi2pk = :pk AND gsi2sk >= :since",
-                {":pk": keys.sync_channel_pk(channel), ":since": since},
-                index="gsi2",
-                forward=False,
-                limit=read_limit,
-            )
+
+            def shard(pk: str, before: str | None, limit: int | None) -> list[Item]:
+                """Newest first, from ``since`` on, strictly older than ``before``."""
+                if before is None:
+                    condition, values = "gsi2pk = :pk AND gsi2sk >= :since", {":pk": pk, ":since": since}
+                else:
+                    condition = "gsi2pk = :pk AND gsi2sk BETWEEN :since AND :before"
+                    values = {":pk": pk, ":since": since, ":before": before}
+                found = self.table.query(condition, values, index="gsi2", forward=False, limit=limit)
+                return [item for item in found if item["gsi2sk"] != before]
+
+            items = merged(shard, keys.sync_channel_pks(channel), "gsi2sk", read_limit, descending=True)
         else:
             raise ValueError("sync history is read by SKU or by channel")
         entries = [_sync(item) for item in items]
@@ -267,7 +273,7 @@ class PushStore:
         return {
             "pk": keys.sync_pk(entry.sku),
             "sk": keys.sync_sk(entry.at, entry.channel, entry.attempt, number),
-            "gsi2pk": keys.sync_channel_pk(entry.channel),
+            "gsi2pk": keys.sync_channel_pk(entry.channel, entry.sku),
             "gsi2sk": keys.sync_channel_sk(entry.at, entry.sku, number),
             "kind": "sync",
             "sku": entry.sku,
