@@ -1,12 +1,13 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
 the POS as master under redelivery, handler import cost, the push benchmarks,
-then the hot-SKU race and the simulated live sale through the local stack (oversell counts)."""
+then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
+and last the monthly AWS bill of two retailer profiles (bench/cost.py prints its breakdown)."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import cold_start, counts, hot_sku, live_sale, pos_master, push, shipstation
+from bench import cold_start, cost, counts, hot_sku, live_sale, pos_master, push, shipstation
 
 
 def main() -> int:
@@ -22,7 +23,10 @@ def main() -> int:
     print()
     raced = hot_sku.main()
     print()
-    return live_sale.main() or raced or pushed or replayed
+    failed = live_sale.main() or raced or pushed or replayed
+    print()
+    cost.main(["--summary"])
+    return failed
 
 
 if __name__ == "__main__":

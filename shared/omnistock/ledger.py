@@ -38,7 +38,14 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
-from omnistock.store.stock_store import MAX_LOTS_PER_WRITE, Moved, StockStore, check_same_request, request_fingerprint
+from omnistock.store.stock_store import (
+    DUE_PAGE,
+    MAX_LOTS_PER_WRITE,
+    Moved,
+    StockStore,
+    check_same_request,
+    request_fingerprint,
+)
 
 # A count or confirmation that loses a race re-applies to the item the failed write returned;
 # beyond this many rounds the caller gets a retryable error.
@@ -54,10 +61,15 @@ class ChannelAvailability:
     by_location: dict[str, int]
 
 
+# A sweep that stops for time counts the due holds it leaves up to this many (a bounded read).
+LEFT_DUE_COUNTED_UP_TO = 1000
+
+
 @dataclass(frozen=True)
 class SweepReport:
     expired: int
     already_ended: int
+    left_due: int = 0  # due holds left for the next run (counted up to LEFT_DUE_COUNTED_UP_TO)
 
 
 def apply_count(
@@ -424,20 +436,39 @@ class Ledger:
             return HoldResult(sale.outcome, ended, sale.stock, detail)
         return result
 
-    def expire_due_holds(self) -> SweepReport:
-        """End every active hold whose time has passed; each ends once, whoever else races."""
+    def expire_due_holds(self, *, limit: int = DUE_PAGE, out_of_time: Callable[[], bool] | None = None) -> SweepReport:
+        """End the active holds whose time had passed when the sweep started, earliest first,
+        ``limit`` at a time; before each page, ``out_of_time`` says whether to stop (one page's
+        writes must fit in what is left then). A hold ends only if it is still active and due
+        (a conditional write), so a sweep racing another, a release or a checkout ends it once.
+        What a stopped sweep leaves stays in the expiry index for the next run."""
         now = self.clock()
+        due = self.store.due_holds(now, limit)
         expired = already_ended = 0
-        for hold_id, sku, location, qty, source in self.store.expired_holds(now):
-            cause = Cause("omnistock", f"expiry:{hold_id}", MovementKind.EXPIRY, hold_id)
-            result = self.store.end_hold(
-                hold_id, sku, location, qty, HoldState.EXPIRED, cause, now, source=source, only_if_expired=True
-            )
-            if result.outcome is Outcome.APPLIED:
-                expired += 1
-            elif result.outcome is Outcome.DUPLICATE:
-                already_ended += 1
-        return SweepReport(expired, already_ended)
+        while True:
+            if out_of_time is not None and out_of_time():
+                return SweepReport(expired, already_ended, due.left(LEFT_DUE_COUNTED_UP_TO))
+            handed = 0
+            for hold in due.next_page():
+                handed += 1
+                cause = Cause("omnistock", f"expiry:{hold.hold_id}", MovementKind.EXPIRY, hold.hold_id)
+                result = self.store.end_hold(
+                    hold.hold_id,
+                    hold.sku,
+                    hold.location,
+                    hold.qty,
+                    HoldState.EXPIRED,
+                    cause,
+                    now,
+                    source=hold.source,
+                    only_if_expired=True,
+                )
+                if result.outcome is Outcome.APPLIED:
+                    expired += 1
+                elif result.outcome is Outcome.DUPLICATE:
+                    already_ended += 1
+            if handed < limit:
+                return SweepReport(expired, already_ended, 0)
 
     def _end_hold(self, hold: Hold, state: HoldState, cause: Cause, applied_version: int | None = None) -> HoldResult:
         if hold.state is not HoldState.ACTIVE:

@@ -25,6 +25,7 @@ WEBHOOKS_REFUSED = "WebhooksRefused"  # bad signature or not a delivery: a wrong
 PUSHES_FAILED = "PushesFailed"  # channel writes that did not apply (reconcile retries them)
 UNMAPPED = "UnmappedLines"  # deliveries naming a product, outlet or SKU the catalog does not know
 HOLDS_EXPIRED = "HoldsExpired"  # carts that ran out and gave their units back
+HOLDS_LEFT_DUE = "HoldsLeftDue"  # expired holds a sweep left for the next run (it ran out of time)
 PUSH_LATENCY = "PushLatency"  # from the change being written to the channel being told (ms)
 RECONCILE_BACKLOG = "ReconcileBacklog"  # marked SKUs a reconcile pass left for the next one
 

@@ -71,7 +71,9 @@ def stock_item(level: StockLevel) -> Item:
 
 
 def hold_item(hold: Hold) -> Item:
-    return {
+    """A hold; an active one is also in the expiry index (gsi1) and in its source's (gsi2).
+    Both are sparse: the write that ends the hold removes the four keys (``HOLD_INDEX_KEYS``)."""
+    item: Item = {
         "pk": keys.hold_pk(hold.hold_id),
         "sk": keys.HOLD_SK,
         "kind": "hold",
@@ -83,9 +85,17 @@ def hold_item(hold: Hold) -> Item:
         "created_at": hold.created_at,
         "source": hold.source,
         "event_id": hold.event_id,
-        "gsi1pk": keys.hold_expiry_pk(hold.hold_id),
-        "gsi1sk": keys.hold_expiry_sk(hold.expires_at, hold.hold_id),
     }
+    if hold.state is HoldState.ACTIVE:
+        item["gsi1pk"] = keys.hold_expiry_pk(hold.hold_id)
+        item["gsi1sk"] = keys.hold_expiry_sk(hold.expires_at, hold.hold_id)
+        item["gsi2pk"] = keys.hold_source_pk(hold.source, hold.hold_id)
+        item["gsi2sk"] = keys.hold_source_sk(hold.hold_id)
+    return item
+
+
+# The index keys of an active hold (``hold_item``): a hold that ends drops them all.
+HOLD_INDEX_KEYS = ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
 
 
 def hold_from_item(item: Item) -> Hold:

@@ -287,3 +287,22 @@ def live_event_pk(event_id: str) -> str:
 
 def live_owner_pk(channel: str, sku: str) -> str:
     return f"LIVEOWNER#{escape(channel)}#{sku}"  # the running event that changed this SKU's policy there
+
+
+# ---- active holds by source (gsi2): a channel reads only its own carts. An active hold carries
+# the entry; the write that ends it drops it. Spread over shards by hold id, as the expiry index
+# is, so a live sale's claims make no hot index key.
+HOLD_SOURCE_SHARDS = 4
+
+
+def hold_source_pk(source: str, hold_id: str) -> str:
+    shard = int(hashlib.sha256(hold_id.encode()).hexdigest(), 16) % HOLD_SOURCE_SHARDS
+    return f"HOLDSRC#{escape(source)}#{shard}"
+
+
+def hold_source_pks(source: str) -> list[str]:
+    return [f"HOLDSRC#{escape(source)}#{shard}" for shard in range(HOLD_SOURCE_SHARDS)]
+
+
+def hold_source_sk(hold_id: str) -> str:
+    return hold_id  # gsi2: nothing follows it

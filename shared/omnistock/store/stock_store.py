@@ -10,6 +10,8 @@ conditioned on the item's revision.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -33,6 +35,7 @@ from omnistock.orders import LineMove
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import (
+    HOLD_INDEX_KEYS,
     catalog_from_item,
     catalog_item,
     channel_from_item,
@@ -62,6 +65,78 @@ class Moved:
     """An optimistic write lost the race: the stock item is now ``current``."""
 
     current: StockLevel | None
+
+
+# The expiry sweep's page: the holds it ends between two looks at the clock, and the most it
+# reads from one expiry-index shard per query.
+DUE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class DueHold:
+    """An active hold whose expiry has passed, as the expiry index holds it; ``expiry_key`` is
+    its entry's sort key there (expiry time, then hold id): its place in the queue."""
+
+    hold_id: str
+    sku: str
+    location: str
+    qty: int
+    source: str
+    expiry_key: str
+
+
+# read(shard, after, bound, limit) -> (entries after ``after`` up to ``bound``, whether more may follow)
+DueReader = Callable[[str, str | None, str, int], tuple[list[DueHold], bool]]
+
+
+class DueHolds:
+    """The due entries of every expiry-index shard merged into one queue, earliest expiry first,
+    handed out a page at a time. Each shard is read ``page`` entries per query, and only when the
+    entries read from it so far are all handed out, so every entry is read once: a sweep that
+    empties the queue reads just the holds that were due, and one that stops early has read at
+    most a page per shard more than it handed out. Nothing is remembered between runs: an entry
+    stays in the index until its hold ends, so the next run starts from the earliest due again."""
+
+    def __init__(self, read: DueReader, shards: list[str], bound: str, page: int) -> None:
+        if page < 1:
+            raise ValueError("a page holds at least one hold")
+        self.page = page
+        self._read, self._bound = read, bound
+        self._buffers: dict[str, deque[DueHold]] = {shard: deque() for shard in shards}
+        self._after: dict[str, str | None] = dict.fromkeys(shards)
+        self._open = set(shards)  # shards that may hold due entries not read yet
+
+    def next_page(self) -> Iterator[DueHold]:
+        """The next ``page`` due holds (fewer only when none are left), one at a time: a shard is
+        read on only when the next one is asked for, so its last entry, handed out and ended by
+        then, is not read again."""
+        for _ in range(self.page):
+            self._fill()
+            heads = [(buffer[0].expiry_key, shard) for shard, buffer in self._buffers.items() if buffer]
+            if not heads:
+                return
+            yield self._buffers[min(heads)[1]].popleft()
+
+    def left(self, most: int) -> int:
+        """How many due holds are not handed out yet, counted up to ``most``: what was read and
+        not handed out, and (reading on, up to ``most``) what was not read yet."""
+        left = sum(len(buffer) for buffer in self._buffers.values())
+        for shard in sorted(self._open):
+            if left >= most:
+                break
+            left += len(self._read(shard, self._after[shard], self._bound, most - left)[0])
+        return min(left, most)
+
+    def _fill(self) -> None:
+        """Read on every shard whose entries read so far are all handed out (if it may hold more)."""
+        for shard, buffer in self._buffers.items():
+            if not buffer and shard in self._open:
+                entries, more = self._read(shard, self._after[shard], self._bound, self.page)
+                buffer.extend(entries)
+                if entries:
+                    self._after[shard] = entries[-1].expiry_key
+                if not more:
+                    self._open.discard(shard)
 
 
 class StockStore:
@@ -129,30 +204,57 @@ class StockStore:
         item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
         return hold_from_item(item) if item else None
 
-    def expired_holds(self, now: datetime) -> list[tuple[str, str, str, int, str]]:
-        """(hold id, sku, location, qty, source) of every active hold whose expiry has passed,
-        read from the sparse expiry index: only expired active holds are read."""
-        bound = iso(now) + "~"  # sorts after "<same instant>#<hold id>"
+    def expired_holds(self, now: datetime, limit: int | None = None) -> list[tuple[str, str, str, int, str]]:
+        """(hold id, sku, location, qty, source) of the active holds whose expiry has passed,
+        earliest first, at most ``limit`` (None: all), from the sparse expiry index."""
+        due = self.due_holds(now, limit or DUE_PAGE)
+        found: list[DueHold] = []
+        while limit is None or len(found) < limit:
+            page = list(due.next_page())
+            found += page
+            if len(page) < due.page:
+                break
+        return [(d.hold_id, d.sku, d.location, d.qty, d.source) for d in found]
+
+    def due_holds(self, now: datetime, page: int = DUE_PAGE) -> DueHolds:
+        """The active holds whose expiry has passed at ``now``, earliest first, read from the
+        sparse expiry index a page at a time as they are asked for (see ``DueHolds``)."""
+        return DueHolds(self._due_entries, keys.hold_expiry_pks(), iso(now) + "~", page)  # "~": after "<now>#<id>"
+
+    def _due_entries(self, shard: str, after: str | None, bound: str, limit: int) -> tuple[list[DueHold], bool]:
+        """Up to ``limit`` due entries of one expiry-index shard after the sort key ``after``
+        (None: from its start), earliest first; and whether the shard may hold more."""
+        values: Item = {":pk": shard, ":bound": bound}
+        condition = "gsi1pk = :pk AND gsi1sk <= :bound"
+        if after is not None:  # the entry at ``after`` is read again while it is there (one item)
+            condition = "gsi1pk = :pk AND gsi1sk BETWEEN :after AND :bound"
+            values[":after"] = after
+            limit += 1
+        items = self.table.query(condition, values, index="gsi1", limit=limit)
         found = []
-        for shard in keys.hold_expiry_pks():
-            for item in self.table.query(
-                "gsi1pk = :pk AND gsi1sk <= :bound", {":pk": shard, ":bound": bound}, index="gsi1"
-            ):
-                hold_id = keys.hold_of(item["pk"])
-                source = item.get("source")
-                if source is None:  # an index built before it carried the source: read the hold
-                    hold = self.hold(hold_id)
-                    source = hold.source if hold else ""
-                found.append((hold_id, item["sku"], item["location"], int(item["qty"]), source))
-        return found
+        for item in items:
+            if item["gsi1sk"] == after:
+                continue
+            hold_id = keys.hold_of(item["pk"])
+            source = item.get("source")
+            if source is None:  # an index built before it carried the source: read the hold
+                hold = self.hold(hold_id)
+                source = hold.source if hold else ""
+            found.append(DueHold(hold_id, item["sku"], item["location"], int(item["qty"]), source, item["gsi1sk"]))
+        return found, len(items) >= limit
 
     def active_holds(self, source: str) -> list[str]:
-        """The ids of every active hold of ``source``, from the expiry index (it holds only active
-        holds; the poll that confirms carts reads it every few minutes)."""
+        """The ids of the active holds of ``source``: one query per shard of its own partition in
+        the holds-by-source index (gsi2), which an active hold enters when placed and leaves when it
+        ends, so only that source's active holds are read (the poll that confirms carts reads it
+        every few minutes). The index may lag a write by a moment: a hold just placed can be
+        missing and one just ended listed (ending it again is a duplicate that changes nothing).
+        A hold placed before the index carried holds by source is not listed: it still ends by
+        checkout, release or the expiry sweep, which read it by id and by expiry."""
         found = []
-        for shard in keys.hold_expiry_pks():
-            for item in self.table.query("gsi1pk = :pk", {":pk": shard}, index="gsi1"):
-                if item.get("source") == source:
+        for shard in keys.hold_source_pks(source):
+            for item in self.table.query("gsi2pk = :pk", {":pk": shard}, index="gsi2"):
+                if item.get("kind") == "hold" and item.get("state") == HoldState.ACTIVE.value:
                     found.append(keys.hold_of(item["pk"]))
         return found
 
@@ -287,7 +389,7 @@ class StockStore:
                     ("ended_by",): cause.key,
                     ("purge_at",): epoch_seconds_after(now, self.retention.ended_holds_days),
                 },
-                remove=[("gsi1pk",), ("gsi1sk",)],
+                remove=[(name,) for name in HOLD_INDEX_KEYS],
             ),
             "ConditionExpression": condition,
         }
@@ -332,7 +434,6 @@ class StockStore:
             "ended_by": cause.key,
             "purge_at": epoch_seconds_after(now, self.retention.ended_holds_days),
         }
-        del item["gsi1pk"], item["gsi1sk"]
         cancelled = self.table.transact(
             [{"Put": {"Item": to_attrs(item), "ConditionExpression": "attribute_not_exists(pk)"}}]
         )
