@@ -6,7 +6,8 @@ a Sync Now's writes. A reader asks every shard for a little more than its share 
 and merges. Every item up to the first place where some shard's read was cut short is
 certain to be in order (that shard holds nothing before it that was not read); while fewer
 than a page are certain, the shard that limits the certainty is read further. A page is
-short only when every shard is exhausted, and reads about 1.25 items per item returned.
+short only when every shard is exhausted. Over 16 shards a page of 250 reads 1.44 items per item
+returned, a page of 50 reads 1.76 (tests/unit/test_shards.py).
 """
 
 from __future__ import annotations
