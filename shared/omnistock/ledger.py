@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from omnistock.channels import registry as platforms
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
@@ -153,6 +152,8 @@ class Ledger:
     ) -> Channel:
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
+        from omnistock.channels import registry as platforms  # here: the intakes' cold start skips it
+
         known = platforms.platform(platform)
         if known is not None and known.nominal_location and not target_location:
             target_location = known.nominal_location

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnistock.models import (
     CatalogEntry,
@@ -16,19 +16,17 @@ from omnistock.models import (
     Quantities,
     StockLevel,
 )
-from omnistock.orders import (
-    Address,
-    ChannelOrder,
-    LineFacts,
-    LineRecord,
-    OrderLine,
-    OrderStatus,
-    RefundLine,
-    Shipment,
-    StoredOrder,
-)
 from omnistock.store import keys
 from omnistock.store.table import Item
+
+if TYPE_CHECKING:  # annotations only: the order records are imported where they are built
+    from omnistock.orders import (
+        ChannelOrder,
+        LineRecord,
+        OrderStatus,
+        Shipment,
+        StoredOrder,
+    )
 
 
 def lot_from_item(item: Item) -> Lot:
@@ -202,6 +200,8 @@ def order_item(order: ChannelOrder, status: OrderStatus, modified_at: str, rev: 
 
 def stored_order(item: Item) -> StoredOrder:
     """An order item (or an export log entry, which carries the same fields) as a model."""
+    from omnistock.orders import Address, ChannelOrder, OrderLine, OrderStatus, RefundLine, StoredOrder
+
     data = dict(item["order"])
     data["lines"] = tuple(OrderLine(**line) for line in data.get("lines", []))
     data["refunds"] = tuple(RefundLine(**refund) for refund in data.get("refunds", []))
@@ -247,6 +247,8 @@ def line_item(record: LineRecord) -> Item:
 
 
 def line_record(item: Item) -> LineRecord:
+    from omnistock.orders import LineFacts, LineRecord
+
     facts = LineFacts(
         sku=item.get("sku", ""),
         quantity=int(item["quantity"]) if "quantity" in item else None,
@@ -284,6 +286,8 @@ def shipment_item(shipment: Shipment) -> Item:
 
 
 def shipment_from_item(item: Item) -> Shipment:
+    from omnistock.orders import Shipment
+
     return Shipment(
         channel=item["channel"],
         order_id=item["order_id"],

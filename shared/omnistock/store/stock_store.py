@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnistock.clock import epoch_seconds_after, iso, parse_iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound
@@ -31,7 +31,6 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
-from omnistock.orders import LineMove
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import (
@@ -48,6 +47,9 @@ from omnistock.store.items import (
     stock_item,
 )
 from omnistock.store.table import Cancelled, Item, Table, to_attrs
+
+if TYPE_CHECKING:  # annotations only: the stream consumers import this module and need no orders
+    from omnistock.orders import LineMove
 
 # A transaction holds at most 100 items; a count also writes its stock item and a catalog check.
 MAX_LOTS_PER_WRITE = 90
