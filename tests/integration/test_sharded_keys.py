@@ -5,7 +5,9 @@ items written before the shards included."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from bench.calls import CallCounter
 from omnistock.ledger import Ledger
 from omnistock.models import SyncEntry
 from omnistock.store import keys
@@ -46,3 +48,22 @@ def test_a_channels_history_reads_newest_first_across_its_shards(wiring: Wiring)
     assert [entry.sku for entry in newest] == [f"K{n:02d}" for n in range(39, 24, -1)]
     since = wiring.pushes.sync_history(channel="shopify", limit=100, since="2026-11-23T12:30")
     assert [entry.sku for entry in since] == [f"K{n:02d}" for n in range(39, 29, -1)]
+
+
+def test_a_channels_failures_are_read_without_its_history(wiring: Wiring, dynamodb: Any) -> None:
+    applied = [
+        SyncEntry(f"OK{n:03d}", "shopify", "a", f"2026-11-23T12:00:{n % 60:02d}.000Z", 0, 1, "test", "applied")
+        for n in range(200)
+    ]
+    failed = [
+        SyncEntry(f"BAD{n}", "shopify", "b", f"2026-11-23T13:0{n}:00.000Z", 0, 1, "test", "failed", "NOT_STOCKED")
+        for n in range(3)
+    ]
+    wiring.pushes.record_sync(applied + failed, wiring.clock())
+    counter = CallCounter(dynamodb)
+    found = wiring.pushes.sync_history(channel="shopify", failed_only=True, limit=50)
+    assert [entry.sku for entry in found] == ["BAD2", "BAD1", "BAD0"]
+    assert found[0].error == "NOT_STOCKED" and found[0].failed
+    assert counter.items_read == 3  # the failures only, none of the 200 applied entries
+    later = wiring.pushes.sync_history(channel="shopify", failed_only=True, since="2026-11-23T13:01")
+    assert [entry.sku for entry in later] == ["BAD2", "BAD1"]

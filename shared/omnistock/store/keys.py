@@ -153,6 +153,16 @@ def sync_channel_pk(channel: str, sku: str) -> str:
     return f"SYNCCHS#{escape(channel)}#{sku_shard(sku)}"  # gsi2: a channel's sync history, one shard
 
 
+def sync_failed_pk(channel: str, sku: str) -> str:
+    """A channel's failed pushes, kept apart (one shard of them): the failures screen reads
+    only these, never the whole history."""
+    return f"SYNCFAIL#{escape(channel)}#{sku_shard(sku)}"
+
+
+def sync_failed_pks(channel: str, shards: int = 16) -> list[str]:
+    return [f"SYNCFAIL#{escape(channel)}#{n}" for n in range(shards)]
+
+
 def sync_channel_pks(channel: str, shards: int = 16) -> list[str]:
     """A channel's sync-history shards, and the key entries written before it was sharded."""
     return [f"SYNCCHS#{escape(channel)}#{n}" for n in range(shards)] + [f"SYNCCH#{channel}"]

@@ -188,6 +188,8 @@ class PushStore:
         for number, entry in enumerate(entries):
             group = groups.setdefault((entry.channel, entry.sku), [])
             group.append(self._sync_item(entry, number, now))
+            if entry.failed:
+                group.append(self._failure_item(entry, number, now))
         batch: list[Item] = []
         for (channel, sku), items in groups.items():
             latest = max(items, key=lambda item: item["sk"])
@@ -237,7 +239,8 @@ class PushStore:
         limit: int = 100,
         since: str = "",
     ) -> list[SyncEntry]:
-        """Newest first, by SKU (its partition) or by channel (index gsi2), from ``since`` on."""
+        """Newest first, by SKU (its partition) or by channel (its shards of index gsi2; a channel's
+        failures from their own partitions, so they never read the rest), from ``since`` on."""
         since = since or "0"  # sorts before any timestamp; key conditions refuse empty strings
         read_limit = None if failed_only or (sku and channel) else limit  # filtered reads page further
         if sku is not None:
@@ -249,6 +252,19 @@ class PushStore:
             )
             if channel is not None:
                 items = [item for item in items if item["channel"] == channel]
+        elif channel is not None and failed_only:
+
+            def failures(pk: str, before: str | None, limit: int | None) -> list[Item]:
+                """Newest first, from ``since`` on, strictly older than ``before``."""
+                if before is None:
+                    condition, values = "pk = :pk AND sk >= :since", {":pk": pk, ":since": since}
+                else:
+                    condition = "pk = :pk AND sk BETWEEN :since AND :before"
+                    values = {":pk": pk, ":since": since, ":before": before}
+                found = self.table.query(condition, values, forward=False, limit=limit)
+                return [item for item in found if item["sk"] != before]
+
+            items = merged(failures, keys.sync_failed_pks(channel), "sk", limit, descending=True)
         elif channel is not None:
 
             def shard(pk: str, before: str | None, limit: int | None) -> list[Item]:
@@ -268,6 +284,14 @@ class PushStore:
         if failed_only:
             entries = [entry for entry in entries if entry.failed]
         return entries[:limit]
+
+    def _failure_item(self, entry: SyncEntry, number: int, now: datetime) -> Item:
+        """A failed entry again, in its channel's failures (the sync item without its keys)."""
+        entry_item = self._sync_item(entry, number, now)
+        keys_of_entry = ("pk", "sk", "gsi2pk", "gsi2sk")
+        fields = {name: value for name, value in entry_item.items() if name not in keys_of_entry}
+        sort_key = keys.sync_sk(entry.at, entry.sku, entry.attempt, number)
+        return fields | {"pk": keys.sync_failed_pk(entry.channel, entry.sku), "sk": sort_key, "kind": "sync_failed"}
 
     def _sync_item(self, entry: SyncEntry, number: int, now: datetime) -> Item:
         return {
