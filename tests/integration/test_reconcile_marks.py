@@ -43,7 +43,7 @@ def stock(ledger: Ledger, count: int, units: int = 3) -> list[str]:
 
 
 def marks(wiring: Wiring) -> int:
-    return sum(len(wiring.table.query("pk = :pk", {":pk": keys.verify_pk("shopify", n)})) for n in range(16))
+    return sum(len(wiring.table.query("pk = :pk", {":pk": pk})) for pk in keys.verify_pks("shopify"))
 
 
 class Reading(FakeChannel):

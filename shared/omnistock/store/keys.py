@@ -107,14 +107,19 @@ def channel_sk(name: str) -> str:
     return name  # the whole sort key in the channels' own partition: nothing follows it
 
 
-def sku_shard(sku: str, shards: int = 16) -> int:
-    """Which shard of a spread index key a SKU's items go to."""
-    return zlib.crc32(sku.encode()) % shards
+# Keys that would collect a whole catalog or channel (its catalog index entries, sync history,
+# failures, SKUs to verify) are spread by SKU over this many partitions.
+SKU_SHARDS = 16
 
 
-def catalog_index_pks(shards: int = 16) -> list[str]:
+def sku_shard(sku: str) -> int:
+    """Which shard of a spread key a SKU's items go to."""
+    return zlib.crc32(sku.encode()) % SKU_SHARDS
+
+
+def catalog_index_pks() -> list[str]:
     """The catalog index's shards, and the key entries written before it was sharded."""
-    return [f"{CATALOG_INDEX_PK}#{n}" for n in range(shards)] + [CATALOG_INDEX_PK]
+    return [f"{CATALOG_INDEX_PK}#{n}" for n in range(SKU_SHARDS)] + [CATALOG_INDEX_PK]
 
 
 def catalog_index_pk(sku: str) -> str:
@@ -159,30 +164,26 @@ def sync_failed_pk(channel: str, sku: str) -> str:
     return f"SYNCFAIL#{escape(channel)}#{sku_shard(sku)}"
 
 
-def sync_failed_pks(channel: str, shards: int = 16) -> list[str]:
-    return [f"SYNCFAIL#{escape(channel)}#{n}" for n in range(shards)]
+def sync_failed_pks(channel: str) -> list[str]:
+    return [f"SYNCFAIL#{escape(channel)}#{n}" for n in range(SKU_SHARDS)]
 
 
-def sync_channel_pks(channel: str, shards: int = 16) -> list[str]:
+def sync_channel_pks(channel: str) -> list[str]:
     """A channel's sync-history shards, and the key entries written before it was sharded."""
-    return [f"SYNCCHS#{escape(channel)}#{n}" for n in range(shards)] + [f"SYNCCH#{channel}"]
+    return [f"SYNCCHS#{escape(channel)}#{n}" for n in range(SKU_SHARDS)] + [f"SYNCCH#{channel}"]
 
 
 def sync_channel_sk(at: str, sku: str, number: int) -> str:
     return f"{at}#{escape(sku)}#{number}"  # gsi2: a channel's sync history by time
 
 
-# SKUs a channel must be checked for (a push attempted, failed, deferred or cut short): spread
-# over shards so that no one partition takes a whole catalog's Sync Now.
-VERIFY_SHARDS = 16
+def verify_pk(channel: str, sku: str) -> str:
+    """SKUs a channel must be checked for (a push attempted, failed, deferred or cut short)."""
+    return f"VERIFY#{escape(channel)}#{sku_shard(sku)}"
 
 
-def verify_shard(sku: str) -> int:
-    return sku_shard(sku, VERIFY_SHARDS)
-
-
-def verify_pk(channel: str, shard: int) -> str:
-    return f"VERIFY#{escape(channel)}#{shard}"
+def verify_pks(channel: str) -> list[str]:
+    return [f"VERIFY#{escape(channel)}#{n}" for n in range(SKU_SHARDS)]
 
 
 def movements_pk(sku: str) -> str:

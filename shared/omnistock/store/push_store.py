@@ -14,7 +14,7 @@ from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import catalog_from_item, stock_from_item
-from omnistock.store.shards import merged
+from omnistock.store.shards import Reader, merged
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -206,8 +206,8 @@ class PushStore:
     def due_verifications(self, channel: str, now: str) -> list[Verification]:
         """Every SKU of ``channel`` marked for verification at or before ``now``, all shards."""
         found = []
-        for shard in range(keys.VERIFY_SHARDS):
-            items = self.table.query("pk = :pk", {":pk": keys.verify_pk(channel, shard)})
+        for pk in keys.verify_pks(channel):
+            items = self.table.query("pk = :pk", {":pk": pk})
             found += [Verification(item["sku"], channel, item["change"]) for item in items if item["due"] <= now]
         return found
 
@@ -215,12 +215,11 @@ class PushStore:
         """Forget the mark, unless a newer change has marked the SKU again since it was read."""
         expr = Expression()
         condition = expr.attach({"ConditionExpression": f"{expr.name('change')} = {expr.value(checked.change)}"})
-        pk = keys.verify_pk(checked.channel, keys.verify_shard(checked.sku))
-        return self.table.delete_if(pk, checked.sku, condition)
+        return self.table.delete_if(keys.verify_pk(checked.channel, checked.sku), checked.sku, condition)
 
     def _verify_item(self, channel: str, sku: str, latest: Item, change: str, now: datetime) -> Item:
         return {
-            "pk": keys.verify_pk(channel, keys.verify_shard(sku)),
+            "pk": keys.verify_pk(channel, sku),
             "sk": sku,
             "kind": "verify",
             "sku": sku,
@@ -253,37 +252,32 @@ class PushStore:
             if channel is not None:
                 items = [item for item in items if item["channel"] == channel]
         elif channel is not None and failed_only:
-
-            def failures(pk: str, before: str | None, limit: int | None) -> list[Item]:
-                """Newest first, from ``since`` on, strictly older than ``before``."""
-                if before is None:
-                    condition, values = "pk = :pk AND sk >= :since", {":pk": pk, ":since": since}
-                else:
-                    condition = "pk = :pk AND sk BETWEEN :since AND :before"
-                    values = {":pk": pk, ":since": since, ":before": before}
-                found = self.table.query(condition, values, forward=False, limit=limit)
-                return [item for item in found if item["sk"] != before]
-
+            failures = self._newest_first(since, "pk", "sk")
             items = merged(failures, keys.sync_failed_pks(channel), "sk", limit, descending=True)
         elif channel is not None:
-
-            def shard(pk: str, before: str | None, limit: int | None) -> list[Item]:
-                """Newest first, from ``since`` on, strictly older than ``before``."""
-                if before is None:
-                    condition, values = "gsi2pk = :pk AND gsi2sk >= :since", {":pk": pk, ":since": since}
-                else:
-                    condition = "gsi2pk = :pk AND gsi2sk BETWEEN :since AND :before"
-                    values = {":pk": pk, ":since": since, ":before": before}
-                found = self.table.query(condition, values, index="gsi2", forward=False, limit=limit)
-                return [item for item in found if item["gsi2sk"] != before]
-
-            items = merged(shard, keys.sync_channel_pks(channel), "gsi2sk", read_limit, descending=True)
+            history = self._newest_first(since, "gsi2pk", "gsi2sk", index="gsi2")
+            items = merged(history, keys.sync_channel_pks(channel), "gsi2sk", read_limit, descending=True)
         else:
             raise ValueError("sync history is read by SKU or by channel")
         entries = [_sync(item) for item in items]
         if failed_only:
             entries = [entry for entry in entries if entry.failed]
         return entries[:limit]
+
+    def _newest_first(self, since: str, pk: str, sk: str, index: str | None = None) -> Reader:
+        """A reader of one shard for ``merged``: newest first, from ``since`` on, strictly
+        older than the sort key it is given."""
+
+        def read(partition: str, before: str | None, limit: int | None) -> list[Item]:
+            if before is None:
+                condition, values = f"{pk} = :pk AND {sk} >= :since", {":pk": partition, ":since": since}
+            else:
+                condition = f"{pk} = :pk AND {sk} BETWEEN :since AND :before"
+                values = {":pk": partition, ":since": since, ":before": before}
+            found = self.table.query(condition, values, index=index, forward=False, limit=limit)
+            return [item for item in found if item[sk] != before]
+
+        return read
 
     def _failure_item(self, entry: SyncEntry, number: int, now: datetime) -> Item:
         """A failed entry again, in its channel's failures (the sync item without its keys)."""
