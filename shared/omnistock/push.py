@@ -123,22 +123,56 @@ class PushEngine:
         """Push what changed for ``skus`` to every pushed channel (or just ``channel``)."""
         chosen = list(dict.fromkeys(skus))
         report = PushReport()
-        configs = [c for c in self.channels() if c.platform and c.target_location and channel in (None, c.name)]
+        every = self.channels()
+        configs = [c for c in every if c.platform and c.target_location and channel in (None, c.name)]
         ports = {c.name: port for c in configs if (port := self.port_for(c)) is not None}
         if not chosen or not ports:
             return report
-        states = [self.store.push_state(sku) for sku in chosen]
-        for config in configs:
-            if config.name in ports:
-                _ChannelPush(self, config, ports[config.name], why, report).run(states, chosen, force)
+        pushed = [c for c in configs if c.name in ports]
+        # Forced, each channel reads its own state after reading the channel: here only the listings.
+        states = self.store.catalog_states(chosen) if force else _StateReader(self.store, every, pushed).read(chosen)
+        for config in pushed:
+            push = _ChannelPush(
+                self, config, ports[config.name], why, report, _StateReader(self.store, every, [config])
+            )
+            push.run(list(states.values()), force)
         return report
+
+
+@dataclass(frozen=True)
+class _StateReader:
+    """Reads push states in batches: the levels at the pushed channels' locations, their
+    pushed values, and every configured channel's policy (another channel's allocation
+    reserves units)."""
+
+    store: PushStore
+    every: list[Channel]
+    pushed: list[Channel]
+
+    def read(self, skus: list[str], catalogs: dict[str, PushState] | None = None) -> dict[str, PushState]:
+        return self.store.push_states(
+            skus,
+            policies_of=sorted({config.name for config in [*self.every, *self.pushed]}),
+            pushed_to=[config.name for config in self.pushed],
+            locations=sorted({location for config in self.pushed for location in config.locations}),
+            catalogs=catalogs,
+        )
 
 
 class _ChannelPush:
     """One channel's share of a push: plan, write in batches, record."""
 
-    def __init__(self, engine: PushEngine, channel: Channel, port: ChannelPort, why: str, report: PushReport) -> None:
+    def __init__(
+        self,
+        engine: PushEngine,
+        channel: Channel,
+        port: ChannelPort,
+        why: str,
+        report: PushReport,
+        states: _StateReader,
+    ) -> None:
         self.engine = engine
+        self.states = states
         self.channel = channel
         self.port = port
         self.why = why
@@ -147,20 +181,35 @@ class _ChannelPush:
         self.entries: list[SyncEntry] = []
         self.shelf = bool(getattr(port, "writes_shelf", False))
 
-    def run(self, states: list[PushState], skus: list[str], force: bool) -> None:
-        found = targets(self.channel, states, force, self.shelf)
-        if not found:
-            return
+    def run(self, states: list[PushState], force: bool) -> None:
+        """Forced: ``states`` need only hold catalog entries. The channel is read first, then
+        the ledger, so a sale in between cannot be pushed over."""
         location = self.channel.target_location
-        unknown = [(t.listing_id, location) for t in found if force or t.pushed is None]
+        found: list[Target] = []
+        catalogs: dict[str, PushState] | None = None
+        if force:
+            listed = [s for s in states if s.catalog and s.catalog.listings.get(self.channel.name)]
+            unknown = [(s.catalog.listings[self.channel.name], location) for s in listed if s.catalog]
+            reread = [s.sku for s in listed]
+            catalogs = {s.sku: s for s in listed}  # the listings just read: the channel was read for them
+        else:
+            found = targets(self.channel, states, False, self.shelf)
+            unknown = [(t.listing_id, location) for t in found if t.pushed is None]
+            reread = [t.sku for t in found if t.pushed is None]  # the rest compare with what was pushed
+        if not unknown and not found:
+            return
         try:
             shown = self._read(unknown)
-            if unknown:  # read the channel first, then the ledger: a sale in between cannot be pushed over
-                found = targets(self.channel, [self.engine.store.push_state(t.sku) for t in found], force, self.shelf)
+            if unknown:
+                found = [t for t in found if t.pushed is not None and not force] + self._targets(
+                    reread, force, catalogs
+                )
             planned = [p for t in found if (p := self._plan(t, shown)) is not None]
             for start in range(0, len(planned), self.port.max_batch):
                 self._send(planned[start : start + self.port.max_batch])
         except ChannelUnavailable as error:
+            if force and not found:  # the channel could not be read: what was to be pushed
+                found = self._targets(reread, force, catalogs)
             done = {entry.sku for entry in self.entries}
             failed = [t for t in found if t.sku not in done]
             self.report.failed += len(failed)
@@ -168,6 +217,9 @@ class _ChannelPush:
         finally:
             self.engine.store.record_pushed(self.pushed)
             self.engine.store.record_sync(self.entries, self.engine.clock())
+
+    def _targets(self, skus: list[str], force: bool, catalogs: dict[str, PushState] | None) -> list[Target]:
+        return targets(self.channel, list(self.states.read(skus, catalogs).values()), force, self.shelf)
 
     def _read(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         if not items:

@@ -82,7 +82,9 @@ class SyncService:
         return report
 
     def reconcile_all(self, out_of_time: Callable[[], bool] = lambda: False) -> dict[str, PushReport]:
-        """The schedule's pass: every pushed channel reconciled, stalled jobs nudged."""
+        """The schedule's pass: every pushed channel reconciled, stalled jobs nudged (and, on
+        a stack upgraded from before the catalog was counted, its count seeded once)."""
+        self.jobs.seed_catalog_count()
         self.nudge_stalled_jobs()
         return {c.name: self.reconcile(c.name, out_of_time) for c in self.stock.channels() if c.platform}
 
@@ -108,18 +110,19 @@ class SyncService:
             return None
         if job.skus is not None:
             chunk = [sku for sku in job.skus if sku > job.cursor][:CHUNK]
+            cursor = chunk[-1] if chunk else job.cursor
+            finished = not chunk or chunk[-1] == job.skus[-1]
         else:
-            chunk = self.jobs.catalog_after(job.cursor, CHUNK)
+            chunk, cursor, finished = self.jobs.catalog_page(job.cursor, CHUNK)
         report = self.engine.push(chunk, "sync now", force=True, channel=job.channel) if chunk else PushReport()
         done = job.done + len(chunk)
-        finished = not chunk or (job.skus is not None and chunk[-1] == job.skus[-1]) or len(chunk) < CHUNK
         progressed = replace(
             job,
             done=done,
             total=max(job.total, done),
             applied=job.applied + report.applied,
             failed=job.failed + report.failed + report.deferred,
-            cursor=chunk[-1] if chunk else job.cursor,
+            cursor=cursor,
             state="done" if finished else "running",
             updated_at=iso(self.clock()),
         )

@@ -127,6 +127,7 @@ def test_policies_shape_what_is_pushed(ledger: Ledger, engine: PushEngine, chann
     store.save_policy(sku, "shopify", SkuPolicy(buffer=2, max_shown=6), clock())
     engine.push([sku], "policy")
     assert channel.shown["item-TEE"] == 6
+    ledger.set_channel("live", ["shop"])  # a channel that is not pushed still reserves its allocation
     store.save_policy(sku, "live", SkuPolicy(allocation=7), clock())
     engine.push([sku], "live event")
     assert channel.shown["item-TEE"] == 1  # 10 - 7 reserved elsewhere - 2 buffer

@@ -7,7 +7,6 @@ from typing import Any
 from omnistock.models import Job
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
-from omnistock.store.shards import merged
 from omnistock.store.table import Item, Table, to_attrs
 
 
@@ -57,20 +56,55 @@ class JobStore:
         self.table.put(_job_item(job) | {"updated_at": now, "gsi2sk": now})
 
     def catalog_size(self) -> int:
-        return sum(self.table.count("gsi2pk = :pk", {":pk": pk}, index="gsi2") for pk in keys.catalog_index_pks())
+        """How many SKUs the catalog has: its counters (one per shard, added to as SKUs are
+        added) and their seed, in one query."""
+        return sum(int(item.get("skus", 0)) for item in self._catalog_counters())
 
-    def catalog_after(self, cursor: str, limit: int) -> list[str]:
-        """The next ``limit`` SKUs after ``cursor`` ("" for the first page), from every shard."""
+    def seed_catalog_count(self) -> bool:
+        """Count, once, the SKUs saved before the counters existed (the schedule does it, not
+        a request). A SKU added while it counts may be counted twice: the figure is a job's
+        progress total. True when it counted."""
+        counters = self._catalog_counters()
+        if any(item["sk"] == keys.CATALOG_COUNT_SEED_SK for item in counters):
+            return False
+        counted = sum(int(item.get("skus", 0)) for item in counters)
+        total = sum(self.table.count("gsi2pk = :pk", {":pk": pk}, index="gsi2") for pk in keys.catalog_index_pks())
+        seed = {"pk": keys.CATALOG_COUNT_PK, "sk": keys.CATALOG_COUNT_SEED_SK, "kind": "catalog_count"}
+        put = {
+            "Item": to_attrs(seed | {"skus": max(0, total - counted)}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        self.table.transact([{"Put": put}])  # cancelled when another pass seeded first
+        return True
 
-        def shard(pk: str, after: str | None, share: int | None) -> list[Item]:
-            start = after or cursor
-            if start:  # key conditions refuse empty strings
-                condition, values = "gsi2pk = :pk AND gsi2sk > :cursor", {":pk": pk, ":cursor": start}
+    def _catalog_counters(self) -> list[Item]:
+        return self.table.query("pk = :pk", {":pk": keys.CATALOG_COUNT_PK})
+
+    def catalog_page(self, cursor: str, limit: int) -> tuple[list[str], str, bool]:
+        """Up to ``limit`` SKUs after ``cursor`` ("" for the first page), the cursor after them,
+        and whether the catalog is exhausted. The catalog index's partitions are walked one
+        after another (a cursor is "<partition>/<last SKU>"), so a page costs one query, or
+        one more where a partition ends, however many partitions there are. A cursor of an
+        older form starts over: a Sync Now pushes compare-and-set, so a repeat is harmless."""
+        partitions = keys.catalog_index_pks()
+        number, _, after = cursor.partition("/") if "/" in cursor else ("0", "", "")
+        index = int(number) if number.isdigit() else 0
+        skus: list[str] = []
+        while index < len(partitions) and len(skus) < limit:
+            if after:
+                condition, values = "gsi2pk = :pk AND gsi2sk > :after", {":pk": partitions[index], ":after": after}
             else:
-                condition, values = "gsi2pk = :pk", {":pk": pk}
-            return self.table.query(condition, values, index="gsi2", limit=share)
-
-        return [item["sku"] for item in merged(shard, keys.catalog_index_pks(), "gsi2sk", limit)]
+                condition, values = "gsi2pk = :pk", {":pk": partitions[index]}
+            share = limit - len(skus)
+            found = [item["sku"] for item in self.table.query(condition, values, index="gsi2", limit=share)]
+            skus += found
+            if len(found) < share:
+                index, after = index + 1, ""
+            else:
+                after = found[-1]
+        if index >= len(partitions):
+            return skus, f"{len(partitions)}/", True
+        return skus, f"{index}/{after}", False
 
 
 def _job_item(job: Job) -> Item:

@@ -122,6 +122,14 @@ def catalog_index_pks() -> list[str]:
     return [f"{CATALOG_INDEX_PK}#{n}" for n in range(SKU_SHARDS)] + [CATALOG_INDEX_PK]
 
 
+CATALOG_COUNT_PK = "CATALOGCOUNT"  # how many SKUs the catalog has: one counter per shard, and a seed
+CATALOG_COUNT_SEED_SK = "SEED"  # the SKUs saved before the counters existed, counted once
+
+
+def catalog_count_sk(sku: str) -> str:
+    return f"{sku_shard(sku):02d}"
+
+
 def catalog_index_pk(sku: str) -> str:
     return f"{CATALOG_INDEX_PK}#{sku_shard(sku)}"
 

@@ -66,36 +66,53 @@ class PushStore:
         self.sync_retention_days = sync_retention_days
 
     def push_state(self, sku: str) -> PushState:
+        """Everything in the SKU's partition that decides its pushes: two queries (its
+        pending lots, between the two ranges, are skipped)."""
         pk = keys.sku_pk(sku)
         items = self.table.query(
             "pk = :pk AND sk BETWEEN :first AND :last",
             {":pk": pk, ":first": keys.CATALOG_SK, ":last": keys.prefix_end(keys.LOCATION_PREFIX)},
         )
         items += self.table.query("pk = :pk AND sk >= :first", {":pk": pk, ":first": keys.POLICY_PREFIX})
-        catalog = None
-        levels: dict[str, int] = {}
-        policies: dict[str, SkuPolicy] = {}
-        pushed: dict[str, Pushed] = {}
-        held_by: dict[str, dict[str, int]] = {}
-        revisions = []
-        for item in items:
-            sort_key: str = item["sk"]
-            if sort_key == keys.CATALOG_SK:
-                catalog = catalog_from_item(item)
-            elif sort_key.startswith(keys.LOCATION_PREFIX):
-                level: StockLevel = stock_from_item(item)
-                levels[level.location] = level.available
-                held_by[level.location] = {
-                    name.removeprefix("held@"): int(n) for name, n in item.items() if name.startswith("held@") and n
-                }
-            elif sort_key.startswith(keys.POLICY_PREFIX):
-                policies[item.get("channel") or keys.policy_channel(sort_key)] = _policy(item)
-            elif sort_key.startswith(keys.PUSHED_PREFIX):
-                pushed[keys.pushed_channel(sort_key)] = Pushed(
-                    int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since")
-                )
-            revisions.append(f"{sort_key}@{item.get('rev', item.get('updated_at', item.get('at', '')))}")
-        return PushState(sku, catalog, levels, policies, pushed, tuple(revisions), held_by)
+        return _push_state(sku, items)
+
+    def push_states(
+        self,
+        skus: list[str],
+        *,
+        policies_of: list[str],
+        pushed_to: list[str],
+        locations: list[str],
+        catalogs: dict[str, PushState] | None = None,
+    ) -> dict[str, PushState]:
+        """The push state of many SKUs in batches of 100 keys: per SKU its catalog entry
+        (unless ``catalogs`` holds it already, from ``catalog_states``), its level at each of
+        ``locations``, its policy for each channel of ``policies_of`` (every configured
+        channel: another channel's allocation reserves units) and its pushed value for each
+        of ``pushed_to``. One channel, 2 locations, 3 configured channels: 7 keys a SKU."""
+        per_sku = [
+            *([] if catalogs is not None else [keys.CATALOG_SK]),
+            *(keys.stock_sk(location) for location in locations),
+            *(keys.policy_sk(channel) for channel in policies_of),
+            *(keys.pushed_sk(channel) for channel in pushed_to),
+        ]
+        by_sku: dict[str, list[Item]] = {sku: [] for sku in skus}
+        for item in self.table.batch_get([(keys.sku_pk(sku), sk) for sku in skus for sk in per_sku]):
+            sku = keys.sku_of(item["pk"])
+            if sku in by_sku:
+                by_sku[sku].append(item)
+        return {
+            sku: _push_state(sku, sorted(items, key=lambda item: item["sk"]), (catalogs or {}).get(sku))
+            for sku, items in by_sku.items()
+        }
+
+    def catalog_states(self, skus: list[str]) -> dict[str, PushState]:
+        """Push states holding only the SKUs' catalog entries (their listings): 100 SKUs a call."""
+        found: dict[str | None, Item] = {
+            keys.sku_of(item["pk"]): item
+            for item in self.table.batch_get([(keys.sku_pk(s), keys.CATALOG_SK) for s in skus])
+        }
+        return {sku: _push_state(sku, [found[sku]] if sku in found else []) for sku in skus}
 
     def save_policy(self, sku: str, channel: str, policy: SkuPolicy, now: datetime) -> None:
         """A policy change lands on the stream like a stock change, so it is pushed the same way."""
@@ -305,6 +322,37 @@ class PushStore:
             "error": entry.error,
             "purge_at": epoch_seconds_after(now, self.sync_retention_days),
         }
+
+
+def _push_state(sku: str, items: list[Item], known: PushState | None = None) -> PushState:
+    """A SKU's push state from its items, in sort-key order (the fingerprint follows it);
+    ``known``: its catalog entry, read before (its sort key sorts before every other)."""
+    catalog = known.catalog if known else None
+    levels: dict[str, int] = {}
+    policies: dict[str, SkuPolicy] = {}
+    pushed: dict[str, Pushed] = {}
+    held_by: dict[str, dict[str, int]] = {}
+    revisions = list(known.revisions) if known else []
+    for item in items:
+        sort_key: str = item["sk"]
+        if sort_key == keys.CATALOG_SK:
+            catalog = catalog_from_item(item)
+        elif sort_key.startswith(keys.LOCATION_PREFIX):
+            level: StockLevel = stock_from_item(item)
+            levels[level.location] = level.available
+            held_by[level.location] = {
+                name.removeprefix("held@"): int(n) for name, n in item.items() if name.startswith("held@") and n
+            }
+        elif sort_key.startswith(keys.POLICY_PREFIX):
+            policies[item.get("channel") or keys.policy_channel(sort_key)] = _policy(item)
+        elif sort_key.startswith(keys.PUSHED_PREFIX):
+            pushed[keys.pushed_channel(sort_key)] = Pushed(
+                int(item["quantity"]), item["at"], item.get("listing_id", ""), item.get("deferred_since")
+            )
+        else:
+            continue  # holds, listings: not part of what is pushed
+        revisions.append(f"{sort_key}@{item.get('rev', item.get('updated_at', item.get('at', '')))}")
+    return PushState(sku, catalog, levels, policies, pushed, tuple(revisions), held_by)
 
 
 def _policy(item: Item) -> SkuPolicy:

@@ -276,6 +276,8 @@ class StockStore:
             put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
             expr.attach(put)
         actions: list[dict[str, Any]] = [{"Put": put}]
+        if previous is None:  # counted as it is added, so a Sync Now never counts the catalog
+            actions.append({"Update": _catalog_counted(entry.sku)})
         owners: list[tuple[str, str]] = []
         old = previous.listings if previous else {}
         for channel, listing_id in entry.listings.items():
@@ -846,3 +848,13 @@ def check_same_request(seen: Item | None, cause: Cause, request: str) -> None:
             f"event id {cause.event_id!r} of {cause.source!r} was used before for a different request "
             "(another SKU, location, kind or quantity); send a new event id"
         )
+
+
+def _catalog_counted(sku: str) -> dict[str, Any]:
+    """One more SKU in the catalog's count (its shard's counter: an import does not make one hot item)."""
+    expr = Expression()
+    body = {
+        "Key": to_attrs({"pk": keys.CATALOG_COUNT_PK, "sk": keys.catalog_count_sk(sku)}),
+        "UpdateExpression": expr.update(add={"skus": 1}, set_={("kind",): "catalog_count"}),
+    }
+    return expr.attach(body)

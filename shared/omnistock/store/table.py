@@ -22,6 +22,7 @@ _deserializer = TypeDeserializer()
 # A transaction on an item that another transaction is writing is cancelled with
 # "TransactionConflict" (real DynamoDB, live-sale hot SKUs); such writes are retried.
 _CONFLICT_RETRIES = 6
+BATCH_GET = 100  # keys per BatchGetItem call (its limit)
 _RETRYABLE = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
@@ -135,6 +136,26 @@ class Table:
             if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def batch_get(self, keys: list[tuple[str, str]]) -> list[Item]:
+        """The items at ``keys`` (pk, sk) that exist, strongly consistent, 100 keys a call,
+        retrying what DynamoDB leaves unprocessed. Order is not kept."""
+        found: list[Item] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET):
+            wanted = [to_attrs({"pk": pk, "sk": sk}) for pk, sk in unique[start : start + BATCH_GET]]
+            for attempt in range(8):
+                response = self._call(
+                    "batch_get_item", RequestItems={self.name: {"Keys": wanted, "ConsistentRead": True}}
+                )
+                found += [from_attrs(raw) for raw in response.get("Responses", {}).get(self.name, [])]
+                wanted = response.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+                if not wanted:
+                    break
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            else:
+                raise StoreUnavailable("the stock table left reads unprocessed")
+        return found
 
     def count(self, key_condition: str, values: Item, *, index: str | None = None) -> int:
         """How many items match, without reading them out."""
