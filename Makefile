@@ -88,6 +88,13 @@ demo-data: $(VENV)/.installed  ## Load the demo catalog into a running local sta
 bench: $(VENV)/.installed  ## Counts per event type and the hot-SKU race
 	$(PY) -m bench
 
+SCALE_SKUS ?= 100000
+SCALE_CHANGES ?= 20000
+SCALE_UNITS ?= 1
+.PHONY: bench-scale
+bench-scale: $(VENV)/.installed  ## Sync Now, a burst and reconcile over SCALE_SKUS SKUs (not in CI; slow)
+	$(PY) -m bench.scale --skus $(SCALE_SKUS) --changes $(SCALE_CHANGES) $(if $(filter 0,$(SCALE_UNITS)),--no-units,)
+
 .PHONY: clean
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -33,6 +33,22 @@ def _import_profile(handler: Path) -> tuple[int, list[tuple[int, str]]]:
     return sum(us for us, _ in top), sorted(top, reverse=True)[:3]
 
 
+_BARE = "import boto3; boto3.client('dynamodb')"
+_HANDLER = (
+    "import importlib.util as u; s = u.spec_from_file_location('app', r'{handler}'); "
+    "m = u.module_from_spec(s); s.loader.exec_module(m); "
+    "from omnistock.clients import Clients; Clients().dynamodb"
+)
+
+
+def _wall_ms(code: str) -> float:
+    """Wall time of ``code`` in a fresh interpreter (after the interpreter's own start)."""
+    timed = f"import time; t = time.perf_counter(); {code}; print((time.perf_counter() - t) * 1000)"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "shared"), AWS_DEFAULT_REGION="us-east-1", TABLE_NAME="t")
+    result = subprocess.run([sys.executable, "-c", timed], capture_output=True, text=True, env=env, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     print(f"Handler import cost (python -X importtime, median of {RUNS} fresh interpreters)")
     for handler in sorted(ROOT.glob("functions/*/app.py")):
@@ -40,6 +56,11 @@ def main() -> None:
         median_ms = statistics.median(total for total, _ in runs) / 1000
         heaviest = ", ".join(f"{name} {us / 1000:.0f} ms" for us, name in runs[-1][1])
         print(f"  {handler.parent.name:<14} {median_ms:6.0f} ms   heaviest: {heaviest}")
+    print(f"Webhook handlers: import + DynamoDB client vs a bare boto3 import + client (wall, median of {RUNS})")
+    for handler in sorted(ROOT.glob("functions/*_webhook/app.py")):
+        pairs = [(_wall_ms(_HANDLER.format(handler=handler)), _wall_ms(_BARE)) for _ in range(RUNS)]  # alternated
+        ours, bare = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+        print(f"  {handler.parent.name:<20} {ours:5.0f} ms  bare boto3 {bare:5.0f} ms  ratio {ours / bare:.2f}")
 
 
 if __name__ == "__main__":

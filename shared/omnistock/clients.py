@@ -26,17 +26,22 @@ class Clients:
 
     @cached_property
     def dynamodb(self) -> Any:
-        import boto3  # imported here: a handler that never touches DynamoDB never pays for it
         from botocore.config import Config
 
         config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5)
-        return boto3.client("dynamodb", config=config)
+        return self._session.create_client("dynamodb", config=config)
 
     @cached_property
     def secretsmanager(self) -> Any:
-        import boto3
+        return self._session.create_client("secretsmanager")
 
-        return boto3.client("secretsmanager")
+    @cached_property
+    def _session(self) -> Any:
+        """A botocore session: the clients boto3 would build (same environment, region, credentials
+        and endpoint settings) without importing boto3, which a cold start would pay for."""
+        import botocore.session  # imported here: a handler that never calls AWS never pays for it
+
+        return botocore.session.get_session()
 
 
 class Secrets:

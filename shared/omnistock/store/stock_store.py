@@ -276,8 +276,6 @@ class StockStore:
             put["ConditionExpression"] = f"{expr.name('rev')} = {expr.value(previous.rev)}"
             expr.attach(put)
         actions: list[dict[str, Any]] = [{"Put": put}]
-        if previous is None:  # counted as it is added, so a Sync Now never counts the catalog
-            actions.append({"Update": _catalog_counted(entry.sku)})
         owners: list[tuple[str, str]] = []
         old = previous.listings if previous else {}
         for channel, listing_id in entry.listings.items():
@@ -309,6 +307,8 @@ class StockStore:
                 actions.append(
                     {"Delete": {"Key": to_attrs({"pk": keys.listing_pk(channel, listing_id), "sk": keys.LISTING_SK})}}
                 )
+        if previous is None:  # counted as it is added (last: the listings' positions name them)
+            actions.append({"Update": _catalog_counted(entry.sku)})
         cancelled = self.table.transact(actions)
         if cancelled is None:
             return

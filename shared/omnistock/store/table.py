@@ -6,18 +6,15 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from omnistock.errors import StoreRefused, StoreUnavailable
+from omnistock.store.codec import deserialize, serialize
 
 Item = dict[str, Any]
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 # A transaction on an item that another transaction is writing is cancelled with
 # "TransactionConflict" (real DynamoDB, live-sale hot SKUs); such writes are retried.
@@ -42,33 +39,11 @@ _PERMANENT = frozenset(
 
 
 def to_attrs(values: Item) -> dict[str, Any]:
-    return {name: _serializer.serialize(_plain(value)) for name, value in values.items()}
+    return {name: serialize(value) for name, value in values.items()}
 
 
 def from_attrs(attrs: dict[str, Any]) -> Item:
-    return {name: _native(_deserializer.deserialize(value)) for name, value in attrs.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _native(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _native(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_native(v) for v in value]
-    if isinstance(value, set):
-        return {_native(v) for v in value}
-    return value
+    return {name: deserialize(value) for name, value in attrs.items()}
 
 
 @dataclass(frozen=True)
