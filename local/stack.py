@@ -125,8 +125,8 @@ class LocalStack:
         self.gateway.start()
 
     def _start_sandbox(self, template: Template) -> dict[str, str]:
-        """Test equipment: a Shopify stand-in for the functions that push to Shopify, its
-        token stored in moto's Secrets Manager under the name the template gives them."""
+        """Test equipment: a Shopify stand-in for the functions that push to Shopify, the app's
+        client credentials stored in moto's Secrets Manager under the name the template gives them."""
         secret_names = {
             spec.environment["SHOPIFY_TOKEN_SECRET_NAME"]
             for spec in template.functions
@@ -136,8 +136,11 @@ class LocalStack:
             return {}
         self.sandbox = ShopifySandbox(host=self.host).start()
         secrets = self._client("secretsmanager")
+        # A Dev Dashboard app's credentials, as a new retailer stores them: every token the
+        # functions use comes from the sandbox's client credentials grant.
+        app = json.dumps({"client_id": self.sandbox.client_id, "client_secret": self.sandbox.client_secret})
         for name in secret_names:
-            secrets.create_secret(Name=name, SecretString=self.sandbox.token)
+            secrets.create_secret(Name=name, SecretString=app)
         return {
             "SHOPIFY_SHOP_DOMAIN": SANDBOX_SHOP,
             "SHOPIFY_ENDPOINT": self.sandbox.graphql_url(

@@ -80,6 +80,7 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -88,7 +89,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from local.sandbox.bucket import CostBucket
 from local.sandbox.server import HeaderPairs, HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
@@ -101,6 +102,8 @@ log = logging.getLogger("local.sandbox.shopify")
 
 DEFAULT_API_VERSION = "2026-04"
 DEFAULT_TOKEN = "shpat_sandbox_token"  # noqa: S105 - a fixed test credential, not a secret
+DEFAULT_CLIENT_ID = "sandbox-client-id"
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a fixed test credential, not a secret
 ITEM_PREFIX = "gid://shopify/InventoryItem/"
 LOCATION_PREFIX = "gid://shopify/Location/"
 QUANTITY_NAMES = ("available", "on_hand")
@@ -316,6 +319,12 @@ class ShopifySandbox:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.token = token
+        # A Dev Dashboard app installed on the shop: the client credentials grant issues tokens
+        # that expire (``expire_granted_tokens()`` ends them all, as 24 hours would).
+        self.client_id = DEFAULT_CLIENT_ID
+        self.client_secret = DEFAULT_CLIENT_SECRET
+        self.token_lifetime = 86_399
+        self._granted: set[str] = set()
         self.throttle_mode = throttle_mode
         if read_pricing not in ("simple", "schema"):
             raise ValueError(f"read_pricing must be 'simple' or 'schema', not {read_pricing!r}")
@@ -433,7 +442,7 @@ class ShopifySandbox:
     def counters(self) -> dict[str, int]:
         """``calls`` (GraphQL endpoint requests), ``throttled``, ``mutations`` (applied),
         ``quantities_set``, ``replays``, ``user_errors``, ``reads``, ``errors`` (top-level),
-        ``unsupported``, ``unauthorized``, ``faults``, and the orders' (``SandboxOrders.counters``)."""
+        ``unsupported``, ``unauthorized``, ``faults``, ``grants`` (tokens issued), and the orders' (``SandboxOrders.counters``)."""
         keys = (
             "calls",
             "throttled",
@@ -446,6 +455,7 @@ class ShopifySandbox:
             "unsupported",
             "unauthorized",
             "faults",
+            "grants",
         )
         with self._lock:
             return {**{key: self._state.counters[key] for key in keys}, **self.orders.counters()}
@@ -534,6 +544,8 @@ class ShopifySandbox:
         path = urlsplit(target).path
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             return self._control(method.upper(), path, body)
+        if path == "/admin/oauth/access_token" and method.upper() == "POST":
+            return self._grant(body)
         match = _GRAPHQL_PATH.match(path)
         if match is None:
             return json_response(404, {"errors": "Not Found"})
@@ -554,7 +566,7 @@ class ShopifySandbox:
             return self._failure(fault.status)
 
         token = headers.get("x-shopify-access-token")
-        if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
+        if token is None or not (hmac.compare_digest(token.encode(), self.token.encode()) or token in self._granted):
             with self._lock:
                 self._state.counters["unauthorized"] += 1
             return json_response(401, {"errors": UNAUTHORIZED})
@@ -566,6 +578,28 @@ class ShopifySandbox:
         if fault is not None:  # after_apply: the work is done, the answer is lost
             return self._failure(fault.status)
         return response
+
+    def _grant(self, body: bytes) -> SandboxResponse:
+        """The client credentials grant: a form with grant_type, client_id and client_secret."""
+        form = dict(parse_qsl(body.decode("utf-8", "replace")))
+        with self._lock:
+            self._state.counters["grants"] += 1
+        if form.get("grant_type") != "client_credentials":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        if not (
+            hmac.compare_digest(form.get("client_id", "").encode(), self.client_id.encode())
+            and hmac.compare_digest(form.get("client_secret", "").encode(), self.client_secret.encode())
+        ):
+            return json_response(400, {"error": "invalid_client"})
+        token = f"shpat_granted_{secrets.token_hex(8)}"
+        with self._lock:
+            self._granted.add(token)
+        scope = "read_inventory,write_inventory,read_products,read_orders,write_fulfillments"
+        return json_response(200, {"access_token": token, "scope": scope, "expires_in": self.token_lifetime})
+
+    def expire_granted_tokens(self) -> None:
+        with self._lock:
+            self._granted.clear()
 
     def _take_fault(self) -> _Fault | None:
         faults = self._state.faults

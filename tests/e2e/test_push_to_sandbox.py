@@ -138,3 +138,13 @@ def test_the_reconcile_schedule_repairs_a_failed_push(stack: RunningStack, sandb
     result = stack.run_schedule("ReconcileFunction")
     assert result["shopify"]["repaired"] >= 1
     assert shown(sandbox, item) == 3
+
+
+def test_pushes_authenticate_as_a_dev_dashboard_app(stack: RunningStack, sandbox: httpx.Client) -> None:
+    """The local stack stores the app's client id and secret, as a new retailer does: every
+    token the functions send was issued by the sandbox's client credentials grant."""
+    sku, item = listed_sku(stack, sandbox)
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 3, "version": 1, "event_id": "c1"})
+    wait_for(sandbox, item, 3)
+    counters = sandbox.get("/_sandbox/counters").json()["counters"]
+    assert counters["grants"] >= 1 and counters["unauthorized"] == 0

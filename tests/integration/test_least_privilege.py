@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import boto3
+import botocore.session
 import httpx
 import pytest
 from moto import mock_aws
@@ -598,8 +599,9 @@ def run() -> Run:
                 with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
                     dynamodb = boto3.client("dynamodb")
                     dynamodb.create_table(**table_definition(TEMPLATE, TABLE))
-                    assert boto3.DEFAULT_SESSION is not None  # the session the runtime's clients come from
-                    boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)
+                    session = botocore.session.get_session()  # the session the runtime's clients come from
+                    session.register("before-parameter-build", recorder)
+                    monkeypatch.setattr(botocore.session, "get_session", lambda: session)
                     scenario(Harness(function, recorder, monkeypatch, dynamodb, StreamReader(dynamodb)))
             except Exception:  # reported by the function's own tests
                 broken[function] = traceback.format_exc(limit=-3)

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite, WriteOutcome
 from omnistock.channels.shopify.admin import BACKOFF_BASE, HeldBack, ShopifyInventory, from_secret
+from omnistock.clients import Secrets
 
 TOKEN = "shpat_test_token_never_logged"
 SHOP = "example-store.myshopify.com"
@@ -576,8 +577,13 @@ def test_from_secret_reads_the_token_by_name(secret: str) -> None:
     with mock_aws():
         secrets = boto3.client("secretsmanager", region_name="us-east-1")
         secrets.create_secret(Name="omnistock/shopify/example-store", SecretString=secret)
+        read = Secrets(lambda: secrets)
         port = from_secret(
-            "omnistock/shopify/example-store", SHOP, "2026-04", secrets, endpoint="http://sandbox.local/graphql"
+            "omnistock/shopify/example-store",
+            SHOP,
+            "2026-04",
+            lambda refresh: read.text("omnistock/shopify/example-store", refresh),
+            endpoint="http://sandbox.local/graphql",
         )
     port.close()  # swap its own client for a scripted one: no socket is opened
     script = Script(set_result())
@@ -589,9 +595,6 @@ def test_from_secret_reads_the_token_by_name(secret: str) -> None:
 
 
 def test_from_secret_rejects_json_without_a_token_without_echoing_it() -> None:
-    with mock_aws():
-        secrets = boto3.client("secretsmanager", region_name="us-east-1")
-        secrets.create_secret(Name="s", SecretString=json.dumps({"token": TOKEN}))
-        with pytest.raises(ValueError, match="access_token") as raised:
-            from_secret("s", SHOP, "2026-04", secrets)
+    with pytest.raises(ValueError, match="access_token") as raised:
+        from_secret("s", SHOP, "2026-04", lambda _: json.dumps({"token": TOKEN}))
     assert TOKEN not in str(raised.value)

@@ -20,7 +20,6 @@ Never log payloads or the token: logs carry HTTP statuses, error codes and attem
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 
 from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
+from omnistock.channels.shopify.auth import ShopifyToken, parse_secret
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class ShopifyInventory:
     def __init__(
         self,
         shop_domain: str,
-        access_token: str,
+        access_token: str | ShopifyToken,
         api_version: str = "2026-04",
         *,
         endpoint: str | None = None,
@@ -118,7 +118,7 @@ class ShopifyInventory:
             raise ValueError("max_attempts must be at least 1")
         # The version is pinned by the caller: Shopify falls forward silently from retired ones.
         self.endpoint = endpoint or f"https://{shop_domain}/admin/api/{api_version}/graphql.json"
-        self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
+        self._token = access_token
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
         self._sleep = sleep
@@ -271,15 +271,26 @@ class ShopifyInventory:
                     self._pause(self._backoff(attempt) if retry.wait is None else retry.wait)
         raise ChannelUnavailable(f"Shopify {operation} failed after {self.max_attempts} attempts ({problem})")
 
+    def _access_token(self, renew: bool) -> str:
+        if isinstance(self._token, str):
+            return self._token
+        return self._token.renew() if renew else self._token.token()
+
+    def _post(self, body: dict[str, Any], token: str) -> httpx.Response:
+        self.calls += 1
+        self._requested = None
+        headers = {"X-Shopify-Access-Token": token, "Content-Type": "application/json"}
+        try:
+            return self._client.post(self.endpoint, json=body, headers=headers)
+        except httpx.TransportError as exc:  # timeouts, refused or reset connections
+            raise _Retry(type(exc).__name__) from exc
+
     def _attempt(self, body: dict[str, Any]) -> Any:
         """One HTTP request. Returns ``data``; raises _Retry for transient failures and
         ChannelUnavailable for the ones that a retry cannot fix."""
-        self.calls += 1
-        self._requested = None
-        try:
-            response = self._client.post(self.endpoint, json=body, headers=self._headers)
-        except httpx.TransportError as exc:  # timeouts, refused or reset connections
-            raise _Retry(type(exc).__name__) from exc
+        response = self._post(body, self._access_token(renew=False))
+        if response.status_code == 401 and isinstance(self._token, ShopifyToken):
+            response = self._post(body, self._access_token(renew=True))  # expired or rotated: once
         status = response.status_code
         if status == 429:
             self.throttled += 1
@@ -356,19 +367,18 @@ def from_secret(
     secret_name: str,
     shop_domain: str,
     api_version: str,
-    secrets_client: Any,
+    read_secret: Callable[[bool], str],
     endpoint: str | None = None,
+    token_url: str | None = None,
 ) -> ShopifyInventory:
-    """Build the port with the token read from Secrets Manager by name. The secret string is the
-    raw token or JSON ``{"access_token": ...}``."""
-    secret = secrets_client.get_secret_value(SecretId=secret_name)["SecretString"].strip()
-    token = secret
-    if secret.startswith("{"):
-        try:
-            token = json.loads(secret)["access_token"]
-        except (ValueError, KeyError, TypeError):
-            # Do not echo the secret: name only.
-            raise ValueError(f"secret {secret_name!r} is JSON without an access_token") from None
+    """The port, its token from the secret named ``secret_name`` (see auth.py: a Dev Dashboard
+    app's client id and secret, or a permanent token), read through ``read_secret(refresh)``
+    on every use. A secret in neither form fails here, naming the secret only."""
+    parse_secret(read_secret(False), secret_name)
+    if token_url is None and endpoint:  # the sandbox (or a proxy) serves the token endpoint too
+        origin = httpx.URL(endpoint)
+        token_url = str(origin.copy_with(path="/admin/oauth/access_token", query=None))
+    token = ShopifyToken(read_secret, secret_name, shop_domain, token_url=token_url)
     return ShopifyInventory(shop_domain, token, api_version, endpoint=endpoint)
 
 

@@ -40,7 +40,8 @@ def settings_from_env(env: Mapping[str, str]) -> ShopifySettings:
 
 
 def admin(wiring: Wiring) -> ShopifyInventory | None:
-    """The stock port, its token read from Secrets Manager by name; None when not connected."""
+    """The stock port, its credentials read from Secrets Manager by name (through the secrets
+    cache, on every use: a rotated secret takes effect within minutes); None when not connected."""
 
     def make() -> ShopifyInventory | None:
         from omnistock.channels.shopify.admin import from_secret
@@ -48,11 +49,12 @@ def admin(wiring: Wiring) -> ShopifyInventory | None:
         config = wiring.config.section(ShopifySettings)
         if not config.connected:
             return None
+        name = config.token_secret_name
         return from_secret(
-            config.token_secret_name,
+            name,
             config.shop_domain,
             config.api_version,
-            wiring.clients.secretsmanager,
+            lambda refresh: wiring.secrets.text(name, refresh),
             endpoint=config.endpoint or None,
         )
 
