@@ -23,6 +23,7 @@ import httpx
 from bench.calls import CallCounter
 from bench.local_stack import local_stack
 from bench.moto_table import moto_table
+from cli.channels import go_live
 
 SKUS = 20
 UNITS = 30  # per SKU: 600 units for 2,000 claims, so most SKUs sell out
@@ -52,6 +53,7 @@ def _through_the_stack(rng: random.Random) -> int:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=url, headers=headers, timeout=60) as admin:
             admin.put("/channels/live", json={"locations": ["shop"], "platform": "commentsold"}).raise_for_status()
+            go_live(admin, "live")  # a new channel starts in shadow mode
             for sku in range(SKUS):
                 listing = {"locations": ["shop"], "listings": {"live": str(1000 + sku)}}
                 admin.put(f"/skus/LIVE-{sku}", json=listing).raise_for_status()

@@ -23,6 +23,7 @@ import httpx
 
 from bench.local_stack import local_stack
 from bench.seed import seed_catalog
+from cli.channels import go_live
 from local.template import load_template
 
 STORM = 40  # consecutive 429 answers
@@ -116,6 +117,7 @@ def latency_and_storm() -> dict[str, Any]:
     with local_stack() as url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
         sandbox = httpx.Client(base_url=api.get("/_local/health").json()["shopify_sandbox"], timeout=10)
         api.put("/channels/shopify", json={"locations": ["shop"], "platform": "shopify", "target_location": LOCATION})
+        go_live(api, "shopify")  # a new channel starts in shadow mode
         skus = []
         for n in range(10):
             sku, item = f"L{n}", f"gid://shopify/InventoryItem/{9000 + n}"

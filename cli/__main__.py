@@ -1,8 +1,12 @@
 """omnistock sync-now [--channel C] [--sku S ...] [--url URL] [--iam | --token T]
+omnistock preview --channel C [--again]
+omnistock go-live --channel C
 
-Starts a Sync Now job through the admin API and follows it with a progress bar until it is
-done. Locally the API takes the dev token; deployed, requests are signed with your AWS
-credentials (--iam), as the HTTP API's IAM authorizer requires.
+sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
+it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
+new one with --again); go-live takes a channel out of shadow mode and follows the push of the
+preview's differences. Locally the API takes the dev token; deployed, requests are signed with
+your AWS credentials (--iam), as the HTTP API's IAM authorizer requires.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from cli import channels
 from cli.signing import SigV4
 
 WIDTH = 30
@@ -26,12 +31,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     sync = commands.add_parser("sync-now", help="force a push of SKUs (default: all) to channels (default: all)")
     sync.add_argument("--channel", help="one channel (default: every pushed channel)")
     sync.add_argument("--sku", action="append", dest="skus", help="a SKU; repeat for more (default: the catalog)")
-    sync.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
-    auth = sync.add_mutually_exclusive_group()
-    auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
-    auth.add_argument("--iam", action="store_true", help="sign requests with AWS credentials (deployed stack)")
-    sync.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    sync.add_argument("--timeout", type=float, default=3600, help="give up following after this many seconds")
+    preview = commands.add_parser("preview", help="what Omnistock would change on a channel (writes nothing)")
+    preview.add_argument("--channel", required=True)
+    preview.add_argument("--again", action="store_true", help="read the channel again first")
+    live = commands.add_parser("go-live", help="take a channel out of shadow mode: push its preview's differences")
+    live.add_argument("--channel", required=True)
+    for command in (sync, preview, live):
+        command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
+        auth = command.add_mutually_exclusive_group()
+        auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
+        auth.add_argument("--iam", action="store_true", help="sign requests with AWS credentials (deployed stack)")
+        command.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+        command.add_argument("--timeout", type=float, default=3600, help="give up following after this many seconds")
     return parser.parse_args(argv)
 
 
@@ -68,11 +79,26 @@ def sync_now(args: argparse.Namespace) -> int:
             job = api.get(f"/sync-now/{job['job_id']}").raise_for_status().json()
 
 
+def preview(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        body = channels.latest_preview(api, args.channel, args.timeout, start=args.again)
+    print("\n".join(channels.preview_lines(body)))
+    return 0
+
+
+def go_live(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        job = channels.go_live(api, args.channel, args.timeout)
+    print(f"{args.channel} is live: {job['applied']} differences pushed, {job['failed']} failed")
+    return 0 if job["failed"] == 0 else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    command = {"sync-now": sync_now, "preview": preview, "go-live": go_live}[args.command]
     try:
-        return sync_now(args)
-    except httpx.HTTPError as error:
+        return command(args)
+    except (httpx.HTTPError, channels.NotReady) as error:
         print(f"omnistock: {error}", file=sys.stderr)
         return 1
 

@@ -17,7 +17,7 @@ from omnistock import runtime, safe_json
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
-from omnistock.models import Outcome
+from omnistock.models import SHADOW, Outcome
 from omnistock.observability import logger, observed
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -77,7 +77,16 @@ def read_stock(sku: Sku, movements: Annotated[int, Query(ge=0, le=100)] = 20) ->
 
 @app.put("/skus/<sku>", summary="Create or update a catalog entry", responses=ERRORS, tags=["catalog"])
 def upsert_catalog(sku: Sku, body: s.CatalogIn) -> s.CatalogOut:
-    entry = runtime.app().ledger.upsert_catalog(sku, body.locations, body.listings, body.title)
+    ledger = runtime.app().ledger
+    entry = ledger.upsert_catalog(sku, body.locations, body.listings, body.title, allow_drop=body.allow_drop)
+    return s.catalog_out(entry)
+
+
+@app.patch("/skus/<sku>", summary="Change some fields of a catalog entry", responses=ERRORS, tags=["catalog"])
+def patch_catalog(sku: Sku, body: s.CatalogPatch) -> s.CatalogOut:
+    entry = runtime.app().ledger.patch_catalog(
+        sku, locations=body.locations, listings=body.listings, title=body.title, allow_drop=body.allow_drop
+    )
     return s.catalog_out(entry)
 
 
@@ -146,8 +155,54 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         max_shown=body.max_shown,
         auto_sync=body.auto_sync,
         master_location=body.master_location or "",
+        new_mode=SHADOW,  # a new channel is read and previewed, never written, until it goes live
     )
     return s.channel_out(saved)
+
+
+@app.post(
+    "/channels/<channel>/preview",
+    summary="Preview a channel: read its numbers and keep what Omnistock would change (writes nothing)",
+    responses=ERRORS | {202: {"description": "Started; read it at GET /channels/{channel}/preview"}},
+    tags=["channels"],
+)
+def start_preview(channel: ChannelName) -> Response[s.JobOut]:
+    return _json(202, s.job_out(runtime.app().sync.start_preview(channel)))
+
+
+@app.get(
+    "/channels/<channel>/preview",
+    summary="The channel's latest preview: its totals and a page of its differences",
+    responses=ERRORS,
+    tags=["channels"],
+)
+def read_preview(
+    channel: ChannelName,
+    after: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> s.PreviewOut:
+    job, lines = runtime.app().sync.preview(channel, after, limit)
+    return s.preview_out(channel, job, lines, limit)
+
+
+@app.post(
+    "/channels/<channel>/go-live",
+    summary="Take a channel out of shadow mode: push its latest preview's differences, then every change",
+    responses=ERRORS | {202: {"description": "Live; the differences are pushed by this job"}},
+    tags=["channels"],
+)
+def go_live(channel: ChannelName) -> Response[s.JobOut]:
+    return _json(202, s.job_out(runtime.app().sync.go_live(channel)))
+
+
+@app.post(
+    "/channels/<channel>/shadow",
+    summary="Put a channel back into shadow mode: read and previewed, never written",
+    responses=ERRORS,
+    tags=["channels"],
+)
+def to_shadow(channel: ChannelName) -> s.ChannelOut:
+    return s.channel_out(runtime.app().sync.to_shadow(channel))
 
 
 @app.put(

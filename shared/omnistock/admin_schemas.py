@@ -31,6 +31,7 @@ from omnistock.policy import SkuPolicy
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
     from omnistock.models import SyncEntry
     from omnistock.orders import OrderFile, Shipment
+    from omnistock.store.preview_store import PreviewLine
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
@@ -73,12 +74,26 @@ class Body(BaseModel):
 
 
 # ==================================================================== requests
+ListingChannel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
+ALLOW_DROP = "Drop a listing, or a location that still has stock, holds or pending units (refused with 409 otherwise)."
+
+
 class CatalogIn(Body):
     locations: list[Location] = Field(min_length=1, max_length=50)
-    listings: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")], Identifier] = Field(
+    listings: dict[ListingChannel, Identifier] = Field(
         default_factory=dict, description="Listing id per channel (for Shopify, the inventory item id)."
     )
     title: Note = ""
+    allow_drop: bool = Field(False, description=ALLOW_DROP)
+
+
+class CatalogPatch(Body):
+    locations: list[Location] | None = Field(None, min_length=1, max_length=50)
+    listings: dict[ListingChannel, Identifier | None] | None = Field(
+        None, description="Merged into the SKU's listings; null removes that channel's listing."
+    )
+    title: Note | None = None
+    allow_drop: bool = Field(False, description=ALLOW_DROP)
 
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
@@ -338,6 +353,7 @@ class ChannelOut(BaseModel):
     max_shown: int | None
     auto_sync: bool
     master_location: str
+    mode: str = Field(description="shadow: read and previewed, never written; live: pushed.")
 
 
 class PolicyOut(BaseModel):
@@ -376,6 +392,24 @@ class JobOut(BaseModel):
     failed: int
     created_at: str
     updated_at: str
+    purpose: str = Field(description="sync (a forced push), preview (read only) or go_live.")
+    differing: int = Field(description="preview: SKUs whose channel number would change.")
+    reasons: dict[str, int] = Field(description="preview: differing SKUs by reason.")
+
+
+class PreviewLineOut(BaseModel):
+    sku: str
+    listing_id: str
+    shown: int | None = Field(description="What the channel shows; null: the listing is unknown there.")
+    would_set: int | None = Field(description="What Omnistock would set; null: nothing can be pushed.")
+    reasons: list[str] = Field(description="ledger, paused, allocation, buffer, cap, unmapped.")
+
+
+class PreviewOut(BaseModel):
+    channel: str
+    preview: JobOut | None = Field(description="The latest preview's progress and totals; null: none yet.")
+    lines: list[PreviewLineOut]
+    next: str | None = Field(description="Pass as `after` for the next page; null: the last page.")
 
 
 class OrderLineOut(BaseModel):
@@ -510,6 +544,7 @@ def channel_out(channel: Channel) -> ChannelOut:
         max_shown=channel.max_shown,
         auto_sync=channel.auto_sync,
         master_location=channel.master_location,
+        mode=channel.mode,
     )
 
 
@@ -523,6 +558,15 @@ def sync_entry_out(entry: SyncEntry) -> SyncEntryOut:
 
 def job_out(job: Job) -> JobOut:
     return JobOut(**{name: getattr(job, name) for name in JobOut.model_fields})
+
+
+def preview_out(channel: str, job: Job | None, lines: list[PreviewLine], limit: int) -> PreviewOut:
+    return PreviewOut(
+        channel=channel,
+        preview=job_out(job) if job else None,
+        lines=[PreviewLineOut(**asdict(line) | {"reasons": list(line.reasons)}) for line in lines],
+        next=lines[-1].sku if len(lines) == limit else None,
+    )
 
 
 def hold_out(hold: Hold) -> HoldOut:

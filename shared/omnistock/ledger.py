@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
+    LIVE,
     MAX_VERSION,
     CatalogEntry,
     Cause,
@@ -118,10 +119,26 @@ class Ledger:
         self.default_hold = default_hold
 
     # ================================================================ catalog and channels
-    def upsert_catalog(self, sku: str, locations: list[str], listings: dict[str, str], title: str = "") -> CatalogEntry:
+    def upsert_catalog(
+        self,
+        sku: str,
+        locations: list[str],
+        listings: dict[str, str],
+        title: str = "",
+        *,
+        allow_drop: bool = True,
+        dropping: frozenset[str] = frozenset(),
+    ) -> CatalogEntry:
+        """Save the SKU's entry as given (a replace). ``allow_drop=False`` (the admin API's
+        default) refuses, with a Conflict saying what would be lost, to drop a channel's listing
+        (the SKU would silently stop syncing there) or a location still holding stock, holds or
+        pending units (they would vanish from what every channel may sell). ``dropping``:
+        channels whose listing the request removes by name (a PATCH's null)."""
         if not locations:
             raise InvalidRequest("a SKU needs at least one location")
         previous = self.store.catalog(sku)
+        if previous is not None and not allow_drop:
+            self._refuse_losses(previous, locations, {**dict.fromkeys(dropping, ""), **listings})
         entry = CatalogEntry(
             sku=sku,
             locations=tuple(dict.fromkeys(locations)),
@@ -132,6 +149,56 @@ class Ledger:
         )
         self.store.save_catalog(entry, previous, new_sku_policies=None if previous else self._new_sku_policies())
         return replace(entry, rev=entry.rev + 1)
+
+    def patch_catalog(
+        self,
+        sku: str,
+        *,
+        locations: list[str] | None = None,
+        listings: dict[str, str | None] | None = None,
+        title: str | None = None,
+        allow_drop: bool = False,
+    ) -> CatalogEntry:
+        """Change only what is given: listings are merged (a null removes that channel's: the
+        request says so), locations replaced (dropping one with units needs ``allow_drop``)."""
+        previous = self.store.catalog(sku)
+        if previous is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog; create it with PUT")
+        merged = dict(previous.listings)
+        for channel, listing_id in (listings or {}).items():
+            if listing_id is None:
+                merged.pop(channel, None)
+            else:
+                merged[channel] = listing_id
+        return self.upsert_catalog(
+            sku,
+            list(previous.locations) if locations is None else locations,
+            merged,
+            previous.title if title is None else title,
+            allow_drop=allow_drop,
+            dropping=frozenset(channel for channel, listing_id in (listings or {}).items() if listing_id is None),
+        )
+
+    def _refuse_losses(self, previous: CatalogEntry, locations: list[str], listings: dict[str, str]) -> None:
+        lost = [
+            f"its {channel} listing {listing_id!r}"
+            for channel, listing_id in previous.listings.items()
+            if channel not in listings
+        ]
+        dropped = set(previous.locations) - set(locations)
+        if dropped:
+            for level in self.store.stock_levels(previous.sku):
+                if level.location in dropped and (level.on_hand or level.held or level.pending):
+                    lost.append(
+                        f"location {level.location!r} with {level.on_hand} on hand, {level.held} held, "
+                        f"{level.pending} pending"
+                    )
+        if lost:
+            raise Conflict(
+                f"saving SKU {previous.sku!r} this way would drop "
+                + "; ".join(lost)
+                + ": send allow_drop true to mean it, or change only some fields with PATCH"
+            )
 
     def _new_sku_policies(self) -> dict[str, bool]:
         """Each pushed channel's rule for new SKUs, frozen into the SKU's own policy, so a
@@ -149,7 +216,10 @@ class Ledger:
         max_shown: int | None = None,
         auto_sync: bool = True,
         master_location: str = "",
+        new_mode: str = LIVE,
     ) -> Channel:
+        """Save a channel's settings. A new one starts in ``new_mode`` (the admin API: shadow,
+        read and previewed, never written until it goes live); an existing one keeps its mode."""
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
         from omnistock.channels import registry as platforms  # here: the intakes' cold start skips it
@@ -174,6 +244,7 @@ class Ledger:
             auto_sync=auto_sync,
             updated_at=iso(self.clock()),
             master_location=master_location,
+            mode=existing.mode if (existing := self.store.channel(name)) is not None else new_mode,
         )
         self.store.save_channel(channel)
         return channel

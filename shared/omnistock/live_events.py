@@ -21,7 +21,7 @@ from omnistock.policy import SkuPolicy
 from omnistock.store.live_store import LiveStore
 from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
-from omnistock.sync import SyncService
+from omnistock.sync import SyncService, refuse_over_allocation
 
 MAX_SKUS = 90  # policies one event changes: its claims on them go in one transaction
 
@@ -51,6 +51,10 @@ class LiveEvents:
             return existing
         touched = [(channel, sku) for sku in allocations] + [(ch, sku) for ch, skus in paused.items() for sku in skus]
         self._check(touched, {channel, *paused})
+        config = self.stock.channel(channel)
+        for sku, units in allocations.items():
+            if config is not None and units:
+                refuse_over_allocation(self.stock, sku, channel, config.locations, units)
         before: dict[str, dict[str, Any]] = {}
         for name, sku in dict.fromkeys(touched):
             before[f"{name}|{sku}"] = asdict(self.pushes.push_state(sku).policies.get(name, SkuPolicy()))

@@ -109,6 +109,9 @@ class CatalogEntry:
     updated_at: str | None = None
 
 
+LIVE, SHADOW = "live", "shadow"
+
+
 @dataclass(frozen=True)
 class Channel:
     """A place that sells: the ledger locations it sells from, where its number goes on the
@@ -125,6 +128,13 @@ class Channel:
     # The ledger location whose physical truth the platform's own counts at target_location
     # are (the shop has no POS there); empty: the platform only sells.
     master_location: str = ""
+    # "shadow": the channel is read and previewed, never written; "live": pushed. Channels
+    # stored before shadow mode existed are live.
+    mode: str = "live"
+
+    @property
+    def pushed(self) -> bool:
+        return bool(self.platform and self.target_location and self.mode == LIVE)
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,12 @@ class Job:
     cursor: str  # the last SKU pushed ("" before the first chunk)
     created_at: str
     updated_at: str
+    # "sync": a forced push; "preview": the channel read and compared, nothing written (its
+    # differences kept apart); "go_live": a forced push of one preview's differences.
+    purpose: str = "sync"
+    source: str = ""  # go_live: the preview job whose differences it pushes
+    differing: int = 0  # preview: SKUs whose channel number differs from what would be set
+    reasons: dict[str, int] = field(default_factory=dict)  # preview: differing SKUs by reason
 
 
 @dataclass(frozen=True)

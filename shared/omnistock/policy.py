@@ -55,3 +55,29 @@ def sellable(
     if cap is not None:
         shown = min(shown, cap)
     return max(0, min(shown, ledger))
+
+
+def why_shown(
+    channel: str,
+    available_by_location: dict[str, int],
+    locations: tuple[str, ...],
+    defaults: ChannelDefaults,
+    policies: dict[str, SkuPolicy],
+    shown: int,
+) -> tuple[str, ...]:
+    """Why the channel would be set to something else than ``shown``: the ledger's count
+    differs ("ledger"), and what of the policies takes units away ("paused", "allocation"
+    for other channels' live events, "buffer", "cap")."""
+    own = policies.get(channel, SkuPolicy())
+    ledger = max(0, sum(available_by_location.get(location, 0) for location in locations))
+    reasons = ["ledger"] if ledger != shown else []
+    if own.paused:
+        reasons.append("paused")
+    if any(p.allocation for name, p in policies.items() if name != channel):
+        reasons.append("allocation")
+    if (defaults.buffer if own.buffer is None else own.buffer) > 0:
+        reasons.append("buffer")
+    cap = defaults.max_shown if own.max_shown is None else own.max_shown
+    if cap is not None and cap < ledger:
+        reasons.append("cap")
+    return tuple(reasons) or ("ledger",)

@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.models import Channel, SyncEntry
-from omnistock.policy import ChannelDefaults, sellable
+from omnistock.policy import ChannelDefaults, sellable, why_shown
+from omnistock.store.preview_store import PreviewLine
 from omnistock.store.push_store import Pushed, PushState, PushStore
 
 GRACE = timedelta(minutes=2)  # time for a channel's own events to reach the ledger (PushRaiseGraceSeconds)
@@ -124,7 +125,7 @@ class PushEngine:
         chosen = list(dict.fromkeys(skus))
         report = PushReport()
         every = self.channels()
-        configs = [c for c in every if c.platform and c.target_location and channel in (None, c.name)]
+        configs = [c for c in every if c.pushed and channel in (None, c.name)]  # never a channel in shadow
         ports = {c.name: port for c in configs if (port := self.port_for(c)) is not None}
         if not chosen or not ports:
             return report
@@ -137,6 +138,43 @@ class PushEngine:
             )
             push.run(list(states.values()), force)
         return report
+
+    def preview(self, skus: list[str], channel: str) -> list[PreviewLine]:
+        """What a push of ``skus`` would change on ``channel``, writing nothing there: every
+        listed SKU whose channel number differs from what would be set, and every SKU without a
+        listing for it ("unmapped"). One channel read per 250 listings, like a forced push."""
+        every = self.channels()
+        config = next((c for c in every if c.name == channel and c.platform and c.target_location), None)
+        port = self.port_for(config) if config is not None else None
+        if config is None or port is None:
+            return []
+        catalogs = self.store.catalog_states(skus)
+        listed = {
+            sku: state.catalog.listings[channel]
+            for sku, state in catalogs.items()
+            if state.catalog is not None and state.catalog.listings.get(channel)
+        }
+        lines = [
+            PreviewLine(sku, "", None, None, ("unmapped",))
+            for sku, state in catalogs.items()
+            if state.catalog is not None and sku not in listed
+        ]
+        location = config.target_location
+        shown = port.read_quantities([(listing, location) for listing in listed.values()]) if listed else {}
+        states = _StateReader(self.store, every, [config]).read(list(listed), {sku: catalogs[sku] for sku in listed})
+        defaults = ChannelDefaults(config.buffer, config.max_shown, config.auto_sync)
+        for sku, listing in listed.items():
+            state = states[sku]
+            would = sellable(channel, state.levels, config.locations, defaults, state.policies)
+            current = shown.get((listing, location))
+            if would is None or current == would:
+                continue  # auto sync off (nothing would be pushed), or already right
+            if current is None:
+                lines.append(PreviewLine(sku, listing, None, would, ("unmapped",)))  # unknown on the channel
+                continue
+            reasons = why_shown(channel, state.levels, config.locations, defaults, state.policies, current)
+            lines.append(PreviewLine(sku, listing, current, would, reasons))
+        return sorted(lines, key=lambda line: line.sku)
 
 
 @dataclass(frozen=True)

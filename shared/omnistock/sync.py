@@ -15,18 +15,28 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from omnistock.channels import ChannelUnavailable
 from omnistock.clock import iso, utc_now
-from omnistock.errors import InvalidRequest, NotFound
-from omnistock.models import Job, SyncEntry
+from omnistock.errors import Conflict, InvalidRequest, NotFound
+from omnistock.models import LIVE, SHADOW, Channel, Job, SyncEntry
 from omnistock.policy import SkuPolicy
 from omnistock.push import PushEngine, PushReport
 from omnistock.store.job_store import JobStore
+from omnistock.store.preview_store import PreviewLine, PreviewStore
 from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
 
 CHUNK = 250  # one Shopify call's worth of SKUs
+PREVIEW, GO_LIVE = "preview", "go_live"  # job purposes besides "sync"
 VERIFY_CHUNK = 250  # marked SKUs verified together: one read and at most one write call on Shopify
 STALLED = timedelta(minutes=2)  # a running job not advanced for this long is nudged
+
+
+def refuse_over_allocation(stock: StockStore, sku: str, channel: str, locations: tuple[str, ...], units: int) -> None:
+    """An allocation reserves units for one channel: more than there are now is a mistake."""
+    available = sum(level.available for level in stock.stock_levels(sku) if level.location in locations)
+    if units > available:
+        raise Conflict(f"cannot allocate {units} of SKU {sku!r} to {channel!r}: {available} available at its locations")
 
 
 class SyncService:
@@ -36,20 +46,25 @@ class SyncService:
         pushes: PushStore,
         jobs: JobStore,
         engine: PushEngine,
+        previews: PreviewStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.stock = stock
         self.pushes = pushes
         self.jobs = jobs
         self.engine = engine
+        self.previews = previews
         self.clock = clock
 
     # ---- policies and history (admin API)
     def set_policy(self, sku: str, channel: str, policy: SkuPolicy) -> SkuPolicy:
         if self.stock.catalog(sku) is None:
             raise NotFound(f"SKU {sku!r} is not in the catalog")
-        if self.stock.channel(channel) is None:
+        config = self.stock.channel(channel)
+        if config is None:
             raise NotFound(f"channel {channel!r} is not configured")
+        if policy.allocation:
+            refuse_over_allocation(self.stock, sku, config.name, config.locations, policy.allocation)
         self.pushes.save_policy(sku, channel, policy, self.clock())
         return policy
 
@@ -65,11 +80,71 @@ class SyncService:
         chosen = tuple(sorted(set(skus))) if skus is not None else None
         if chosen == ():
             raise InvalidRequest("give at least one SKU, or none for the whole catalog")
+        if chosen is not None:
+            missing = [sku for sku, state in self.pushes.catalog_states(list(chosen)).items() if state.catalog is None]
+            if missing:
+                shown = ", ".join(repr(sku) for sku in missing[:10]) + (" ..." if len(missing) > 10 else "")
+                raise NotFound(f"{len(missing)} of these SKUs are not in the catalog: {shown}")
         total = len(chosen) if chosen is not None else self.jobs.catalog_size()
+        config = self.stock.channel(channel) if channel is not None else None
+        purpose = PREVIEW if config is not None and config.mode == SHADOW else "sync"  # shadow: read, never write
         now = iso(self.clock())
-        job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now)
+        job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now, purpose=purpose)
+        self.jobs.create(job)
+        if purpose == PREVIEW and channel is not None:
+            self.previews.set_latest(channel, job.job_id)
+        return job
+
+    # ---- shadow mode: preview, go live
+    def start_preview(self, channel: str) -> Job:
+        """Read the whole catalog's numbers on ``channel`` and keep what differs from what
+        Omnistock would set; nothing is written there (a live channel can be previewed too)."""
+        self._pushable(channel)
+        now = iso(self.clock())
+        job = Job(uuid.uuid4().hex, channel, None, "running", self.jobs.catalog_size(), 0, 0, 0, "", now, now)
+        job = replace(job, purpose=PREVIEW)
+        self.jobs.create(job)
+        self.previews.set_latest(channel, job.job_id)
+        return job
+
+    def preview(self, channel: str, after: str, limit: int) -> tuple[Job | None, list[PreviewLine]]:
+        """The channel's latest preview (its progress and totals) and a page of its differences."""
+        self._pushable(channel)
+        latest = self.previews.latest(channel)
+        job = self.jobs.get(latest) if latest else None
+        return job, self.previews.page(channel, job.job_id, after, limit) if job else []
+
+    def go_live(self, channel: str) -> Job:
+        """Take ``channel`` out of shadow: push the latest preview's differences (each re-read
+        on the channel and in the ledger first, so only what still differs is written), and
+        from then on every change."""
+        config = self._pushable(channel)
+        if config.mode != SHADOW:
+            raise Conflict(f"channel {channel!r} is live already")
+        latest = self.previews.latest(channel)
+        preview = self.jobs.get(latest) if latest else None
+        if preview is None or preview.state != "done":
+            raise Conflict(f"preview {channel!r} first (POST /channels/{channel}/preview) and let it finish")
+        now = iso(self.clock())
+        self.stock.save_channel(replace(config, mode=LIVE, updated_at=now))
+        job = Job(uuid.uuid4().hex, channel, None, "running", preview.differing, 0, 0, 0, "", now, now)
+        job = replace(job, purpose=GO_LIVE, source=preview.job_id)
         self.jobs.create(job)
         return job
+
+    def to_shadow(self, channel: str) -> Channel:
+        """Stop writing to ``channel``: it is read and previewed only, until it goes live again."""
+        config = replace(self._pushable(channel), mode=SHADOW, updated_at=iso(self.clock()))
+        self.stock.save_channel(config)
+        return config
+
+    def _pushable(self, channel: str) -> Channel:
+        config = self.stock.channel(channel)
+        if config is None:
+            raise NotFound(f"channel {channel!r} is not configured")
+        if not config.platform or not config.target_location:
+            raise InvalidRequest(f"channel {channel!r} is not pushed to a platform: nothing to preview")
+        return config
 
     def on_changes(self, skus: list[str], jobs: list[Job], channel_changes: list[tuple[str, str]]) -> PushReport:
         """One batch of the table's stream: new channel settings start a job that pushes all
@@ -86,15 +161,19 @@ class SyncService:
         a stack upgraded from before the catalog was counted, its count seeded once)."""
         self.jobs.seed_catalog_count()
         self.nudge_stalled_jobs()
-        return {c.name: self.reconcile(c.name, out_of_time) for c in self.stock.channels() if c.platform}
+        return {c.name: self.reconcile(c.name, out_of_time) for c in self.stock.channels() if c.pushed}
 
     def start_for_channel_change(self, channel: str, change_id: str) -> None:
         """One job per change (its id comes from the stream record), however often the record
         is delivered."""
         now = iso(self.clock())
         job_id = hashlib.sha256(f"{channel}:{change_id}".encode()).hexdigest()[:32]
-        job = Job(job_id, channel, None, "running", self.jobs.catalog_size(), 0, 0, 0, "", now, now)
+        config = self.stock.channel(channel)
+        purpose = PREVIEW if config is not None and config.mode == SHADOW else "sync"
+        job = Job(job_id, channel, None, "running", self.jobs.catalog_size(), 0, 0, 0, "", now, now, purpose=purpose)
         self.jobs.create(job, only_if_new=True)
+        if purpose == PREVIEW:
+            self.previews.set_latest(channel, job_id)
 
     def job(self, job_id: str) -> Job:
         found = self.jobs.get(job_id)
@@ -108,25 +187,52 @@ class SyncService:
         current = self.jobs.get(job.job_id)  # a redelivered record must not push its chunk again
         if current is None or current.state != "running" or current.cursor != job.cursor:
             return None
-        if job.skus is not None:
-            chunk = [sku for sku in job.skus if sku > job.cursor][:CHUNK]
-            cursor = chunk[-1] if chunk else job.cursor
-            finished = not chunk or chunk[-1] == job.skus[-1]
+        chunk, cursor, finished = self._next_chunk(job)
+        if job.purpose == PREVIEW:
+            progressed = self._preview_chunk(job, chunk)
         else:
-            chunk, cursor, finished = self.jobs.catalog_page(job.cursor, CHUNK)
-        report = self.engine.push(chunk, "sync now", force=True, channel=job.channel) if chunk else PushReport()
+            why = "go live" if job.purpose == GO_LIVE else "sync now"
+            report = self.engine.push(chunk, why, force=True, channel=job.channel) if chunk else PushReport()
+            progressed = replace(
+                job, applied=job.applied + report.applied, failed=job.failed + report.failed + report.deferred
+            )
         done = job.done + len(chunk)
         progressed = replace(
-            job,
+            progressed,
             done=done,
             total=max(job.total, done),
-            applied=job.applied + report.applied,
-            failed=job.failed + report.failed + report.deferred,
             cursor=cursor,
             state="done" if finished else "running",
             updated_at=iso(self.clock()),
         )
         return progressed if self.jobs.advance(job, progressed) else None
+
+    def _next_chunk(self, job: Job) -> tuple[list[str], str, bool]:
+        """(the SKUs, the cursor after them, whether they are the last)."""
+        if job.purpose == GO_LIVE and job.channel:  # the preview's differences that can be pushed
+            lines = self.previews.page(job.channel, job.source, job.cursor, CHUNK)
+            # An unmapped SKU (no listing, or one the channel does not know) needs fixing first.
+            pushable = [line.sku for line in lines if "unmapped" not in line.reasons]
+            return pushable, lines[-1].sku if lines else job.cursor, len(lines) < CHUNK
+        if job.skus is not None:
+            chunk = [sku for sku in job.skus if sku > job.cursor][:CHUNK]
+            return chunk, chunk[-1] if chunk else job.cursor, not chunk or chunk[-1] == job.skus[-1]
+        return self.jobs.catalog_page(job.cursor, CHUNK)
+
+    def _preview_chunk(self, job: Job, chunk: list[str]) -> Job:
+        """Read the channel for the chunk and keep what differs; nothing is written there."""
+        if not chunk or not job.channel:
+            return job
+        try:
+            lines = self.engine.preview(chunk, job.channel)
+        except ChannelUnavailable:
+            return replace(job, failed=job.failed + len(chunk))  # the preview says how much it could not read
+        self.previews.record(job.channel, job.job_id, lines, self.clock())
+        reasons = dict(job.reasons)
+        for line in lines:
+            for reason in line.reasons:
+                reasons[reason] = reasons.get(reason, 0) + 1
+        return replace(job, differing=job.differing + len(lines), reasons=reasons)
 
     # ---- reconcile (schedule)
     def reconcile(self, channel: str, out_of_time: Callable[[], bool] = lambda: False) -> PushReport:

@@ -140,9 +140,11 @@ class Wiring:
     @cached_property
     def sync(self) -> SyncService:
         from omnistock.store.job_store import JobStore
+        from omnistock.store.preview_store import PreviewStore
         from omnistock.sync import SyncService
 
-        return SyncService(self.stock, self.pushes, JobStore(self.table), self.push_engine, clock=self.clock)
+        jobs, previews = JobStore(self.table), PreviewStore(self.table)
+        return SyncService(self.stock, self.pushes, jobs, self.push_engine, previews, clock=self.clock)
 
     @cached_property
     def live_events(self) -> LiveEvents:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cli.channels import go_live
 from local.launcher import LaunchFailed, launch
 from tests import log_scan
 from tests.reliability import failed, record
@@ -104,10 +105,18 @@ def assert_output_carries_no_secrets(output: list[str], stored: list[log_scan.Se
 SHOPIFY_LOCATION = "gid://shopify/Location/9001"  # the Shopify channel's location in the sandbox
 
 
+def live_channel(client: httpx.Client, name: str, body: dict[str, Any]) -> None:
+    """Configure a pushed channel and take it live (a new one starts in shadow mode)."""
+    answer = client.put(f"/channels/{name}", json=body)
+    assert answer.status_code == 200, answer.text
+    if answer.json()["mode"] == "shadow":
+        go_live(client, name)
+
+
 @pytest.fixture(scope="session")
 def sandbox(stack: RunningStack) -> httpx.Client:
-    """The Shopify sandbox's control API, with the stack's Shopify channel configured."""
+    """The Shopify sandbox's control API, with the stack's Shopify channel configured and live."""
     url = stack.client.get("/_local/health").json()["shopify_sandbox"]
     body = {"locations": ["shop", "web"], "platform": "shopify", "target_location": SHOPIFY_LOCATION}
-    assert stack.client.put("/channels/shopify", json=body).status_code == 200
+    live_channel(stack.client, "shopify", body)
     return httpx.Client(base_url=url, timeout=10)

@@ -42,7 +42,7 @@ from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS
 from omnistock.channels.commentsold.webhooks import sign as commentsold_sign
 from omnistock.channels.lightspeed.webhooks import signature_header
-from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, running_stack
+from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, live_channel, running_stack
 from tests.reliability import record
 
 pytestmark = pytest.mark.e2e
@@ -452,8 +452,8 @@ def test_every_source_misbehaving_at_once_ends_at_the_truth(chaos_stack: Running
     live = sandbox_client(stack, "commentsold_sandbox", "/_sandbox/commentsold")
     pos = sandbox_client(stack, "lightspeed_sandbox", "/_sandbox/lightspeed")
     shopify = {"locations": ["shop", "web"], "platform": "shopify", "target_location": SHOPIFY_LOCATION}
-    assert stack.client.put("/channels/shopify", json=shopify).status_code == 200
-    assert stack.client.put("/channels/commentsold", json={"locations": ["shop"], "platform": "commentsold"}).is_success
+    live_channel(stack.client, "shopify", shopify)
+    live_channel(stack.client, "commentsold", {"locations": ["shop"], "platform": "commentsold"})
     rng = random.Random(seed)
     world = World(stack, sandbox, live, pos, rng)
     tag = uuid.uuid4().hex[:6]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from local.stack import LOCAL_COMMENTSOLD_SECRET
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, live_channel
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def commentsold(stack: RunningStack) -> httpx.Client:
     url = stack.client.get("/_local/health").json()["commentsold_sandbox"]
     body = {"locations": ["shop"], "platform": "commentsold"}
-    assert stack.client.put("/channels/commentsold", json=body).status_code == 200
+    live_channel(stack.client, "commentsold", body)
     return httpx.Client(base_url=f"{url}/_sandbox/commentsold", timeout=10)
 
 

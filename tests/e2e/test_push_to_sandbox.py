@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, live_channel
 
 pytestmark = pytest.mark.e2e
 LOCATION = "gid://shopify/Location/9001"
@@ -19,12 +19,8 @@ LOCATION = "gid://shopify/Location/9001"
 @pytest.fixture(scope="module")
 def sandbox(stack: RunningStack) -> httpx.Client:
     url = stack.client.get("/_local/health").json()["shopify_sandbox"]
-    assert (
-        stack.client.put(
-            "/channels/shopify",
-            json={"locations": ["shop", "web"], "platform": "shopify", "target_location": LOCATION},
-        ).status_code
-        == 200
+    live_channel(
+        stack.client, "shopify", {"locations": ["shop", "web"], "platform": "shopify", "target_location": LOCATION}
     )
     return httpx.Client(base_url=url, timeout=10)
 

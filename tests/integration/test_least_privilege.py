@@ -601,7 +601,7 @@ def run() -> Run:
                     dynamodb.create_table(**table_definition(TEMPLATE, TABLE))
                     session = botocore.session.get_session()  # the session the runtime's clients come from
                     session.register("before-parameter-build", recorder)
-                    monkeypatch.setattr(botocore.session, "get_session", lambda: session)
+                    monkeypatch.setattr(botocore.session, "get_session", lambda shared=session: shared)
                     scenario(Harness(function, recorder, monkeypatch, dynamodb, StreamReader(dynamodb)))
             except Exception:  # reported by the function's own tests
                 broken[function] = traceback.format_exc(limit=-3)

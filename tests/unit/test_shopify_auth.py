@@ -16,6 +16,7 @@ from omnistock.channels import ChannelUnavailable, QuantityWrite
 from omnistock.channels.shopify.admin import from_secret
 from omnistock.channels.shopify.auth import RENEW_BEFORE, ShopifyToken, parse_secret
 from omnistock.errors import SecretUnavailable
+from tests.fakes import SecondsClock
 
 SHOP = "omnistock-sandbox.myshopify.com"
 LOCATION = "gid://shopify/Location/1"
@@ -34,14 +35,6 @@ class Vault:
         return self.text
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def sandbox() -> ShopifySandbox:
     shop = ShopifySandbox(sleep=lambda _: None)
@@ -53,7 +46,7 @@ def app_secret(sandbox: ShopifySandbox, secret: str | None = None) -> str:
     return json.dumps({"client_id": sandbox.client_id, "client_secret": secret or sandbox.client_secret})
 
 
-def port_for(sandbox: ShopifySandbox, vault: Vault, clock: Clock) -> tuple[object, ShopifyToken]:
+def port_for(sandbox: ShopifySandbox, vault: Vault, clock: SecondsClock) -> tuple[object, ShopifyToken]:
     http = httpx.Client(transport=sandbox.transport())
     token = ShopifyToken(
         vault.read,
@@ -71,18 +64,18 @@ def port_for(sandbox: ShopifySandbox, vault: Vault, clock: Clock) -> tuple[objec
 def test_a_dev_dashboard_app_gets_its_token_by_the_grant_and_renews_it_before_it_expires(
     sandbox: ShopifySandbox,
 ) -> None:
-    clock = Clock()
+    clock = SecondsClock()
     port, token = port_for(sandbox, Vault(app_secret(sandbox)), clock)
     assert port.read_quantities([(ITEM, LOCATION)]) == {(ITEM, LOCATION): 3}  # type: ignore[attr-defined]
     port.read_quantities([(ITEM, LOCATION)])  # type: ignore[attr-defined]
     assert token.grants == 1 and "write_inventory" in (token.scopes or ())
-    clock.now += sandbox.token_lifetime - RENEW_BEFORE + 1  # close to expiry: renewed before use
+    clock.advance(sandbox.token_lifetime - RENEW_BEFORE + 1)  # close to expiry: renewed before use
     port.read_quantities([(ITEM, LOCATION)])  # type: ignore[attr-defined]
     assert token.grants == 2
 
 
 def test_a_401_renews_the_token_once_and_the_call_goes_through(sandbox: ShopifySandbox) -> None:
-    clock, vault = Clock(), Vault(app_secret(sandbox))
+    clock, vault = SecondsClock(), Vault(app_secret(sandbox))
     port, token = port_for(sandbox, vault, clock)
     port.read_quantities([(ITEM, LOCATION)])  # type: ignore[attr-defined]
     sandbox.expire_granted_tokens()  # revoked early, or the clock of the container drifted
@@ -92,7 +85,7 @@ def test_a_401_renews_the_token_once_and_the_call_goes_through(sandbox: ShopifyS
 
 
 def test_a_rotated_secret_is_used_without_a_redeploy(sandbox: ShopifySandbox) -> None:
-    clock, vault = Clock(), Vault(app_secret(sandbox))
+    clock, vault = SecondsClock(), Vault(app_secret(sandbox))
     port, token = port_for(sandbox, vault, clock)
     port.read_quantities([(ITEM, LOCATION)])  # type: ignore[attr-defined]
     sandbox.client_secret = "rotated-secret"
@@ -105,7 +98,7 @@ def test_a_wrong_client_secret_fails_as_the_channel_without_echoing_it(
     sandbox: ShopifySandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    port, _ = port_for(sandbox, Vault(app_secret(sandbox, "wrong-secret-value")), Clock())
+    port, _ = port_for(sandbox, Vault(app_secret(sandbox, "wrong-secret-value")), SecondsClock())
     with pytest.raises(ChannelUnavailable, match="client credentials") as raised:
         port.read_quantities([(ITEM, LOCATION)])  # type: ignore[attr-defined]
     assert "wrong-secret-value" not in str(raised.value) + caplog.text
@@ -113,7 +106,7 @@ def test_a_wrong_client_secret_fails_as_the_channel_without_echoing_it(
 
 
 def test_a_legacy_permanent_token_still_works(sandbox: ShopifySandbox) -> None:
-    port, token = port_for(sandbox, Vault(sandbox.token), Clock())
+    port, token = port_for(sandbox, Vault(sandbox.token), SecondsClock())
     assert port.read_quantities([(ITEM, LOCATION)]) == {(ITEM, LOCATION): 3}  # type: ignore[attr-defined]
     assert token.grants == 0 and token.scopes is None
 

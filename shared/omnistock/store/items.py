@@ -150,6 +150,7 @@ def channel_from_item(item: Item) -> Channel:
         auto_sync=bool(item.get("auto_sync", True)),
         updated_at=item.get("updated_at"),
         master_location=item.get("master_location", ""),
+        mode=item.get("mode", "live"),
     )
 
 

@@ -30,7 +30,7 @@ class JobStore:
         expr = Expression()
         fields: dict[tuple[str, ...], Any] = {
             (name,): getattr(progressed, name)
-            for name in ("state", "total", "done", "applied", "failed", "cursor", "updated_at")
+            for name in ("state", "total", "done", "applied", "failed", "cursor", "updated_at", "differing", "reasons")
         }
         running = progressed.state == "running"
         if running:
@@ -122,6 +122,10 @@ def _job_item(job: Job) -> Item:
         "cursor": job.cursor,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
+        "purpose": job.purpose,
+        "source": job.source,
+        "differing": job.differing,
+        "reasons": dict(job.reasons),
     }
     if job.skus is not None:
         item["skus"] = list(job.skus)
@@ -143,4 +147,8 @@ def job_from_item(item: Item) -> Job:
         cursor=item.get("cursor", ""),
         created_at=item["created_at"],
         updated_at=item["updated_at"],
+        purpose=item.get("purpose", "sync"),
+        source=item.get("source", ""),
+        differing=int(item.get("differing", 0)),
+        reasons={name: int(n) for name, n in (item.get("reasons") or {}).items()},
     )

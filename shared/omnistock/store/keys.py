@@ -103,6 +103,19 @@ def job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
 
 
+def preview_pk(channel: str, job_id: str) -> str:
+    """One preview's differences, by SKU (the job id makes each preview its own partition)."""
+    return f"PREVIEW#{escape(channel)}#{job_id}"
+
+
+def latest_preview_pk(channel: str) -> str:
+    """Which preview job is the channel's latest (a separate item: the channel's own is rewritten)."""
+    return f"PREVIEWOF#{channel}"
+
+
+LATEST_PREVIEW_SK = "LATEST"
+
+
 def channel_sk(name: str) -> str:
     return name  # the whole sort key in the channels' own partition: nothing follows it
 

@@ -335,6 +335,7 @@ class StockStore:
                 "auto_sync": channel.auto_sync,
                 "updated_at": channel.updated_at,
                 "master_location": channel.master_location,
+                "mode": channel.mode,
             }
         )
 

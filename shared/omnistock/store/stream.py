@@ -75,7 +75,17 @@ def changed_channel(record: dict[str, Any]) -> tuple[str, str] | None:
     record_keys = dynamodb.get("Keys") or {}
     if record.get("eventName") == "REMOVE" or record_keys.get("pk", {}).get("S") != keys.CHANNELS_PK:
         return None
+    old, new = dynamodb.get("OldImage"), dynamodb.get("NewImage")
+    if old and new and old.get("mode") != new.get("mode") and _without(old, _MODE) == _without(new, _MODE):
+        return None  # into or out of shadow mode: going live pushes one preview's differences, not all
     return record_keys["sk"]["S"], str(dynamodb.get("SequenceNumber", ""))
+
+
+_MODE = ("mode", "updated_at")
+
+
+def _without(image: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: value for name, value in image.items() if name not in names}
 
 
 def job_from_record(record: dict[str, Any]) -> Job | None:
