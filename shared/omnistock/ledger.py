@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from omnistock.models import (
     LIVE,
@@ -34,6 +34,7 @@ from omnistock.models import (
     Movement,
     MovementKind,
     Outcome,
+    ParkedCount,
     StockExplained,
     StockLevel,
     StockResult,
@@ -51,6 +52,7 @@ from omnistock.store.stock_store import (
 # beyond this many rounds the caller gets a retryable error.
 _OPTIMISTIC_ROUNDS = 12
 MAX_HOLD = timedelta(days=7)
+PARKED_DAYS = 30  # a count for a SKU never added to the catalog is forgotten after this
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,23 @@ class Ledger:
             updated_at=iso(self.clock()),
         )
         self.store.save_catalog(entry, previous, new_sku_policies=None if previous else self._new_sku_policies())
+        self._apply_parked(entry)
         return replace(entry, rev=entry.rev + 1)
+
+    def park_count(self, count: ParkedCount) -> bool:
+        """Keep a master count whose SKU is not in the catalog at its location yet (the newest
+        version kept): applied once it is."""
+        return self.store.park_count(count, epoch_seconds_after(self.clock(), PARKED_DAYS))
+
+    def _apply_parked(self, entry: CatalogEntry) -> None:
+        """Counts that arrived before the SKU was in the catalog at their location, applied
+        now by their version like any count (a newer count applied since wins)."""
+        for parked in self.store.parked_counts(entry.sku):
+            if parked.location in entry.locations:
+                self.report_count(
+                    parked.sku, parked.location, parked.on_hand, parked.version, parked.source, parked.event_id
+                )
+                self.store.unpark(parked)
 
     def patch_catalog(
         self,

@@ -109,6 +109,19 @@ class CatalogEntry:
     updated_at: str | None = None
 
 
+@dataclass(frozen=True)
+class ParkedCount:
+    """A master count that arrived before its SKU was in the catalog at its location: kept,
+    and applied (by its version, like any count) once the SKU is there."""
+
+    sku: str
+    location: str
+    on_hand: int
+    version: int
+    source: str
+    event_id: str
+
+
 LIVE, SHADOW = "live", "shadow"
 
 

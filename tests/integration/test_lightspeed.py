@@ -385,3 +385,25 @@ def test_a_retry_after_past_the_quota_window_is_not_believed(pos: LightspeedInta
     feed = Feed()
     feed.throttled_until = clock.now.replace(year=2099)
     assert pos.poll(feed, never)["rate_limited_until"] == "2026-11-23T12:15:00.000Z"
+
+
+def test_a_count_before_the_sku_is_in_the_catalog_is_applied_once_it_is(wiring: Wiring, ledger: Ledger) -> None:
+    """The POS counted 7 before the SKU was added: kept (the newest version), applied when the
+    SKU is added at the outlet's location, by version like any count; delivered again, nothing."""
+    wiring.config = wiring.config.with_sections(LightspeedSettings(outlets={OUTLET: "shop"}))
+    intake = lightspeed.intake(wiring)
+
+    def count(units: int, version: int) -> webhooks.Delivery:
+        delivery = counted(units, version)
+        delivery.payload["product"] = delivery.payload["product"] | {"sku": "NEW-1"}
+        return delivery
+
+    assert intake.handle(count(7, 120))["result"] == "unmapped"
+    assert intake.handle(count(3, 110))["result"] == "unmapped"  # older: does not replace the kept one
+    ledger.upsert_catalog("NEW-1", ["web"], {})  # not at the outlet's location: still kept
+    assert wiring.stock.parked_counts("NEW-1") != []
+    ledger.upsert_catalog("NEW-1", ["web", "shop"], {})
+    (stock,) = [lv for lv in ledger.explain("NEW-1", movement_limit=0).levels if lv.location == "shop"]
+    assert (stock.on_hand, stock.available) == (7, 7) and wiring.stock.parked_counts("NEW-1") == []
+    assert intake.handle(count(3, 110))["result"] == "stale"  # a late older count changes nothing
+    assert intake.handle(count(7, 120))["result"] in ("duplicate", "stale")

@@ -103,6 +103,11 @@ def job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
 
 
+def parked_pk(sku: str) -> str:
+    """Master counts that arrived before their SKU was in the catalog there, by location."""
+    return f"PARKED#{sku}"
+
+
 def preview_pk(channel: str, job_id: str) -> str:
     """One preview's differences, by SKU (the job id makes each preview its own partition)."""
     return f"PREVIEW#{escape(channel)}#{job_id}"

@@ -28,6 +28,7 @@ from omnistock.models import (
     Lot,
     Movement,
     Outcome,
+    ParkedCount,
     StockLevel,
     StockResult,
 )
@@ -319,6 +320,34 @@ class StockStore:
                 owner = (cancelled.items[index] or {}).get("sku", "another SKU")
                 raise Conflict(f"{channel} listing {listing_id!r} already belongs to SKU {owner!r}")
         raise Conflict("catalog entry could not be saved; retry")
+
+    # ================================================================ parked counts
+    def park_count(self, count: ParkedCount, purge_at: int) -> bool:
+        """Keep a master count for a SKU not (yet) in the catalog at its location, unless a
+        newer one is kept already; False when it was not newer."""
+        item: Item = {"pk": keys.parked_pk(count.sku), "sk": count.location, "kind": "parked_count"}
+        item |= {"sku": count.sku, "location": count.location, "on_hand": count.on_hand, "version": count.version}
+        item |= {"source": count.source, "event_id": count.event_id, "purge_at": purge_at}
+        expr = Expression()
+        put = {
+            "Item": to_attrs(item),
+            "ConditionExpression": f"attribute_not_exists(pk) OR {expr.name('version')} < {expr.value(count.version)}",
+        }
+        expr.attach(put)
+        return self.table.transact([{"Put": put}]) is None
+
+    def parked_counts(self, sku: str) -> list[ParkedCount]:
+        items = self.table.query("pk = :pk", {":pk": keys.parked_pk(sku)})
+        return [
+            ParkedCount(i["sku"], i["location"], int(i["on_hand"]), int(i["version"]), i["source"], i["event_id"])
+            for i in items
+        ]
+
+    def unpark(self, count: ParkedCount) -> None:
+        """Forget a parked count once applied (unless a newer one was parked meanwhile)."""
+        expr = Expression()
+        condition = expr.attach({"ConditionExpression": f"{expr.name('version')} = {expr.value(count.version)}"})
+        self.table.delete_if(keys.parked_pk(count.sku), count.location, condition)
 
     def save_channel(self, channel: Channel) -> None:
         self.table.put(

@@ -16,7 +16,8 @@
   includes the sale and clears them (now, if such a count came first). Only units the sale
   carries are confirmed: a partial import leaves the rest pending.
 - Outlets and products Omnistock does not know are written to the sync history as unmapped
-  and move nothing.
+  and move nothing. A count for a SKU that is not in the catalog at the outlet's location yet
+  is kept (the newest version) and applied when the SKU is added there.
 
 Lightspeed's ``version`` grows retailer-wide with every change of any record; a sale's
 inventory changes are assumed to be written with or after the sale (so the sale's version is a
@@ -34,7 +35,7 @@ from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimite
 from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound, StoreRefused
 from omnistock.ledger import Ledger
-from omnistock.models import Movement, MovementKind, Outcome, Quantities, SyncEntry
+from omnistock.models import Movement, MovementKind, Outcome, ParkedCount, Quantities, SyncEntry
 from omnistock.order_desk import line_lots, lot_number
 
 if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
@@ -111,8 +112,9 @@ class LightspeedIntake:
             return self._unmapped(sku, count, attempt, "the product has no SKU Omnistock knows")
         try:
             result = self.ledger.report_count(sku, location, max(0, count.count), count.version, SOURCE, attempt)
-        except (NotFound, InvalidRequest) as error:  # not in the catalog, or not stocked there
-            return self._unmapped(sku, count, attempt, str(error))
+        except (NotFound, InvalidRequest) as error:  # not in the catalog, or not stocked there: kept
+            self.ledger.park_count(ParkedCount(sku, location, max(0, count.count), count.version, SOURCE, attempt))
+            return self._unmapped(sku, count, attempt, f"{error}; kept, and applied once it is in the catalog there")
         answer = {"result": result.outcome.value, "sku": sku, "location": location, "version": count.version}
         if count.count < 0:
             answer["detail"] = "the POS counts fewer than zero; counted as 0"
