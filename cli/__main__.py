@@ -1,12 +1,15 @@
 """omnistock sync-now [--channel C] [--sku S ...] [--url URL] [--iam | --token T]
 omnistock preview --channel C [--again]
 omnistock go-live --channel C
+omnistock import FILE [--check]
 
 sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
 it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
-new one with --again); go-live takes a channel out of shadow mode and follows the push of the
-preview's differences. Locally the API takes the dev token; deployed, requests are signed with
-your AWS credentials (--iam), as the HTTP API's IAM authorizer requires.
+new one with --again); import loads a catalog CSV (sku, location, on_hand, title,
+listing:<channel>), every row checked before any is applied; go-live takes a channel out of
+shadow mode and follows the push of the preview's differences. Locally the API takes the dev
+token; deployed, requests are signed with your AWS credentials (--iam), as the HTTP API's IAM
+authorizer requires.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from cli import channels
+from cli import channels, importing
 from cli.signing import SigV4
 
 WIDTH = 30
@@ -36,7 +39,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     preview.add_argument("--again", action="store_true", help="read the channel again first")
     live = commands.add_parser("go-live", help="take a channel out of shadow mode: push its preview's differences")
     live.add_argument("--channel", required=True)
-    for command in (sync, preview, live):
+    load = commands.add_parser("import", help="import a catalog CSV (checked whole first; re-running changes nothing)")
+    load.add_argument("file")
+    load.add_argument("--check", action="store_true", help="report every bad row and change nothing")
+    for command in (sync, preview, live, load):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -93,9 +99,14 @@ def go_live(args: argparse.Namespace) -> int:
     return 0 if job["failed"] == 0 else 2
 
 
+def import_file(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        return importing.run(api, args.file, args.check)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    command = {"sync-now": sync_now, "preview": preview, "go-live": go_live}[args.command]
+    command = {"sync-now": sync_now, "preview": preview, "go-live": go_live, "import": import_file}[args.command]
     try:
         return command(args)
     except (httpx.HTTPError, channels.NotReady) as error:

@@ -90,6 +90,17 @@ def patch_catalog(sku: Sku, body: s.CatalogPatch) -> s.CatalogOut:
     return s.catalog_out(entry)
 
 
+@app.post(
+    "/catalog/import",
+    summary="Import a catalog from CSV: every row checked first, then applied as a merge (idempotent)",
+    responses=ERRORS,
+    tags=["catalog"],
+)
+def import_catalog(body: s.CatalogImportIn) -> s.CatalogImportOut:
+    report = runtime.app().catalog_import.run(body.csv, first_line=body.first_line, check=body.check)
+    return s.import_out(report)
+
+
 @app.get("/skus/<sku>/movements", summary="Recent stock movements of a SKU", responses=ERRORS, tags=["stock"])
 def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.MovementsOut:
     found = runtime.app().ledger.movements(sku, limit)

@@ -29,6 +29,7 @@ from omnistock.models import Outcome as LedgerOutcome
 from omnistock.policy import SkuPolicy
 
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
+    from omnistock.catalog_import import ImportReport
     from omnistock.models import SyncEntry
     from omnistock.orders import OrderFile, Shipment
     from omnistock.store.preview_store import PreviewLine
@@ -85,6 +86,32 @@ class CatalogIn(Body):
     )
     title: Note = ""
     allow_drop: bool = Field(False, description=ALLOW_DROP)
+
+
+class CatalogImportIn(Body):
+    csv: str = Field(
+        max_length=900_000,
+        description="CSV text, header first: sku, location, on_hand, optional title, and listing:<channel> "
+        "columns. A larger file goes in parts (bin/omnistock import splits it), each with its header.",
+    )
+    first_line: int = Field(2, ge=2, le=100_000_000, description="The file's line number of the first row.")
+    check: bool = Field(False, description="Check every row and change nothing.")
+
+
+class RowProblemOut(BaseModel):
+    line: int
+    message: str
+
+
+class CatalogImportOut(BaseModel):
+    rows: int
+    skus: int
+    applied: bool = Field(description="false: checked only, or refused because a row is bad (nothing changed).")
+    created: int
+    updated: int
+    counted: int
+    unchanged: int
+    problems: list[RowProblemOut]
 
 
 class CatalogPatch(Body):
@@ -646,3 +673,8 @@ def order_out(kept: OrderFile) -> OrderOut:
 
 def live_event_out(event: dict[str, Any]) -> LiveEventOut:
     return LiveEventOut.model_validate({name: event.get(name) for name in LiveEventOut.model_fields})
+
+
+def import_out(report: ImportReport) -> CatalogImportOut:
+    fields = asdict(report)
+    return CatalogImportOut(**fields)

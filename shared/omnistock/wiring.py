@@ -18,6 +18,7 @@ from omnistock.clock import utc_now
 from omnistock.config import Config
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
+    from omnistock.catalog_import import CatalogImport
     from omnistock.channels import ChannelPort, OrdersPort
     from omnistock.ledger import Ledger
     from omnistock.listings import ListingDesk
@@ -145,6 +146,12 @@ class Wiring:
 
         jobs, previews = JobStore(self.table), PreviewStore(self.table)
         return SyncService(self.stock, self.pushes, jobs, self.push_engine, previews, clock=self.clock)
+
+    @cached_property
+    def catalog_import(self) -> CatalogImport:
+        from omnistock.catalog_import import CatalogImport
+
+        return CatalogImport(self.ledger, self.stock, clock=self.clock)
 
     @cached_property
     def live_events(self) -> LiveEvents:

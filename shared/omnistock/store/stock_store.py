@@ -163,6 +163,16 @@ class StockStore:
         item = self.table.get(keys.sku_pk(sku), keys.stock_sk(location))
         return stock_from_item(item) if item else None
 
+    def catalogs(self, skus: list[str]) -> dict[str, CatalogEntry]:
+        """The catalog entries of those SKUs that have one, 100 a call."""
+        found = self.table.batch_get([(keys.sku_pk(sku), keys.CATALOG_SK) for sku in skus])
+        return {entry.sku: entry for entry in map(catalog_from_item, found)}
+
+    def levels_at(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
+        """The levels (without their lots) at those (SKU, location) pairs that have one, 100 a call."""
+        found = self.table.batch_get([(keys.sku_pk(sku), keys.stock_sk(location)) for sku, location in pairs])
+        return {(level.sku, level.location): level for level in map(stock_from_item, found)}
+
     def stock_levels(self, sku: str) -> list[StockLevel]:
         """Every location's level with its pending lots: one query ("LOC#..." sorts just
         before "LOT#...", and nothing else sorts between them)."""
