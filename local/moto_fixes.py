@@ -86,7 +86,12 @@ def _one_stream_record_per_update() -> None:
         start = len(shard.items) if shard is not None else 0
         item = original(self, table_name, key, *args, **kwargs)
         if created and shard is not None and len(shard.items) - start == 2:
-            del shard.items[start]
+            # The real record takes the bare one's place and sequence number: moto numbers the
+            # next record by the shard's length, so a gap would give it a number already used
+            # (and a reader past that number would never see it).
+            real = shard.items.pop()
+            real.record["dynamodb"]["SequenceNumber"] = shard.items[start].record["dynamodb"]["SequenceNumber"]
+            shard.items[start] = real
         return item
 
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]

@@ -55,6 +55,7 @@ def test_two_events_cannot_change_the_same_policy(handler_env: None) -> None:
     ledger = runtime.app().ledger
     ledger.set_channel("live", ["shop"], platform="commentsold")
     ledger.upsert_catalog("TEE", ["shop"], {"live": "1"})
+    ledger.report_count("TEE", "shop", 10, 1, "pos", "c1")  # an allocation takes units there are
     first = {"event_id": "a", "channel": "live", "allocations": {"TEE": 4}}
     assert call("POST", "/live-events", first)[0] == 200
     status, refused = call("POST", "/live-events", {"event_id": "b", "channel": "live", "allocations": {"TEE": 6}})
