@@ -51,7 +51,7 @@ def main() -> int:
         print(f"  re-import: {counter.writes} writes, {counter.total:,} read calls ({counter.total / ROWS:.3f} a row)")
 
         sync = wiring.sync
-        calls_before, mutations_before = adapter.calls, sandbox.counters()["mutations"]
+        calls_before, mutations_before = adapter.calls, sandbox.counters["mutations"]
         job = sync.start_preview("shopify")
         while job.state == "running":
             advanced = sync.run_chunk(job)
@@ -59,7 +59,7 @@ def main() -> int:
                 raise RuntimeError("a preview chunk was not recorded")
             job = advanced
         calls = adapter.calls - calls_before
-        writes_there = sandbox.counters()["mutations"] - mutations_before
+        writes_there = sandbox.counters["mutations"] - mutations_before
         bound = math.ceil(ROWS / adapter.max_batch)
         reasons = ", ".join(f"{name} {n}" for name, n in sorted(job.reasons.items()))
         print(

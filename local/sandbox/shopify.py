@@ -442,7 +442,8 @@ class ShopifySandbox:
     def counters(self) -> dict[str, int]:
         """``calls`` (GraphQL endpoint requests), ``throttled``, ``mutations`` (applied),
         ``quantities_set``, ``replays``, ``user_errors``, ``reads``, ``errors`` (top-level),
-        ``unsupported``, ``unauthorized``, ``faults``, ``grants`` (tokens issued), and the orders' (``SandboxOrders.counters``)."""
+        ``unsupported``, ``unauthorized``, ``faults``, ``grants`` (tokens issued), and the
+        orders' (``SandboxOrders.counters``)."""
         keys = (
             "calls",
             "throttled",

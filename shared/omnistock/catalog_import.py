@@ -120,7 +120,7 @@ class CatalogImport:
     def run(self, text: str, *, first_line: int = 2, check: bool = False) -> ImportReport:
         rows, problems, total = parse(text, first_line)
         if total > MAX_ROWS:
-            raise InvalidRequest(f"at most {MAX_ROWS} rows a request: send the file in parts (bin/omnistock import does)")
+            raise InvalidRequest(f"at most {MAX_ROWS} rows a request: send the file in parts (omnistock import does)")
         known = {location for channel in self.stock.channels() for location in channel.locations}
         problems += [
             RowProblem(row.line, f"location {row.location!r} is not one any channel sells from (PUT /channels first)")
