@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 PART_ROWS = 200
+PART_CHARS = 60_000  # the API takes at most 80,000 characters of CSV a request
 WIDTH = 30
 TOTALS = ("created", "updated", "counted", "unchanged")
 
@@ -24,20 +25,22 @@ def parts(text: str) -> Iterator[tuple[int, str, list[tuple[int, list[str]]]]]:
     if header is None:
         return
     rows: list[tuple[int, list[str]]] = []
+    size = 0
     while True:
         line = reader.line_num + 1
         record = next(reader, None)
-        if record is None or len(rows) == PART_ROWS:
+        if record is None or len(rows) == PART_ROWS or size > PART_CHARS:
             if rows:
                 out = io.StringIO()
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow(header)
                 writer.writerows(row for _, row in rows)
                 yield rows[0][0], out.getvalue(), rows
-            rows = []
+            rows, size = [], 0
         if record is None:
             return
         rows.append((line, record))
+        size += sum(len(field) + 3 for field in record)
 
 
 def duplicates(text: str) -> list[dict[str, Any]]:
