@@ -2,6 +2,7 @@
 omnistock preview --channel C [--again]
 omnistock go-live --channel C
 omnistock import FILE [--check]
+omnistock doctor
 
 sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
 it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
@@ -42,7 +43,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     load = commands.add_parser("import", help="import a catalog CSV (checked whole first; re-running changes nothing)")
     load.add_argument("file")
     load.add_argument("--check", action="store_true", help="report every bad row and change nothing")
-    for command in (sync, preview, live, load):
+    doctor = commands.add_parser("doctor", help="check every platform's connection; each problem with its fix")
+    for command in (sync, preview, live, load, doctor):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -104,9 +106,21 @@ def import_file(args: argparse.Namespace) -> int:
         return importing.run(api, args.file, args.check)
 
 
+def doctor(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        report = api.get("/connections").raise_for_status().json()
+    for check in report["checks"]:
+        mark = "ok  " if check["ok"] else "FAIL"
+        print(f"{mark} {check['platform']:<12} {check['name']:<28} {check['detail']}")
+        if check["fix"]:
+            print(f"     {'':<12} {'':<28} fix: {check['fix']}")
+    return 0 if report["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    command = {"sync-now": sync_now, "preview": preview, "go-live": go_live, "import": import_file}[args.command]
+    commands = {"sync-now": sync_now, "preview": preview, "go-live": go_live, "import": import_file, "doctor": doctor}
+    command = commands[args.command]
     try:
         return command(args)
     except (httpx.HTTPError, channels.NotReady) as error:

@@ -103,6 +103,14 @@ log = logging.getLogger("local.sandbox.shopify")
 DEFAULT_API_VERSION = "2026-04"
 DEFAULT_TOKEN = "shpat_sandbox_token"  # noqa: S105 - a fixed test credential, not a secret
 DEFAULT_CLIENT_ID = "sandbox-client-id"
+SANDBOX_SCOPES = (
+    "read_inventory",
+    "write_inventory",
+    "read_products",
+    "read_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "write_merchant_managed_fulfillment_orders",
+)
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a fixed test credential, not a secret
 ITEM_PREFIX = "gid://shopify/InventoryItem/"
 LOCATION_PREFIX = "gid://shopify/Location/"
@@ -237,6 +245,13 @@ class _SetQuantities:
 
 
 @dataclass(frozen=True)
+class _AppInfo:
+    """``{ shop { name } currentAppInstallation { accessScopes { handle } } }``: who the token is."""
+
+    cost: int = 1
+
+
+@dataclass(frozen=True)
 class _ReadNodes:
     ids: list[str]
     first: int | None  # None: the query asks for no inventoryLevels
@@ -324,6 +339,7 @@ class ShopifySandbox:
         self.client_id = DEFAULT_CLIENT_ID
         self.client_secret = DEFAULT_CLIENT_SECRET
         self.token_lifetime = 86_399
+        self.scopes = list(SANDBOX_SCOPES)  # what the app was granted (the doctor compares)
         self._granted: set[str] = set()
         self.throttle_mode = throttle_mode
         if read_pricing not in ("simple", "schema"):
@@ -595,7 +611,7 @@ class ShopifySandbox:
         token = f"shpat_granted_{secrets.token_hex(8)}"
         with self._lock:
             self._granted.add(token)
-        scope = "read_inventory,write_inventory,read_products,read_orders,write_fulfillments"
+        scope = ",".join(self.scopes)
         return json_response(200, {"access_token": token, "scope": scope, "expires_in": self.token_lifetime})
 
     def expire_granted_tokens(self) -> None:
@@ -663,6 +679,9 @@ class ShopifySandbox:
             data, actual = self._set_quantities(version, operation), requested
         elif isinstance(operation, _ReadNodes):
             data, actual = self._read_nodes(operation)
+        elif isinstance(operation, _AppInfo):
+            installation = {"accessScopes": [{"handle": scope} for scope in self.scopes]}
+            data, actual = {"shop": {"name": "Omnistock sandbox"}, "currentAppInstallation": installation}, 1
         else:
             data, actual = self.orders.run(operation)
         self._bucket.refund(requested - actual)
@@ -681,10 +700,14 @@ class ShopifySandbox:
         error = {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS}}
         return {"errors": [error], "extensions": self._cost(requested, None)}
 
-    def _recognise(self, query: str, variables: dict[str, Any]) -> _SetQuantities | _ReadNodes | OrdersOperation | None:
+    def _recognise(
+        self, query: str, variables: dict[str, Any]
+    ) -> _SetQuantities | _ReadNodes | _AppInfo | OrdersOperation | None:
         orders_operation = self.orders.recognise(query, variables)
         if orders_operation is not None:
             return orders_operation
+        if "currentAppInstallation" in query and not _MUTATION.match(query):
+            return _AppInfo()
         if _MUTATION.match(query):
             fields = list(_SET_FIELD.finditer(query))
             if len(fields) != 1 or query.count("inventorySetQuantities") != 1:

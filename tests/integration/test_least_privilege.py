@@ -400,6 +400,25 @@ def reconcile(h: Harness) -> None:
         assert shop.available(item, SHOP_LOCATION) == 7
 
 
+def connections(h: Harness) -> None:
+    with ShopifySandbox() as shop:
+        h.configure(**shopify_env(shop), COMMENTSOLD_SHOP="demo-shop", LIGHTSPEED_DOMAIN_PREFIX="demo")
+        h.secret("SHOPIFY_TOKEN_SECRET_NAME", {"client_id": shop.client_id, "client_secret": shop.client_secret})
+        for variable in (
+            "SHOPIFY_WEBHOOK_SECRET_NAME",
+            "COMMENTSOLD_API_SECRET_NAME",
+            "COMMENTSOLD_WEBHOOK_SECRET_NAME",
+            "LIGHTSPEED_TOKEN_SECRET_NAME",
+            "LIGHTSPEED_WEBHOOK_SECRET_NAME",
+            "SHIPSTATION_SECRET_NAME",
+        ):
+            h.secret(variable, "stored")
+        shopify_channel("TEE", shop.add_item(1001))
+        status, body = h.http("GET", "/connections")
+        checks = {(check["platform"], check["name"]): check["ok"] for check in json.loads(body)["checks"]}
+        assert status == 200 and checks[("shopify", "credentials")] and checks[("shopify", "scopes")], body
+
+
 def shopify_webhook(h: Harness) -> None:
     h.configure()
     h.secret("SHOPIFY_WEBHOOK_SECRET_NAME", LOCAL_WEBHOOK_SECRET)
@@ -571,6 +590,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "HoldExpiryFunction": hold_expiry,
     "ShopifyWebhookFunction": shopify_webhook,
     "ShopifyPollFunction": shopify_poll,
+    "ConnectionsFunction": connections,
     "FulfillmentFunction": fulfillment,
     "ShipStationFunction": shipstation,
     "CommentSoldWebhookFunction": commentsold_webhook,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 
@@ -41,6 +42,7 @@ class Connector:
     channel: Platform | None = None  # set when the stack's channels can be of this platform
     stock_port: Callable[[Wiring], ChannelPort | None] | None = None  # None: never pushed to
     orders_port: Callable[[Wiring], OrdersPort | None] | None = None  # None: told no shipments
+    doctor: Callable[[Wiring], list[Check]] | None = None  # its connection checks (GET /connections)
 
 
 class ChannelUnavailable(Exception):

@@ -12,6 +12,7 @@ from omnistock.channels.commentsold import PLATFORM
 if TYPE_CHECKING:
     from omnistock.channels.commentsold.api import CommentSoldApi
     from omnistock.channels.commentsold.intake import CommentSoldIntake
+    from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 
@@ -83,4 +84,11 @@ def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
     return wiring.secrets.signing(settings(wiring).webhook_secret_name, refresh)
 
 
-CONNECTOR = Connector("commentsold", settings_from_env, channel=PLATFORM, stock_port=api)
+def doctor(wiring: Wiring) -> list[Check]:
+    from omnistock.connections import secret_checks
+
+    settings = wiring.config.section(CommentSoldSettings)
+    return secret_checks("commentsold", settings, wiring.secrets, settings.connected)
+
+
+CONNECTOR = Connector("commentsold", settings_from_env, channel=PLATFORM, stock_port=api, doctor=doctor)

@@ -13,6 +13,7 @@ from omnistock.channels import Connector
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.api import LightspeedFeed
     from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 
@@ -98,4 +99,11 @@ def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
     return wiring.secrets.signing(settings(wiring).webhook_secret_name, refresh)
 
 
-CONNECTOR = Connector("lightspeed", settings_from_env)
+def doctor(wiring: Wiring) -> list[Check]:
+    from omnistock.connections import secret_checks
+
+    settings = wiring.config.section(LightspeedSettings)
+    return secret_checks("lightspeed", settings, wiring.secrets, settings.connected)
+
+
+CONNECTOR = Connector("lightspeed", settings_from_env, doctor=doctor)

@@ -12,6 +12,7 @@ from omnistock.config import positive
 
 if TYPE_CHECKING:
     from omnistock.channels.shipstation.desk import ShipStationDesk
+    from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 
@@ -56,4 +57,11 @@ def credentials(wiring: Wiring) -> tuple[str, str]:
     return wiring.secrets.login(wiring.config.section(ShipStationSettings).secret_name)
 
 
-CONNECTOR = Connector("shipstation", settings_from_env)
+def doctor(wiring: Wiring) -> list[Check]:
+    from omnistock.connections import secret_checks
+
+    settings = wiring.config.section(ShipStationSettings)
+    return secret_checks("shipstation", settings, wiring.secrets, bool(settings.secret_name))
+
+
+CONNECTOR = Connector("shipstation", settings_from_env, doctor=doctor)

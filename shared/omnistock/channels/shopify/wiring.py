@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from omnistock.channels.shopify.admin import ShopifyInventory
     from omnistock.channels.shopify.intake import ShopifyIntake
     from omnistock.channels.shopify.orders_api import ShopifyOrders
+    from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 
@@ -85,4 +86,19 @@ def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
     return wiring.secrets.signing(wiring.config.section(ShopifySettings).webhook_secret_name, refresh)
 
 
-CONNECTOR = Connector("shopify", settings_from_env, channel=PLATFORM, stock_port=admin, orders_port=orders)
+def doctor(wiring: Wiring) -> list[Check]:
+    """Secrets readable, then (when they are) the credentials and scopes; the channel's settings."""
+    from omnistock.channels.shopify import doctor as shopify_checks
+    from omnistock.connections import secret_checks
+
+    settings = wiring.config.section(ShopifySettings)
+    checks = secret_checks("shopify", settings, wiring.secrets, settings.connected)
+    port = admin(wiring) if settings.connected and all(check.ok for check in checks) else None
+    if port is not None:
+        checks += shopify_checks.credential_checks(port)
+    return checks + shopify_checks.channel_checks(wiring.stock.channels())
+
+
+CONNECTOR = Connector(
+    "shopify", settings_from_env, channel=PLATFORM, stock_port=admin, orders_port=orders, doctor=doctor
+)
