@@ -8,6 +8,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,43 +19,64 @@ WIDTH = 30
 TOTALS = ("created", "updated", "counted", "unchanged")
 
 
-def parts(text: str) -> Iterator[tuple[int, str, list[tuple[int, list[str]]]]]:
-    """(first line, CSV text with the header, the rows with their line numbers) per part."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        return
-    rows: list[tuple[int, list[str]]] = []
-    size = 0
+@dataclass(frozen=True)
+class Record:
+    first: int  # the file's line it starts on
+    last: int  # and ends on (the line the API names)
+    fields: list[str]
+
+
+def records(text: str) -> tuple[int, list[Record]]:
+    """How many lines the header takes, and every non-empty record with its lines."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    if next(reader, None) is None:
+        return 0, []
+    header_lines, found = reader.line_num, list[Record]()
     while True:
-        line = reader.line_num + 1
-        record = next(reader, None)
-        if record is None or len(rows) == PART_ROWS or size > PART_CHARS:
-            if rows:
-                out = io.StringIO()
-                writer = csv.writer(out, lineterminator="\n")
-                writer.writerow(header)
-                writer.writerows(row for _, row in rows)
-                yield rows[0][0], out.getvalue(), rows
-            rows, size = [], 0
-        if record is None:
-            return
-        rows.append((line, record))
-        size += sum(len(field) + 3 for field in record)
+        before = reader.line_num
+        fields = next(reader, None)
+        if fields is None:
+            return header_lines, found
+        if fields:  # a blank line: skipped, as the API skips it
+            found.append(Record(before + 1, reader.line_num, fields))
+
+
+def parts(text: str) -> Iterator[tuple[int, str, list[Record]]]:
+    """(the ``first_line`` to send, the part's text: the header and the file's own lines, the
+    records) per part of at most PART_ROWS records and about PART_CHARS characters. The API
+    then names the file's own line numbers."""
+    lines = io.StringIO(text, newline="").readlines()
+    header_lines, found = records(text)
+    header = "".join(lines[:header_lines])
+    part: list[Record] = []
+    for record in [*found, None]:
+        size = sum(len(line) for line in lines[part[0].first - 1 : part[-1].last]) if part else 0
+        if part and (record is None or len(part) == PART_ROWS or size > PART_CHARS):
+            body = header + "".join(lines[part[0].first - 1 : part[-1].last])
+            yield part[0].first - (header_lines - 1), body, part
+            part = []
+        if record is not None:
+            part.append(record)
 
 
 def duplicates(text: str) -> list[dict[str, Any]]:
     """Rows naming a SKU x location an earlier row (in any part) named."""
-    reader = csv.DictReader(io.StringIO(text))
+    _, found = records(text)
+    if not found:
+        return []
+    header = next(csv.reader(io.StringIO(text, newline="")))
+    names = [name.strip() for name in header]
     seen: dict[tuple[str, str], int] = {}
-    found = []
-    for offset, record in enumerate(reader):
-        key = ((record.get("sku") or "").strip(), (record.get("location") or "").strip())
-        line = offset + 2
+    problems = []
+    for record in found:
+        values = dict(zip(names, (field.strip() for field in record.fields), strict=False))
+        key = (values.get("sku", ""), values.get("location", ""))
         if key in seen and all(key):
-            found.append({"line": line, "message": f"SKU {key[0]!r} at {key[1]!r} is on line {seen[key]} already"})
-        seen.setdefault(key, line)
-    return found
+            problems.append(
+                {"line": record.last, "message": f"SKU {key[0]!r} at {key[1]!r} is on line {seen[key]} already"}
+            )
+        seen.setdefault(key, record.last)
+    return problems
 
 
 def run(api: httpx.Client, path: str, check: bool) -> int:

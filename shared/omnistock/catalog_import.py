@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,8 @@ LISTING_PREFIX = "listing:"
 MAX_UNITS = 1_000_000
 MAX_TEXT = 200
 MAX_ROWS = 250  # a request's share: about two writes a row must fit the API's 10-second timeout
-IMPORT_VERSION = 0  # below every master's version: the POS's first count wins over an import
+IMPORT_VERSION = 0
+_CHANNEL = re.compile(r"^[a-z0-9_-]{1,40}$")  # below every master's version: the POS's first count wins over an import
 
 
 @dataclass(frozen=True)
@@ -63,20 +65,33 @@ class ImportReport:
 
 def parse(text: str, first_line: int = 2) -> tuple[list[ImportRow], list[RowProblem], int]:
     """Rows, problems and how many rows a CSV text has (its header first; ``first_line``: the
-    file's line number of the first row after the header, for a part of a larger file)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
+    file's line number of the text's second line, for a part of a larger file). A row's line is
+    the line it ends on."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise InvalidRequest(f"this is not CSV text: {error}") from None
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise InvalidRequest(f"the CSV's header must name {', '.join(REQUIRED)}; missing: {', '.join(missing)}")
+    bad_columns = [name for name in header if name.startswith(LISTING_PREFIX) and not _CHANNEL.match(name[8:])]
+    if bad_columns:
+        raise InvalidRequest(f"listing columns are listing:<channel> (a-z, 0-9, _ and -): not {bad_columns[0]!r}")
     reader.fieldnames = header
     rows: list[ImportRow] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
     total = 0
-    for offset, record in enumerate(reader):
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error as error:
+            raise InvalidRequest(f"this is not CSV text: {error}") from None
+        if record is None:
+            return rows, problems, total
         total += 1
-        line = first_line + offset
+        line = first_line - 2 + reader.line_num
         row = _row(line, record)
         if isinstance(row, str):
             problems.append(RowProblem(line, row))
@@ -87,7 +102,6 @@ def parse(text: str, first_line: int = 2) -> tuple[list[ImportRow], list[RowProb
             continue
         seen[key] = line
         rows.append(row)
-    return rows, problems, total
 
 
 def _row(line: int, record: dict[str | None, str | list[str] | None]) -> ImportRow | str:
@@ -108,6 +122,9 @@ def _row(line: int, record: dict[str | None, str | list[str] | None]) -> ImportR
         for name, value in values.items()
         if name.startswith(LISTING_PREFIX) and value
     }
+    for channel, listing_id in listings.items():
+        if len(listing_id) > MAX_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in listing_id):
+            return f"the {channel} listing is longer than {MAX_TEXT} characters or holds control characters"
     return ImportRow(line, sku, location, int(units), values.get("title", ""), listings)
 
 
@@ -121,12 +138,14 @@ class CatalogImport:
         rows, problems, total = parse(text, first_line)
         if total > MAX_ROWS:
             raise InvalidRequest(f"at most {MAX_ROWS} rows a request: send the file in parts (omnistock import does)")
-        known = {location for channel in self.stock.channels() for location in channel.locations}
+        channels = self.stock.channels()
+        known = {location for channel in channels for location in channel.locations}
         problems += [
             RowProblem(row.line, f"location {row.location!r} is not one any channel sells from (PUT /channels first)")
             for row in rows
             if row.location not in known
         ]
+        problems += self._listing_problems(rows, {channel.name for channel in channels})
         by_sku: dict[str, list[ImportRow]] = {}
         for row in rows:
             by_sku.setdefault(row.sku, []).append(row)
@@ -134,13 +153,40 @@ class CatalogImport:
         if problems or check:
             return report
         entries = self.stock.catalogs(list(by_sku))
-        levels = self.stock.levels_at([(row.sku, row.location) for row in rows])
         for sku, sku_rows in by_sku.items():
             self._save(sku, sku_rows, entries.get(sku), report)
-            for row in sku_rows:
-                self._count(row, levels.get((sku, row.location)), report)
+        # Read after the saves: adding a SKU applies the POS counts kept for it, which then win.
+        levels = self.stock.levels_at([(row.sku, row.location) for row in rows])
+        for row in rows:
+            self._count(row, levels.get((row.sku, row.location)), report)
         report.applied = True
         return report
+
+    def _listing_problems(self, rows: list[ImportRow], channels: set[str]) -> list[RowProblem]:
+        """Listings of unknown channels, one listing id on two SKUs in the file, or one that
+        another SKU already owns: found before anything is written."""
+        problems = []
+        claimed: dict[tuple[str, str], ImportRow] = {}
+        for row in rows:
+            for channel, listing_id in row.listings.items():
+                if channel not in channels:
+                    problems.append(
+                        RowProblem(row.line, f"channel {channel!r} is not configured (PUT /channels first)")
+                    )
+                    continue
+                first = claimed.setdefault((channel, listing_id), row)
+                if first.sku != row.sku:
+                    problems.append(
+                        RowProblem(
+                            row.line, f"{channel} listing {listing_id!r} is SKU {first.sku!r}'s (line {first.line})"
+                        )
+                    )
+        owners = self.stock.listing_owners(list(claimed))
+        for (channel, listing_id), row in claimed.items():
+            owner = owners.get((channel, listing_id))
+            if owner is not None and owner != row.sku:
+                problems.append(RowProblem(row.line, f"{channel} listing {listing_id!r} belongs to SKU {owner!r}"))
+        return problems
 
     def _save(self, sku: str, rows: list[ImportRow], entry: CatalogEntry | None, report: ImportReport) -> None:
         locations = list(dict.fromkeys([*(entry.locations if entry else ()), *(row.location for row in rows)]))

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from omnistock.channels import ChannelPort, ChannelUnavailable, QuantityWrite
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.models import Channel, SyncEntry
+from omnistock.models import SHADOW, Channel, SyncEntry
 from omnistock.policy import ChannelDefaults, sellable, why_shown
 from omnistock.store.preview_store import PreviewLine
 from omnistock.store.push_store import Pushed, PushState, PushStore
@@ -126,6 +126,9 @@ class PushEngine:
         report = PushReport()
         every = self.channels()
         configs = [c for c in every if c.pushed and channel in (None, c.name)]  # never a channel in shadow
+        if not force:  # a channel in shadow is not written; what moved is verified once it is live
+            for shadow in (c for c in every if c.mode == SHADOW and c.platform and channel in (None, c.name)):
+                self.store.mark(shadow.name, chosen, self.clock())
         ports = {c.name: port for c in configs if (port := self.port_for(c)) is not None}
         if not chosen or not ports:
             return report

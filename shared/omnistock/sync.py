@@ -91,7 +91,7 @@ class SyncService:
         now = iso(self.clock())
         job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now, purpose=purpose)
         self.jobs.create(job)
-        if purpose == PREVIEW and channel is not None:
+        if purpose == PREVIEW and channel is not None and chosen is None:  # a whole-catalog preview
             self.previews.set_latest(channel, job.job_id)
         return job
 
@@ -125,6 +125,8 @@ class SyncService:
         preview = self.jobs.get(latest) if latest else None
         if preview is None or preview.state != "done":
             raise Conflict(f"preview {channel!r} first (POST /channels/{channel}/preview) and let it finish")
+        if preview.failed:
+            raise Conflict(f"the latest preview could not read {preview.failed} SKUs on {channel!r}: preview again")
         now = iso(self.clock())
         self.stock.save_channel(replace(config, mode=LIVE, updated_at=now))
         job = Job(uuid.uuid4().hex, channel, None, "running", preview.differing, 0, 0, 0, "", now, now)
@@ -171,8 +173,8 @@ class SyncService:
         config = self.stock.channel(channel)
         purpose = PREVIEW if config is not None and config.mode == SHADOW else "sync"
         job = Job(job_id, channel, None, "running", self.jobs.catalog_size(), 0, 0, 0, "", now, now, purpose=purpose)
-        self.jobs.create(job, only_if_new=True)
-        if purpose == PREVIEW:
+        created = self.jobs.create(job, only_if_new=True)
+        if purpose == PREVIEW and created:  # a redelivered change must not bring an older preview back
             self.previews.set_latest(channel, job_id)
 
     def job(self, job_id: str) -> Job:

@@ -14,6 +14,7 @@ import pytest
 from bench.calls import CallCounter
 from cli import importing
 from omnistock import runtime
+from omnistock.models import ParkedCount
 from tests.helpers import FakeContext, http_event, load_function
 
 GOOD = """sku,title,location,on_hand,listing:shopify
@@ -109,3 +110,33 @@ def test_the_cli_checks_every_part_before_applying_any(channels: None, tmp_path:
     path.write_bytes(b"sku,location,on_hand\n\xff\xfe,shop,1\n")
     with httpx.Client(base_url="http://admin", transport=admin_transport()) as api:
         assert importing.run(api, str(path), check=True) == 1
+
+
+def test_a_pos_count_kept_for_a_new_sku_wins_over_the_file(channels: None) -> None:
+    """The POS counted before the SKU existed: adding it by import applies that count, and the
+    file's number does not overwrite it."""
+    runtime.app().ledger.park_count(ParkedCount("NEW-1", "shop", 7, 500, "lightspeed", "inventory:p:o:500"))
+    report = call("POST", "/catalog/import", {"csv": "sku,location,on_hand\nNEW-1,shop,3\n"})[1]
+    assert report["applied"] and "counted by its master (version 500)" in report["problems"][0]["message"]
+    assert available("NEW-1") == {"shop": 7}
+
+
+def test_listing_problems_are_found_before_anything_is_written(channels: None, dynamodb: Any) -> None:
+    call("PUT", "/skus/OLD", {"locations": ["shop"], "listings": {"shopify": "gid://1"}})
+    counter = CallCounter(dynamodb)
+    text = (
+        "sku,location,on_hand,listing:shopify,listing:ebay\n"
+        "A,shop,1,gid://1,\n"  # OLD's listing
+        "B,shop,1,gid://2,\n"
+        "C,shop,1,gid://2,\n"  # B's, in the same file
+        "D,shop,1,,e-1\n"  # a channel that is not configured
+    )
+    report = call("POST", "/catalog/import", {"csv": text})[1]
+    assert sorted((p["line"], p["message"].split(" ")[0]) for p in report["problems"]) == [
+        (2, "shopify"),
+        (4, "shopify"),
+        (5, "channel"),
+    ]
+    assert counter.writes == 0 and not report["applied"]
+    assert call("POST", "/catalog/import", {"csv": "sku,location,on_hand,listing:Shop\nA,shop,1,x\n"})[0] == 400
+    assert call("POST", "/catalog/import", {"csv": "\u00da\r0\u0080\u008e\u001c\r2"})[0] == 400  # not CSV

@@ -109,6 +109,8 @@ def test_going_live_pushes_the_preview_differences_and_nothing_else(channel: Gua
     wiring = runtime.app()
     assert call("POST", "/channels/shopify/go-live")[0] == 409  # no preview yet
     run(wiring.sync, wiring.sync.start_preview("shopify"))
+    wiring.ledger.restock("SAME", "shop", 2, "admin", "r-after-preview")  # moved after the preview
+    wiring.push_engine.push(["SAME"], "stock change")  # in shadow: not written, marked
     channel.shadow = False
     status, job = call("POST", "/channels/shopify/go-live")
     assert (status, job["purpose"], job["total"]) == (202, "go_live", 6)
@@ -124,9 +126,11 @@ def test_going_live_pushes_the_preview_differences_and_nothing_else(channel: Gua
         "item-ZERO": 0,
         "item-BUFFERED": 4,
     }
+    wiring.sync.reconcile_all()  # what moved while in shadow is verified once live
+    assert channel.shown["item-SAME"] == 7
     wiring.ledger.sell("SAME", "shop", 1, "pos", "till-2")
     wiring.push_engine.push(["SAME"], "stock change")
-    assert channel.shown["item-SAME"] == 4  # live: every change from now on
+    assert channel.shown["item-SAME"] == 6  # live: every change from now on
     assert call("POST", "/channels/shopify/go-live")[0] == 409  # live already
     status, back = call("POST", "/channels/shopify/shadow")
     assert (status, back["mode"]) == (200, "shadow")
@@ -134,7 +138,7 @@ def test_going_live_pushes_the_preview_differences_and_nothing_else(channel: Gua
     wiring.ledger.sell("SAME", "shop", 1, "pos", "till-3")
     wiring.push_engine.push(["SAME"], "stock change")
     wiring.sync.start("shopify", None)  # a Sync Now on a channel in shadow only previews
-    assert channel.shown["item-SAME"] == 4
+    assert channel.shown["item-SAME"] == 6
 
 
 def test_a_channel_that_fails_mid_preview_is_counted_not_written(channel: Guarded) -> None:
@@ -143,6 +147,10 @@ def test_a_channel_that_fails_mid_preview_is_counted_not_written(channel: Guarde
     done = run(wiring.sync, wiring.sync.start_preview("shopify"), twice=False)
     assert done.state == "done" and done.failed == 7 and done.differing == 0  # one chunk: the whole catalog
     assert channel.calls == []
+    status, refused = call("POST", "/channels/shopify/go-live")
+    assert status == 409 and "could not read 7 SKUs" in refused["message"]
+    wiring.sync.start("shopify", ["LOW"])  # a preview of some SKUs is never what going live pushes
+    assert wiring.sync.preview("shopify", "", 10)[0] == wiring.sync.job(done.job_id)
 
 
 def test_a_mode_change_is_not_a_settings_change_on_the_stream() -> None:

@@ -585,16 +585,17 @@ def test_from_secret_reads_the_token_by_name(secret: str) -> None:
             lambda refresh: read.text("omnistock/shopify/example-store", refresh),
             endpoint="http://sandbox.local/graphql",
         )
-    port.close()  # swap its own client for a scripted one: no socket is opened
-    script = Script(set_result())
-    port._client = httpx.Client(transport=httpx.MockTransport(script))
-    port.set_quantities([write(0)], "k")
+        port.close()  # swap its own client for a scripted one: no socket is opened
+        script = Script(set_result())
+        port._client = httpx.Client(transport=httpx.MockTransport(script))
+        port.set_quantities([write(0)], "k")  # the secret is read on first use
     assert script.requests[0].headers["X-Shopify-Access-Token"] == TOKEN
     assert str(script.requests[0].url) == "http://sandbox.local/graphql"
     assert TOKEN not in repr(port)
 
 
-def test_from_secret_rejects_json_without_a_token_without_echoing_it() -> None:
-    with pytest.raises(ValueError, match="access_token") as raised:
-        from_secret("s", SHOP, "2026-04", lambda _: json.dumps({"token": TOKEN}))
+def test_a_secret_without_a_token_fails_its_calls_without_echoing_it() -> None:
+    port = from_secret("s", SHOP, "2026-04", lambda _: json.dumps({"token": TOKEN}))
+    with pytest.raises(ChannelUnavailable, match="access_token") as raised:
+        port.set_quantities([write(0)], "k")
     assert TOKEN not in str(raised.value)

@@ -14,12 +14,13 @@ class JobStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def create(self, job: Job, *, only_if_new: bool = False) -> None:
+    def create(self, job: Job, *, only_if_new: bool = False) -> bool:
+        """Save a new job; with ``only_if_new``, False when it existed (nothing written)."""
         if not only_if_new:
             self.table.put(_job_item(job))
-            return
+            return True
         put = {"Item": to_attrs(_job_item(job)), "ConditionExpression": "attribute_not_exists(pk)"}
-        self.table.transact([{"Put": put}])  # cancelled when the job exists: nothing to do
+        return self.table.transact([{"Put": put}]) is None  # cancelled when the job exists
 
     def get(self, job_id: str) -> Job | None:
         item = self.table.get(keys.job_pk(job_id), keys.JOB_SK)
@@ -83,11 +84,11 @@ class JobStore:
     def catalog_page(self, cursor: str, limit: int) -> tuple[list[str], str, bool]:
         """Up to ``limit`` SKUs after ``cursor`` ("" for the first page), the cursor after them,
         and whether the catalog is exhausted. The catalog index's partitions are walked one
-        after another (a cursor is "<partition>/<last SKU>"), so a page costs one query, or
-        one more where a partition ends, however many partitions there are. A cursor of an
-        older form starts over: a Sync Now pushes compare-and-set, so a repeat is harmless."""
+        after another (a cursor is "@<partition>/<last SKU>"), so a page costs one query, or
+        one more where a partition ends. A cursor of an older form (a SKU) starts over: a Sync
+        Now pushes compare-and-set, so a repeat is harmless."""
         partitions = keys.catalog_index_pks()
-        number, _, after = cursor.partition("/") if "/" in cursor else ("0", "", "")
+        number, _, after = cursor[1:].partition("/") if cursor.startswith("@") else ("0", "", "")
         index = int(number) if number.isdigit() else 0
         skus: list[str] = []
         while index < len(partitions) and len(skus) < limit:
@@ -103,8 +104,8 @@ class JobStore:
             else:
                 after = found[-1]
         if index >= len(partitions):
-            return skus, f"{len(partitions)}/", True
-        return skus, f"{index}/{after}", False
+            return skus, f"@{len(partitions)}/", True
+        return skus, f"@{index}/{after}", False
 
 
 def _job_item(job: Job) -> Item:

@@ -219,6 +219,14 @@ class PushStore:
         if batch:
             self.table.batch_put(batch)
 
+    def mark(self, channel: str, skus: list[str], now: datetime) -> None:
+        """Mark SKUs for verification without a push (a channel in shadow: once it is live,
+        reconcile brings what changed meanwhile in line)."""
+        change, at = uuid.uuid4().hex, iso(now)
+        items = [self._verify_item(channel, sku, {"at": at}, change, now) for sku in dict.fromkeys(skus)]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+
     # ---- the SKUs to verify (read by reconcile)
     def due_verifications(self, channel: str, now: str) -> list[Verification]:
         """Every SKU of ``channel`` marked for verification at or before ``now``, all shards."""

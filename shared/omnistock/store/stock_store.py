@@ -168,6 +168,13 @@ class StockStore:
         found = self.table.batch_get([(keys.sku_pk(sku), keys.CATALOG_SK) for sku in skus])
         return {entry.sku: entry for entry in map(catalog_from_item, found)}
 
+    def listing_owners(self, listings: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The SKU that owns each (channel, listing id) that has an owner, 100 a call."""
+        found = self.table.batch_get(
+            [(keys.listing_pk(channel, listing), keys.LISTING_SK) for channel, listing in listings]
+        )
+        return {(item["channel"], item["listing_id"]): item["sku"] for item in found}
+
     def levels_at(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
         """The levels (without their lots) at those (SKU, location) pairs that have one, 100 a call."""
         found = self.table.batch_get([(keys.sku_pk(sku), keys.stock_sk(location)) for sku, location in pairs])

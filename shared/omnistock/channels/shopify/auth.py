@@ -20,7 +20,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -33,9 +33,9 @@ DEFAULT_LIFETIME = 86_399.0  # when the grant's answer does not say
 
 @dataclass(frozen=True)
 class Credentials:
-    token: str = ""  # a permanent token
+    token: str = field(default="", repr=False)  # a permanent token
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)
 
     @property
     def granted(self) -> bool:
@@ -69,7 +69,7 @@ def parse_secret(text: str, name: str) -> Credentials:
 
 @dataclass(frozen=True)
 class _Token:
-    value: str
+    value: str = field(repr=False)
     expires_at: float
     scopes: tuple[str, ...]
     source: str  # Credentials.fingerprint
