@@ -1,5 +1,6 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
-the POS as master under redelivery, handler import cost, the push benchmarks,
+the POS as master under redelivery, handler import cost, the push benchmarks, onboarding
+(a catalog import and a shadow preview),
 then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
 and last the monthly AWS bill of two retailer profiles (bench/cost.py prints its breakdown)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, cost, counts, hot_sku, live_sale, pos_master, push, shipstation
+from bench import cold_start, cost, counts, hot_sku, live_sale, onboarding, pos_master, push, shipstation
 
 
 def main() -> int:
@@ -21,9 +22,11 @@ def main() -> int:
     print()
     pushed = push.main()
     print()
+    onboarded = onboarding.main()
+    print()
     raced = hot_sku.main()
     print()
-    failed = live_sale.main() or raced or pushed or replayed
+    failed = live_sale.main() or raced or pushed or replayed or onboarded
     print()
     cost.main(["--summary"])
     return failed
