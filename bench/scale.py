@@ -35,7 +35,7 @@ from bench.seed import seed_catalog
 LOCATION = "gid://shopify/Location/900"
 SYNC_SKUS_PER_SECOND = 500  # Sync Now's stated pace: two Shopify calls of 250 a second
 CHANGES_PER_SECOND = 500  # the burst's stated rate
-FAULT_EVERY = 40  # one channel call in this many fails (503), half of them after applying
+FAULT_EVERY_BATCHES = 4  # the first channel call of every fourth push batch fails (503), every other one after applying
 READS = ("GetItem", "BatchGetItem", "Query", "Scan")
 
 
@@ -135,7 +135,7 @@ def run(sku_count: int, changes: int, *, units: bool) -> int:
                     ledger.sell(sku, "shop", 1, "shopify", f"o{n}")
                 changed.append(sku)
                 if len(changed) == batch_size or n == changes - 1:
-                    if (n // batch_size) % (FAULT_EVERY // 10) == 0:
+                    if (n // batch_size) % FAULT_EVERY_BATCHES == 0:
                         sandbox.fail_next(1, 503, after_apply=bool((n // batch_size) % 2))
                     lower_bounds.append(math.ceil(len(set(changed)) / adapter.max_batch))
                     engine.push(changed, "stock change")

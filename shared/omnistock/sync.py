@@ -75,7 +75,8 @@ class SyncService:
 
     # ---- Sync Now
     def start(self, channel: str | None, skus: list[str] | None) -> Job:
-        if channel is not None and self.stock.channel(channel) is None:
+        config = self.stock.channel(channel) if channel is not None else None
+        if channel is not None and config is None:
             raise NotFound(f"channel {channel!r} is not configured")
         chosen = tuple(sorted(set(skus))) if skus is not None else None
         if chosen == ():
@@ -86,7 +87,6 @@ class SyncService:
                 shown = ", ".join(repr(sku) for sku in missing[:10]) + (" ..." if len(missing) > 10 else "")
                 raise NotFound(f"{len(missing)} of these SKUs are not in the catalog: {shown}")
         total = len(chosen) if chosen is not None else self.jobs.catalog_size()
-        config = self.stock.channel(channel) if channel is not None else None
         purpose = PREVIEW if config is not None and config.mode == SHADOW else "sync"  # shadow: read, never write
         now = iso(self.clock())
         job = Job(uuid.uuid4().hex, channel, chosen, "running", total, 0, 0, 0, "", now, now, purpose=purpose)
