@@ -27,6 +27,7 @@ app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_h
 Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 HoldId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 ChannelName = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,40}$")]
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 def _error(description: str) -> OpenAPIResponse:
@@ -101,6 +102,30 @@ def import_catalog(body: s.CatalogImportIn) -> s.CatalogImportOut:
     return s.import_out(report)
 
 
+@app.post(
+    "/catalog/import-from/<source>",
+    summary="Import the catalog of a channel (its listings, by SKU) or of the POS (products and counts)",
+    responses=ERRORS | {202: {"description": "Started; read its progress and report at /catalog/imports/{job_id}"}},
+    tags=["catalog"],
+)
+def import_from(source: ChannelName, body: s.ImportFromIn) -> Response[s.JobOut]:
+    job = runtime.app().imports.start(source, add_new=body.add_new, check=body.check)
+    return _json(202, s.job_out(job))
+
+
+@app.get(
+    "/catalog/imports/<job_id>", summary="A catalog import's progress and report", responses=ERRORS, tags=["catalog"]
+)
+def read_import(
+    job_id: JobId,
+    kind: Annotated[s.ImportKind, Query()] = "duplicate",
+    after: Annotated[str, Query(max_length=300)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> s.ImportLinesOut:
+    job, lines = runtime.app().imports.report(job_id, kind, after, limit)
+    return s.import_lines_out(job, kind, lines, limit)
+
+
 @app.get("/skus/<sku>/movements", summary="Recent stock movements of a SKU", responses=ERRORS, tags=["stock"])
 def read_movements(sku: Sku, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.MovementsOut:
     found = runtime.app().ledger.movements(sku, limit)
@@ -165,6 +190,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         buffer=body.buffer,
         max_shown=body.max_shown,
         auto_sync=body.auto_sync,
+        entry_rules=dict(body.auto_sync_by_entry),
         master_location=body.master_location or "",
         new_mode=SHADOW,  # a new channel is read and previewed, never written, until it goes live
     )

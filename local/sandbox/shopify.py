@@ -10,7 +10,9 @@ answers these operations, recognised by regular expressions on the query text pl
 2. ``query ... { nodes(ids: $ids) { ... on InventoryItem { id inventoryLevels(first: N) { nodes {
    location { id } quantities(names: ["available"]) { name quantity } } } } } }``;
 3. the orders documents (``orders``, ``order(id:)``, ``fulfillmentCreate``) of ``shop.orders``,
-   a ``SandboxOrders``: see local/sandbox/shopify_orders.py for what they mirror.
+   a ``SandboxOrders``: see local/sandbox/shopify_orders.py for what they mirror;
+4. ``productVariants`` pages and webhook subscriptions of ``shop.catalog``, a ``SandboxCatalog``
+   (local/sandbox/shopify_catalog.py).
 
 Anything else gets ``{"errors": [{"message": "unsupported by the sandbox"}]}`` with HTTP 200.
 Responses always carry the full documented shape whatever the selection set asks for.
@@ -93,6 +95,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.sandbox.bucket import CostBucket
 from local.sandbox.server import HeaderPairs, HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
+from local.sandbox.shopify_catalog import CatalogOperation, SandboxCatalog
 from local.sandbox.shopify_orders import OrdersOperation, OrdersQueryError, SandboxOrders
 
 if TYPE_CHECKING:
@@ -353,6 +356,7 @@ class ShopifySandbox:
         self._bucket = CostBucket(maximum_available, restore_rate, clock)
         self._state = _State()
         self.orders = SandboxOrders(self, self._lock)
+        self.catalog = SandboxCatalog(self, self._lock)
         self._server = LoopbackServer(self.handle, host, port, "shopify-sandbox", log)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -475,7 +479,8 @@ class ShopifySandbox:
             "grants",
         )
         with self._lock:
-            return {**{key: self._state.counters[key] for key in keys}, **self.orders.counters()}
+            counted = {key: self._state.counters[key] for key in keys}
+            return {**counted, **self.orders.counters(), **self.catalog.counters()}
 
     def throttle_status(self) -> dict[str, Any]:
         with self._lock:
@@ -491,6 +496,7 @@ class ShopifySandbox:
         with self._lock:
             self._state = _State()
             self.orders.reset()
+            self.catalog.reset()
             self._bucket.fill()
 
     # ---- fault injection -------------------------------------------------------------------
@@ -679,6 +685,8 @@ class ShopifySandbox:
             data, actual = self._set_quantities(version, operation), requested
         elif isinstance(operation, _ReadNodes):
             data, actual = self._read_nodes(operation)
+        elif isinstance(operation, CatalogOperation):
+            data, actual = self.catalog.run(operation)
         elif isinstance(operation, _AppInfo):
             installation = {"accessScopes": [{"handle": scope} for scope in self.scopes]}
             data, actual = {"shop": {"name": "Omnistock sandbox"}, "currentAppInstallation": installation}, 1
@@ -702,7 +710,10 @@ class ShopifySandbox:
 
     def _recognise(
         self, query: str, variables: dict[str, Any]
-    ) -> _SetQuantities | _ReadNodes | _AppInfo | OrdersOperation | None:
+    ) -> _SetQuantities | _ReadNodes | _AppInfo | OrdersOperation | CatalogOperation | None:
+        catalog_operation = self.catalog.recognise(query, variables)
+        if catalog_operation is not None:
+            return catalog_operation
         orders_operation = self.orders.recognise(query, variables)
         if orders_operation is not None:
             return orders_operation
@@ -943,8 +954,9 @@ class ShopifySandbox:
         """``GET /_sandbox/inventory`` all levels; ``POST /_sandbox/inventory`` ``{item, location,
         available[, on_hand]}`` (or a list of them) stocks/sets; ``GET|POST /_sandbox/faults``
         ``{fail_next, status, after_apply, throttle_storm, delay}``; ``GET /_sandbox/mutations``;
-        ``GET /_sandbox/counters``; ``POST /_sandbox/reset``; the orders, fulfillments and webhooks
-        routes of ``SandboxOrders.control``."""
+        ``GET /_sandbox/counters``; ``POST /_sandbox/reset``; ``POST /_sandbox/products`` ``{title,
+        variants: [{sku, item?, tracked?}]}``; ``GET /_sandbox/subscriptions``; the orders,
+        fulfillments and webhooks routes of ``SandboxOrders.control``."""
         route = (method, path.rstrip("/"))
         try:
             payload = json.loads(body) if body.strip() else {}
@@ -953,6 +965,10 @@ class ShopifySandbox:
         answered = self.orders.control(*route, payload)
         if answered is not None:
             return answered
+        if route == ("POST", "/_sandbox/products") and isinstance(payload, dict):
+            return json_response(200, self.catalog.add_product(str(payload.get("title", "")), payload["variants"]))
+        if route == ("GET", "/_sandbox/subscriptions"):
+            return json_response(200, {"subscriptions": self.catalog.subscriptions()})
         if route == ("GET", "/_sandbox/inventory"):
             with self._lock:
                 return json_response(

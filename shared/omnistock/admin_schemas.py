@@ -13,6 +13,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from omnistock.channels import registry as platforms
 from omnistock.models import (
+    ENTRY_WAYS,
     MAX_VERSION,
     CatalogEntry,
     Channel,
@@ -32,11 +33,13 @@ if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a requ
     from omnistock.catalog_import import ImportReport
     from omnistock.models import SyncEntry
     from omnistock.orders import OrderFile, Shipment
+    from omnistock.store.import_store import ImportLine
     from omnistock.store.preview_store import PreviewLine
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
+EntryWay = Literal["manual", "file", "channel", "order"]  # models.ENTRY_WAYS
 
 
 # "hold" names the checkout lots of holds ("hold:<hold id>"): a sale's lot is "<source>:<event id>".
@@ -98,6 +101,40 @@ class CatalogImportIn(Body):
     check: bool = Field(False, description="Check every row and change nothing.")
 
 
+class ImportFromIn(Body):
+    add_new: bool = Field(False, description="Add SKUs found only on the platform to the catalog.")
+    check: bool = Field(False, description="Report what the import would do and change nothing.")
+
+
+ImportKind = Literal[
+    "created",
+    "mapped",
+    "remapped",
+    "counted",
+    "only_in_channel",
+    "only_in_ledger",
+    "duplicate",
+    "conflict",
+    "no_sku",
+    "untracked",
+    "refused",
+]
+
+
+class ImportLineOut(BaseModel):
+    sku: str
+    kind: str
+    detail: str
+    listing_id: str
+
+
+class ImportLinesOut(BaseModel):
+    job: JobOut
+    kind: str
+    lines: list[ImportLineOut]
+    next: str | None = Field(description="Pass as `after` for the next page; null: no more.")
+
+
 class RowProblemOut(BaseModel):
     line: int
     message: str
@@ -152,6 +189,12 @@ class ChannelIn(Body):
     buffer: Units = Field(default=0, description="Units held back from this channel (safety stock).")
     max_shown: Units | None = Field(default=None, description="Never show more than this.")
     auto_sync: bool = Field(default=True, description="Push SKUs that have no policy of their own (new SKUs).")
+    auto_sync_by_entry: dict[EntryWay, bool] = Field(
+        default_factory=dict,
+        description="Auto sync for new SKUs by how they entered the catalog: manual (the admin API), file (a CSV "
+        "import), channel (imported from a platform, or its product webhooks), order (an order line). A way not "
+        "named follows auto_sync, except order: off unless named, so an unknown quantity is never pushed as 0.",
+    )
     master_location: Location | None = Field(
         default=None,
         description="The ledger location whose counts come from this platform's own inventory reports "
@@ -379,6 +422,7 @@ class ChannelOut(BaseModel):
     buffer: int
     max_shown: int | None
     auto_sync: bool
+    auto_sync_by_entry: dict[str, bool] = Field(description="The rule for new SKUs by how they entered the catalog.")
     master_location: str
     mode: str = Field(description="shadow: read and previewed, never written; live: pushed.")
 
@@ -419,9 +463,10 @@ class JobOut(BaseModel):
     failed: int
     created_at: str
     updated_at: str
-    purpose: str = Field(description="sync (a forced push), preview (read only) or go_live.")
+    purpose: str = Field(description="sync (a forced push), preview (read only), go_live or import.")
     differing: int = Field(description="preview: SKUs whose channel number would change.")
-    reasons: dict[str, int] = Field(description="preview: differing SKUs by reason.")
+    reasons: dict[str, int] = Field(description="preview: differing SKUs by reason; import: report lines by kind.")
+    options: list[str] = Field(default_factory=list, description="import: check, add_new.")
 
 
 class PreviewLineOut(BaseModel):
@@ -570,6 +615,7 @@ def channel_out(channel: Channel) -> ChannelOut:
         buffer=channel.buffer,
         max_shown=channel.max_shown,
         auto_sync=channel.auto_sync,
+        auto_sync_by_entry={way: channel.auto_sync_for(way) for way in ENTRY_WAYS},
         master_location=channel.master_location,
         mode=channel.mode,
     )
@@ -592,6 +638,15 @@ def preview_out(channel: str, job: Job | None, lines: list[PreviewLine], limit: 
         channel=channel,
         preview=job_out(job) if job else None,
         lines=[PreviewLineOut(**asdict(line) | {"reasons": list(line.reasons)}) for line in lines],
+        next=lines[-1].sku if len(lines) == limit else None,
+    )
+
+
+def import_lines_out(job: Job, kind: str, lines: list[ImportLine], limit: int) -> ImportLinesOut:
+    return ImportLinesOut(
+        job=job_out(job),
+        kind=kind,
+        lines=[ImportLineOut(**asdict(line)) for line in lines],
         next=lines[-1].sku if len(lines) == limit else None,
     )
 

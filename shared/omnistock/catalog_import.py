@@ -196,7 +196,9 @@ class CatalogImport:
         title = next((row.title for row in rows if row.title), entry.title if entry else "")
         if entry is not None and (list(entry.locations), entry.listings, entry.title) == (locations, listings, title):
             return
-        self.ledger.upsert_catalog(sku, locations, listings, title)  # a merge: nothing it had is dropped
+        self.ledger.upsert_catalog(
+            sku, locations, listings, title, entry_way="file"
+        )  # a merge: nothing it had is dropped
         if entry is None:
             report.created += 1
         else:

@@ -130,12 +130,14 @@ class Ledger:
         *,
         allow_drop: bool = True,
         dropping: frozenset[str] = frozenset(),
+        entry_way: str = "manual",
     ) -> CatalogEntry:
         """Save the SKU's entry as given (a replace). ``allow_drop=False`` (the admin API's
         default) refuses, with a Conflict saying what would be lost, to drop a channel's listing
         (the SKU would silently stop syncing there) or a location still holding stock, holds or
         pending units (they would vanish from what every channel may sell). ``dropping``:
-        channels whose listing the request removes by name (a PATCH's null)."""
+        channels whose listing the request removes by name (a PATCH's null). ``entry_way``: how
+        a new SKU entered (models.ENTRY_WAYS), which picks each channel's auto-sync rule for it."""
         if not locations:
             raise InvalidRequest("a SKU needs at least one location")
         previous = self.store.catalog(sku)
@@ -149,7 +151,9 @@ class Ledger:
             rev=previous.rev if previous else 0,
             updated_at=iso(self.clock()),
         )
-        self.store.save_catalog(entry, previous, new_sku_policies=None if previous else self._new_sku_policies())
+        self.store.save_catalog(
+            entry, previous, new_sku_policies=None if previous else self._new_sku_policies(entry_way)
+        )
         self._apply_parked(entry)
         return replace(entry, rev=entry.rev + 1)
 
@@ -218,10 +222,10 @@ class Ledger:
                 + ": send allow_drop true to mean it, or change only some fields with PATCH"
             )
 
-    def _new_sku_policies(self) -> dict[str, bool]:
-        """Each pushed channel's rule for new SKUs, frozen into the SKU's own policy, so a
-        later change of the rule does not change SKUs that already exist."""
-        return {channel.name: channel.auto_sync for channel in self.store.channels() if channel.platform}
+    def _new_sku_policies(self, entry_way: str) -> dict[str, bool]:
+        """Each pushed channel's rule for new SKUs that enter this way, frozen into the SKU's own
+        policy, so a later change of the rule does not change SKUs that already exist."""
+        return {c.name: c.auto_sync_for(entry_way) for c in self.store.channels() if c.platform}
 
     def set_channel(
         self,
@@ -235,6 +239,7 @@ class Ledger:
         auto_sync: bool = True,
         master_location: str = "",
         new_mode: str = LIVE,
+        entry_rules: dict[str, bool] | None = None,
     ) -> Channel:
         """Save a channel's settings. A new one starts in ``new_mode`` (the admin API: shadow,
         read and previewed, never written until it goes live); an existing one keeps its mode."""
@@ -263,6 +268,7 @@ class Ledger:
             updated_at=iso(self.clock()),
             master_location=master_location,
             mode=existing.mode if (existing := self.store.channel(name)) is not None else new_mode,
+            entry_rules=dict(entry_rules or {}),
         )
         self.store.save_channel(channel)
         return channel

@@ -74,7 +74,8 @@ class ListingDesk:
             listings = dict(entry.listings) if entry else {}
             listings[channel.name] = listing_id
             try:
-                self.ledger.upsert_catalog(sku, locations, listings, entry.title if entry and entry.title else title)
+                title = entry.title if entry and entry.title else title
+                self.ledger.upsert_catalog(sku, locations, listings, title, entry_way="channel")
                 changed += 1
             except Conflict as error:  # the listing id already belongs to another SKU: say so, map nothing
                 self._note(sku, channel.name, "products", "unmapped", str(error))

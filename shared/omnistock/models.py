@@ -123,6 +123,10 @@ class ParkedCount:
 
 
 LIVE, SHADOW = "live", "shadow"
+# The ways a SKU enters the catalog; each channel has an auto-sync rule for each (see
+# Channel.auto_sync_for). "order": created from an order line, its quantity unknown.
+ENTRY_WAYS = ("manual", "file", "channel", "order")
+DEFAULT_ENTRY_RULES = {"order": False}  # an order-created SKU's unknown quantity is never pushed as 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,13 @@ class Channel:
     # "shadow": the channel is read and previewed, never written; "live": pushed. Channels
     # stored before shadow mode existed are live.
     mode: str = "live"
+    # Auto sync for new SKUs by the way they entered the catalog (ENTRY_WAYS); a way not named
+    # follows ``auto_sync``, except "order", off unless named.
+    entry_rules: dict[str, bool] = field(default_factory=dict)
+
+    def auto_sync_for(self, entry_way: str) -> bool:
+        rules = {**DEFAULT_ENTRY_RULES, **self.entry_rules}
+        return rules.get(entry_way, self.auto_sync)
 
     @property
     def pushed(self) -> bool:
@@ -214,11 +225,13 @@ class Job:
     created_at: str
     updated_at: str
     # "sync": a forced push; "preview": the channel read and compared, nothing written (its
-    # differences kept apart); "go_live": a forced push of one preview's differences.
+    # differences kept apart); "go_live": a forced push of one preview's differences;
+    # "import": a platform's catalog read page by page (channel_import.py).
     purpose: str = "sync"
     source: str = ""  # go_live: the preview job whose differences it pushes
     differing: int = 0  # preview: SKUs whose channel number differs from what would be set
-    reasons: dict[str, int] = field(default_factory=dict)  # preview: differing SKUs by reason
+    reasons: dict[str, int] = field(default_factory=dict)  # preview: differing SKUs by reason; import: lines by kind
+    options: tuple[str, ...] = ()  # import: "check" (report only), "add_new" (SKUs only on the platform join)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from omnistock.channel_import import IMPORT
 from omnistock.channels import ChannelUnavailable
 from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
@@ -25,6 +27,9 @@ from omnistock.store.job_store import JobStore
 from omnistock.store.preview_store import PreviewLine, PreviewStore
 from omnistock.store.push_store import PushStore
 from omnistock.store.stock_store import StockStore
+
+if TYPE_CHECKING:
+    from omnistock.channel_import import ChannelImports
 
 CHUNK = 250  # one Shopify call's worth of SKUs
 PREVIEW, GO_LIVE = "preview", "go_live"  # job purposes besides "sync"
@@ -48,6 +53,7 @@ class SyncService:
         engine: PushEngine,
         previews: PreviewStore,
         clock: Callable[[], datetime] = utc_now,
+        imports: Callable[[], ChannelImports] | None = None,
     ) -> None:
         self.stock = stock
         self.pushes = pushes
@@ -55,6 +61,7 @@ class SyncService:
         self.engine = engine
         self.previews = previews
         self.clock = clock
+        self.imports = imports  # catalog import jobs run on the same stream as Sync Now jobs
 
     # ---- policies and history (admin API)
     def set_policy(self, sku: str, channel: str, policy: SkuPolicy) -> SkuPolicy:
@@ -186,6 +193,8 @@ class SyncService:
     def run_chunk(self, job: Job) -> Job | None:
         """Push the job's next chunk and record progress; None if another delivery of the
         same record already did (or the job is finished)."""
+        if job.purpose == IMPORT:
+            return self.imports().run_chunk(job) if self.imports is not None else None
         current = self.jobs.get(job.job_id)  # a redelivered record must not push its chunk again
         if current is None or current.state != "running" or current.cursor != job.cursor:
             return None

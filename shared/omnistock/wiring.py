@@ -19,7 +19,8 @@ from omnistock.config import Config
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.catalog_import import CatalogImport
-    from omnistock.channels import ChannelPort, OrdersPort
+    from omnistock.channel_import import ChannelImports
+    from omnistock.channels import CatalogImporter, CatalogReader, ChannelPort, OrdersPort
     from omnistock.ledger import Ledger
     from omnistock.listings import ListingDesk
     from omnistock.live_events import LiveEvents
@@ -145,7 +146,30 @@ class Wiring:
         from omnistock.sync import SyncService
 
         jobs, previews = JobStore(self.table), PreviewStore(self.table)
-        return SyncService(self.stock, self.pushes, jobs, self.push_engine, previews, clock=self.clock)
+        return SyncService(
+            self.stock, self.pushes, jobs, self.push_engine, previews, clock=self.clock, imports=lambda: self.imports
+        )
+
+    @cached_property
+    def imports(self) -> ChannelImports:
+        from omnistock.channel_import import ChannelImports, Sources
+        from omnistock.channels import registry
+        from omnistock.store.import_store import ImportStore
+        from omnistock.store.job_store import JobStore
+
+        def reader(channel: Channel) -> CatalogReader | None:
+            connector = registry.connector(channel.platform)
+            return connector.catalog_reader(self) if connector and connector.catalog_reader else None
+
+        def importer(name: str) -> CatalogImporter | None:
+            connector = registry.connector(name)
+            return connector.catalog_importer(self) if connector and connector.catalog_importer else None
+
+        sources = Sources(reader, importer)
+        store = ImportStore(self.table)
+        return ChannelImports(
+            self.ledger, JobStore(self.table), store, self.listings, self.listing_desk, sources, clock=self.clock
+        )
 
     @cached_property
     def catalog_import(self) -> CatalogImport:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from omnistock.connections import Check
+    from omnistock.models import Channel
+    from omnistock.store.import_store import ImportLine
     from omnistock.wiring import Wiring
 
 
@@ -43,6 +45,10 @@ class Connector:
     stock_port: Callable[[Wiring], ChannelPort | None] | None = None  # None: never pushed to
     orders_port: Callable[[Wiring], OrdersPort | None] | None = None  # None: told no shipments
     doctor: Callable[[Wiring], list[Check]] | None = None  # its connection checks (GET /connections)
+    # Where a catalog import reads it: a channel's listings (mapped by the core), or a master's
+    # products and counts (applied by its own importer).
+    catalog_reader: Callable[[Wiring], CatalogReader | None] | None = None
+    catalog_importer: Callable[[Wiring], CatalogImporter | None] | None = None
 
 
 class ChannelUnavailable(Exception):
@@ -109,4 +115,49 @@ class OrdersPort(Protocol):
     def orders_since(self, since: str, after: str | None) -> tuple[list[dict[str, object]], str | None]:
         """One page of orders updated at or after ``since`` (UTC ISO), oldest first; the raw
         order documents and the cursor of the next page (None after the last)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One sellable thing on a platform, as a catalog import reads it."""
+
+    sku: str  # "" when the platform has none for it
+    title: str
+    variant_id: str  # what its orders name (Shopify: variant GID)
+    listing_id: str  # what pushes write to (Shopify: inventory item GID)
+    tracked: bool = True  # the platform tracks its inventory (untracked ones are never pushed)
+    shown: int | None = None  # what the platform shows at the channel's location; None: not stocked there
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    items: list[SourceItem]
+    cursor: str  # the platform's cursor after this page
+    last: bool
+
+
+class CatalogReader(Protocol):
+    """A channel's listings, page by page (a catalog import maps them by SKU)."""
+
+    calls: int  # API requests made
+
+    def catalog_page(self, channel: Channel, cursor: str) -> SourcePage:
+        """The page after ``cursor`` ("" for the first). Raises ChannelUnavailable."""
+        ...
+
+
+@dataclass(frozen=True)
+class ImportStep:
+    read: int  # records read
+    cursor: str
+    last: bool
+    lines: list[ImportLine]
+
+
+class CatalogImporter(Protocol):
+    """A master's catalog (the POS): products become catalog entries, their counts counts."""
+
+    def import_page(self, cursor: str, *, check: bool, add_new: bool) -> ImportStep:
+        """Read and apply (or, with ``check``, only report) the page after ``cursor``."""
         ...

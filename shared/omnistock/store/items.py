@@ -151,6 +151,7 @@ def channel_from_item(item: Item) -> Channel:
         updated_at=item.get("updated_at"),
         master_location=item.get("master_location", ""),
         mode=item.get("mode", "live"),
+        entry_rules={str(way): bool(rule) for way, rule in (item.get("entry_rules") or {}).items()},
     )
 
 

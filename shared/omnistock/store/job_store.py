@@ -127,6 +127,7 @@ def _job_item(job: Job) -> Item:
         "source": job.source,
         "differing": job.differing,
         "reasons": dict(job.reasons),
+        "options": list(job.options),
     }
     if job.skus is not None:
         item["skus"] = list(job.skus)
@@ -152,4 +153,5 @@ def job_from_item(item: Item) -> Job:
         source=item.get("source", ""),
         differing=int(item.get("differing", 0)),
         reasons={name: int(n) for name, n in (item.get("reasons") or {}).items()},
+        options=tuple(item.get("options") or ()),
     )

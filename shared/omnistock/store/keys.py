@@ -343,3 +343,21 @@ def hold_source_pks(source: str) -> list[str]:
 
 def hold_source_sk(hold_id: str) -> str:
     return hold_id  # gsi2: nothing follows it
+
+
+def import_pk(job_id: str) -> str:
+    """One catalog import's report lines, by kind and then SKU."""
+    return f"IMPORT#{job_id}"
+
+
+def import_claim_pk(job_id: str, sku: str) -> str:
+    """Which listing first claimed a SKU in one import (a second one is a duplicate)."""
+    return f"IMPORTCLAIM#{job_id}#{sku}"
+
+
+IMPORT_CLAIM_SK = "CLAIM"
+
+
+def duplicate_skus_pk(channel: str) -> str:
+    """SKUs a catalog import found on two of the channel's variants, until one finds them single."""
+    return f"DUPSKUS#{escape(channel)}"

@@ -61,6 +61,23 @@ class ListingStore:
             self.table.batch_put(items[start : start + 25])
         return True
 
+    def map_variants(self, channel: str, variants: list[tuple[str, str]]) -> None:
+        """Point variant ids at their SKUs (orders name variants), without a product record:
+        a catalog import reads variants, not whole products."""
+        items = [
+            {
+                "pk": keys.listing_pk(channel, variant),
+                "sk": keys.LISTING_SK,
+                "kind": "variant",
+                "sku": sku,
+                "channel": channel,
+                "listing_id": variant,
+            }
+            for variant, sku in dict(variants).items()
+        ]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+
     def forget_product(
         self, channel: str, product_id: str, at: str, purge_at: int, *, unless_newer: bool = False
     ) -> bool:

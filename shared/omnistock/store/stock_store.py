@@ -382,6 +382,7 @@ class StockStore:
                 "updated_at": channel.updated_at,
                 "master_location": channel.master_location,
                 "mode": channel.mode,
+                "entry_rules": dict(channel.entry_rules),
             }
         )
 

@@ -135,6 +135,11 @@ class ShopifyInventory:
     def __repr__(self) -> str:  # endpoint only: the token must never reach a log line
         return f"ShopifyInventory(endpoint={self.endpoint!r})"
 
+    @property
+    def last_requested(self) -> float | None:
+        """The requestedQueryCost of the latest answer (None when it named none)."""
+        return self._requested
+
     def close(self) -> None:
         if self._owns_client:
             self._client.close()

@@ -11,6 +11,7 @@ from omnistock.channels.shopify import PLATFORM
 
 if TYPE_CHECKING:
     from omnistock.channels.shopify.admin import ShopifyInventory
+    from omnistock.channels.shopify.catalog import ShopifyCatalog
     from omnistock.channels.shopify.intake import ShopifyIntake
     from omnistock.channels.shopify.orders_api import ShopifyOrders
     from omnistock.connections import Check
@@ -72,6 +73,18 @@ def orders(wiring: Wiring) -> ShopifyOrders | None:
     return wiring.once("shopify.orders", make)
 
 
+def catalog(wiring: Wiring) -> ShopifyCatalog | None:
+    """Its variants for a catalog import (the stock port's credentials and pacing)."""
+
+    def make() -> ShopifyCatalog | None:
+        from omnistock.channels.shopify.catalog import ShopifyCatalog
+
+        port = admin(wiring)
+        return ShopifyCatalog(port) if port is not None else None
+
+    return wiring.once("shopify.catalog", make)
+
+
 def intake(wiring: Wiring) -> ShopifyIntake:
     def make() -> ShopifyIntake:
         from omnistock.channels.shopify.intake import ShopifyIntake
@@ -100,5 +113,11 @@ def doctor(wiring: Wiring) -> list[Check]:
 
 
 CONNECTOR = Connector(
-    "shopify", settings_from_env, channel=PLATFORM, stock_port=admin, orders_port=orders, doctor=doctor
+    "shopify",
+    settings_from_env,
+    channel=PLATFORM,
+    stock_port=admin,
+    orders_port=orders,
+    doctor=doctor,
+    catalog_reader=catalog,
 )

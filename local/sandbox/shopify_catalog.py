@@ -1,0 +1,212 @@
+"""The sandbox shop's products and webhook subscriptions: TEST EQUIPMENT, not Shopify.
+
+Documents it answers (recognised by regular expressions on the query text, as the rest of the
+sandbox does):
+
+* ``productVariants(first: $first, after: $after, sortKey: ID)`` with ``pageInfo { hasNextPage
+  endCursor }`` and per node ``id sku title product { id title } inventoryItem { id tracked
+  inventoryLevel(locationId: $x) { quantities(names: [...]) { name quantity } } }``. Requested
+  cost by Shopify's published rule (shopify.dev, GraphQL Admin rate limits: an object 1, a
+  connection 2 + first x its nodes' cost): 2 + first x 5 (variant, product, inventory item,
+  level, quantities); actual: 2 + the nodes returned x 5. ``first`` above 250 is an error.
+* ``webhookSubscriptions(first: N)`` listing ``id topic uri``, and the mutations
+  ``webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: ...})`` and
+  ``webhookSubscriptionDelete(id: $id)`` (2025-10 and later take a unified ``uri``). Creating a
+  second subscription for the same topic and URI is the userError Shopify answers ("Address
+  for this topic has already been taken").
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.sandbox.shopify import ShopifySandbox
+
+NODE_COST = 5
+CONNECTION_COST = 2
+MAX_FIRST = 250
+MUTATION_COST = 10
+
+_VARIANTS = re.compile(r"\bproductVariants\s*\(")
+_SUBSCRIPTIONS = re.compile(r"\bwebhookSubscriptions\s*\(")
+_CREATE = re.compile(r"\bwebhookSubscriptionCreate\s*\(")
+_DELETE = re.compile(r"\bwebhookSubscriptionDelete\s*\(")
+
+
+@dataclass
+class _Variant:
+    number: int
+    sku: str
+    title: str
+    product: int
+    item: str  # inventory item GID
+    tracked: bool = True
+
+
+@dataclass
+class _State:
+    products: dict[int, str] = field(default_factory=dict)  # number -> title
+    variants: dict[int, _Variant] = field(default_factory=dict)
+    subscriptions: dict[int, tuple[str, str]] = field(default_factory=dict)  # number -> (topic, uri)
+    numbers: int = 0
+    counters: dict[str, int] = field(default_factory=lambda: {"catalog_pages": 0, "subscription_changes": 0})
+
+
+@dataclass(frozen=True)
+class CatalogOperation:
+    kind: str  # variants | subscriptions | create | delete
+    cost: int
+    variables: dict[str, Any]
+
+
+class SandboxCatalog:
+    def __init__(self, shop: ShopifySandbox, lock: threading.RLock) -> None:
+        self._shop = shop
+        self._lock = lock
+        self._s = _State()
+
+    # ---- seeding ----------------------------------------------------------------------------
+    def add_product(self, title: str, variants: list[dict[str, Any]]) -> dict[str, Any]:
+        """A product with variants ``{sku, title?, item?, tracked?}``; an ``item`` (its number)
+        defaults to a new one. Returns ``{"product": gid, "variants": [{id, sku, item}]}``."""
+        with self._lock:
+            self._s.numbers += 1
+            product = self._s.numbers
+            self._s.products[product] = title
+            made = []
+            for given in variants:
+                self._s.numbers += 1
+                number = self._s.numbers
+                item = self._shop.add_item(given.get("item") or 900_000 + number)
+                variant = _Variant(
+                    number,
+                    str(given.get("sku") or ""),
+                    str(given.get("title") or "Default Title"),
+                    product,
+                    item,
+                    bool(given.get("tracked", True)),
+                )
+                self._s.variants[number] = variant
+                made.append({"id": f"gid://shopify/ProductVariant/{number}", "sku": variant.sku, "item": item})
+            return {"product": f"gid://shopify/Product/{product}", "variants": made}
+
+    def variants(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"id": f"gid://shopify/ProductVariant/{n}", "sku": v.sku, "item": v.item}
+                for n, v in sorted(self._s.variants.items())
+            ]
+
+    def set_sku(self, variant_gid: str, sku: str) -> None:
+        """A merchant edits a variant's SKU."""
+        with self._lock:
+            self._s.variants[_number(variant_gid) or 0].sku = sku
+
+    def subscriptions(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [
+                {"id": f"gid://shopify/WebhookSubscription/{n}", "topic": topic, "uri": uri}
+                for n, (topic, uri) in self._s.subscriptions.items()
+            ]
+
+    def drop_subscription(self, topic: str) -> None:
+        """Shopify removes a subscription after 8 failed deliveries: this does it at once."""
+        with self._lock:
+            for number, (subscribed, _) in list(self._s.subscriptions.items()):
+                if subscribed == topic:
+                    del self._s.subscriptions[number]
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._s.counters)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._s = _State()
+
+    # ---- GraphQL ---------------------------------------------------------------------------
+    def recognise(self, query: str, variables: dict[str, Any]) -> CatalogOperation | None:
+        if _CREATE.search(query):
+            return CatalogOperation("create", MUTATION_COST, variables)
+        if _DELETE.search(query):
+            return CatalogOperation("delete", MUTATION_COST, variables)
+        if _SUBSCRIPTIONS.search(query):
+            return CatalogOperation("subscriptions", CONNECTION_COST + 100, variables)
+        if _VARIANTS.search(query):
+            first = variables.get("first")
+            if not isinstance(first, int) or not 0 < first <= MAX_FIRST:
+                first = MAX_FIRST + 1  # priced so it is refused, as an oversized page is
+            return CatalogOperation("variants", CONNECTION_COST + first * NODE_COST, variables)
+        return None
+
+    def run(self, operation: CatalogOperation) -> tuple[dict[str, Any], int]:
+        """``(data, actual cost)``; called under the shop's lock once the bucket has paid."""
+        if operation.kind == "variants":
+            return self._variants(operation.variables)
+        if operation.kind == "subscriptions":
+            nodes = self.subscriptions()
+            return {"webhookSubscriptions": {"nodes": nodes}}, CONNECTION_COST + len(nodes)
+        self._s.counters["subscription_changes"] += 1
+        if operation.kind == "create":
+            return self._create(operation.variables), MUTATION_COST
+        number = _number(operation.variables.get("id"))
+        if number not in self._s.subscriptions:
+            error = {"field": ["id"], "message": "Webhook subscription does not exist"}
+            return {"webhookSubscriptionDelete": {"deletedWebhookSubscriptionId": None, "userErrors": [error]}}, 10
+        del self._s.subscriptions[number]
+        deleted = f"gid://shopify/WebhookSubscription/{number}"
+        return {"webhookSubscriptionDelete": {"deletedWebhookSubscriptionId": deleted, "userErrors": []}}, 10
+
+    def _variants(self, variables: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        self._s.counters["catalog_pages"] += 1
+        first = int(variables["first"])
+        after = _number(variables.get("after")) or 0
+        location = str(variables.get("locationId") or "")
+        ordered = [v for n, v in sorted(self._s.variants.items()) if n > after]
+        taken = ordered[:first]
+        nodes = []
+        for variant in taken:
+            available = self._shop.available(variant.item, location) if location else None
+            level = None if available is None else {"quantities": [{"name": "available", "quantity": available}]}
+            nodes.append(
+                {
+                    "id": f"gid://shopify/ProductVariant/{variant.number}",
+                    "sku": variant.sku or None,
+                    "title": variant.title,
+                    "product": {
+                        "id": f"gid://shopify/Product/{variant.product}",
+                        "title": self._s.products[variant.product],
+                    },
+                    "inventoryItem": {"id": variant.item, "tracked": variant.tracked, "inventoryLevel": level},
+                }
+            )
+        end = f"cursor:{taken[-1].number}" if taken else None
+        info = {"hasNextPage": len(ordered) > len(taken), "endCursor": end}
+        return {"productVariants": {"pageInfo": info, "nodes": nodes}}, CONNECTION_COST + len(nodes) * NODE_COST
+
+    def _create(self, variables: dict[str, Any]) -> dict[str, Any]:
+        topic = str(variables.get("topic") or "")
+        given = variables.get("webhookSubscription") or {}
+        uri = str(given.get("uri") or "") if isinstance(given, dict) else ""
+        if not topic or not uri.startswith(("https://", "http://")):
+            error = {"field": ["webhookSubscription", "uri"], "message": "Address is invalid"}
+            return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [error]}}
+        if (topic, uri) in self._s.subscriptions.values():
+            error = {
+                "field": ["webhookSubscription", "uri"],
+                "message": "Address for this topic has already been taken",
+            }
+            return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [error]}}
+        self._s.numbers += 1
+        self._s.subscriptions[self._s.numbers] = (topic, uri)
+        made = {"id": f"gid://shopify/WebhookSubscription/{self._s.numbers}", "topic": topic, "uri": uri}
+        return {"webhookSubscriptionCreate": {"webhookSubscription": made, "userErrors": []}}
+
+
+def _number(value: Any) -> int | None:
+    match = re.search(r"(\d+)$", str(value or ""))
+    return int(match[1]) if match else None

@@ -1,0 +1,328 @@
+"""A catalog imported from a platform, as a job that reads one page a chunk.
+
+From a channel (Shopify): every variant is read with its inventory item and what it shows at
+the channel's location; listings are mapped onto ledger SKUs by SKU. The report names SKUs
+only on the channel (added to the catalog when the request says ``add_new``), SKUs only in
+the ledger (or whose listing the channel no longer has), and SKUs used by two variants: those
+are never mapped, and one this import mapped before the second turned up is unmapped again.
+Where the channel is the master of its location (a shop with no POS), what it shows is that
+location's count, through the same path as its inventory webhooks.
+
+From a master (the POS): its own importer turns products into catalog entries and applies
+their counts by version (see the platform's package).
+
+Runs like a Sync Now job (sync.py): each chunk is one page, recorded with a conditional
+write on the cursor, so a redelivered chunk does nothing and a rerun page maps the same way.
+With ``check`` nothing is written but the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from omnistock.channels import CatalogImporter, CatalogReader, ChannelUnavailable, ImportStep, SourceItem
+from omnistock.clock import iso, utc_now
+from omnistock.errors import Conflict, InvalidRequest, NotFound
+from omnistock.ledger import Ledger
+from omnistock.listings import ListingDesk
+from omnistock.models import CatalogEntry, Channel, Job
+from omnistock.store.import_store import Claim, ImportLine, ImportStore
+from omnistock.store.job_store import JobStore
+from omnistock.store.listing_store import ListingStore
+
+IMPORT = "import"  # the job purpose
+CHECK, ADD_NEW = "check", "add_new"  # job options
+LEDGER_PHASE = "ledger:"  # cursor prefix once the channel is read: the ledger's SKUs are compared
+CHANNEL_PHASE = "channel:"
+LEDGER_CHUNK = 250
+log = logging.getLogger(__name__)
+KINDS = (
+    "created",
+    "mapped",
+    "remapped",
+    "counted",
+    "only_in_channel",
+    "only_in_ledger",
+    "duplicate",
+    "conflict",
+    "no_sku",
+    "untracked",
+    "refused",
+)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where an import of ``name`` reads: a channel's reader, or a master's importer."""
+
+    reader: Callable[[Channel], CatalogReader | None]
+    importer: Callable[[str], CatalogImporter | None]
+
+
+class ChannelImports:
+    def __init__(
+        self,
+        ledger: Ledger,
+        jobs: JobStore,
+        store: ImportStore,
+        listings: ListingStore,
+        listing_desk: ListingDesk,
+        sources: Sources,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.ledger = ledger
+        self.stock = ledger.store
+        self.jobs = jobs
+        self.store = store
+        self.listings = listings
+        self.listing_desk = listing_desk
+        self.sources = sources
+        self.clock = clock
+
+    # ---- requests
+    def start(self, source: str, *, add_new: bool, check: bool) -> Job:
+        """Start importing from a channel (its name) or a master (its platform's name)."""
+        channel = self.stock.channel(source)
+        if channel is not None:
+            if self.sources.reader(channel) is None:
+                raise InvalidRequest(f"channel {source!r} has no connected platform to read a catalog from")
+        elif self.sources.importer(source) is None:
+            raise NotFound(f"{source!r} is neither a channel nor a connected platform that has a catalog")
+        now = iso(self.clock())
+        options = tuple(name for name, on in ((CHECK, check), (ADD_NEW, add_new)) if on)
+        job = Job(uuid.uuid4().hex, source, None, "running", 0, 0, 0, 0, "", now, now, purpose=IMPORT)
+        job = replace(job, options=options)
+        self.jobs.create(job)
+        return job
+
+    def job(self, job_id: str) -> Job:
+        found = self.jobs.get(job_id)
+        if found is None or found.purpose != IMPORT:
+            raise NotFound(f"import {job_id!r} does not exist")
+        return found
+
+    def report(self, job_id: str, kind: str, after: str, limit: int) -> tuple[Job, list[ImportLine]]:
+        job = self.job(job_id)
+        return job, self.store.lines(job_id, kind, after, limit)
+
+    # ---- the job
+    def run_chunk(self, job: Job) -> Job | None:
+        """Import the next page and record progress; None if another delivery did it first."""
+        current = self.jobs.get(job.job_id)
+        if current is None or current.state != "running" or current.cursor != job.cursor:
+            return None
+        check, add_new = CHECK in job.options, ADD_NEW in job.options
+        try:
+            step = self._step(job, check=check, add_new=add_new)
+        except ChannelUnavailable as error:  # the stalled-job nudge runs the same page again later
+            log.warning("import %s waits: %s", job.job_id, error)
+            return None
+        self.store.record(job.job_id, step.lines, self.clock())
+        reasons = dict(job.reasons)
+        for line in step.lines:
+            reasons[line.kind] = reasons.get(line.kind, 0) + 1
+        done = job.done + step.read
+        applied = sum(1 for line in step.lines if line.kind in ("created", "mapped", "remapped", "counted"))
+        progressed = replace(
+            job,
+            done=done,
+            total=max(job.total, done),
+            applied=job.applied + (0 if check else applied),
+            failed=job.failed + sum(1 for line in step.lines if line.kind in ("conflict", "refused")),
+            reasons=reasons,
+            cursor=step.cursor,
+            state="done" if step.last else "running",
+            updated_at=iso(self.clock()),
+        )
+        return progressed if self.jobs.advance(job, progressed) else None
+
+    def _step(self, job: Job, *, check: bool, add_new: bool) -> ImportStep:
+        assert job.channel is not None
+        channel = self.stock.channel(job.channel)
+        if channel is None:
+            importer = self.sources.importer(job.channel)
+            if importer is None:
+                raise ChannelUnavailable(f"{job.channel} is not connected")
+            return importer.import_page(job.cursor, check=check, add_new=add_new)
+        if job.cursor.startswith(LEDGER_PHASE):
+            return self._ledger_page(job, channel, job.cursor.removeprefix(LEDGER_PHASE))
+        reader = self.sources.reader(channel)
+        if reader is None:
+            raise ChannelUnavailable(f"channel {channel.name} has no connected platform")
+        page = reader.catalog_page(channel, job.cursor.removeprefix(CHANNEL_PHASE))
+        lines = self._map_page(job, channel, page.items, check=check, add_new=add_new)
+        if page.last:
+            lines += self._settle_duplicates(job, channel, check)
+        cursor = f"{LEDGER_PHASE}" if page.last else f"{CHANNEL_PHASE}{page.cursor}"
+        return ImportStep(len(page.items), cursor, False, lines)
+
+    # ---- a channel's page
+    def _map_page(
+        self, job: Job, channel: Channel, items: list[SourceItem], *, check: bool, add_new: bool
+    ) -> list[ImportLine]:
+        lines: list[ImportLine] = []
+        by_sku: dict[str, list[SourceItem]] = {}
+        for item in items:
+            if not item.sku:
+                why = f"{item.title or 'a variant'} has no SKU: give it one to sync it"
+                lines.append(ImportLine("no_sku", f"variant:{item.variant_id}", why, item.listing_id))
+            elif not item.tracked:
+                why = "the platform does not track this variant's inventory: turn tracking on to sync it"
+                lines.append(ImportLine("untracked", item.sku, why, item.listing_id))
+            else:
+                by_sku.setdefault(item.sku, []).append(item)
+        claims = self.store.claims(job.job_id, list(by_sku))
+        # Found on two variants by an earlier import: not mapped until this one has read every
+        # variant and found it on one (settled when the channel is read).
+        held_back = self.store.known_duplicates(channel.name, list(by_sku))
+        duplicates = {
+            sku: group
+            for sku, group in by_sku.items()
+            if len({i.listing_id for i in group}) > 1
+            or (sku in claims and (claims[sku].duplicate or claims[sku].listing_id != group[0].listing_id))
+        }
+        lines += self._duplicates(job, channel, duplicates, claims, check)
+        single = [group[0] for sku, group in by_sku.items() if sku not in duplicates]
+        entries = self.stock.catalogs([item.sku for item in single])
+        owners = self.stock.listing_owners([(channel.name, item.listing_id) for item in single])
+        plan: list[tuple[SourceItem, str]] = []  # (item, what to do: created | mapped | remapped | "")
+        for item in single:
+            owner = owners.get((channel.name, item.listing_id))
+            entry = entries.get(item.sku)
+            if item.sku in held_back:
+                plan.append((item, "held"))
+            elif owner is not None and owner != item.sku:
+                why = f"the listing belongs to SKU {owner!r}: change the SKU on the platform or in the ledger"
+                lines.append(ImportLine("conflict", item.sku, why, item.listing_id))
+            elif entry is None:
+                if add_new:
+                    plan.append((item, "created"))
+                else:
+                    why = "on the channel, not in the ledger: import again with add_new, or add it by CSV"
+                    lines.append(ImportLine("only_in_channel", item.sku, why, item.listing_id))
+            elif entry.listings.get(channel.name) == item.listing_id:
+                plan.append((item, ""))  # mapped already
+            elif entry.listings.get(channel.name):
+                plan.append((item, "remapped"))
+            else:
+                plan.append((item, "mapped"))
+        new_claims = [Claim(i.sku, i.listing_id, mapped=what not in ("", "held") and not check) for i, what in plan]
+        self.store.claim(job.job_id, [c for c in new_claims if c.sku not in claims], self.clock())
+        for item, what in plan:
+            if what not in ("", "held"):
+                lines.append(self._apply(channel, item, what, entries.get(item.sku), check))
+        if not check:
+            variants = [(item.variant_id, item.sku) for item, what in plan if item.variant_id and what != "held"]
+            known = self.stock.listing_owners([(channel.name, variant) for variant, _ in variants])
+            self.listings.map_variants(channel.name, [v for v in variants if known.get((channel.name, v[0])) != v[1]])
+            lines += self._counts(job, channel, [item for item, what in plan if what != "held"])
+        return lines
+
+    def _apply(
+        self, channel: Channel, item: SourceItem, what: str, entry: CatalogEntry | None, check: bool
+    ) -> ImportLine:
+        before = entry.listings.get(channel.name, "") if entry else ""
+        detail = {
+            "created": f"added at {', '.join(channel.locations)} (auto sync: {channel.auto_sync_for('channel')})",
+            "mapped": "listing mapped",
+            "remapped": f"listing was {before!r}",
+        }[what]
+        if check:
+            return ImportLine(what, item.sku, f"would be {what}: {detail}", item.listing_id)
+        try:
+            if what == "created":
+                listings = {channel.name: item.listing_id}
+                self.ledger.upsert_catalog(item.sku, list(channel.locations), listings, item.title, entry_way="channel")
+            else:
+                self.ledger.patch_catalog(item.sku, listings={channel.name: item.listing_id})
+        except (Conflict, InvalidRequest) as error:
+            return ImportLine("conflict", item.sku, str(error)[:300], item.listing_id)
+        return ImportLine(what, item.sku, detail, item.listing_id)
+
+    def _duplicates(
+        self,
+        job: Job,
+        channel: Channel,
+        duplicates: dict[str, list[SourceItem]],
+        claims: dict[str, Claim],
+        check: bool,
+    ) -> list[ImportLine]:
+        """SKUs on two variants: none is mapped; one this import mapped earlier is unmapped."""
+        lines = []
+        marked = []
+        for sku, group in duplicates.items():
+            first = claims.get(sku)
+            listings = list(dict.fromkeys([*([first.listing_id] if first else []), *(i.listing_id for i in group)]))
+            if first is not None and first.mapped and not check:
+                entry = self.stock.catalog(sku)
+                if entry is not None and entry.listings.get(channel.name) == first.listing_id:
+                    self.ledger.patch_catalog(sku, listings={channel.name: None}, allow_drop=True)
+            why = (
+                f"{len(listings)} variants use this SKU ({', '.join(listings[:5])}): none mapped; give each its own SKU"
+            )
+            lines.append(ImportLine("duplicate", sku, why, listings[0]))
+            marked.append(Claim(sku, listings[0], mapped=False, duplicate=True))
+        self.store.claim(job.job_id, marked, self.clock())
+        if not check:
+            self.store.mark_duplicates(channel.name, [claim.sku for claim in marked])
+        return lines
+
+    def _settle_duplicates(self, job: Job, channel: Channel, check: bool) -> list[ImportLine]:
+        """Once every variant is read: a SKU an earlier import found twice and this one found
+        once is mapped now (and forgotten as a duplicate); one found twice again stays held."""
+        held = self.store.duplicates(channel.name)
+        claims = self.store.claims(job.job_id, held)
+        lines = []
+        for sku in held:
+            claim = claims.get(sku)
+            if claim is not None and claim.duplicate:
+                continue
+            entry = self.stock.catalog(sku) if claim is not None else None
+            if claim is not None and entry is not None and entry.listings.get(channel.name) != claim.listing_id:
+                what = "remapped" if entry.listings.get(channel.name) else "mapped"
+                lines.append(self._apply(channel, SourceItem(sku, "", "", claim.listing_id), what, entry, check))
+            if not check:
+                self.store.clear_duplicate(channel.name, sku)
+        return lines
+
+    def _counts(self, job: Job, channel: Channel, items: list[SourceItem]) -> list[ImportLine]:
+        """A channel that is master of its location: what it shows is a count, taken as of now
+        (through the inventory webhooks' path: a newer count already applied wins)."""
+        if not channel.master_location:
+            return []
+        lines = []
+        reported_at = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        for item in items:
+            if item.shown is None:
+                continue
+            event_id = f"import:{job.job_id}:{item.listing_id}"
+            outcome = self.listing_desk.on_level(
+                channel, item.listing_id, channel.target_location, item.shown, reported_at, event_id
+            )
+            if outcome.result == "count":
+                lines.append(ImportLine("counted", item.sku, f"{item.shown} at {channel.master_location}"))
+        return lines
+
+    # ---- the ledger's side
+    def _ledger_page(self, job: Job, channel: Channel, cursor: str) -> ImportStep:
+        """SKUs of the ledger with no listing on the channel, or whose listing this import did
+        not find there."""
+        skus, after, last = self.jobs.catalog_page(cursor, LEDGER_CHUNK)
+        entries = self.stock.catalogs(skus)
+        claims = self.store.claims(job.job_id, skus)
+        lines = []
+        for sku in skus:
+            entry = entries.get(sku)
+            listing = entry.listings.get(channel.name, "") if entry else ""
+            if sku in claims:
+                continue  # found on the channel (mapped, or would be; or reported as a duplicate)
+            if not listing:
+                lines.append(ImportLine("only_in_ledger", sku, "no listing on the channel: it is not pushed there"))
+            else:
+                why = f"its listing {listing!r} was not found on the channel: deleted there, or its SKU changed"
+                lines.append(ImportLine("only_in_ledger", sku, why, listing))
+        return ImportStep(0, f"{LEDGER_PHASE}{after}", last, lines)
