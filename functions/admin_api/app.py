@@ -190,7 +190,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         buffer=body.buffer,
         max_shown=body.max_shown,
         auto_sync=body.auto_sync,
-        entry_rules=dict(body.auto_sync_by_entry),
+        entry_rules={str(way): rule for way, rule in body.auto_sync_by_entry.items()},
         master_location=body.master_location or "",
         new_mode=SHADOW,  # a new channel is read and previewed, never written, until it goes live
     )

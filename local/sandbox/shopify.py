@@ -711,12 +711,9 @@ class ShopifySandbox:
     def _recognise(
         self, query: str, variables: dict[str, Any]
     ) -> _SetQuantities | _ReadNodes | _AppInfo | OrdersOperation | CatalogOperation | None:
-        catalog_operation = self.catalog.recognise(query, variables)
-        if catalog_operation is not None:
-            return catalog_operation
-        orders_operation = self.orders.recognise(query, variables)
-        if orders_operation is not None:
-            return orders_operation
+        elsewhere = self.catalog.recognise(query, variables) or self.orders.recognise(query, variables)
+        if elsewhere is not None:
+            return elsewhere
         if "currentAppInstallation" in query and not _MUTATION.match(query):
             return _AppInfo()
         if _MUTATION.match(query):

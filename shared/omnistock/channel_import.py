@@ -39,6 +39,7 @@ CHECK, ADD_NEW = "check", "add_new"  # job options
 LEDGER_PHASE = "ledger:"  # cursor prefix once the channel is read: the ledger's SKUs are compared
 CHANNEL_PHASE = "channel:"
 LEDGER_CHUNK = 250
+HELD = "held"  # a SKU an earlier import found twice: not mapped on sight
 log = logging.getLogger(__name__)
 KINDS = (
     "created",
@@ -141,12 +142,12 @@ class ChannelImports:
         return progressed if self.jobs.advance(job, progressed) else None
 
     def _step(self, job: Job, *, check: bool, add_new: bool) -> ImportStep:
-        assert job.channel is not None
-        channel = self.stock.channel(job.channel)
+        source = job.channel or ""
+        channel = self.stock.channel(source)
         if channel is None:
-            importer = self.sources.importer(job.channel)
+            importer = self.sources.importer(source)
             if importer is None:
-                raise ChannelUnavailable(f"{job.channel} is not connected")
+                raise ChannelUnavailable(f"{source} is not connected")
             return importer.import_page(job.cursor, check=check, add_new=add_new)
         if job.cursor.startswith(LEDGER_PHASE):
             return self._ledger_page(job, channel, job.cursor.removeprefix(LEDGER_PHASE))
@@ -164,21 +165,8 @@ class ChannelImports:
     def _map_page(
         self, job: Job, channel: Channel, items: list[SourceItem], *, check: bool, add_new: bool
     ) -> list[ImportLine]:
-        lines: list[ImportLine] = []
-        by_sku: dict[str, list[SourceItem]] = {}
-        for item in items:
-            if not item.sku:
-                why = f"{item.title or 'a variant'} has no SKU: give it one to sync it"
-                lines.append(ImportLine("no_sku", f"variant:{item.variant_id}", why, item.listing_id))
-            elif not item.tracked:
-                why = "the platform does not track this variant's inventory: turn tracking on to sync it"
-                lines.append(ImportLine("untracked", item.sku, why, item.listing_id))
-            else:
-                by_sku.setdefault(item.sku, []).append(item)
+        lines, by_sku = _sort_out(items)
         claims = self.store.claims(job.job_id, list(by_sku))
-        # Found on two variants by an earlier import: not mapped until this one has read every
-        # variant and found it on one (settled when the channel is read).
-        held_back = self.store.known_duplicates(channel.name, list(by_sku))
         duplicates = {
             sku: group
             for sku, group in by_sku.items()
@@ -188,39 +176,55 @@ class ChannelImports:
         lines += self._duplicates(job, channel, duplicates, claims, check)
         single = [group[0] for sku, group in by_sku.items() if sku not in duplicates]
         entries = self.stock.catalogs([item.sku for item in single])
-        owners = self.stock.listing_owners([(channel.name, item.listing_id) for item in single])
-        plan: list[tuple[SourceItem, str]] = []  # (item, what to do: created | mapped | remapped | "")
-        for item in single:
+        plan, refused = self._plan(channel, single, entries, add_new)
+        lines += refused
+        new_claims = [Claim(i.sku, i.listing_id, mapped=what not in ("", HELD) and not check) for i, what in plan]
+        self.store.claim(job.job_id, [c for c in new_claims if c.sku not in claims], self.clock())
+        for item, what in plan:
+            if what not in ("", HELD):
+                lines.append(self._apply(channel, item, what, entries.get(item.sku), check))
+        if not check:
+            variants = [(item.variant_id, item.sku) for item, what in plan if item.variant_id and what != HELD]
+            known = self.stock.listing_owners([(channel.name, variant) for variant, _ in variants])
+            self.listings.map_variants(channel.name, [v for v in variants if known.get((channel.name, v[0])) != v[1]])
+            lines += self._counts(job, channel, [item for item, what in plan if what != HELD])
+        return lines
+
+    def _plan(
+        self, channel: Channel, items: list[SourceItem], entries: dict[str, CatalogEntry], add_new: bool
+    ) -> tuple[list[tuple[SourceItem, str]], list[ImportLine]]:
+        """What to do with each SKU found once: created, mapped, remapped, "" (mapped already)
+        or HELD; and the lines of those that cannot be mapped."""
+        owners = self.stock.listing_owners([(channel.name, item.listing_id) for item in items])
+        # Found on two variants by an earlier import: not mapped until this one has read every
+        # variant and found it on one (settled once the channel is read).
+        held_back = self.store.known_duplicates(channel.name, [item.sku for item in items])
+        plan: list[tuple[SourceItem, str]] = []
+        lines = []
+        for item in items:
             owner = owners.get((channel.name, item.listing_id))
             entry = entries.get(item.sku)
+            mapped = entry.listings.get(channel.name) if entry else None
             if item.sku in held_back:
-                plan.append((item, "held"))
+                plan.append((item, HELD))
             elif owner is not None and owner != item.sku:
                 why = f"the listing belongs to SKU {owner!r}: change the SKU on the platform or in the ledger"
                 lines.append(ImportLine("conflict", item.sku, why, item.listing_id))
-            elif entry is None:
-                if add_new:
-                    plan.append((item, "created"))
-                else:
-                    why = "on the channel, not in the ledger: import again with add_new, or add it by CSV"
-                    lines.append(ImportLine("only_in_channel", item.sku, why, item.listing_id))
-            elif entry.listings.get(channel.name) == item.listing_id:
-                plan.append((item, ""))  # mapped already
-            elif entry.listings.get(channel.name):
-                plan.append((item, "remapped"))
+            elif entry is None and not add_new:
+                why = "on the channel, not in the ledger: import again with add_new, or add it by CSV"
+                lines.append(ImportLine("only_in_channel", item.sku, why, item.listing_id))
             else:
-                plan.append((item, "mapped"))
-        new_claims = [Claim(i.sku, i.listing_id, mapped=what not in ("", "held") and not check) for i, what in plan]
-        self.store.claim(job.job_id, [c for c in new_claims if c.sku not in claims], self.clock())
-        for item, what in plan:
-            if what not in ("", "held"):
-                lines.append(self._apply(channel, item, what, entries.get(item.sku), check))
-        if not check:
-            variants = [(item.variant_id, item.sku) for item, what in plan if item.variant_id and what != "held"]
-            known = self.stock.listing_owners([(channel.name, variant) for variant, _ in variants])
-            self.listings.map_variants(channel.name, [v for v in variants if known.get((channel.name, v[0])) != v[1]])
-            lines += self._counts(job, channel, [item for item, what in plan if what != "held"])
-        return lines
+                what = (
+                    "created"
+                    if entry is None
+                    else ""
+                    if mapped == item.listing_id
+                    else "remapped"
+                    if mapped
+                    else "mapped"
+                )
+                plan.append((item, what))
+        return plan, lines
 
     def _apply(
         self, channel: Channel, item: SourceItem, what: str, entry: CatalogEntry | None, check: bool
@@ -326,3 +330,19 @@ class ChannelImports:
                 why = f"its listing {listing!r} was not found on the channel: deleted there, or its SKU changed"
                 lines.append(ImportLine("only_in_ledger", sku, why, listing))
         return ImportStep(0, f"{LEDGER_PHASE}{after}", last, lines)
+
+
+def _sort_out(items: list[SourceItem]) -> tuple[list[ImportLine], dict[str, list[SourceItem]]]:
+    """Lines for what cannot be synced at all (no SKU, inventory not tracked); the rest by SKU."""
+    lines: list[ImportLine] = []
+    by_sku: dict[str, list[SourceItem]] = {}
+    for item in items:
+        if not item.sku:
+            why = f"{item.title or 'a variant'} has no SKU: give it one to sync it"
+            lines.append(ImportLine("no_sku", f"variant:{item.variant_id}", why, item.listing_id))
+        elif not item.tracked:
+            why = "the platform does not track this variant's inventory: turn tracking on to sync it"
+            lines.append(ImportLine("untracked", item.sku, why, item.listing_id))
+        else:
+            by_sku.setdefault(item.sku, []).append(item)
+    return lines, by_sku

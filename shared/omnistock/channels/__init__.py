@@ -140,7 +140,10 @@ class SourcePage:
 class CatalogReader(Protocol):
     """A channel's listings, page by page (a catalog import maps them by SKU)."""
 
-    calls: int  # API requests made
+    @property
+    def calls(self) -> int:
+        """API requests made."""
+        ...
 
     def catalog_page(self, channel: Channel, cursor: str) -> SourcePage:
         """The page after ``cursor`` ("" for the first). Raises ChannelUnavailable."""

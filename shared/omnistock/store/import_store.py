@@ -25,7 +25,7 @@ class Claim:
 class ImportLine:
     """One SKU in an import's report: what the import found, or did, and why."""
 
-    kind: str  # created | mapped | remapped | only_in_channel | only_in_ledger | duplicate | conflict | no_sku | untracked
+    kind: str  # channel_import.KINDS
     sku: str
     detail: str = ""
     listing_id: str = ""
