@@ -2,12 +2,15 @@
 omnistock preview --channel C [--again]
 omnistock go-live --channel C
 omnistock import FILE [--check]
+omnistock import-from SOURCE [--add-new] [--check]
 omnistock doctor
 
 sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
 it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
 new one with --again); import loads a catalog CSV (sku, location, on_hand, title,
-listing:<channel>), every row checked before any is applied; go-live takes a channel out of
+listing:<channel>), every row checked before any is applied; import-from reads a channel's
+listings (mapped by SKU) or the POS's products and counts (SOURCE: a channel, or lightspeed)
+and reports what is only on one side or on two variants; go-live takes a channel out of
 shadow mode and follows the push of the preview's differences. Locally the API takes the dev
 token; deployed, requests are signed with your AWS credentials (--iam), as the HTTP API's IAM
 authorizer requires.
@@ -43,8 +46,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     load = commands.add_parser("import", help="import a catalog CSV (checked whole first; re-running changes nothing)")
     load.add_argument("file")
     load.add_argument("--check", action="store_true", help="report every bad row and change nothing")
+    source = commands.add_parser("import-from", help="import a channel's listings or the POS's products and counts")
+    source.add_argument("source", help="a channel's name, or lightspeed")
+    source.add_argument("--add-new", action="store_true", help="add SKUs only the platform has to the catalog")
+    source.add_argument("--check", action="store_true", help="report what it would do and change nothing")
     doctor = commands.add_parser("doctor", help="check every platform's connection; each problem with its fix")
-    for command in (sync, preview, live, load, doctor):
+    for command in (sync, preview, live, load, source, doctor):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -106,6 +113,11 @@ def import_file(args: argparse.Namespace) -> int:
         return importing.run(api, args.file, args.check)
 
 
+def import_from(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        return importing.import_from(api, args.source, add_new=args.add_new, check=args.check, timeout=args.timeout)
+
+
 def doctor(args: argparse.Namespace) -> int:
     with _client(args) as api:
         report = api.get("/connections").raise_for_status().json()
@@ -119,7 +131,14 @@ def doctor(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    commands = {"sync-now": sync_now, "preview": preview, "go-live": go_live, "import": import_file, "doctor": doctor}
+    commands = {
+        "sync-now": sync_now,
+        "preview": preview,
+        "go-live": go_live,
+        "import": import_file,
+        "import-from": import_from,
+        "doctor": doctor,
+    }
     command = commands[args.command]
     try:
         return command(args)

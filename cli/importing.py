@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,3 +121,37 @@ def run(api: httpx.Client, path: str, check: bool) -> int:
     print(file=sys.stderr)
     print(", ".join(f"{name} {sums[name]}" for name in TOTALS))
     return 0
+
+
+REPORTED = ("duplicate", "conflict", "only_in_channel", "only_in_ledger", "no_sku", "untracked", "refused")
+
+
+def import_from(api: httpx.Client, source: str, *, add_new: bool, check: bool, timeout: float) -> int:
+    """Import a platform's catalog (a channel's listings, or the POS's products and counts),
+    following its job with a progress line, then print what it found by kind (the first 20
+    of each; GET /catalog/imports/{id}?kind= pages through the rest)."""
+    started = api.post(f"/catalog/import-from/{source}", json={"add_new": add_new, "check": check})
+    if started.status_code != 202:
+        print(f"could not start: {started.status_code} {started.text}", file=sys.stderr)
+        return 1
+    job = started.json()
+    deadline = time.monotonic() + timeout
+    while job["state"] != "done":
+        print(f"\rread {job['done']} from {source}", end="", file=sys.stderr, flush=True)
+        if time.monotonic() > deadline:
+            print(f"\nstill running: follow it at /catalog/imports/{job['job_id']}", file=sys.stderr)
+            return 3
+        time.sleep(0.5)
+        job = api.get(f"/catalog/imports/{job['job_id']}").raise_for_status().json()["job"]
+    print(file=sys.stderr)
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(job["reasons"].items())) or "nothing to report"
+    verb = "checked (nothing changed)" if check else "imported"
+    print(f"{source}: {job['done']} read, {verb}: {counts}")
+    for kind in REPORTED:
+        if not job["reasons"].get(kind):
+            continue
+        body = api.get(f"/catalog/imports/{job['job_id']}", params={"kind": kind, "limit": 20}).raise_for_status()
+        print(f"{kind}:")
+        for line in body.json()["lines"]:
+            print(f"  {line['sku']:<28} {line['detail']}")
+    return 0 if not job["failed"] else 2

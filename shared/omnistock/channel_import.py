@@ -58,10 +58,13 @@ KINDS = (
 
 @dataclass(frozen=True)
 class Sources:
-    """Where an import of ``name`` reads: a channel's reader, or a master's importer."""
+    """Where an import reads: a channel's reader, or a master's importer (None when its
+    platform is not connected where the job runs); and which platforms have either."""
 
     reader: Callable[[Channel], CatalogReader | None]
     importer: Callable[[str], CatalogImporter | None]
+    readable: Callable[[str], bool]  # a channel of this platform can be read
+    importable: Callable[[str], bool]  # a platform of this name has its own importer
 
 
 class ChannelImports:
@@ -89,10 +92,10 @@ class ChannelImports:
         """Start importing from a channel (its name) or a master (its platform's name)."""
         channel = self.stock.channel(source)
         if channel is not None:
-            if self.sources.reader(channel) is None:
-                raise InvalidRequest(f"channel {source!r} has no connected platform to read a catalog from")
-        elif self.sources.importer(source) is None:
-            raise NotFound(f"{source!r} is neither a channel nor a connected platform that has a catalog")
+            if not self.sources.readable(channel.platform):
+                raise InvalidRequest(f"channel {source!r} is on no platform a catalog can be read from")
+        elif not self.sources.importable(source):
+            raise NotFound(f"{source!r} is neither a channel nor a platform that has a catalog")
         now = iso(self.clock())
         options = tuple(name for name, on in ((CHECK, check), (ADD_NEW, add_new)) if on)
         job = Job(uuid.uuid4().hex, source, None, "running", 0, 0, 0, 0, "", now, now, purpose=IMPORT)
@@ -147,13 +150,13 @@ class ChannelImports:
         if channel is None:
             importer = self.sources.importer(source)
             if importer is None:
-                raise ChannelUnavailable(f"{source} is not connected")
+                return _not_connected(source)
             return importer.import_page(job.cursor, check=check, add_new=add_new)
         if job.cursor.startswith(LEDGER_PHASE):
             return self._ledger_page(job, channel, job.cursor.removeprefix(LEDGER_PHASE))
         reader = self.sources.reader(channel)
         if reader is None:
-            raise ChannelUnavailable(f"channel {channel.name} has no connected platform")
+            return _not_connected(channel.platform)
         page = reader.catalog_page(channel, job.cursor.removeprefix(CHANNEL_PHASE))
         lines = self._map_page(job, channel, page.items, check=check, add_new=add_new)
         if page.last:
@@ -346,3 +349,8 @@ def _sort_out(items: list[SourceItem]) -> tuple[list[ImportLine], dict[str, list
         else:
             by_sku.setdefault(item.sku, []).append(item)
     return lines, by_sku
+
+
+def _not_connected(platform: str) -> ImportStep:
+    why = f"{platform} is not connected (GET /connections says what is missing): nothing was read"
+    return ImportStep(0, "", True, [ImportLine("refused", platform, why)])

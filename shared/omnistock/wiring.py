@@ -165,7 +165,15 @@ class Wiring:
             connector = registry.connector(name)
             return connector.catalog_importer(self) if connector and connector.catalog_importer else None
 
-        sources = Sources(reader, importer)
+        def readable(platform: str) -> bool:
+            connector = registry.connector(platform)
+            return connector is not None and connector.catalog_reader is not None
+
+        def importable(name: str) -> bool:
+            connector = registry.connector(name)
+            return connector is not None and connector.catalog_importer is not None
+
+        sources = Sources(reader, importer, readable, importable)
         store = ImportStore(self.table)
         return ChannelImports(
             self.ledger, JobStore(self.table), store, self.listings, self.listing_desk, sources, clock=self.clock

@@ -144,3 +144,25 @@ def test_pushes_authenticate_as_a_dev_dashboard_app(stack: RunningStack, sandbox
     wait_for(sandbox, item, 3)
     counters = sandbox.get("/_sandbox/counters").json()["counters"]
     assert counters["grants"] >= 1 and counters["unauthorized"] == 0
+
+
+def test_the_cli_imports_the_shops_catalog_and_reports_what_only_one_side_has(
+    stack: RunningStack, sandbox: httpx.Client
+) -> None:
+    import subprocess
+    import uuid
+
+    from tests.helpers import ROOT
+
+    tag = uuid.uuid4().hex[:6].upper()
+    made = sandbox.post("/_sandbox/products", json={"title": "Scarf", "variants": [{"sku": f"SCARF-{tag}"}]})
+    item = made.json()["variants"][0]["item"]
+    sandbox.post("/_sandbox/products", json={"title": "Twin", "variants": [{"sku": f"TWIN-{tag}"}] * 2})
+    assert stack.client.put(f"/skus/SCARF-{tag}", json={"locations": ["shop"]}).status_code == 200
+    command = [str(ROOT / "bin" / "omnistock"), "import-from", "shopify", "--url", stack.url]
+    command += ["--token", stack.dev_token, "--timeout", "60"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "imported:" in done.stdout and f"TWIN-{tag}" in done.stdout and "duplicate:" in done.stdout
+    assert stack.client.get(f"/skus/SCARF-{tag}").json()["catalog"]["listings"] == {"shopify": item}
+    assert stack.client.get(f"/skus/TWIN-{tag}").status_code == 404  # not added: --add-new was not given

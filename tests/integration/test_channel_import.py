@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from local.sandbox import ShopifySandbox
+from local.sandbox.lightspeed import LightspeedSandbox
 from omnistock import runtime
 from omnistock.channels.shopify import catalog as shopify_catalog
 from omnistock.models import Job
@@ -182,5 +183,56 @@ def test_bad_sources_are_refused(shop: ShopifySandbox) -> None:
     assert call("POST", "/catalog/import-from/nowhere", {})[0] == 404
     runtime.app().ledger.set_channel("plain", ["shop"])  # not on any platform
     status, body = call("POST", "/catalog/import-from/plain", {})
-    assert status == 400 and "no connected platform" in body["message"]
+    assert status == 400 and "no platform" in body["message"]
     assert call("GET", f"/catalog/imports/{'0' * 32}")[0] == 404
+
+
+@pytest.fixture
+def pos(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LightspeedSandbox]:
+    import boto3
+
+    with LightspeedSandbox(outlets=("outlet-shop", "outlet-back")) as sandbox:
+        monkeypatch.setenv("LIGHTSPEED_API_BASE", sandbox.api_base)
+        monkeypatch.setenv("LIGHTSPEED_DOMAIN_PREFIX", sandbox.domain_prefix)
+        monkeypatch.setenv("LIGHTSPEED_OUTLETS", json.dumps({"outlet-shop": "shop", "outlet-back": "back"}))
+        monkeypatch.setenv("LIGHTSPEED_TOKEN_SECRET_NAME", "import/lightspeed")
+        boto3.client("secretsmanager").create_secret(
+            Name="import/lightspeed", SecretString=json.dumps(sandbox.initial_tokens())
+        )
+        runtime.reset()
+        yield sandbox
+
+
+def test_the_pos_catalog_becomes_catalog_entries_with_their_counts(pos: LightspeedSandbox) -> None:
+    made = {n: pos.add_product(f"POS-{n}", {"outlet-shop": n + 1, "outlet-back": 10 + n}) for n in range(5)}
+    runtime.app().ledger.upsert_catalog("POS-0", ["shop"], {})  # known already, at one of the two
+    status, body = call("POST", "/catalog/import-from/lightspeed", {"add_new": True, "check": True})
+    assert status == 202
+    checked = run(body["job_id"])
+    assert checked.reasons == {"created": 4, "mapped": 1} and runtime.app().stock.catalog("POS-1") is None
+
+    job = run(start_pos({"add_new": True}), twice=True)
+    stock = runtime.app().stock
+    assert job.reasons["created"] == 4 and job.reasons["mapped"] == 1
+    assert stock.catalog("POS-0").locations == ("shop", "back")  # type: ignore[union-attr]
+    counts = {n: (stock.stock(f"POS-{n}", "shop"), stock.stock(f"POS-{n}", "back")) for n in range(5)}
+    assert {n: (shop.on_hand, back.on_hand) for n, (shop, back) in counts.items()} == {  # type: ignore[union-attr]
+        n: (n + 1, 10 + n) for n in range(5)
+    }
+    pos.sell("outlet-shop", [(made[3], 1)])
+    runtime.app().ledger.report_count("POS-3", "shop", 2, pos.version() + 1, "lightspeed", "later")  # newer still
+    again = run(start_pos({"add_new": True}))
+    assert "created" not in again.reasons and stock.stock("POS-3", "shop").on_hand == 2  # type: ignore[union-attr]
+
+
+def start_pos(body: dict[str, Any]) -> str:
+    status, job = call("POST", "/catalog/import-from/lightspeed", body)
+    assert status == 202, job
+    return str(job["job_id"])
+
+
+def test_a_platform_not_connected_ends_the_import_saying_so(handler_env: None) -> None:
+    status, body = call("POST", "/catalog/import-from/lightspeed", {"add_new": True})
+    assert status == 202
+    job = run(body["job_id"])
+    assert job.state == "done" and job.failed == 1 and "not connected" in lines(job.job_id, "refused")["lightspeed"]

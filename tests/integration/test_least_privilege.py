@@ -376,6 +376,31 @@ def push(h: Harness) -> None:
         runtime.app().sync.start("shopify", ["TEE"])
         h.drain_stream()
         assert shop.available(item, SHOP_LOCATION) == 6 and cs.shelf(501) == 7
+        # Catalog imports: the shop (no POS at its location) moves TEE to another listing and
+        # counts it; the POS adds its own products with their counts.
+        ledger.set_channel(
+            "shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION, master_location="shop"
+        )
+        moved = shop.catalog.add_product("Tee", [{"sku": "TEE", "item": 1002}])["variants"][0]["item"]
+        shop.stock(moved, SHOP_LOCATION, 5)
+        runtime.app().imports.start("shopify", add_new=True, check=False)
+        for _ in range(4):
+            h.drain_stream()
+        assert runtime.app().stock.catalog("TEE").listings["shopify"] == moved  # type: ignore[union-attr]
+        with LightspeedSandbox() as ls:
+            h.configure(
+                **shopify_env(shop),
+                **commentsold_env(cs),
+                LIGHTSPEED_API_BASE=ls.api_base,
+                LIGHTSPEED_DOMAIN_PREFIX=ls.domain_prefix,
+                LIGHTSPEED_OUTLETS=json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
+            )
+            h.secret("LIGHTSPEED_TOKEN_SECRET_NAME", ls.initial_tokens() | {"expires_at": 1})  # refreshed first
+            ls.add_product("POS-ONLY", {"outlet-shop": 3})
+            runtime.app().imports.start("lightspeed", add_new=True, check=False)
+            for _ in range(6):
+                h.drain_stream()
+            assert runtime.app().stock.stock("POS-ONLY", "shop").on_hand == 3  # type: ignore[union-attr]
 
 
 def reconcile(h: Harness) -> None:

@@ -12,6 +12,7 @@ from omnistock.channels import Connector
 
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.api import LightspeedFeed
+    from omnistock.channels.lightspeed.catalog import LightspeedCatalog
     from omnistock.channels.lightspeed.intake import LightspeedIntake
     from omnistock.connections import Check
     from omnistock.wiring import Wiring
@@ -95,6 +96,14 @@ def feed(wiring: Wiring) -> LightspeedFeed | None:
     return wiring.once("lightspeed.feed", make)
 
 
+def catalog(wiring: Wiring) -> LightspeedCatalog | None:
+    """Its products and counts for a catalog import; None when not connected."""
+    from omnistock.channels.lightspeed.catalog import LightspeedCatalog
+
+    source = feed(wiring)
+    return LightspeedCatalog(source, intake(wiring)) if source is not None else None
+
+
 def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
     return wiring.secrets.signing(settings(wiring).webhook_secret_name, refresh)
 
@@ -106,4 +115,4 @@ def doctor(wiring: Wiring) -> list[Check]:
     return secret_checks("lightspeed", settings, wiring.secrets, settings.connected)
 
 
-CONNECTOR = Connector("lightspeed", settings_from_env, doctor=doctor)
+CONNECTOR = Connector("lightspeed", settings_from_env, doctor=doctor, catalog_importer=catalog)
