@@ -230,7 +230,9 @@ EVENTS: dict[str, str] = {
 }
 PER_LINE = " line"  # "web order line": what each line adds to its order
 # The scheduled functions measure() runs (each with nothing to do; reconcile's marks are counted apart).
+KEEPER_URL = "https://api.example.com/webhooks/shopify"
 SCHEDULES = (
+    "ShopifySubscriptionsFunction",
     "HoldExpiryFunction",
     "ReconcileFunction",
     "ShopifyPollFunction",
@@ -476,6 +478,13 @@ class _Port:
     def orders_since(self, since: str, after: str | None) -> tuple[list[dict[str, object]], str | None]:
         self.calls += 1
         return [], None
+
+    # Shopify's webhook subscriptions: every one in place (the keeper's steady state)
+    def graphql(self, operation: str, query: str, variables: dict[str, Any], **_: Any) -> Any:
+        from omnistock.channels.shopify.subscriptions import NEEDED
+
+        self.calls += 1
+        return {"webhookSubscriptions": {"nodes": [{"topic": topic, "uri": KEEPER_URL} for topic in NEEDED]}}
 
     # CommentSold's poll
     def reservations(self, page: int) -> tuple[list[dict[str, Any]], bool]:
@@ -903,7 +912,11 @@ def measure(stack: Stack) -> Measured:
         def run(job: Callable[[], Any]) -> Callable[[int], Any]:
             return lambda i: job()
 
+        from omnistock.channels.shopify.subscriptions import keep
+        from omnistock.store.connection_store import ConnectionStore
+
         never = lambda: False  # noqa: E731
+        keeper: Any = meter.port  # answers the keeper's one query as Shopify would
         polls = _CommentSoldPolls(meter.port)
         schedules = {
             "HoldExpiryFunction": meter.measure(run(ledger.expire_due_holds), "HoldExpiryFunction", 0),
@@ -913,6 +926,11 @@ def measure(stack: Stack) -> Measured:
             ),
             "LightspeedPollFunction": meter.measure(
                 run(lambda: pos.poll(meter.port, never)), "LightspeedPollFunction", 0
+            ),
+            "ShopifySubscriptionsFunction": meter.measure(
+                run(lambda: keep(keeper, KEEPER_URL, ConnectionStore(wiring.table), wiring.pushes, wiring.clock)),
+                "ShopifySubscriptionsFunction",
+                0,
             ),
         }
         for _ in range(5):  # verify what the set-up's pushes marked, and what verifying marked again

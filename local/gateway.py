@@ -60,16 +60,23 @@ class Gateway:
         self.host = host
         self.port = port
         self._running: InBackground | None = None
+        self._server: _Server | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def bind(self) -> _Server:
+        """Take the port (a free one for 0) before serving: the functions learn the API's URL
+        (PUBLIC_API_URL, as the template gives it deployed) before the first request."""
+        if self._server is None:
+            self._server = _Server((self.host, self.port), _RequestHandler)
+            self._server.gateway = self
+            self.port = self._server.server_address[1]
+        return self._server
+
     def start(self) -> None:
-        server = _Server((self.host, self.port), _RequestHandler)
-        server.gateway = self
-        self.port = server.server_address[1]
-        self._running = InBackground(server, "gateway")
+        self._running = InBackground(self.bind(), "gateway")
 
     def stop(self) -> None:
         if self._running is not None:

@@ -115,9 +115,11 @@ class LocalStack:
             else {}
         )
         self._seed_webhook_secrets(template)
+        self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
+        self.gateway.bind()
+        overrides["PUBLIC_API_URL"] = self.gateway.url  # deployed: the HttpApi's own URL
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
-        self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
         for consumer in self.consumers:
             consumer.start()
         for timer in self.timers:

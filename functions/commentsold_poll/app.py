@@ -4,6 +4,7 @@ order whose webhook never came is made up for, and a hold whose cart is gone is 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,4 +19,5 @@ from omnistock.observability import observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app = runtime.app()
     api = commentsold.api(app)
-    return run_poll("commentsold", api, commentsold.intake(app).poll, context.get_remaining_time_in_millis)
+    beat = partial(app.heartbeats.beat, "commentsold:poll")
+    return run_poll("commentsold", api, commentsold.intake(app).poll, context.get_remaining_time_in_millis, beat)

@@ -41,5 +41,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         secrets=lambda refresh=False: commentsold.webhook_secrets(runtime.app(), refresh),
         check=_check,
         apply=_apply,
+        beat=lambda: runtime.app().heartbeats.beat("commentsold:delivery"),
     )
     return answer_webhook(hook, event)

@@ -4,6 +4,7 @@ does not guarantee delivery). A 429 stops the run; the next runs wait for its Re
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,4 +19,5 @@ from omnistock.observability import observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app = runtime.app()
     feed = lightspeed.feed(app)
-    return run_poll("lightspeed", feed, lightspeed.intake(app).poll, context.get_remaining_time_in_millis)
+    beat = partial(app.heartbeats.beat, "lightspeed:poll")
+    return run_poll("lightspeed", feed, lightspeed.intake(app).poll, context.get_remaining_time_in_millis, beat)

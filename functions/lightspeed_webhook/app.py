@@ -38,6 +38,7 @@ HOOK = Webhook(
     check=signed_part,
     apply=_apply,
     payload_errors=(PayloadError,),
+    beat=lambda: runtime.app().heartbeats.beat("lightspeed:delivery"),
 )
 
 

@@ -4,6 +4,7 @@ for; then shipments Shopify has not accepted yet are sent again."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,4 +19,5 @@ from omnistock.observability import observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     app = runtime.app()
     port = shopify.orders(app)
-    return run_poll("shopify", port, shopify.intake(app).poll, context.get_remaining_time_in_millis)
+    beat = partial(app.heartbeats.beat, "shopify:poll")
+    return run_poll("shopify", port, shopify.intake(app).poll, context.get_remaining_time_in_millis, beat)

@@ -53,6 +53,7 @@ HOOK = Webhook(
     secrets=lambda refresh=False: shopify.webhook_secrets(runtime.app(), refresh),
     check=verify,
     apply=_apply,
+    beat=lambda: runtime.app().heartbeats.beat("shopify:delivery"),
 )
 
 

@@ -35,6 +35,8 @@ _VARIANTS = re.compile(r"\bproductVariants\s*\(")
 _SUBSCRIPTIONS = re.compile(r"\bwebhookSubscriptions\s*\(")
 _CREATE = re.compile(r"\bwebhookSubscriptionCreate\s*\(")
 _DELETE = re.compile(r"\bwebhookSubscriptionDelete\s*\(")
+_INPUT_VAR = re.compile(r"\bwebhookSubscription\s*:\s*\$(\w+)")
+_TOPIC_VAR = re.compile(r"\btopic\s*:\s*\$(\w+)")
 
 
 @dataclass
@@ -131,7 +133,11 @@ class SandboxCatalog:
     # ---- GraphQL ---------------------------------------------------------------------------
     def recognise(self, query: str, variables: dict[str, Any]) -> CatalogOperation | None:
         if _CREATE.search(query):
-            return CatalogOperation("create", MUTATION_COST, variables)
+            named = _INPUT_VAR.search(query)  # webhookSubscription: $var
+            given = variables.get(named[1]) if named else variables.get("webhookSubscription")
+            topic = _TOPIC_VAR.search(query)
+            chosen = {"topic": variables.get(topic[1]) if topic else None, "webhookSubscription": given}
+            return CatalogOperation("create", MUTATION_COST, chosen)
         if _DELETE.search(query):
             return CatalogOperation("delete", MUTATION_COST, variables)
         if _SUBSCRIPTIONS.search(query):

@@ -31,9 +31,8 @@ from omnistock.policy import SkuPolicy
 
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
     from omnistock.catalog_import import ImportReport
-    from omnistock.models import SyncEntry
+    from omnistock.models import ImportLine, SyncEntry
     from omnistock.orders import OrderFile, Shipment
-    from omnistock.store.import_store import ImportLine
     from omnistock.store.preview_store import PreviewLine
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"

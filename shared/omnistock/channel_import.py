@@ -29,8 +29,8 @@ from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.ledger import Ledger
 from omnistock.listings import ListingDesk
-from omnistock.models import CatalogEntry, Channel, Job
-from omnistock.store.import_store import Claim, ImportLine, ImportStore
+from omnistock.models import CatalogEntry, Channel, ImportLine, Job
+from omnistock.store.import_store import Claim, ImportStore
 from omnistock.store.job_store import JobStore
 from omnistock.store.listing_store import ListingStore
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from omnistock.wiring import Wiring
 
 RECENT = timedelta(hours=24)
+POLL_LATE = timedelta(minutes=20)  # polls run every 5 minutes: four missed runs is a stopped poll
 FAILURES_READ = 200  # the newest failures a check reads (it says "at least" beyond)
 
 
@@ -69,14 +70,36 @@ def failure_checks(platform: str, channels: Iterable[Channel], pushes: PushStore
     return checks
 
 
+def activity_checks(platform: str, activity: Iterable[str], seen: dict[str, str], now: datetime) -> list[Check]:
+    """When the platform's poll last ran (late after 20 minutes) and its last webhook delivery
+    arrived (for the record: a quiet shop sends none)."""
+    checks = []
+    for kind in activity:
+        last = seen.get(f"{platform}:{kind}")
+        if kind == "poll":
+            late = last is None or last < iso(now - POLL_LATE)
+            detail = f"last ran {last}" if last else "has not run yet"
+            fix = f"the {platform} poll's schedule or its log group says why it stopped" if late else ""
+            checks.append(Check(platform, "poll", not late, detail, fix))
+        else:
+            detail = (
+                f"last webhook delivery {last}" if last else "no webhook delivery seen yet (a quiet shop sends none)"
+            )
+            checks.append(Check(platform, "deliveries", True, detail))
+    return checks
+
+
 def diagnose(wiring: Wiring) -> list[Check]:
-    """Every platform's checks, then its channels' recent failures."""
+    """Every platform's checks, when its poll and webhooks last worked, then its channels'
+    recent failures."""
     from omnistock.channels import registry
 
-    channels, now = wiring.stock.channels(), wiring.clock()
+    channels, now, seen = wiring.stock.channels(), wiring.clock(), wiring.heartbeats.seen()
     checks: list[Check] = []
     for connector in registry.CONNECTORS.values():
-        if connector.doctor is not None:
-            checks += connector.doctor(wiring)
+        own = connector.doctor(wiring) if connector.doctor is not None else []
+        checks += own
+        if not any(check.name == "configured" and not check.ok for check in own):
+            checks += activity_checks(connector.name, connector.activity, seen, now)
         checks += failure_checks(connector.name, channels, wiring.pushes, now)
     return checks

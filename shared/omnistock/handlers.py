@@ -33,6 +33,7 @@ class Webhook(Generic[Verdict]):
     check: Callable[[bytes, str | None, list[str]], Verdict]  # falsy: not signed by any secret
     apply: Callable[[bytes, Mapping[str, str], Verdict], dict[str, Any]]  # parse and apply
     payload_errors: tuple[type[Exception], ...] = (ValueError,)  # a body that is not a delivery: 400
+    beat: Callable[[], None] | None = None  # notes that deliveries arrive (for the connection check)
 
 
 def signature_holds(
@@ -77,7 +78,18 @@ def answer_webhook(hook: Webhook[Verdict], event: dict[str, Any]) -> dict[str, A
     if result.get("result") == "unmapped":
         count(UNMAPPED)
     logger.info(f"{hook.platform} webhook applied", extra={k: result[k] for k in LOGGED if k in result})
+    _beat(hook.beat)
     return json_answer(200, result)
+
+
+def _beat(beat: Callable[[], None] | None) -> None:
+    """Note the work done; a failure to note it never fails the work."""
+    if beat is None:
+        return
+    try:
+        beat()
+    except StoreUnavailable:
+        logger.warning("heartbeat not recorded: storage failed")
 
 
 def run_poll(
@@ -85,8 +97,10 @@ def run_poll(
     port: Any,
     poll: Callable[[Any, Callable[[], bool]], Any],
     remaining_ms: Callable[[], int],
+    beat: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """``poll(port, out_of_time)`` unless the platform is not connected (``port`` None)."""
+    """``poll(port, out_of_time)`` unless the platform is not connected (``port`` None); a
+    poll that ran is noted by ``beat`` (the connection check shows when)."""
     if port is None:
         logger.info(f"{platform} is not connected; nothing to poll")
         return {"polled": False}
@@ -98,4 +112,5 @@ def run_poll(
     found = asdict(report) if is_dataclass(report) and not isinstance(report, type) else dict(report)
     count(UNMAPPED, int(found.get("unmapped") or 0))
     logger.info(f"{platform} polled", extra=found)
+    _beat(beat)
     return {"polled": True, **found}

@@ -251,3 +251,13 @@ class SyncEntry:
     @property
     def failed(self) -> bool:
         return self.result == "failed"
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One SKU in a catalog import's report: what the import found, or did, and why."""
+
+    kind: str  # channel_import.KINDS
+    sku: str
+    detail: str = ""
+    listing_id: str = ""

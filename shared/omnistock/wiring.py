@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.push import PushEngine
     from omnistock.shipments import ShipmentDesk
     from omnistock.store.cursor_store import CursorStore
+    from omnistock.store.heartbeat_store import Heartbeats
     from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
     from omnistock.store.push_store import PushStore
@@ -105,6 +106,12 @@ class Wiring:
         from omnistock.store.listing_store import ListingStore
 
         return ListingStore(self.table)
+
+    @cached_property
+    def heartbeats(self) -> Heartbeats:
+        from omnistock.store.heartbeat_store import Heartbeats
+
+        return Heartbeats(self.table, self.clock)
 
     # ---------------------------------------------------------------- domain
     @cached_property

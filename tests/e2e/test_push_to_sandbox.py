@@ -166,3 +166,14 @@ def test_the_cli_imports_the_shops_catalog_and_reports_what_only_one_side_has(
     assert "imported:" in done.stdout and f"TWIN-{tag}" in done.stdout and "duplicate:" in done.stdout
     assert stack.client.get(f"/skus/SCARF-{tag}").json()["catalog"]["listings"] == {"shopify": item}
     assert stack.client.get(f"/skus/TWIN-{tag}").status_code == 404  # not added: --add-new was not given
+
+
+def test_the_keeper_subscribes_the_shop_to_this_stack_and_the_doctor_says_so(
+    stack: RunningStack, sandbox: httpx.Client
+) -> None:
+    result = stack.run_schedule("ShopifySubscriptionsFunction")
+    assert result["checked"] and result["missing"] == [], result
+    subscribed = sandbox.get("/_sandbox/subscriptions").json()["subscriptions"]
+    assert {s["uri"] for s in subscribed} == {f"{stack.url}/webhooks/shopify"} and len(subscribed) == 9
+    checks = {(c["platform"], c["name"]): c for c in stack.client.get("/connections").json()["checks"]}
+    assert checks[("shopify", "webhook subscriptions")]["ok"], checks[("shopify", "webhook subscriptions")]

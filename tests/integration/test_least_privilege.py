@@ -491,6 +491,15 @@ def shopify_poll(h: Harness) -> None:
         assert result["polled"] is True and result["shipments"], result
 
 
+def shopify_subscriptions(h: Harness) -> None:
+    with ShopifySandbox() as shop:
+        h.configure(**shopify_env(shop))
+        h.secret("SHOPIFY_TOKEN_SECRET_NAME", {"client_id": shop.client_id, "client_secret": shop.client_secret})
+        assert len(h.invoke({"source": "aws.events"})["created"]) == 9
+        shop.catalog.drop_subscription("PRODUCTS_DELETE")
+        assert h.invoke({"source": "aws.events"})["created"] == ["PRODUCTS_DELETE"]
+
+
 def fulfillment(h: Harness) -> None:
     with ShopifySandbox() as shop:
         h.configure(**shopify_env(shop))
@@ -615,6 +624,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "HoldExpiryFunction": hold_expiry,
     "ShopifyWebhookFunction": shopify_webhook,
     "ShopifyPollFunction": shopify_poll,
+    "ShopifySubscriptionsFunction": shopify_subscriptions,
     "ConnectionsFunction": connections,
     "FulfillmentFunction": fulfillment,
     "ShipStationFunction": shipstation,

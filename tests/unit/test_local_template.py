@@ -112,6 +112,7 @@ def test_functions_of_the_real_template():
         "LightspeedPollFunction",
         "ReconcileFunction",
         "ShopifyPollFunction",
+        "ShopifySubscriptionsFunction",
     }
     assert all(schedule.expression.startswith("rate(") for schedule in template.schedules)
 

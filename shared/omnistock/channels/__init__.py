@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from omnistock.connections import Check
-    from omnistock.models import Channel
-    from omnistock.store.import_store import ImportLine
+    from omnistock.models import Channel, ImportLine
     from omnistock.wiring import Wiring
 
 
@@ -45,6 +44,7 @@ class Connector:
     stock_port: Callable[[Wiring], ChannelPort | None] | None = None  # None: never pushed to
     orders_port: Callable[[Wiring], OrdersPort | None] | None = None  # None: told no shipments
     doctor: Callable[[Wiring], list[Check]] | None = None  # its connection checks (GET /connections)
+    activity: tuple[str, ...] = ()  # "poll", "delivery": work the connection check says it last saw
     # Where a catalog import reads it: a channel's listings (mapped by the core), or a master's
     # products and counts (applied by its own importer).
     catalog_reader: Callable[[Wiring], CatalogReader | None] | None = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omnistock.clock import epoch_seconds_after
+from omnistock.models import ImportLine
 from omnistock.store import keys
 from omnistock.store.table import Item, Table
 
@@ -19,16 +20,6 @@ class Claim:
     listing_id: str
     mapped: bool  # this import mapped the listing to the SKU (undone if a duplicate turns up)
     duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class ImportLine:
-    """One SKU in an import's report: what the import found, or did, and why."""
-
-    kind: str  # channel_import.KINDS
-    sku: str
-    detail: str = ""
-    listing_id: str = ""
 
 
 class ImportStore:

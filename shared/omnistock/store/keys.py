@@ -361,3 +361,7 @@ IMPORT_CLAIM_SK = "CLAIM"
 def duplicate_skus_pk(channel: str) -> str:
     """SKUs a catalog import found on two of the channel's variants, until one finds them single."""
     return f"DUPSKUS#{escape(channel)}"
+
+
+HEARTBEATS_PK = "HEARTBEATS"  # when each webhook receiver and poll last worked: a handful of items
+CONNECTIONS_PK = "CONNECTIONS"  # what the connection keepers found (webhook subscriptions), by platform

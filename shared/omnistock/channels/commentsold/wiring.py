@@ -91,4 +91,6 @@ def doctor(wiring: Wiring) -> list[Check]:
     return secret_checks("commentsold", settings, wiring.secrets, settings.connected)
 
 
-CONNECTOR = Connector("commentsold", settings_from_env, channel=PLATFORM, stock_port=api, doctor=doctor)
+CONNECTOR = Connector(
+    "commentsold", settings_from_env, channel=PLATFORM, stock_port=api, doctor=doctor, activity=("poll", "delivery")
+)

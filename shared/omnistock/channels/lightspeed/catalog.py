@@ -18,7 +18,7 @@ from omnistock.channels import ImportStep
 from omnistock.channels.lightspeed import webhooks
 from omnistock.channels.lightspeed.intake import ChangeFeed, LightspeedIntake
 from omnistock.errors import Conflict, InvalidRequest
-from omnistock.store.import_store import ImportLine
+from omnistock.models import ImportLine
 
 if TYPE_CHECKING:
     from omnistock.models import CatalogEntry

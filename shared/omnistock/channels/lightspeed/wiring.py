@@ -115,4 +115,6 @@ def doctor(wiring: Wiring) -> list[Check]:
     return secret_checks("lightspeed", settings, wiring.secrets, settings.connected)
 
 
-CONNECTOR = Connector("lightspeed", settings_from_env, doctor=doctor, catalog_importer=catalog)
+CONNECTOR = Connector(
+    "lightspeed", settings_from_env, doctor=doctor, catalog_importer=catalog, activity=("poll", "delivery")
+)

@@ -4,10 +4,19 @@ number goes."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
 from omnistock.channels import ChannelUnavailable
 from omnistock.channels.shopify.admin import ShopifyInventory
+from omnistock.clock import iso
 from omnistock.connections import Check
 from omnistock.models import Channel
+
+if TYPE_CHECKING:
+    from omnistock.channels.shopify.subscriptions import SubscriptionState
+
+KEEPER_LATE = timedelta(hours=3)  # the keeper runs hourly
 
 PLATFORM = "shopify"
 NEEDED_SCOPES = (
@@ -35,6 +44,24 @@ def credential_checks(port: ShopifyInventory) -> list[Check]:
         fix = "add them to the app's version in the Dev Dashboard, release it, and approve the update in the shop"
         scopes = Check(PLATFORM, "scopes", False, f"missing: {', '.join(missing)}", fix)
     return [Check(PLATFORM, "credentials", True, f"the Admin API answers for shop {shop!r}"), scopes]
+
+
+def subscription_check(state: SubscriptionState | None, now: datetime) -> Check:
+    """What the hourly keeper last found: every topic subscribed at this stack's address."""
+    if state is None:
+        fix = "the ShopifySubscriptions schedule makes them within the hour (or invoke its function now)"
+        return Check(PLATFORM, "webhook subscriptions", False, "not checked yet", fix)
+    stale = state.checked_at < iso(now - KEEPER_LATE)
+    if state.missing or stale:
+        why = "; ".join(f"{topic}: {problem}" for topic, problem in state.failed.items()) or "see its log group"
+        missing = f"missing: {', '.join(state.missing)}" if state.missing else "complete"
+        detail = f"{missing} at {state.url} (checked {state.checked_at})"
+        fix = f"the keeper could not make them ({why})" if state.missing else "the keeper has not run for 3 hours"
+        return Check(PLATFORM, "webhook subscriptions", False, detail[:300], fix[:300])
+    detail = f"all {len(state.present)} topics at {state.url} (checked {state.checked_at})"
+    if state.elsewhere:
+        detail += f"; also to other addresses: {', '.join(state.elsewhere[:3])}"
+    return Check(PLATFORM, "webhook subscriptions", True, detail[:300])
 
 
 def channel_checks(channels: list[Channel]) -> list[Check]:

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 # orders/edited carries an order edit, not the order; the orders/updated that comes with it does.
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
+OTHER_TOPICS = frozenset(
+    {"refunds/create", "inventory_levels/update", "products/create", "products/update", "products/delete"}
+)
+HANDLED_TOPICS = ORDER_TOPICS | OTHER_TOPICS  # what Omnistock subscribes to (subscriptions.py)
 OVERLAP = timedelta(minutes=5)  # orders updated while a poll walked its pages are read again
 FIRST_LOOKBACK = timedelta(hours=24)  # the first poll of a new connection
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from omnistock.channels.shopify.catalog import ShopifyCatalog
     from omnistock.channels.shopify.intake import ShopifyIntake
     from omnistock.channels.shopify.orders_api import ShopifyOrders
+    from omnistock.channels.shopify.subscriptions import SubscriptionState
     from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
@@ -25,6 +26,7 @@ class ShopifySettings:
     token_secret_name: str = ""
     endpoint: str = ""  # empty: the shop's own; the local sandbox sets it
     webhook_secret_name: str = ""
+    public_api_url: str = ""  # this stack's HTTP API: its webhook subscriptions point there
 
     @property
     def connected(self) -> bool:
@@ -38,6 +40,7 @@ def settings_from_env(env: Mapping[str, str]) -> ShopifySettings:
         token_secret_name=env.get("SHOPIFY_TOKEN_SECRET_NAME", ""),
         endpoint=env.get("SHOPIFY_ENDPOINT", ""),
         webhook_secret_name=env.get("SHOPIFY_WEBHOOK_SECRET_NAME", ""),
+        public_api_url=env.get("PUBLIC_API_URL", "").rstrip("/"),
     )
 
 
@@ -95,6 +98,20 @@ def intake(wiring: Wiring) -> ShopifyIntake:
     return wiring.once("shopify.intake", make)
 
 
+def keep_subscriptions(wiring: Wiring) -> SubscriptionState | None:
+    """Every topic subscribed at this stack's /webhooks/shopify (the keeper's schedule); None
+    when not connected."""
+    from omnistock.channels.shopify.subscriptions import keep
+    from omnistock.store.connection_store import ConnectionStore
+
+    port = admin(wiring)
+    settings = wiring.config.section(ShopifySettings)
+    if port is None or not settings.public_api_url:
+        return None
+    url = f"{settings.public_api_url}/webhooks/shopify"
+    return keep(port, url, ConnectionStore(wiring.table), wiring.pushes, wiring.clock)
+
+
 def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
     return wiring.secrets.signing(wiring.config.section(ShopifySettings).webhook_secret_name, refresh)
 
@@ -109,6 +126,12 @@ def doctor(wiring: Wiring) -> list[Check]:
     port = admin(wiring) if settings.connected and all(check.ok for check in checks) else None
     if port is not None:
         checks += shopify_checks.credential_checks(port)
+    if settings.connected:
+        from omnistock.channels.shopify.subscriptions import state_of
+        from omnistock.store.connection_store import ConnectionStore
+
+        state = state_of(ConnectionStore(wiring.table))
+        checks.append(shopify_checks.subscription_check(state, wiring.clock()))
     return checks + shopify_checks.channel_checks(wiring.stock.channels())
 
 
@@ -120,4 +143,5 @@ CONNECTOR = Connector(
     orders_port=orders,
     doctor=doctor,
     catalog_reader=catalog,
+    activity=("poll", "delivery"),
 )
