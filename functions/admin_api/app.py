@@ -17,7 +17,7 @@ from omnistock import runtime, safe_json
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
-from omnistock.models import SHADOW, Outcome
+from omnistock.models import LIVE, SHADOW, Outcome
 from omnistock.observability import logger, observed
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -28,6 +28,7 @@ Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 HoldId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 ChannelName = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,40}$")]
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+SettingName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}\.[a-z_]{1,40}$")]
 
 
 def _error(description: str) -> OpenAPIResponse:
@@ -182,6 +183,7 @@ def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
 # ==================================================================== channels
 @app.put("/channels/<channel>", summary="Set the locations a channel sells from", responses=ERRORS, tags=["channels"])
 def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
+    before = runtime.app().stock.channel(channel)
     saved = runtime.app().ledger.set_channel(
         channel,
         body.locations,
@@ -194,6 +196,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         master_location=body.master_location or "",
         new_mode=SHADOW,  # a new channel is read and previewed, never written, until it goes live
     )
+    _audit(f"channel {channel}", s.channel_out(before).model_dump() if before else None, s.channel_out(saved))
     return s.channel_out(saved)
 
 
@@ -229,7 +232,9 @@ def read_preview(
     tags=["channels"],
 )
 def go_live(channel: ChannelName) -> Response[s.JobOut]:
-    return _json(202, s.job_out(runtime.app().sync.go_live(channel)))
+    job = runtime.app().sync.go_live(channel)
+    _audit(f"channel {channel}", {"mode": SHADOW}, {"mode": LIVE})
+    return _json(202, s.job_out(job))
 
 
 @app.post(
@@ -239,7 +244,57 @@ def go_live(channel: ChannelName) -> Response[s.JobOut]:
     tags=["channels"],
 )
 def to_shadow(channel: ChannelName) -> s.ChannelOut:
-    return s.channel_out(runtime.app().sync.to_shadow(channel))
+    before = runtime.app().stock.channel(channel)
+    saved = runtime.app().sync.to_shadow(channel)
+    _audit(f"channel {channel}", {"mode": before.mode if before else None}, {"mode": saved.mode})
+    return s.channel_out(saved)
+
+
+# ==================================================================== settings
+@app.get("/settings", summary="Settings that change without a redeploy, with their defaults", tags=["settings"])
+def read_settings() -> s.SettingsOut:
+    wiring = runtime.app()
+    return s.SettingsOut(settings=[s.setting_out(view, wiring.config) for view in wiring.settings.views()])
+
+
+@app.put(
+    "/settings/<name>",
+    summary="Change a setting (in force within a minute; the change is audited)",
+    responses=ERRORS,
+    tags=["settings"],
+)
+def change_setting(name: SettingName, body: s.SettingIn) -> s.SettingOut:
+    wiring = runtime.app()
+    return s.setting_out(wiring.settings.change(name, body.value, _who()), wiring.config)
+
+
+@app.get("/audit", summary="Who changed which setting or channel, when, from what", responses=ERRORS, tags=["settings"])
+def read_audit(
+    month: Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")] = "",
+    before: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> s.AuditOut:
+    wiring = runtime.app()
+    chosen = month or iso(wiring.clock())[:7]
+    return s.audit_out(chosen, wiring.settings.audit(chosen, before, limit), limit)
+
+
+def _who() -> str:
+    """The caller as the gateway authenticated it (the signed identity): an IAM user or role's
+    ARN, or a signed-in user's e-mail or subject."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    iam = authorizer.get("iam") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    return str(iam.get("userArn") or claims.get("email") or claims.get("sub") or "unknown")
+
+
+def _audit(subject: str, before: Any, after: Any) -> None:
+    runtime.app().settings.record(subject, _who(), _plain(before), _plain(after))
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if hasattr(value, "model_dump") else value
 
 
 @app.put(

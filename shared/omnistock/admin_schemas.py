@@ -31,9 +31,12 @@ from omnistock.policy import SkuPolicy
 
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
     from omnistock.catalog_import import ImportReport
+    from omnistock.config import Config
     from omnistock.models import ImportLine, SyncEntry
     from omnistock.orders import OrderFile, Shipment
+    from omnistock.settings import SettingView
     from omnistock.store.preview_store import PreviewLine
+    from omnistock.store.settings_store import AuditEntry
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
@@ -132,6 +135,37 @@ class ImportLinesOut(BaseModel):
     kind: str
     lines: list[ImportLineOut]
     next: str | None = Field(description="Pass as `after` for the next page; null: no more.")
+
+
+class SettingIn(Body):
+    value: Any = Field(description="The new value, in the shape GET /settings shows.")
+
+
+class SettingOut(BaseModel):
+    name: str
+    description: str
+    value: Any
+    default: Any = Field(description="The template parameter's value (in force until changed).")
+    updated_at: str | None
+    updated_by: str | None
+
+
+class SettingsOut(BaseModel):
+    settings: list[SettingOut]
+
+
+class AuditEntryOut(BaseModel):
+    at: str
+    who: str
+    subject: str
+    before: Any
+    after: Any
+
+
+class AuditOut(BaseModel):
+    month: str
+    entries: list[AuditEntryOut]
+    next: str | None = Field(description="Pass as `before` for older entries of the month; null: no more.")
 
 
 class RowProblemOut(BaseModel):
@@ -647,6 +681,26 @@ def import_lines_out(job: Job, kind: str, lines: list[ImportLine], limit: int) -
         kind=kind,
         lines=[ImportLineOut(**asdict(line)) for line in lines],
         next=lines[-1].sku if len(lines) == limit else None,
+    )
+
+
+def setting_out(view: SettingView, config: Config) -> SettingOut:
+    stored = view.stored
+    return SettingOut(
+        name=view.spec.name,
+        description=view.spec.description,
+        value=view.value,
+        default=view.spec.default(config),
+        updated_at=stored.updated_at if stored else None,
+        updated_by=stored.updated_by if stored else None,
+    )
+
+
+def audit_out(month: str, entries: list[AuditEntry], limit: int) -> AuditOut:
+    return AuditOut(
+        month=month,
+        entries=[AuditEntryOut(at=e.at, who=e.who, subject=e.subject, before=e.before, after=e.after) for e in entries],
+        next=entries[-1].key if len(entries) == limit else None,
     )
 
 

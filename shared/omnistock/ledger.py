@@ -114,11 +114,16 @@ class Ledger:
         store: StockStore,
         *,
         clock: Callable[[], datetime] = utc_now,
-        default_hold: timedelta = timedelta(minutes=15),
+        default_hold: timedelta | Callable[[], timedelta] = timedelta(minutes=15),
     ) -> None:
         self.store = store
         self.clock = clock
-        self.default_hold = default_hold
+        self._default_hold = default_hold  # a setting: read when a hold is placed
+
+    @property
+    def default_hold(self) -> timedelta:
+        hold = self._default_hold
+        return hold if isinstance(hold, timedelta) else hold()
 
     # ================================================================ catalog and channels
     def upsert_catalog(

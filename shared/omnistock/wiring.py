@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.models import Channel
     from omnistock.order_desk import OrderDesk
     from omnistock.push import PushEngine
+    from omnistock.settings import Settings
     from omnistock.shipments import ShipmentDesk
     from omnistock.store.cursor_store import CursorStore
     from omnistock.store.heartbeat_store import Heartbeats
@@ -108,18 +109,31 @@ class Wiring:
         return ListingStore(self.table)
 
     @cached_property
+    def settings(self) -> Settings:
+        """Settings changed after deploying (the template's values until then), read through a
+        one-minute cache."""
+        from omnistock.channels import registry
+        from omnistock.settings import CORE, Settings
+        from omnistock.store.settings_store import SettingsStore
+
+        specs = [*CORE, *(spec for connector in registry.CONNECTORS.values() for spec in connector.settings)]
+        return Settings(SettingsStore(self.table), specs, self.config, self.clock)
+
+    @cached_property
     def heartbeats(self) -> Heartbeats:
         from omnistock.store.heartbeat_store import Heartbeats
 
         return Heartbeats(self.table, self.clock)
+
+    def default_hold(self) -> timedelta:
+        return timedelta(minutes=self.settings.value("holds.default_minutes"))
 
     # ---------------------------------------------------------------- domain
     @cached_property
     def ledger(self) -> Ledger:
         from omnistock.ledger import Ledger
 
-        hold = timedelta(minutes=self.config.core.default_hold_minutes)
-        return Ledger(self.stock, clock=self.clock, default_hold=hold)
+        return Ledger(self.stock, clock=self.clock, default_hold=self.default_hold)
 
     @cached_property
     def order_desk(self) -> OrderDesk:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from omnistock.connections import Check
     from omnistock.models import Channel, ImportLine
+    from omnistock.settings import SettingSpec
     from omnistock.wiring import Wiring
 
 
@@ -45,6 +46,7 @@ class Connector:
     orders_port: Callable[[Wiring], OrdersPort | None] | None = None  # None: told no shipments
     doctor: Callable[[Wiring], list[Check]] | None = None  # its connection checks (GET /connections)
     activity: tuple[str, ...] = ()  # "poll", "delivery": work the connection check says it last saw
+    settings: tuple[SettingSpec, ...] = ()  # what a retailer may change after deploying (settings.py)
     # Where a catalog import reads it: a channel's listings (mapped by the core), or a master's
     # products and counts (applied by its own importer).
     catalog_reader: Callable[[Wiring], CatalogReader | None] | None = None

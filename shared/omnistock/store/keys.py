@@ -365,3 +365,11 @@ def duplicate_skus_pk(channel: str) -> str:
 
 HEARTBEATS_PK = "HEARTBEATS"  # when each webhook receiver and poll last worked: a handful of items
 CONNECTIONS_PK = "CONNECTIONS"  # what the connection keepers found (webhook subscriptions), by platform
+
+
+SETTINGS_PK = "SETTINGS"  # the settings changed after deploying: one partition, read whole
+
+
+def audit_pk(month: str) -> str:
+    """Changes to settings and channels, a partition a month (``2026-12``), newest last."""
+    return f"AUDIT#{month}"

@@ -71,13 +71,15 @@ def api(wiring: Wiring) -> CommentSoldApi | None:
 
 
 def intake(wiring: Wiring) -> CommentSoldIntake:
+    minutes = wiring.settings.value("holds.default_minutes")  # a setting: a change builds a new intake
+
     def make() -> CommentSoldIntake:
         from omnistock.channels.commentsold.intake import CommentSoldIntake
 
-        w, minutes = wiring, wiring.config.core.default_hold_minutes
+        w = wiring
         return CommentSoldIntake(w.ledger, w.listings, w.order_desk, w.cursors, cart_minutes=minutes, clock=w.clock)
 
-    return wiring.once("commentsold.intake", make)
+    return wiring.once(f"commentsold.intake:{minutes}", make)
 
 
 def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from omnistock.channels import Connector
+from omnistock.settings import SettingSpec
 
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.api import LightspeedFeed
@@ -37,9 +38,28 @@ def outlets_from(text: str) -> dict[str, str]:
         parsed = json.loads(text or "{}")
     except ValueError:
         raise ValueError("LIGHTSPEED_OUTLETS is not JSON") from None
-    if not isinstance(parsed, dict) or not all(isinstance(v, str) and v for v in parsed.values()):
-        raise ValueError('LIGHTSPEED_OUTLETS is a JSON object {"<outlet id>": "<location>"}')
-    return {str(key): value for key, value in parsed.items()}
+    return checked_outlets(parsed)
+
+
+def checked_outlets(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > MAX_OUTLETS:
+        raise ValueError(f'a JSON object {{"<outlet id>": "<location>"}} of at most {MAX_OUTLETS} outlets')
+    for outlet, location in value.items():
+        if not (isinstance(location, str) and 0 < len(location) <= 100 and 0 < len(str(outlet)) <= 100):
+            raise ValueError(f"outlet {str(outlet)[:40]!r}: ids and locations are 1 to 100 characters")
+    return {str(key): location for key, location in value.items()}
+
+
+OUTLETS = "lightspeed.outlets"
+MAX_OUTLETS = 200
+SETTINGS = (
+    SettingSpec(
+        OUTLETS,
+        'Which ledger location each Lightspeed outlet (or register) id counts for: {"<outlet id>": "<location>"}.',
+        checked_outlets,
+        lambda config: dict(config.section(LightspeedSettings).outlets),
+    ),
+)
 
 
 def settings_from_env(env: Mapping[str, str]) -> LightspeedSettings:
@@ -56,7 +76,14 @@ def settings(wiring: Wiring) -> LightspeedSettings:
     return wiring.config.section(LightspeedSettings)
 
 
+def outlets(wiring: Wiring) -> dict[str, str]:
+    """Which location each outlet counts for: the setting (LIGHTSPEED_OUTLETS until changed)."""
+    return dict(wiring.settings.value(OUTLETS))
+
+
 def intake(wiring: Wiring) -> LightspeedIntake:
+    mapped = outlets(wiring)  # a setting: a change builds a new intake
+
     def make() -> LightspeedIntake:
         from omnistock.channels.lightspeed.intake import LightspeedIntake
 
@@ -66,13 +93,13 @@ def intake(wiring: Wiring) -> LightspeedIntake:
             w.listings,
             w.orders,
             w.pushes,
-            dict(config.outlets),
+            mapped,
             w.cursors,
             domain_prefix=config.domain_prefix,
             clock=w.clock,
         )
 
-    return wiring.once("lightspeed.intake", make)
+    return wiring.once(f"lightspeed.intake:{json.dumps(mapped, sort_keys=True)}", make)
 
 
 def feed(wiring: Wiring) -> LightspeedFeed | None:
@@ -116,5 +143,10 @@ def doctor(wiring: Wiring) -> list[Check]:
 
 
 CONNECTOR = Connector(
-    "lightspeed", settings_from_env, doctor=doctor, catalog_importer=catalog, activity=("poll", "delivery")
+    "lightspeed",
+    settings_from_env,
+    doctor=doctor,
+    catalog_importer=catalog,
+    activity=("poll", "delivery"),
+    settings=SETTINGS,
 )

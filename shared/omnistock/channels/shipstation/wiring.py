@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from omnistock.channels import Connector
 from omnistock.config import positive
+from omnistock.settings import SettingSpec
 
 if TYPE_CHECKING:
     from omnistock.channels.shipstation.desk import ShipStationDesk
+    from omnistock.config import Config
     from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
@@ -31,10 +33,39 @@ def settings_from_env(env: Mapping[str, str]) -> ShipStationSettings:
     )
 
 
+def _statuses(config: Config) -> dict[str, str]:
+    from omnistock.channels.shipstation.export_xml import status_map
+
+    return {status.value: name for status, name in status_map(config.section(ShipStationSettings).statuses).items()}
+
+
+def _checked_statuses(value: object) -> dict[str, str]:
+    from omnistock.channels.shipstation.export_xml import status_map
+
+    if not isinstance(value, dict) or not all(isinstance(name, str) for name in value.values()):
+        raise ValueError('a JSON object {"<order status>": "<ShipStation status>"}')
+    pairs = ",".join(f"{status}={name}" for status, name in value.items())
+    return {status.value: name for status, name in status_map(pairs).items()}
+
+
+STATUS_MAP = "shipstation.status_map"
+SETTINGS = (
+    SettingSpec(
+        STATUS_MAP,
+        "The order status ShipStation sees for each Omnistock status (names as typed in ShipStation's "
+        "connection form; statuses not named keep their default).",
+        _checked_statuses,
+        _statuses,
+    ),
+)
+
+
 def desk(wiring: Wiring) -> ShipStationDesk:
+    mapped = wiring.settings.value(STATUS_MAP)  # a setting: a change builds a new desk
+
     def make() -> ShipStationDesk:
         from omnistock.channels.shipstation.desk import ShipStationDesk
-        from omnistock.channels.shipstation.export_xml import status_map
+        from omnistock.orders import OrderStatus
         from omnistock.store.export_store import ExportStore
 
         w, config = wiring, wiring.config.section(ShipStationSettings)
@@ -45,11 +76,11 @@ def desk(wiring: Wiring) -> ShipStationDesk:
             w.pushes,
             page_size=config.page_size,
             retention_days=w.config.core.export_retention_days,
-            statuses=status_map(config.statuses),
+            statuses={OrderStatus(status): name for status, name in mapped.items()},
             clock=w.clock,
         )
 
-    return wiring.once("shipstation.desk", make)
+    return wiring.once(f"shipstation.desk:{sorted(mapped.items())}", make)
 
 
 def credentials(wiring: Wiring) -> tuple[str, str]:
@@ -64,4 +95,4 @@ def doctor(wiring: Wiring) -> list[Check]:
     return secret_checks("shipstation", settings, wiring.secrets, bool(settings.secret_name))
 
 
-CONNECTOR = Connector("shipstation", settings_from_env, doctor=doctor)
+CONNECTOR = Connector("shipstation", settings_from_env, doctor=doctor, settings=SETTINGS)
