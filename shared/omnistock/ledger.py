@@ -115,10 +115,13 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = utc_now,
         default_hold: timedelta | Callable[[], timedelta] = timedelta(minutes=15),
+        registered_locations: Callable[[], set[str]] = set,
     ) -> None:
         self.store = store
         self.clock = clock
         self._default_hold = default_hold  # a setting: read when a hold is placed
+        # Locations known besides those channels sell from (a setting, and the POS's outlets).
+        self.registered_locations = registered_locations
 
     @property
     def default_hold(self) -> timedelta:
@@ -250,6 +253,7 @@ class Ledger:
         read and previewed, never written until it goes live); an existing one keeps its mode."""
         if not locations:
             raise InvalidRequest("a channel sells from at least one location")
+        self._refuse_unknown_locations(name, locations)
         from omnistock.channels import registry as platforms  # here: the intakes' cold start skips it
 
         known = platforms.platform(platform)
@@ -277,6 +281,20 @@ class Ledger:
         )
         self.store.save_channel(channel)
         return channel
+
+    def _refuse_unknown_locations(self, name: str, locations: list[str]) -> None:
+        """A location no channel sells from, no outlet counts and nobody registered is a typo
+        until said otherwise (the first channel of a stack names its locations freely)."""
+        known = {loc for channel in self.store.channels() if channel.name != name for loc in channel.locations}
+        known |= self.registered_locations()
+        existing = self.store.channel(name)
+        known |= set(existing.locations) if existing else set()
+        unknown = [location for location in locations if location not in known]
+        if known and unknown:
+            raise InvalidRequest(
+                f"unknown location {', '.join(map(repr, unknown))}: known are {', '.join(sorted(known))}; "
+                "a new one is added to the ledger.locations setting first (PUT /settings/ledger.locations)"
+            )
 
     # ================================================================ reading
     def explain(self, sku: str, movement_limit: int = 20) -> StockExplained:

@@ -28,6 +28,8 @@ class SettingSpec:
     description: str
     check: Callable[[Any], Any]  # the value as stored; raises ValueError saying what is wrong
     default: Callable[[Config], Any]  # the template parameter's value
+    # The ledger locations the value names (an outlet map's): locations a channel may sell from.
+    locations: Callable[[Any], Iterable[str]] | None = None
 
 
 def _minutes(value: Any) -> int:
@@ -36,12 +38,28 @@ def _minutes(value: Any) -> int:
     return value
 
 
+def _locations(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 200:
+        raise ValueError("a list of at most 200 location names")
+    if not all(isinstance(name, str) and 0 < len(name) <= 100 for name in value):
+        raise ValueError("location names are 1 to 100 characters")
+    return sorted(set(value))
+
+
 CORE = (
     SettingSpec(
         "holds.default_minutes",
         "How long a hold (a live-sale cart) lasts when its source gives no expiry.",
         _minutes,
         lambda config: config.core.default_hold_minutes,
+    ),
+    SettingSpec(
+        "ledger.locations",
+        "Locations a channel may sell from besides those already in use (by a channel, or an outlet of "
+        "the POS): add one here before the first channel that sells from it.",
+        _locations,
+        lambda config: [],
+        locations=lambda names: names,
     ),
 )
 
@@ -95,6 +113,14 @@ class Settings:
         self.store.save(name, checked, current, before, who, self.clock())
         self._read = None
         return SettingView(spec, checked, self._stored(fresh=True).get(name))
+
+    def known_locations(self) -> set[str]:
+        """Every location a setting names (registered ones, the POS's outlets)."""
+        found: set[str] = set()
+        for name, spec in self.specs.items():
+            if spec.locations is not None:
+                found |= set(spec.locations(self.value(name)))
+        return found
 
     def record(self, subject: str, who: str, before: Any, after: Any) -> None:
         """Audit a change saved elsewhere (a channel's settings, its mode), unless nothing changed."""

@@ -125,6 +125,9 @@ class Wiring:
 
         return Heartbeats(self.table, self.clock)
 
+    def known_locations(self) -> set[str]:  # the settings are built on first use, not with the ledger
+        return self.settings.known_locations()
+
     def default_hold(self) -> timedelta:
         return timedelta(minutes=self.settings.value("holds.default_minutes"))
 
@@ -133,7 +136,12 @@ class Wiring:
     def ledger(self) -> Ledger:
         from omnistock.ledger import Ledger
 
-        return Ledger(self.stock, clock=self.clock, default_hold=self.default_hold)
+        return Ledger(
+            self.stock,
+            clock=self.clock,
+            default_hold=self.default_hold,
+            registered_locations=self.known_locations,
+        )
 
     @cached_property
     def order_desk(self) -> OrderDesk:

@@ -84,3 +84,12 @@ def test_an_allocation_above_what_is_available_is_refused(api: Any) -> None:
 def test_sync_now_naming_an_unknown_sku_is_a_404_not_a_job(api: Any) -> None:
     status, body = api("POST", "/sync-now", {"skus": ["TEE", "GHOST"]})
     assert status == 404 and "'GHOST'" in body["message"]
+
+
+def test_a_channel_naming_an_unknown_location_is_refused_until_it_is_registered(api: Any) -> None:
+    status, body = api("PUT", "/channels/web", {"locations": ["shp"]})  # a typo of "shop"
+    assert status == 400 and "unknown location 'shp'" in body["message"] and "ledger.locations" in body["message"]
+    assert api("GET", "/channels/web/skus/TEE")[0] == 404  # nothing was saved
+    assert api("PUT", "/settings/ledger.locations", {"value": ["warehouse"]})[0] == 200
+    assert api("PUT", "/channels/web", {"locations": ["warehouse", "shop"]})[0] == 200
+    assert api("PUT", "/channels/shopify", {"locations": ["shop", "web"]})[0] == 200  # its own: still fine

@@ -58,6 +58,7 @@ SETTINGS = (
         'Which ledger location each Lightspeed outlet (or register) id counts for: {"<outlet id>": "<location>"}.',
         checked_outlets,
         lambda config: dict(config.section(LightspeedSettings).outlets),
+        locations=lambda outlets: outlets.values(),
     ),
 )
 
