@@ -32,6 +32,7 @@ from local.template import Template, TemplateError, load_template
 LOCAL_COMMENTSOLD_SECRET = "local-commentsold-webhook-secret"  # noqa: S105 - a fixed local value
 LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}
 LOCAL_LIGHTSPEED_OUTLETS = {"outlet-shop": "shop"}  # the Lightspeed sandbox's outlet -> Omnistock location
+LOCAL_LEDGER_LOCATIONS = "shop,web"  # the demo's locations (LedgerLocations deployed): "web" is Shopify's stock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
@@ -118,6 +119,7 @@ class LocalStack:
         self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
         self.gateway.bind()
         overrides["PUBLIC_API_URL"] = self.gateway.url  # deployed: the HttpApi's own URL
+        overrides.setdefault("LEDGER_LOCATIONS", LOCAL_LEDGER_LOCATIONS)
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)
         for consumer in self.consumers:

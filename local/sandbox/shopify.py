@@ -952,7 +952,7 @@ class ShopifySandbox:
         available[, on_hand]}`` (or a list of them) stocks/sets; ``GET|POST /_sandbox/faults``
         ``{fail_next, status, after_apply, throttle_storm, delay}``; ``GET /_sandbox/mutations``;
         ``GET /_sandbox/counters``; ``POST /_sandbox/reset``; ``POST /_sandbox/products`` ``{title,
-        variants: [{sku, item?, tracked?}]}``; ``GET /_sandbox/subscriptions``; the orders,
+        variants: [{sku, item?, tracked?}]}`` · ``GET`` (every variant); ``GET /_sandbox/subscriptions``; the orders,
         fulfillments and webhooks routes of ``SandboxOrders.control``."""
         route = (method, path.rstrip("/"))
         try:
@@ -964,6 +964,8 @@ class ShopifySandbox:
             return answered
         if route == ("POST", "/_sandbox/products") and isinstance(payload, dict):
             return json_response(200, self.catalog.add_product(str(payload.get("title", "")), payload["variants"]))
+        if route == ("GET", "/_sandbox/products"):
+            return json_response(200, {"variants": self.catalog.variants()})
         if route == ("GET", "/_sandbox/subscriptions"):
             return json_response(200, {"subscriptions": self.catalog.subscriptions()})
         if route == ("GET", "/_sandbox/inventory"):

@@ -36,6 +36,7 @@ class CoreSettings:
     sync_retention_days: int = 30
     export_retention_days: int = 30
     push_raise_grace_seconds: int = 120
+    ledger_locations: tuple[str, ...] = ()  # besides the POS's outlets' (a setting's first value)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CoreSettings:
@@ -50,6 +51,7 @@ class CoreSettings:
             sync_retention_days=positive(env, "SYNC_RETENTION_DAYS", 30),
             export_retention_days=positive(env, "EXPORT_RETENTION_DAYS", 30),
             push_raise_grace_seconds=non_negative(env, "PUSH_RAISE_GRACE_SECONDS", 120),
+            ledger_locations=tuple(part.strip() for part in env.get("LEDGER_LOCATIONS", "").split(",") if part.strip()),
         )
 
 

@@ -58,7 +58,7 @@ CORE = (
         "Locations a channel may sell from besides those already in use (by a channel, or an outlet of "
         "the POS): add one here before the first channel that sells from it.",
         _locations,
-        lambda config: [],
+        lambda config: sorted(config.core.ledger_locations),
         locations=lambda names: names,
     ),
 )

@@ -88,11 +88,3 @@ def test_bad_input_over_http(stack: RunningStack) -> None:
         == 404
     )
     assert stock(stack, sku)["available"] == 1
-
-
-def test_demo_catalog_loads_and_reloads(stack: RunningStack) -> None:
-    from local.demo import load
-
-    first = load(stack.url, stack.dev_token)
-    assert load(stack.url, stack.dev_token) == first  # every demo event has a fixed id
-    assert any(line.startswith("TEE-BLK-M") and line.endswith(" 34") for line in first)
