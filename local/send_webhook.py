@@ -27,6 +27,7 @@ delivery for tests and for the sandbox's ``POST /_sandbox/webhooks/deliver``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from contextlib import nullcontext
@@ -38,7 +39,7 @@ import httpx
 from omnistock.channels.shopify.signature import sign
 
 LOCAL_WEBHOOK_SECRET = "local-shopify-webhook-secret"  # noqa: S105 - a fixed local test value, not a secret
-DEFAULT_URL = "http://127.0.0.1:3000/webhooks/shopify"
+DEFAULT_URL = os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000").rstrip("/") + "/webhooks/shopify"
 DEFAULT_SHOP = "omnistock-sandbox.myshopify.com"
 DEFAULT_API_VERSION = "2026-04"
 SHOWN_BODY = 200  # characters of the response body printed per delivery
