@@ -130,3 +130,21 @@ def test_channel_changes_are_audited(env: None) -> None:
     assert [e["subject"] for e in entries] == ["channel shopify", "channel shopify"]
     assert entries[0]["before"]["buffer"] == 0 and entries[0]["after"]["buffer"] == 2
     assert entries[1]["before"] is None and entries[1]["after"]["mode"] == "shadow"
+
+
+def test_the_connection_check_names_outlets_no_channel_sells_from(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    monkeypatch.setenv("LIGHTSPEED_DOMAIN_PREFIX", "store")
+    monkeypatch.setenv("LIGHTSPEED_TOKEN_SECRET_NAME", "check/lightspeed")
+    boto3.client("secretsmanager").create_secret(Name="check/lightspeed", SecretString="personal-token")
+    runtime.reset()
+
+    def outlets() -> dict[str, Any]:
+        runtime.reset()
+        answer = load_function("connections").lambda_handler(http_event("GET", "/connections"), FakeContext())
+        return next(c for c in json.loads(answer["body"])["checks"] if c["name"] == "outlets")
+
+    assert not outlets()["ok"] and "shop" in outlets()["detail"]
+    assert call("PUT", "/channels/pos", {"locations": ["shop"]})[0] == 200
+    assert outlets()["ok"]

@@ -137,10 +137,35 @@ def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
 
 
 def doctor(wiring: Wiring) -> list[Check]:
-    from omnistock.connections import secret_checks
+    """Secrets readable; every outlet mapped to a location some channel sells from (a count of an
+    outlet no channel sells from moves nothing anyone sees)."""
+    from omnistock.connections import Check, secret_checks
 
     settings = wiring.config.section(LightspeedSettings)
-    return secret_checks("lightspeed", settings, wiring.secrets, settings.connected)
+    checks = secret_checks("lightspeed", settings, wiring.secrets, settings.connected)
+    if not settings.connected:
+        return checks
+    mapped = outlets(wiring)
+    sold = {location for channel in wiring.stock.channels() for location in channel.locations}
+    unsold = sorted({location for location in mapped.values() if location not in sold})
+    fix = 'PUT /settings/lightspeed.outlets {"value": {"<outlet id>": "<location>"}} (ids: GET /api/2.0/outlets)'
+    if not mapped:
+        checks.append(Check("lightspeed", "outlets", False, "no outlet is mapped to a location", fix))
+    elif unsold:
+        detail = f"{len(mapped)} mapped; no channel sells from {', '.join(unsold)}"
+        checks.append(
+            Check("lightspeed", "outlets", False, detail, "PUT /channels/{c} with those locations, or " + fix)
+        )
+    else:
+        checks.append(
+            Check(
+                "lightspeed",
+                "outlets",
+                True,
+                f"{len(mapped)} mapped to {', '.join(sorted(sold & set(mapped.values())))}",
+            )
+        )
+    return checks
 
 
 CONNECTOR = Connector(
