@@ -24,7 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from omnistock.channels import CatalogImporter, CatalogReader, ChannelUnavailable, ImportStep, SourceItem
+from omnistock.channels import (
+    CatalogImporter,
+    CatalogReader,
+    ChannelRefused,
+    ChannelUnavailable,
+    ImportStep,
+    SourceItem,
+    SourcePage,
+)
 from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.ledger import Ledger
@@ -94,8 +102,13 @@ class ChannelImports:
         if channel is not None:
             if not self.sources.readable(channel.platform):
                 raise InvalidRequest(f"channel {source!r} is on no platform a catalog can be read from")
+            if not channel.target_location:
+                raise InvalidRequest(f"channel {source!r} names no target_location to read its numbers at")
         elif not self.sources.importable(source):
             raise NotFound(f"{source!r} is neither a channel nor a platform that has a catalog")
+        running = [j for j in self.jobs.running_before("~") if j.purpose == IMPORT and j.channel == source]
+        if running:  # two would hold and release each other's duplicate SKUs
+            raise Conflict(f"an import from {source!r} is running: follow /catalog/imports/{running[0].job_id}")
         now = iso(self.clock())
         options = tuple(name for name, on in ((CHECK, check), (ADD_NEW, add_new)) if on)
         job = Job(uuid.uuid4().hex, source, None, "running", 0, 0, 0, 0, "", now, now, purpose=IMPORT)
@@ -122,6 +135,8 @@ class ChannelImports:
         check, add_new = CHECK in job.options, ADD_NEW in job.options
         try:
             step = self._step(job, check=check, add_new=add_new)
+        except ChannelRefused as error:  # retrying cannot help: the import ends, saying why
+            step = ImportStep(0, job.cursor, True, [ImportLine("refused", job.channel or "", str(error)[:300])])
         except ChannelUnavailable as error:  # the stalled-job nudge runs the same page again later
             log.warning("import %s waits: %s", job.job_id, error)
             return None
@@ -157,8 +172,9 @@ class ChannelImports:
         reader = self.sources.reader(channel)
         if reader is None:
             return _not_connected(channel.platform)
+        read_at = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # before the read: never newer than it
         page = reader.catalog_page(channel, job.cursor.removeprefix(CHANNEL_PHASE))
-        lines = self._map_page(job, channel, page.items, check=check, add_new=add_new)
+        lines = self._map_page(job, channel, page, read_at, check=check, add_new=add_new)
         if page.last:
             lines += self._settle_duplicates(job, channel, check)
         cursor = f"{LEDGER_PHASE}" if page.last else f"{CHANNEL_PHASE}{page.cursor}"
@@ -166,9 +182,9 @@ class ChannelImports:
 
     # ---- a channel's page
     def _map_page(
-        self, job: Job, channel: Channel, items: list[SourceItem], *, check: bool, add_new: bool
+        self, job: Job, channel: Channel, page: SourcePage, read_at: str, *, check: bool, add_new: bool
     ) -> list[ImportLine]:
-        lines, by_sku = _sort_out(items)
+        lines, by_sku = _sort_out(page.items)
         claims = self.store.claims(job.job_id, list(by_sku))
         duplicates = {
             sku: group
@@ -181,52 +197,75 @@ class ChannelImports:
         entries = self.stock.catalogs([item.sku for item in single])
         plan, refused = self._plan(channel, single, entries, add_new)
         lines += refused
-        new_claims = [Claim(i.sku, i.listing_id, mapped=what not in ("", HELD) and not check) for i, what in plan]
-        self.store.claim(job.job_id, [c for c in new_claims if c.sku not in claims], self.clock())
-        for item, what in plan:
-            if what not in ("", HELD):
-                lines.append(self._apply(channel, item, what, entries.get(item.sku), check))
+        # Every sighting is claimed, mapped or not: a second variant with the SKU, pages later,
+        # is a duplicate whatever became of the first.
+        planned = dict(plan)
+        self.store.claim(
+            job.job_id,
+            [
+                Claim(
+                    i.sku,
+                    i.listing_id,
+                    mapped=planned.get(i.sku, "") not in ("", HELD) and not check,
+                    variant_id=i.variant_id,
+                    previous=(entries[i.sku].listings.get(channel.name, "") if i.sku in entries else ""),
+                )
+                for i in single
+                if i.sku not in claims
+            ],
+            self.clock(),
+        )
+        applied = []
+        for item in single:
+            what = planned.get(item.sku)
+            if what is None or what == HELD:
+                continue
+            line = self._apply(channel, item, what, entries.get(item.sku), check) if what else None
+            if line is not None:
+                lines.append(line)
+            if line is None or line.kind != "conflict":
+                applied.append(item)
         if not check:
-            variants = [(item.variant_id, item.sku) for item, what in plan if item.variant_id and what != HELD]
-            known = self.stock.listing_owners([(channel.name, variant) for variant, _ in variants])
-            self.listings.map_variants(channel.name, [v for v in variants if known.get((channel.name, v[0])) != v[1]])
-            lines += self._counts(job, channel, [item for item, what in plan if what != HELD])
+            self._map_variants(channel, applied)
+            lines += self._counts(job, channel, applied, read_at)
         return lines
+
+    def _map_variants(self, channel: Channel, items: list[SourceItem]) -> None:
+        """Orders name variants: point each mapped one at its SKU (only where it points elsewhere)."""
+        variants = [(item.variant_id, item.sku) for item in items if item.variant_id]
+        known = self.stock.listing_owners([(channel.name, variant) for variant, _ in variants])
+        self.listings.map_variants(channel.name, [v for v in variants if known.get((channel.name, v[0])) != v[1]])
 
     def _plan(
         self, channel: Channel, items: list[SourceItem], entries: dict[str, CatalogEntry], add_new: bool
-    ) -> tuple[list[tuple[SourceItem, str]], list[ImportLine]]:
-        """What to do with each SKU found once: created, mapped, remapped, "" (mapped already)
-        or HELD; and the lines of those that cannot be mapped."""
+    ) -> tuple[list[tuple[str, str]], list[ImportLine]]:
+        """What to do with each SKU found once: (sku, created | mapped | remapped | "" (mapped
+        already) | HELD); and the lines of those that cannot be mapped."""
         owners = self.stock.listing_owners([(channel.name, item.listing_id) for item in items])
         # Found on two variants by an earlier import: not mapped until this one has read every
         # variant and found it on one (settled once the channel is read).
-        held_back = self.store.known_duplicates(channel.name, [item.sku for item in items])
-        plan: list[tuple[SourceItem, str]] = []
+        held_back = self.listings.held_duplicates(channel.name, [item.sku for item in items])
+        plan: list[tuple[str, str]] = []
         lines = []
         for item in items:
             owner = owners.get((channel.name, item.listing_id))
             entry = entries.get(item.sku)
             mapped = entry.listings.get(channel.name) if entry else None
-            if item.sku in held_back:
-                plan.append((item, HELD))
+            if not item.tracked:
+                why = "the platform does not track this variant's inventory: turn tracking on to sync it"
+                lines.append(ImportLine("untracked", item.sku, why, item.listing_id))
+            elif item.sku in held_back:
+                plan.append((item.sku, HELD))
             elif owner is not None and owner != item.sku:
                 why = f"the listing belongs to SKU {owner!r}: change the SKU on the platform or in the ledger"
                 lines.append(ImportLine("conflict", item.sku, why, item.listing_id))
             elif entry is None and not add_new:
                 why = "on the channel, not in the ledger: import again with add_new, or add it by CSV"
                 lines.append(ImportLine("only_in_channel", item.sku, why, item.listing_id))
+            elif entry is None:
+                plan.append((item.sku, "created"))
             else:
-                what = (
-                    "created"
-                    if entry is None
-                    else ""
-                    if mapped == item.listing_id
-                    else "remapped"
-                    if mapped
-                    else "mapped"
-                )
-                plan.append((item, what))
+                plan.append((item.sku, "" if mapped == item.listing_id else "remapped" if mapped else "mapped"))
         return plan, lines
 
     def _apply(
@@ -258,57 +297,71 @@ class ChannelImports:
         claims: dict[str, Claim],
         check: bool,
     ) -> list[ImportLine]:
-        """SKUs on two variants: none is mapped; one this import mapped earlier is unmapped."""
+        """SKUs on two variants: none is mapped; one this import mapped earlier goes back to the
+        listing it had before (none, for a SKU it created or mapped first)."""
         lines = []
         marked = []
         for sku, group in duplicates.items():
             first = claims.get(sku)
             listings = list(dict.fromkeys([*([first.listing_id] if first else []), *(i.listing_id for i in group)]))
             if first is not None and first.mapped and not check:
-                entry = self.stock.catalog(sku)
-                if entry is not None and entry.listings.get(channel.name) == first.listing_id:
-                    self.ledger.patch_catalog(sku, listings={channel.name: None}, allow_drop=True)
-            why = (
-                f"{len(listings)} variants use this SKU ({', '.join(listings[:5])}): none mapped; give each its own SKU"
-            )
+                self._undo_mapping(channel, first)
+            named = ", ".join(listings[:5])
+            why = f"{len(listings)} variants use this SKU ({named}): none mapped; give each its own SKU"
             lines.append(ImportLine("duplicate", sku, why, listings[0]))
             marked.append(Claim(sku, listings[0], mapped=False, duplicate=True))
         self.store.claim(job.job_id, marked, self.clock())
         if not check:
-            self.store.mark_duplicates(channel.name, [claim.sku for claim in marked])
+            self.listings.hold_duplicates(channel.name, [claim.sku for claim in marked])
         return lines
+
+    def _undo_mapping(self, channel: Channel, claim: Claim) -> None:
+        entry = self.stock.catalog(claim.sku)
+        if entry is None or entry.listings.get(channel.name) != claim.listing_id:
+            return  # changed since: not this import's to undo
+        try:
+            self.ledger.patch_catalog(claim.sku, listings={channel.name: claim.previous or None}, allow_drop=True)
+        except (Conflict, InvalidRequest):  # changed meanwhile, or the old listing taken: leave it
+            log.warning("import: a duplicate SKU's mapping could not be undone")
+        if claim.variant_id:
+            self.listings.forget_variant(channel.name, claim.variant_id)
 
     def _settle_duplicates(self, job: Job, channel: Channel, check: bool) -> list[ImportLine]:
         """Once every variant is read: a SKU an earlier import found twice and this one found
         once is mapped now (and forgotten as a duplicate); one found twice again stays held."""
-        held = self.store.duplicates(channel.name)
+        held = self.listings.held_duplicates_of(channel.name)
         claims = self.store.claims(job.job_id, held)
+        entries = self.stock.catalogs([sku for sku in held if sku in claims])
         lines = []
         for sku in held:
             claim = claims.get(sku)
             if claim is not None and claim.duplicate:
                 continue
-            entry = self.stock.catalog(sku) if claim is not None else None
+            entry = entries.get(sku)
             if claim is not None and entry is not None and entry.listings.get(channel.name) != claim.listing_id:
                 what = "remapped" if entry.listings.get(channel.name) else "mapped"
-                lines.append(self._apply(channel, SourceItem(sku, "", "", claim.listing_id), what, entry, check))
+                item = SourceItem(sku, "", claim.variant_id, claim.listing_id)
+                line = self._apply(channel, item, what, entry, check)
+                lines.append(line)
+                if line.kind != "conflict" and not check:
+                    self._map_variants(channel, [item])
             if not check:
-                self.store.clear_duplicate(channel.name, sku)
+                self.listings.release_duplicate(channel.name, sku)
         return lines
 
-    def _counts(self, job: Job, channel: Channel, items: list[SourceItem]) -> list[ImportLine]:
-        """A channel that is master of its location: what it shows is a count, taken as of now
-        (through the inventory webhooks' path: a newer count already applied wins)."""
+    def _counts(self, job: Job, channel: Channel, items: list[SourceItem], read_at: str) -> list[ImportLine]:
+        """A channel that is master of its location: what it shows is a count, as of the level's
+        own time (or, when the platform gives none, the moment before the page was read), through
+        the inventory webhooks' path: a newer count already applied wins."""
         if not channel.master_location:
             return []
         lines = []
-        reported_at = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         for item in items:
             if item.shown is None:
                 continue
             event_id = f"import:{job.job_id}:{item.listing_id}"
             outcome = self.listing_desk.on_level(
-                channel, item.listing_id, channel.target_location, item.shown, reported_at, event_id
+                channel, item.listing_id, channel.target_location, item.shown, item.shown_at or read_at, event_id
             )
             if outcome.result == "count":
                 lines.append(ImportLine("counted", item.sku, f"{item.shown} at {channel.master_location}"))
@@ -336,16 +389,14 @@ class ChannelImports:
 
 
 def _sort_out(items: list[SourceItem]) -> tuple[list[ImportLine], dict[str, list[SourceItem]]]:
-    """Lines for what cannot be synced at all (no SKU, inventory not tracked); the rest by SKU."""
+    """Lines for variants without a SKU; the rest by SKU (untracked ones too: they still make a
+    SKU used twice a duplicate)."""
     lines: list[ImportLine] = []
     by_sku: dict[str, list[SourceItem]] = {}
     for item in items:
         if not item.sku:
             why = f"{item.title or 'a variant'} has no SKU: give it one to sync it"
             lines.append(ImportLine("no_sku", f"variant:{item.variant_id}", why, item.listing_id))
-        elif not item.tracked:
-            why = "the platform does not track this variant's inventory: turn tracking on to sync it"
-            lines.append(ImportLine("untracked", item.sku, why, item.listing_id))
         else:
             by_sku.setdefault(item.sku, []).append(item)
     return lines, by_sku

@@ -64,9 +64,16 @@ class ListingDesk:
         ]
         if not self.listings.save_product(channel.name, product_id, updated_at or iso(self.clock()), mapped):
             return 0  # a newer version of the product was mapped already
+        skus = [variant["sku"] for variant in mapped]
+        # A SKU on two variants (of this product, or found so by a catalog import) maps to neither.
+        twice = {sku for sku in skus if skus.count(sku) > 1} | self.listings.held_duplicates(channel.name, skus)
         changed = 0
         for variant in mapped:
             sku, listing_id = variant["sku"], variant["listing_id"]
+            if sku in twice:
+                why = "two variants use this SKU: neither is mapped until each has its own"
+                self._note(sku, channel.name, "products", "unmapped", why)
+                continue
             entry = self.ledger.store.catalog(sku)
             if entry is not None and entry.listings.get(channel.name) == listing_id:
                 continue

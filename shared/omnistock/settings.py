@@ -115,11 +115,14 @@ class Settings:
         return SettingView(spec, checked, self._stored(fresh=True).get(name))
 
     def known_locations(self) -> set[str]:
-        """Every location a setting names (registered ones, the POS's outlets)."""
+        """Every location a setting names (registered ones, the POS's outlets), read afresh: a
+        location registered a moment ago in another container counts."""
+        stored = self._stored(fresh=True)
         found: set[str] = set()
         for name, spec in self.specs.items():
             if spec.locations is not None:
-                found |= set(spec.locations(self.value(name)))
+                value = stored[name].value if name in stored else spec.default(self.config)
+                found |= set(spec.locations(value))
         return found
 
     def record(self, subject: str, who: str, before: Any, after: Any) -> None:

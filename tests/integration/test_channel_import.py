@@ -236,3 +236,57 @@ def test_a_platform_not_connected_ends_the_import_saying_so(handler_env: None) -
     assert status == 202
     job = run(body["job_id"])
     assert job.state == "done" and job.failed == 1 and "not connected" in lines(job.job_id, "refused")["lightspeed"]
+
+
+def test_a_sku_first_seen_as_a_conflict_is_still_a_duplicate_when_seen_again(
+    shop: ShopifySandbox, channel: dict[str, str]
+) -> None:
+    runtime.app().ledger.upsert_catalog("OTHER", ["shop"], {"shopify": channel["CAP"]})  # CAP's listing taken
+    twin = shop.catalog.add_product("Cap twin", [{"sku": "CAP"}])["variants"][0]["item"]
+    job = run(start({}))
+    assert "CAP" in lines(job.job_id, "duplicate") and twin in lines(job.job_id, "duplicate")["CAP"]
+    assert runtime.app().stock.catalog("CAP").listings == {}  # type: ignore[union-attr]
+
+
+def test_a_remap_undone_by_a_duplicate_gives_the_old_listing_back(
+    shop: ShopifySandbox, channel: dict[str, str]
+) -> None:
+    old = shop.catalog.add_product("Old tee", [{"sku": "TEE-S-OLD"}])["variants"][0]["item"]
+    runtime.app().ledger.upsert_catalog("TEE-X", ["shop"], {"shopify": old})
+    first = shop.catalog.add_product("Tee X", [{"sku": "TEE-X"}])["variants"][0]["item"]  # pages before the twin
+    for n in range(4):
+        shop.catalog.add_product(f"Filler {n}", [{"sku": f"FILL-{n}"}])
+    shop.catalog.add_product("Tee X twin", [{"sku": "TEE-X"}])
+    job = run(start({}))
+    assert "TEE-X" in lines(job.job_id, "duplicate") and first in lines(job.job_id, "duplicate")["TEE-X"]
+    assert runtime.app().stock.catalog("TEE-X").listings == {"shopify": old}  # type: ignore[union-attr]
+
+
+def test_a_product_webhook_never_maps_a_held_duplicate(shop: ShopifySandbox, channel: dict[str, str]) -> None:
+    run(start({"add_new": True}))  # DUP is held
+    from omnistock.listings import Variant
+
+    wiring = runtime.app()
+    shopify = wiring.stock.channel("shopify")
+    assert shopify is not None
+    wiring.listing_desk.on_product(
+        shopify, "gid://shopify/Product/900", "Dup", "2026-12-05T00:00:00Z", [Variant("v", channel["DUP"], "DUP", True)]
+    )
+    assert wiring.stock.catalog("DUP").listings == {}  # type: ignore[union-attr]
+
+
+def test_an_import_shopify_refuses_ends_saying_why(shop: ShopifySandbox, channel: dict[str, str]) -> None:
+    job_id = start({})
+    shop.fail_next(1, 403)  # as Shopify answers an app without read_products
+    job = run(job_id)
+    assert job.state == "done" and job.failed == 1 and "403" in lines(job_id, "refused")["shopify"]
+
+
+def test_one_import_of_a_source_at_a_time_and_only_of_a_channel_with_a_location(
+    shop: ShopifySandbox, channel: dict[str, str]
+) -> None:
+    start({})
+    status, body = call("POST", "/catalog/import-from/shopify", {})
+    assert status == 409 and "running" in body["message"]
+    runtime.app().ledger.set_channel("nowhere", ["shop"], platform="commentsold")
+    assert call("POST", "/catalog/import-from/nowhere", {})[0] == 400

@@ -148,3 +148,9 @@ def test_the_connection_check_names_outlets_no_channel_sells_from(env: None, mon
     assert not outlets()["ok"] and "shop" in outlets()["detail"]
     assert call("PUT", "/channels/pos", {"locations": ["shop"]})[0] == 200
     assert outlets()["ok"]
+
+
+def test_a_status_name_with_a_comma_is_kept_whole(env: None) -> None:
+    status, body = call("PUT", "/settings/shipstation.status_map", {"value": {"shipped": "Sent,cancelled=Gone"}})
+    assert status == 200 and body["value"]["shipped"] == "Sent,cancelled=Gone"
+    assert body["value"]["cancelled"] == "cancelled"

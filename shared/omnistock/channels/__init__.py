@@ -58,6 +58,11 @@ class ChannelUnavailable(Exception):
     nothing can be said about the writes of the call. Retried later."""
 
 
+class ChannelRefused(ChannelUnavailable):
+    """The platform refused the call in a way retrying cannot change (credentials, scopes, a
+    request it does not accept): a job that meets it ends, saying why."""
+
+
 @dataclass(frozen=True)
 class QuantityWrite:
     """Set what the channel may sell of one listing at one of its locations."""
@@ -130,6 +135,7 @@ class SourceItem:
     listing_id: str  # what pushes write to (Shopify: inventory item GID)
     tracked: bool = True  # the platform tracks its inventory (untracked ones are never pushed)
     shown: int | None = None  # what the platform shows at the channel's location; None: not stocked there
+    shown_at: str = ""  # when that number last changed (UTC ISO, microseconds), as the platform says
 
 
 @dataclass(frozen=True)

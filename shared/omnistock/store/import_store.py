@@ -20,6 +20,8 @@ class Claim:
     listing_id: str
     mapped: bool  # this import mapped the listing to the SKU (undone if a duplicate turns up)
     duplicate: bool = False
+    variant_id: str = ""
+    previous: str = ""  # the SKU's listing on the channel before this import mapped it
 
 
 class ImportStore:
@@ -29,7 +31,14 @@ class ImportStore:
     def claims(self, job_id: str, skus: list[str]) -> dict[str, Claim]:
         found = self.table.batch_get([(keys.import_claim_pk(job_id, sku), keys.IMPORT_CLAIM_SK) for sku in skus])
         return {
-            item["sku"]: Claim(item["sku"], item["listing_id"], bool(item.get("mapped")), bool(item.get("duplicate")))
+            item["sku"]: Claim(
+                item["sku"],
+                item["listing_id"],
+                bool(item.get("mapped")),
+                bool(item.get("duplicate")),
+                item.get("variant_id", ""),
+                item.get("previous", ""),
+            )
             for item in found
         }
 
@@ -44,30 +53,14 @@ class ImportStore:
                 "listing_id": claim.listing_id,
                 "mapped": claim.mapped,
                 "duplicate": claim.duplicate,
+                "variant_id": claim.variant_id,
+                "previous": claim.previous,
                 "purge_at": purge_at,
             }
             for claim in claims
         ]
         for start in range(0, len(items), 25):
             self.table.batch_put(items[start : start + 25])
-
-    # ---- SKUs a channel has on two variants (kept across imports, so a rerun maps none of them)
-    def known_duplicates(self, channel: str, skus: list[str]) -> set[str]:
-        found = self.table.batch_get([(keys.duplicate_skus_pk(channel), sku) for sku in skus])
-        return {item["sku"] for item in found}
-
-    def mark_duplicates(self, channel: str, skus: list[str]) -> None:
-        items: list[Item] = [
-            {"pk": keys.duplicate_skus_pk(channel), "sk": sku, "kind": "duplicate_sku", "sku": sku} for sku in skus
-        ]
-        for start in range(0, len(items), 25):
-            self.table.batch_put(items[start : start + 25])
-
-    def duplicates(self, channel: str) -> list[str]:
-        return [item["sku"] for item in self.table.query("pk = :pk", {":pk": keys.duplicate_skus_pk(channel)})]
-
-    def clear_duplicate(self, channel: str, sku: str) -> None:
-        self.table.delete(keys.duplicate_skus_pk(channel), sku)
 
     def record(self, job_id: str, lines: list[ImportLine], now: datetime) -> None:
         purge_at = epoch_seconds_after(now, RETENTION_DAYS)

@@ -104,5 +104,23 @@ class ListingStore:
             expr.attach(body)
         return self.table.transact([{"Put": body}]) is None
 
+    # ---- SKUs the channel has on two variants: mapped by neither, until an import finds them once
+    def held_duplicates(self, channel: str, skus: list[str]) -> set[str]:
+        found = self.table.batch_get([(keys.duplicate_skus_pk(channel), sku) for sku in skus])
+        return {item["sku"] for item in found}
+
+    def hold_duplicates(self, channel: str, skus: list[str]) -> None:
+        items = [
+            {"pk": keys.duplicate_skus_pk(channel), "sk": sku, "kind": "duplicate_sku", "sku": sku} for sku in skus
+        ]
+        for start in range(0, len(items), 25):
+            self.table.batch_put(items[start : start + 25])
+
+    def held_duplicates_of(self, channel: str) -> list[str]:
+        return [item["sku"] for item in self.table.query("pk = :pk", {":pk": keys.duplicate_skus_pk(channel)})]
+
+    def release_duplicate(self, channel: str, sku: str) -> None:
+        self.table.delete(keys.duplicate_skus_pk(channel), sku)
+
     def forget_variant(self, channel: str, variant: str) -> None:
         self.table.delete(keys.listing_pk(channel, variant), keys.LISTING_SK)

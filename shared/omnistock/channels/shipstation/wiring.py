@@ -40,12 +40,21 @@ def _statuses(config: Config) -> dict[str, str]:
 
 
 def _checked_statuses(value: object) -> dict[str, str]:
-    from omnistock.channels.shipstation.export_xml import status_map
+    from omnistock.channels.shipstation.export_xml import DEFAULT_STATUS_MAP
+    from omnistock.orders import OrderStatus
 
-    if not isinstance(value, dict) or not all(isinstance(name, str) for name in value.values()):
+    if not isinstance(value, dict):
         raise ValueError('a JSON object {"<order status>": "<ShipStation status>"}')
-    pairs = ",".join(f"{status}={name}" for status, name in value.items())
-    return {status.value: name for status, name in status_map(pairs).items()}
+    mapped = {status.value: name for status, name in DEFAULT_STATUS_MAP.items()}
+    for status, name in value.items():
+        if status not in {s.value for s in OrderStatus}:
+            raise ValueError(
+                f"unknown order status {str(status)[:40]!r}; they are {', '.join(s.value for s in OrderStatus)}"
+            )
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 50:
+            raise ValueError(f"status {status!r} needs a ShipStation status name of 1 to 50 characters")
+        mapped[status] = name.strip()
+    return mapped
 
 
 STATUS_MAP = "shipstation.status_map"

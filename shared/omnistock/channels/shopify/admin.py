@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from omnistock.channels import ChannelUnavailable, QuantityWrite, WriteOutcome
+from omnistock.channels import ChannelRefused, ChannelUnavailable, QuantityWrite, WriteOutcome
 from omnistock.channels.shopify.auth import ShopifyToken
 
 log = logging.getLogger(__name__)
@@ -303,11 +303,11 @@ class ShopifyInventory:
         if status >= 500:
             raise _Retry(f"HTTP {status}")
         if status in (401, 403):
-            raise ChannelUnavailable(f"Shopify refused the access token or its scopes (HTTP {status})")
+            raise ChannelRefused(f"Shopify refused the access token or its scopes (HTTP {status})")
         if status == 404:
-            raise ChannelUnavailable("Shopify endpoint not found (HTTP 404): check the shop domain and API version")
+            raise ChannelRefused("Shopify endpoint not found (HTTP 404): check the shop domain and API version")
         if status >= 400:
-            raise ChannelUnavailable(f"Shopify rejected the request (HTTP {status})")
+            raise ChannelRefused(f"Shopify rejected the request (HTTP {status})")
         try:
             payload = response.json()
         except ValueError:  # e.g. an HTML maintenance page served with 200
@@ -326,7 +326,7 @@ class ShopifyInventory:
         if code == "MAX_COST_EXCEEDED":
             raise TooCostly("Shopify refused a query above its single-query cost cap")
         if code is not None:
-            raise ChannelUnavailable(f"Shopify GraphQL error {code}")
+            raise ChannelRefused(f"Shopify GraphQL error {code}")
         return payload.get("data")
 
     def _observe(self, payload: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from omnistock.channels import ChannelUnavailable
+from omnistock.channels import ChannelRefused, ChannelUnavailable
 from omnistock.errors import SecretUnavailable
 
 RENEW_BEFORE = 600.0  # seconds: a token with less left is renewed before it is used
@@ -118,7 +118,7 @@ class ShopifyToken:
         try:
             return parse_secret(self._read_secret(refresh), self.secret_name)
         except (SecretUnavailable, ValueError) as error:
-            raise ChannelUnavailable(str(error)) from None
+            raise ChannelRefused(str(error)) from None
 
     def _current(self, credentials: Credentials) -> str:
         if not credentials.granted:
@@ -148,7 +148,7 @@ class ShopifyToken:
                 client.close()
         self.grants += 1
         if response.status_code in (400, 401, 403):
-            raise ChannelUnavailable(
+            raise ChannelRefused(
                 f"Shopify refused the app's client credentials (HTTP {response.status_code}): check the client id "
                 f"and secret in {self.secret_name!r}, and that the app is installed on the store"
             )

@@ -15,6 +15,7 @@ from typing import Any
 
 from omnistock.channels import ChannelUnavailable, SourceItem, SourcePage
 from omnistock.channels.shopify.admin import QUERY_COST_CAP, ShopifyInventory, TooCostly
+from omnistock.channels.shopify.payloads import PayloadError, utc_micros
 from omnistock.models import Channel
 
 PAGE_QUERY = """
@@ -29,7 +30,7 @@ query OmnistockCatalog($first: Int!, $after: String, $locationId: ID!) {
       inventoryItem {
         id
         tracked
-        inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+        inventoryLevel(locationId: $locationId) { updatedAt quantities(names: ["available"]) { name quantity } }
       }
     }
   }
@@ -84,9 +85,14 @@ def _page(data: Any) -> SourcePage:
         if not inventory.get("id"):
             continue
         shown = None
-        for quantity in (inventory.get("inventoryLevel") or {}).get("quantities") or []:
+        level = inventory.get("inventoryLevel") or {}
+        for quantity in level.get("quantities") or []:
             if quantity.get("name") == "available" and isinstance(quantity.get("quantity"), int):
                 shown = quantity["quantity"]
+        try:  # the level's own time orders it against the inventory webhooks' counts
+            shown_at = utc_micros(level["updatedAt"], "updatedAt") if level.get("updatedAt") else ""
+        except PayloadError:
+            shown_at = ""
         title = " / ".join(
             part for part in (product.get("title"), node.get("title")) if part and part != "Default Title"
         )
@@ -98,6 +104,7 @@ def _page(data: Any) -> SourcePage:
                 listing_id=str(inventory["id"]),
                 tracked=bool(inventory.get("tracked", True)),
                 shown=shown,
+                shown_at=shown_at,
             )
         )
     info = connection.get("pageInfo") or {}

@@ -54,6 +54,9 @@ def subscription_check(state: SubscriptionState | None, now: datetime) -> Check:
     stale = state.checked_at < iso(now - KEEPER_LATE)
     if state.missing or stale:
         why = "; ".join(f"{topic}: {problem}" for topic, problem in state.failed.items()) or "see its log group"
+        if "(listing)" in state.failed:
+            detail = f"could not be listed at {state.checked_at}: {state.failed['(listing)']}"
+            return Check(PLATFORM, "webhook subscriptions", False, detail[:300], "see the credentials check above")
         missing = f"missing: {', '.join(state.missing)}" if state.missing else "complete"
         detail = f"{missing} at {state.url} (checked {state.checked_at})"
         fix = f"the keeper could not make them ({why})" if state.missing else "the keeper has not run for 3 hours"

@@ -65,11 +65,17 @@ def keep(
     port: ShopifyInventory, url: str, connections: ConnectionStore, history: PushStore, now: Callable[[], datetime]
 ) -> SubscriptionState:
     """Make sure every needed topic is subscribed at ``url``; record what was found."""
+    before = state_of(connections)
     state = SubscriptionState(iso(now()), url)
-    data = port.graphql("subscriptions", LIST_QUERY, {}, cost=102)
-    nodes = ((data or {}).get("webhookSubscriptions") or {}).get("nodes")
-    if not isinstance(nodes, list):
-        raise ChannelUnavailable("Shopify answered webhookSubscriptions without its nodes")
+    try:
+        data = port.graphql("subscriptions", LIST_QUERY, {}, cost=102)
+        nodes = ((data or {}).get("webhookSubscriptions") or {}).get("nodes")
+        if not isinstance(nodes, list):
+            raise ChannelUnavailable("Shopify answered webhookSubscriptions without its nodes")
+    except ChannelUnavailable as error:  # kept, so the check says the keeper ran and why it failed
+        state.failed = {"(listing)": str(error)[:200]}
+        connections.save(PLATFORM, SUBJECT, asdict(state))
+        raise
     for node in nodes:
         topic, uri = str(node.get("topic") or ""), str(node.get("uri") or node.get("callbackUrl") or "")
         if uri == url:
@@ -83,8 +89,9 @@ def keep(
             continue
         state.present.append(topic)
         state.created.append(topic)
-        why = "the webhook subscription was missing (Shopify removes one after failed deliveries): made again"
-        history.note(f"webhook:{topic}", PLATFORM, "subscriptions", "recreated", why, now())
+        if before is not None and topic in before.present:  # it was there: Shopify removed it
+            why = "the webhook subscription was gone (Shopify removes one after failed deliveries): made again"
+            history.note(f"webhook:{topic}", PLATFORM, "subscriptions", "recreated", why, now())
     connections.save(PLATFORM, SUBJECT, asdict(state))
     return state
 
