@@ -3,7 +3,13 @@ omnistock preview --channel C [--again]
 omnistock go-live --channel C
 omnistock import FILE [--check]
 omnistock import-from SOURCE [--add-new] [--check]
+omnistock stock SKU
+omnistock history [--sku S] [--channel C] [--failed] [--limit N]
 omnistock doctor
+
+Exit codes: 0 done (nothing failed); 1 the request was refused or the API unreachable; 2 done,
+but something failed (sync-now, go-live, import: the failed SKUs are printed, with why); 3 still
+running when --timeout ran out (follow the job's URL it prints).
 
 sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
 it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
@@ -50,8 +56,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("source", help="a channel's name, or lightspeed")
     source.add_argument("--add-new", action="store_true", help="add SKUs only the platform has to the catalog")
     source.add_argument("--check", action="store_true", help="report what it would do and change nothing")
+    stock = commands.add_parser("stock", help="a SKU's stock explained: per location, holds, pending, movements")
+    stock.add_argument("sku")
+    history = commands.add_parser("history", help="sync history, newest first (all channels unless narrowed)")
+    history.add_argument("--sku")
+    history.add_argument("--channel")
+    history.add_argument("--failed", action="store_true", help="failed pushes only")
+    history.add_argument("--limit", type=int, default=50)
     doctor = commands.add_parser("doctor", help="check every platform's connection; each problem with its fix")
-    for command in (sync, preview, live, load, source, doctor):
+    for command in (sync, preview, live, load, source, stock, history, doctor):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -86,12 +99,57 @@ def sync_now(args: argparse.Namespace) -> int:
             print("\r" + progress_line(job), end="", file=sys.stderr, flush=True)
             if job["state"] == "done":
                 print(file=sys.stderr)
+                if job["failed"]:
+                    failed_lines(api, job)
                 return 0 if job["failed"] == 0 else 2
             if time.monotonic() > deadline:
                 print(f"\nstill running: follow it at /sync-now/{job['job_id']}", file=sys.stderr)
                 return 3
             time.sleep(0.5)
             job = api.get(f"/sync-now/{job['job_id']}").raise_for_status().json()
+
+
+def failed_lines(api: httpx.Client, job: dict[str, Any]) -> None:
+    """The SKUs this job could not push, and why (the sync history's failures since it began)."""
+    query: dict[str, Any] = {"failed": "true", "limit": 200}
+    if job.get("channel"):
+        query["channel"] = job["channel"]
+    entries = api.get("/sync-history", params=query).raise_for_status().json()["entries"]
+    for entry in [e for e in entries if e["at"] >= job["created_at"]][:50]:
+        print(f"failed  {entry['sku']:<24} {entry['channel']:<12} {entry['error'] or entry['result']}")
+
+
+def stock(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        answer = api.get(f"/skus/{args.sku}", params={"movements": 10})
+        if answer.status_code == 404:
+            print(f"SKU {args.sku!r} is not in the catalog", file=sys.stderr)
+            return 1
+        body = answer.raise_for_status().json()
+    print(f"{body['sku']}  available {body['available']}  ({body['catalog'].get('title') or 'no title'})")
+    for level in body["locations"]:
+        print(
+            f"  {level['location']:<14} on hand {level['on_hand']:>6}  held {level['held']:>5}  "
+            f"pending {level['pending']:>5}  available {level['available']:>6}"
+        )
+    for movement in body["movements"]:
+        print(f"  {movement['at']}  {movement['kind']:<12} {movement['location']:<12} {movement['note']}")
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    query: dict[str, Any] = {"limit": args.limit}
+    for name in ("sku", "channel"):
+        if getattr(args, name):
+            query[name] = getattr(args, name)
+    if args.failed:
+        query["failed"] = "true"
+    with _client(args) as api:
+        entries = api.get("/sync-history", params=query).raise_for_status().json()["entries"]
+    for e in entries:
+        change = f"{'-' if e['before'] is None else e['before']} -> {e['after']}"
+        print(f"{e['at']}  {e['channel']:<12} {e['sku']:<24} {change:<12} {e['result']:<9} {e['why']}  {e['error']}")
+    return 0
 
 
 def preview(args: argparse.Namespace) -> int:
@@ -137,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         "go-live": go_live,
         "import": import_file,
         "import-from": import_from,
+        "stock": stock,
+        "history": history,
         "doctor": doctor,
     }
     command = commands[args.command]

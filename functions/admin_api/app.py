@@ -200,6 +200,11 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
     return s.channel_out(saved)
 
 
+@app.get("/channels", summary="Every channel's settings and mode", tags=["channels"])
+def read_channels() -> s.ChannelsOut:
+    return s.ChannelsOut(channels=[s.channel_out(channel) for channel in runtime.app().stock.channels()])
+
+
 @app.post(
     "/channels/<channel>/preview",
     summary="Preview a channel: read its numbers and keep what Omnistock would change (writes nothing)",
@@ -309,7 +314,12 @@ def set_policy(sku: Sku, channel: ChannelName, body: s.PolicyIn) -> s.PolicyOut:
 
 
 # ==================================================================== sync
-@app.get("/sync-history", summary="Push attempts, newest first", responses=ERRORS, tags=["sync"])
+@app.get(
+    "/sync-history",
+    summary="Push attempts and notes, newest first (of a SKU, a channel, or all)",
+    responses=ERRORS,
+    tags=["sync"],
+)
 def read_sync_history(
     sku: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     channel: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,

@@ -460,6 +460,10 @@ class ChannelOut(BaseModel):
     mode: str = Field(description="shadow: read and previewed, never written; live: pushed.")
 
 
+class ChannelsOut(BaseModel):
+    channels: list[ChannelOut]
+
+
 class PolicyOut(BaseModel):
     sku: str
     channel: str

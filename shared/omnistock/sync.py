@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -54,6 +54,7 @@ class SyncService:
         previews: PreviewStore,
         clock: Callable[[], datetime] = utc_now,
         imports: Callable[[], ChannelImports] | None = None,
+        platforms: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.stock = stock
         self.pushes = pushes
@@ -62,6 +63,7 @@ class SyncService:
         self.previews = previews
         self.clock = clock
         self.imports = imports  # catalog import jobs run on the same stream as Sync Now jobs
+        self.platforms = platforms  # their notes (a POS count unmapped, a webhook re-made) are history too
 
     # ---- policies and history (admin API)
     def set_policy(self, sku: str, channel: str, policy: SkuPolicy) -> SkuPolicy:
@@ -76,9 +78,18 @@ class SyncService:
         return policy
 
     def history(self, sku: str | None, channel: str | None, failed_only: bool, limit: int) -> list[SyncEntry]:
-        if sku is None and channel is None:
-            raise InvalidRequest("give a sku or a channel")
-        return self.pushes.sync_history(sku=sku, channel=channel, failed_only=failed_only, limit=limit)
+        """Newest first: of a SKU, of a channel, or (neither given) across every channel, each
+        channel's newest merged (at most ``limit`` entries read per channel)."""
+        if sku is not None or channel is not None:
+            return self.pushes.sync_history(sku=sku, channel=channel, failed_only=failed_only, limit=limit)
+        merged = [
+            entry
+            for name in sorted(
+                {c.name for c in self.stock.channels()} | {c.platform for c in self.stock.channels()} - {""}
+            )
+            for entry in self.pushes.sync_history(channel=name, failed_only=failed_only, limit=limit)
+        ]
+        return sorted(merged, key=lambda entry: entry.at, reverse=True)[:limit]
 
     # ---- Sync Now
     def start(self, channel: str | None, skus: list[str] | None) -> Job:

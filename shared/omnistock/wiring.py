@@ -175,8 +175,21 @@ class Wiring:
         from omnistock.sync import SyncService
 
         jobs, previews = JobStore(self.table), PreviewStore(self.table)
+
+        def platforms() -> list[str]:
+            from omnistock.channels import registry
+
+            return list(registry.CONNECTORS)
+
         return SyncService(
-            self.stock, self.pushes, jobs, self.push_engine, previews, clock=self.clock, imports=lambda: self.imports
+            self.stock,
+            self.pushes,
+            jobs,
+            self.push_engine,
+            previews,
+            clock=self.clock,
+            imports=lambda: self.imports,
+            platforms=platforms,
         )
 
     @cached_property

@@ -177,3 +177,33 @@ def test_the_keeper_subscribes_the_shop_to_this_stack_and_the_doctor_says_so(
     assert {s["uri"] for s in subscribed} == {f"{stack.url}/webhooks/shopify"} and len(subscribed) == 9
     checks = {(c["platform"], c["name"]): c for c in stack.client.get("/connections").json()["checks"]}
     assert checks[("shopify", "webhook subscriptions")]["ok"], checks[("shopify", "webhook subscriptions")]
+
+
+def test_sync_now_names_what_failed_and_the_cli_reads_stock_and_history(
+    stack: RunningStack, sandbox: httpx.Client
+) -> None:
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    sku, item = listed_sku(stack, sandbox)
+    stack.client.post(f"/skus/{sku}/counts", json={"location": "shop", "on_hand": 4, "version": 1, "event_id": "c"})
+    wait_for(sandbox, item, 4)
+    base = [str(ROOT / "bin" / "omnistock")]
+    auth = ["--url", stack.url, "--token", stack.dev_token]
+    sandbox.post("/_sandbox/faults", json={"fail_next": 60, "status": 503})  # outlasts every retry
+    try:
+        done = subprocess.run(
+            [*base, "sync-now", "--channel", "shopify", "--sku", sku, *auth, "--timeout", "120"],
+            capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+    finally:
+        sandbox.post("/_sandbox/faults", json={"fail_next": 0})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"failed  {sku}" in done.stdout
+    shown = subprocess.run([*base, "stock", sku, *auth], capture_output=True, text=True, timeout=60, check=False)
+    assert shown.returncode == 0 and f"{sku}  available 4" in shown.stdout and "on hand" in shown.stdout
+    listed = subprocess.run(
+        [*base, "history", "--failed", *auth], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert listed.returncode == 0 and sku in listed.stdout and "failed" in listed.stdout
