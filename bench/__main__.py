@@ -1,6 +1,6 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
 the POS as master under redelivery, handler import cost, the push benchmarks, onboarding
-(a catalog import and a shadow preview),
+(a catalog import, the shop's variants imported, a shadow preview), the inventory list's reads,
 then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
 and last the monthly AWS bill of two retailer profiles (bench/cost.py prints its breakdown)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, cost, counts, hot_sku, live_sale, onboarding, pos_master, push, shipstation
+from bench import cold_start, cost, counts, hot_sku, inventory, live_sale, onboarding, pos_master, push, shipstation
 
 
 def main() -> int:
@@ -24,9 +24,11 @@ def main() -> int:
     print()
     onboarded = onboarding.main()
     print()
+    listed = inventory.main()
+    print()
     raced = hot_sku.main()
     print()
-    failed = live_sale.main() or raced or pushed or replayed or onboarded
+    failed = live_sale.main() or raced or pushed or replayed or onboarded or listed
     print()
     cost.main(["--summary"])
     return failed

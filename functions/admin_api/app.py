@@ -72,6 +72,15 @@ def _json(status: int, body: Any) -> Response:
 
 
 # ==================================================================== SKUs
+@app.get("/skus", summary="The catalog in SKU order, a page at a time, with each SKU's levels", tags=["stock"])
+def read_inventory(
+    prefix: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
+    after: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> s.InventoryOut:
+    return s.inventory_out(runtime.app().ledger.inventory(prefix, after, limit))
+
+
 @app.get("/skus/<sku>", summary="A SKU's stock, explained", responses=ERRORS, tags=["stock"])
 def read_stock(sku: Sku, movements: Annotated[int, Query(ge=0, le=100)] = 20) -> s.StockOut:
     return s.stock_out(runtime.app().ledger.explain(sku, movements))

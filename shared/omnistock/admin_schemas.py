@@ -32,6 +32,7 @@ from omnistock.policy import SkuPolicy
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
     from omnistock.catalog_import import ImportReport
     from omnistock.config import Config
+    from omnistock.ledger import InventoryPage
     from omnistock.models import ImportLine, SyncEntry
     from omnistock.orders import OrderFile, Shipment
     from omnistock.settings import SettingView
@@ -417,6 +418,23 @@ class StockOut(BaseModel):
     movements: list[MovementOut]
 
 
+class InventoryRowOut(BaseModel):
+    sku: str
+    title: str
+    listings: dict[str, str]
+    available: int = Field(description="At all its locations (what the ledger has to sell, before channel policies).")
+    locations: list[LevelSummaryOut]
+
+
+class LevelSummaryOut(QuantitiesOut):
+    location: str
+
+
+class InventoryOut(BaseModel):
+    skus: list[InventoryRowOut]
+    next: str | None = Field(description="Pass as `after` for the next page; null: the last page.")
+
+
 class MovementsOut(BaseModel):
     sku: str
     movements: list[MovementOut]
@@ -686,6 +704,28 @@ def import_lines_out(job: Job, kind: str, lines: list[ImportLine], limit: int) -
         lines=[ImportLineOut(**asdict(line)) for line in lines],
         next=lines[-1].sku if len(lines) == limit else None,
     )
+
+
+def inventory_out(page: InventoryPage) -> InventoryOut:
+    rows = []
+    for entry, levels in page.rows:
+        located = [
+            LevelSummaryOut(
+                location=level.location,
+                on_hand=level.on_hand,
+                held=level.held,
+                pending=level.pending,
+                available=level.available,
+            )
+            for level in levels
+        ]
+        total = max(0, sum(level.available for level in levels))
+        rows.append(
+            InventoryRowOut(
+                sku=entry.sku, title=entry.title, listings=dict(entry.listings), available=total, locations=located
+            )
+        )
+    return InventoryOut(skus=rows, next=None if page.last or not rows else rows[-1].sku)
 
 
 def setting_out(view: SettingView, config: Config) -> SettingOut:

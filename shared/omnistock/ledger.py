@@ -39,6 +39,7 @@ from omnistock.models import (
     StockLevel,
     StockResult,
 )
+from omnistock.store.catalog_index import CatalogIndex
 from omnistock.store.stock_store import (
     DUE_PAGE,
     MAX_LOTS_PER_WRITE,
@@ -106,6 +107,14 @@ def apply_count(
         updated_at=iso(now),
     )
     return level, cleared
+
+
+@dataclass(frozen=True)
+class InventoryPage:
+    rows: list[tuple[CatalogEntry, list[StockLevel]]]
+    last: bool
+    items_read: int  # index entries and levels read for the page
+    queries: int
 
 
 class Ledger:
@@ -302,6 +311,18 @@ class Ledger:
         levels = tuple(sorted(self.store.stock_levels(sku), key=lambda level: level.location))
         movements = tuple(self.store.recent_movements(sku, movement_limit)) if movement_limit else ()
         return StockExplained(catalog=catalog, levels=levels, movements=movements)
+
+    def inventory(self, prefix: str, after: str, limit: int) -> InventoryPage:
+        """A page of the catalog in SKU order (those starting with ``prefix``, after ``after``),
+        each SKU with its levels: the index's page, then its levels in one batch."""
+        page = CatalogIndex(self.store.table).page(prefix, after, limit)
+        pairs = [(entry.sku, location) for entry in page.entries for location in entry.locations]
+        levels = self.store.levels_at(pairs)
+        rows = [
+            (entry, [levels[(entry.sku, loc)] for loc in entry.locations if (entry.sku, loc) in levels])
+            for entry in page.entries
+        ]
+        return InventoryPage(rows, page.last, page.items_read + len(levels), page.queries)
 
     def movements(self, sku: str, limit: int) -> list[Movement]:
         self._catalog(sku)

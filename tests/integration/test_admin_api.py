@@ -176,3 +176,31 @@ def test_channel_policies_history_and_sync_now_routes(stocked: Any) -> None:
     assert stocked("GET", f"/sync-now/{job['job_id']}")[1]["job_id"] == job["job_id"]
     assert stocked("GET", "/sync-now/" + "0" * 32)[0] == 404
     assert stocked("POST", "/sync-now", {"channel": "nowhere"})[0] == 404
+
+
+def test_the_inventory_pages_through_the_catalog_in_sku_order(handler_env: None) -> None:
+    module = load_function("admin_api")
+
+    def get(query: dict[str, str]) -> dict[str, Any]:
+        answer = module.lambda_handler(http_event("GET", "/skus", None, query), FakeContext())
+        assert answer["statusCode"] == 200, answer["body"]
+        return dict(json.loads(answer["body"]))
+
+    ledger = runtime.app().ledger
+    skus = sorted({f"{kind}-{n:03d}" for kind in ("CAP", "TEE") for n in range(0, 120, 7)})
+    for sku in skus:
+        ledger.upsert_catalog(sku, ["shop", "web"], {}, f"<b>{sku}</b>")
+    ledger.report_count("TEE-007", "shop", 5, 1, "pos", "c1")
+    seen, after = [], ""
+    while True:
+        body = get({"prefix": "TEE", "limit": "7", **({"after": after} if after else {})})
+        seen += [row["sku"] for row in body["skus"]]
+        if body["next"] is None:
+            break
+        after = body["next"]
+    assert seen == [sku for sku in skus if sku.startswith("TEE")]
+    first = get({"limit": "100"})
+    assert [row["sku"] for row in first["skus"]] == skus[:100] and first["next"] is None
+    row = next(row for row in first["skus"] if row["sku"] == "TEE-007")
+    assert row["available"] == 5 and row["title"] == "<b>TEE-007</b>"
+    assert {level["location"]: level["on_hand"] for level in row["locations"]} == {"shop": 5}
