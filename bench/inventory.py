@@ -28,12 +28,12 @@ def main() -> int:
         print(f"inventory: {SKUS:,} SKUs seeded in {time.perf_counter() - started:.0f} s")
         counter = CallCounter(client)
         worst = 0.0
-        for prefix in ("", "MUG-0"):
+        for prefix, limit in (("", LIMIT), ("MUG-0", LIMIT), ("", 2 * LIMIT)):
             after, times, reads, index_reads, calls, rows = "", [], 0, 0, 0, 0
             for _ in range(PAGES):
                 counter.reset()
                 began = time.perf_counter()
-                page = wiring.ledger.inventory(prefix, after, LIMIT)
+                page = wiring.ledger.inventory(prefix, after, limit)
                 times.append(time.perf_counter() - began)
                 rows += len(page.rows)
                 reads += page.items_read
@@ -46,18 +46,16 @@ def main() -> int:
                     break
                 after = page.rows[-1][0].sku
             per_row = index_reads / max(1, rows)
-            worst = max(worst, per_row)
+            worst = max(worst, per_row - 16 / limit)
             print(
-                f"  prefix {prefix or '(none)':<7} {rows} rows in {len(times)} pages of {LIMIT}: "
-                f"index entries read per row {per_row:.2f} (goal {GOAL}), all items per row {reads / max(1, rows):.2f} "
+                f"  prefix {prefix or '(none)':<7} {rows} rows in {len(times)} pages of {limit}: "
+                f"index entries read per row {per_row:.2f} (goal {GOAL}; bound 1 + 16/{limit} = {1 + 16 / limit:.2f}), "
+                f"all items per row {reads / max(1, rows):.2f} "
                 f"(with each row's level), {calls / len(times):.0f} DynamoDB calls a page, 0 scans; "
                 f"median {statistics.median(times) * 1000:.0f} ms a page in-process"
             )
-        bound = 1 + 16 / LIMIT
-        print(
-            f"  lower bound of the 16-shard merge: 1 + 16/{LIMIT} = {bound:.2f} per row (each shard shows its next SKU)"
-        )
-    return 0 if worst <= bound + 0.05 else 1
+        print("  the 16-shard merge reads each shard's next SKU to know the order: at least 1 + 16/limit a row")
+    return 0 if worst <= 0.05 else 1
 
 
 if __name__ == "__main__":
