@@ -55,3 +55,14 @@ def test_hold_minutes_are_bounded() -> None:
     assert HoldIn.model_validate(base | {"minutes": 30}).minutes == 30
     with pytest.raises(ValidationError):
         HoldIn.model_validate(base | {"minutes": 0})
+
+
+def test_the_api_names_the_same_import_kinds_and_entry_ways_as_the_domain() -> None:
+    from typing import get_args
+
+    from omnistock import admin_schemas
+    from omnistock.channel_import import KINDS
+    from omnistock.models import ENTRY_WAYS
+
+    assert get_args(admin_schemas.ImportKind) == KINDS
+    assert get_args(admin_schemas.EntryWay) == ENTRY_WAYS
