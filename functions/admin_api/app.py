@@ -17,7 +17,7 @@ from omnistock import runtime, safe_json
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
-from omnistock.models import LIVE, SHADOW, Outcome
+from omnistock.models import Outcome
 from omnistock.observability import logger, observed
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
@@ -192,10 +192,10 @@ def confirm_pending(sku: Sku, body: s.ConfirmationIn) -> Response[s.ResultOut]:
 # ==================================================================== channels
 @app.put("/channels/<channel>", summary="Set the locations a channel sells from", responses=ERRORS, tags=["channels"])
 def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
-    before = runtime.app().stock.channel(channel)
-    saved = runtime.app().ledger.set_channel(
+    saved = runtime.app().channel_desk.configure(
         channel,
         body.locations,
+        _who(),
         platform=body.platform,
         target_location=body.target_location or "",
         buffer=body.buffer,
@@ -203,9 +203,7 @@ def upsert_channel(channel: ChannelName, body: s.ChannelIn) -> s.ChannelOut:
         auto_sync=body.auto_sync,
         entry_rules={str(way): rule for way, rule in body.auto_sync_by_entry.items()},
         master_location=body.master_location or "",
-        new_mode=SHADOW,  # a new channel is read and previewed, never written, until it goes live
     )
-    _audit(f"channel {channel}", s.channel_out(before).model_dump() if before else None, s.channel_out(saved))
     return s.channel_out(saved)
 
 
@@ -246,9 +244,7 @@ def read_preview(
     tags=["channels"],
 )
 def go_live(channel: ChannelName) -> Response[s.JobOut]:
-    job = runtime.app().sync.go_live(channel)
-    _audit(f"channel {channel}", {"mode": SHADOW}, {"mode": LIVE})
-    return _json(202, s.job_out(job))
+    return _json(202, s.job_out(runtime.app().channel_desk.go_live(channel, _who())))
 
 
 @app.post(
@@ -258,10 +254,7 @@ def go_live(channel: ChannelName) -> Response[s.JobOut]:
     tags=["channels"],
 )
 def to_shadow(channel: ChannelName) -> s.ChannelOut:
-    before = runtime.app().stock.channel(channel)
-    saved = runtime.app().sync.to_shadow(channel)
-    _audit(f"channel {channel}", {"mode": before.mode if before else None}, {"mode": saved.mode})
-    return s.channel_out(saved)
+    return s.channel_out(runtime.app().channel_desk.to_shadow(channel, _who()))
 
 
 # ==================================================================== settings
@@ -301,14 +294,6 @@ def _who() -> str:
     iam = authorizer.get("iam") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
     return str(iam.get("userArn") or claims.get("email") or claims.get("sub") or "unknown")
-
-
-def _audit(subject: str, before: Any, after: Any) -> None:
-    runtime.app().settings.record(subject, _who(), _plain(before), _plain(after))
-
-
-def _plain(value: Any) -> Any:
-    return value.model_dump() if hasattr(value, "model_dump") else value
 
 
 @app.put(

@@ -88,15 +88,12 @@ class Settings:
         self._read: tuple[datetime, dict[str, Stored]] | None = None
 
     def value(self, name: str) -> Any:
-        spec = self._spec(name)
-        stored = self._stored().get(name)
-        return stored.value if stored is not None else spec.default(self.config)
+        return self._value(self._spec(name), self._stored())
 
     def views(self) -> list[SettingView]:
         stored = self._stored(fresh=True)
         return [
-            SettingView(spec, stored[name].value if name in stored else spec.default(self.config), stored.get(name))
-            for name, spec in sorted(self.specs.items())
+            SettingView(spec, self._value(spec, stored), stored.get(name)) for name, spec in sorted(self.specs.items())
         ]
 
     def change(self, name: str, value: Any, who: str) -> SettingView:
@@ -119,10 +116,9 @@ class Settings:
         location registered a moment ago in another container counts."""
         stored = self._stored(fresh=True)
         found: set[str] = set()
-        for name, spec in self.specs.items():
+        for spec in self.specs.values():
             if spec.locations is not None:
-                value = stored[name].value if name in stored else spec.default(self.config)
-                found |= set(spec.locations(value))
+                found |= set(spec.locations(self._value(spec, stored)))
         return found
 
     def record(self, subject: str, who: str, before: Any, after: Any) -> None:
@@ -132,6 +128,10 @@ class Settings:
 
     def audit(self, month: str, before: str, limit: int) -> list[AuditEntry]:
         return self.store.audit(month, before, limit)
+
+    def _value(self, spec: SettingSpec, stored: dict[str, Stored]) -> Any:
+        """The stored value, or the template's until one is stored."""
+        return stored[spec.name].value if spec.name in stored else spec.default(self.config)
 
     def _spec(self, name: str) -> SettingSpec:
         if name not in self.specs:

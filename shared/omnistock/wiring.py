@@ -19,6 +19,7 @@ from omnistock.config import Config
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.catalog_import import CatalogImport
+    from omnistock.channel_desk import ChannelDesk
     from omnistock.channel_import import ChannelImports
     from omnistock.channels import CatalogImporter, CatalogReader, ChannelPort, OrdersPort
     from omnistock.ledger import Ledger
@@ -220,6 +221,12 @@ class Wiring:
         return ChannelImports(
             self.ledger, JobStore(self.table), store, self.listings, self.listing_desk, sources, clock=self.clock
         )
+
+    @cached_property
+    def channel_desk(self) -> ChannelDesk:
+        from omnistock.channel_desk import ChannelDesk
+
+        return ChannelDesk(self.ledger, self.sync, self.settings)
 
     @cached_property
     def catalog_import(self) -> CatalogImport:
