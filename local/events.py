@@ -84,8 +84,10 @@ def build_event(
     body: bytes,
     source_ip: str,
     now: float | None = None,
+    jwt_claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event API Gateway sends to the route's integration."""
+    """The payload format 2.0 event API Gateway sends to the route's integration (with the
+    claims a JWT authorizer checked, on its routes)."""
     now = time.time() if now is None else now
     merged: dict[str, str] = {}
     cookies: list[str] = []
@@ -118,6 +120,8 @@ def build_event(
     }
     if route.auth == "AWS_IAM":
         context["authorizer"] = {"iam": _local_iam_identity()}
+    elif jwt_claims is not None:
+        context["authorizer"] = {"jwt": {"claims": jwt_claims, "scopes": None}}
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,

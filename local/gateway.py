@@ -2,7 +2,10 @@
 control endpoints, on a threading HTTP server.
 
 IAM auth (SigV4) has no local equivalent, so routes that require it take a shared dev token
-instead: ``Authorization: Bearer <token>``; missing is 401, wrong is 403.
+instead: ``Authorization: Bearer <token>``; missing is 401, wrong is 403. Routes behind a JWT
+authorizer (the console's, on the Cognito user pool) take the same token as a signed-in user
+of the ``admin`` group, or the token followed by ``:viewer`` as one of the ``viewer`` group: the
+gateway passes the claims on as an HTTP API's JWT authorizer does (an array claim as one string).
 
 Paths reach a handler decoded, as an HTTP API passes them (see ``_decoded_path``); the query
 string stays raw in ``rawQueryString`` and decoded in ``queryStringParameters`` (``+`` is a
@@ -96,10 +99,12 @@ class Gateway:
         if found is None:
             return _NOT_FOUND
         route, params = found
+        claims: dict[str, str] | None = None
         if route.auth is not None:
-            denied = self._check_token(headers)
-            if denied is not None:
-                return denied
+            checked = self._check_token(headers, jwt=route.auth != "AWS_IAM")
+            if isinstance(checked, tuple):
+                return checked
+            claims = checked
         event = build_event(
             route=route,
             path_parameters=params,
@@ -109,6 +114,7 @@ class Gateway:
             headers=headers,
             body=body,
             source_ip=source_ip,
+            jwt_claims=claims if route.auth != "AWS_IAM" else None,
         )
         try:
             return http_response(self.functions[route.function].invoke(event))
@@ -116,15 +122,18 @@ class Gateway:
             log.exception("%s failed on %s", route.function, route.route_key)
             return json_response(500, {"message": "Internal Server Error"})
 
-    def _check_token(self, headers: Headers) -> Response | None:
+    def _check_token(self, headers: Headers, *, jwt: bool) -> Response | dict[str, str]:
+        """The caller's claims (empty for IAM routes), or the gateway's refusal."""
         values = [value for name, value in headers if name.lower() == "authorization"]
         if not values:
             return json_response(401, {"message": "Unauthorized"})
         scheme, _, token = values[0].strip().partition(" ")
-        expected = self.dev_token.encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            return json_response(403, {"message": "Forbidden"})
-        return None
+        sent = token.strip().encode()
+        if scheme.lower() == "bearer" and hmac.compare_digest(sent, self.dev_token.encode()):
+            return _local_user("admin") if jwt else {}
+        if jwt and scheme.lower() == "bearer" and hmac.compare_digest(sent, f"{self.dev_token}:viewer".encode()):
+            return _local_user("viewer")
+        return json_response(401 if jwt else 403, {"message": "Unauthorized" if jwt else "Forbidden"})
 
     def _control(self, method: str, path: str, query: str) -> Response:
         parts = path.strip("/").split("/")[1:]
@@ -149,6 +158,11 @@ class Gateway:
         except Exception as error:  # the shape Lambda gives an invoke that raised
             log.exception("schedule of %s failed", function)
             return json_response(500, {"errorType": type(error).__name__, "errorMessage": str(error)})
+
+
+def _local_user(group: str) -> dict[str, str]:
+    """Claims of a local signed-in user, shaped as an HTTP API's JWT authorizer passes them."""
+    return {"sub": f"local-{group}", "email": f"{group}@localhost", "cognito:groups": f"[{group}]"}
 
 
 def _decoded_path(raw_path: str) -> str | None:

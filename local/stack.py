@@ -119,6 +119,9 @@ class LocalStack:
         self.gateway = Gateway(Router(template.routes), self.functions, self.dev_token, self, self.host, self.port)
         self.gateway.bind()
         overrides["PUBLIC_API_URL"] = self.gateway.url  # deployed: the HttpApi's own URL
+        # No user pool here: the console signs in with the dev token, which the gateway takes
+        # as a signed-in user (see local.gateway); deployed it signs in with Cognito.
+        overrides["CONSOLE_SIGN_IN"] = "dev"
         overrides.setdefault("LEDGER_LOCATIONS", LOCAL_LEDGER_LOCATIONS)
         self._load_functions(template, overrides)
         self._wire_events(template, stream_arns)

@@ -13,16 +13,21 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import admin_schemas as s
+from omnistock import ops_schemas as ops
 from omnistock import runtime, safe_json
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
+from omnistock.console_access import CONSOLE_API_PREFIX, console_refusal
 from omnistock.errors import Conflict, InvalidRequest, NotFound, OmnistockError, StoreRefused, StoreUnavailable
 from omnistock.models import Outcome
 from omnistock.observability import logger, observed
 from omnistock.policy import SkuPolicy
 from omnistock.web import json_answer, lowered_headers, raw_body
 
-app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+# The console reaches the same routes under /console/api, signed in (see console_access).
+app = APIGatewayHttpResolver(
+    enable_validation=True, response_validation_error_http_code=500, strip_prefixes=[CONSOLE_API_PREFIX]
+)
 
 Sku = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
 HoldId = Annotated[str, Path(min_length=1, max_length=200, pattern=s.PRINTABLE)]
@@ -453,6 +458,80 @@ def refresh_order(channel: ChannelName, order_id: OrderId) -> s.RefreshOut:
     return s.RefreshOut(channel=channel, order_id=order_id, modified_at=modified_at)
 
 
+# ==================================================================== problems and operations views
+@app.get("/problems", summary="Open problems, each with the action that resolves it", tags=["problems"])
+def read_problems(
+    kind: Annotated[str, Query(pattern=r"^(failed|unmapped|rejected|unknown_order)?$")] = "",
+    after: Annotated[str, Query(max_length=600)] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ops.ProblemsOut:
+    return ops.problems_out(runtime.app().problems.inbox(kind, after, limit), limit)
+
+
+@app.post(
+    "/problems/retry",
+    summary="Retry what failed (push again; settle an order's unmapped lines again)",
+    responses=ERRORS,
+    tags=["problems"],
+)
+def retry_problem(body: ops.ProblemIn) -> ops.ResolutionOut:
+    return ops.resolution_out(runtime.app().problems.retry(body.id))
+
+
+@app.post("/problems/dismiss", summary="Dismiss a problem handled elsewhere", responses=ERRORS, tags=["problems"])
+def dismiss_problem(body: ops.ProblemIn) -> ops.ResolutionOut:
+    return ops.resolution_out(runtime.app().problems.dismiss(body.id))
+
+
+@app.post(
+    "/policies",
+    summary="Change auto sync, pause, buffer or cap of up to 250 SKUs on a channel",
+    responses=ERRORS,
+    tags=["channels"],
+)
+def change_policies(body: ops.PoliciesIn) -> ops.PoliciesOut:
+    changed = runtime.app().sync.set_policies(body.skus, body.channel, body.changes())
+    return ops.PoliciesOut(channel=body.channel, skus=len(set(body.skus)), changed=changed)
+
+
+@app.get(
+    "/skus/<sku>/channels",
+    summary="A SKU on every channel: its policy, what the channel is made to show and why, what was pushed",
+    responses=ERRORS,
+    tags=["stock"],
+)
+def read_sku_channels(sku: Sku) -> ops.ChannelViewsOut:
+    return ops.channel_views_out(sku, runtime.app().sync.channel_views(sku))
+
+
+@app.get("/latency", summary="Sale-to-channel push latency, p50 and p99, over the last hour", tags=["sync"])
+def read_latency() -> ops.LatencyOut:
+    pushes, p50, p99 = runtime.app().sync.push_latency()
+    return ops.LatencyOut(window_minutes=60, pushes=pushes, p50_ms=p50, p99_ms=p99)
+
+
+@app.get("/orders", summary="Orders that need shipping changed on a day, newest first", tags=["orders"])
+def read_orders(
+    day: Annotated[str, Query(pattern=r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$")] = "",
+    after: Annotated[str, Query(max_length=600)] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ops.OrdersOut:
+    wiring = runtime.app()
+    chosen = day or iso(wiring.clock())[:10]
+    found, cursor = wiring.shipment_desk.orders.changed_on(chosen, after, limit)
+    return ops.orders_out(chosen, found, cursor)
+
+
+@app.get(
+    "/live-events/<event_id>/board",
+    summary="A live event's SKUs: allocated, held, sold and left",
+    responses=ERRORS,
+    tags=["live"],
+)
+def read_live_board(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]) -> ops.LiveBoardOut:
+    return ops.live_board_out(*runtime.app().live_events.board(event_id))
+
+
 # ==================================================================== errors
 _ERROR_STATUS: dict[type[OmnistockError], int] = {
     NotFound: 404,
@@ -482,7 +561,7 @@ def invalid_request(error: RequestValidationError) -> Response[s.InvalidOut]:
 
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = unreadable_body(event)
+    refused = console_refusal(event) or unreadable_body(event)
     if refused is not None:
         return json_answer(refused[0], {"message": refused[1]})
     return app.resolve(event, context)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.observability import PUSH_LATENCY, PUSHES_FAILED, count, logger, milliseconds, observed
-from omnistock.store.stream import changed_channel, changed_sku, job_from_record
+from omnistock.store.stream import changed_channel, changed_sku, job_from_record, oldest_change_by_sku
 
 
 @observed
@@ -26,15 +26,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     skus = [sku for sku in map(changed_sku, records) if sku is not None]
     jobs = [job for job in map(job_from_record, records) if job is not None]
     channels = [change for change in map(changed_channel, records) if change is not None]
-    report = runtime.app().sync.on_changes(skus, jobs, channels)
+    changed_at = oldest_change_by_sku(records)
+    report = runtime.app().sync.on_changes(skus, jobs, channels, changed_at)
     count(PUSHES_FAILED, report.failed)
-    written = [
-        r["dynamodb"]["ApproximateCreationDateTime"]
-        for r in records
-        if "ApproximateCreationDateTime" in r.get("dynamodb", {})
-    ]
-    if written and report.applied:  # the oldest change of the batch: what the channel waited longest for
-        milliseconds(PUSH_LATENCY, max(0.0, time.time() - float(min(written))) * 1000)
+    if changed_at and report.applied:  # the oldest change of the batch: what the channel waited longest for
+        milliseconds(PUSH_LATENCY, max(0.0, time.time() - min(changed_at.values())) * 1000)
     logger.info(
         "pushed",
         extra={

@@ -502,6 +502,10 @@ class SyncEntryOut(BaseModel):
     result: str
     error: str
     attempt: str
+    hint: str = Field(default="", description="What the result means and what fixes it, in words.")
+    waited_ms: int | None = Field(
+        default=None, description="A push: from the change being written to the channel being told."
+    )
 
 
 class SyncHistoryOut(BaseModel):
@@ -681,7 +685,10 @@ def policy_out(sku: str, channel: str, policy: SkuPolicy) -> PolicyOut:
 
 
 def sync_entry_out(entry: SyncEntry) -> SyncEntryOut:
-    return SyncEntryOut(**{name: getattr(entry, name) for name in SyncEntryOut.model_fields})
+    from omnistock.problems import hint
+
+    fields = {name: getattr(entry, name) for name in SyncEntryOut.model_fields if name != "hint"}
+    return SyncEntryOut(**fields, hint=hint(entry.result))
 
 
 def job_out(job: Job) -> JobOut:

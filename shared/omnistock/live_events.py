@@ -11,12 +11,13 @@ idempotent: a repeated start or end changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
+from omnistock.models import MovementKind
 from omnistock.policy import SkuPolicy
 from omnistock.store.live_store import LiveStore
 from omnistock.store.push_store import PushStore
@@ -24,6 +25,15 @@ from omnistock.store.stock_store import StockStore
 from omnistock.sync import SyncService, refuse_over_allocation
 
 MAX_SKUS = 90  # policies one event changes: its claims on them go in one transaction
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    sku: str
+    allocated: int
+    held: int
+    sold: int
+    left: int
 
 
 class LiveEvents:
@@ -112,6 +122,28 @@ class LiveEvents:
         self.live.end(event_id, iso(now))
         self.live.release([(key.split("|", 1)[0], key.split("|", 1)[1]) for key in event["before"]])
         return self.live.get(event_id) or event
+
+    def board(self, event_id: str) -> tuple[dict[str, Any], list[LiveRow]]:
+        """The event and, per SKU it touches: units allocated, held in the channel's carts now,
+        checked out in them since the event started (sold), and available to the channel now."""
+        event = self.get(event_id)
+        channel = self.stock.channel(event["channel"])
+        locations = list(channel.locations) if channel else []
+        skus = sorted(set(event["allocations"]) | {sku for chosen in event["paused"].values() for sku in chosen})
+        states = self.pushes.push_states(skus, policies_of=[], pushed_to=[], locations=locations)
+        until = event.get("ended_at") or "~"
+        rows = []
+        for sku in skus:
+            state = states[sku]
+            sold = sum(
+                movement.after.pending - movement.before.pending
+                for movement in self.stock.movements_between(sku, event["started_at"], until)
+                if movement.kind is MovementKind.CHECKOUT and movement.source == event["channel"]
+            )
+            held = state.own_holds(event["channel"], tuple(locations))
+            left = sum(state.levels.get(location, 0) for location in locations)
+            rows.append(LiveRow(sku, event["allocations"].get(sku, 0), held, sold, left))
+        return event, rows
 
     def get(self, event_id: str) -> dict[str, Any]:
         event = self.live.get(event_id)

@@ -247,6 +247,7 @@ class SyncEntry:
     why: str
     result: str  # applied | deferred | failed | skipped
     error: str = ""
+    waited_ms: int | None = None  # a push: from the change being written to the channel being told
 
     @property
     def failed(self) -> bool:

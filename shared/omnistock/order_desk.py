@@ -238,6 +238,20 @@ class OrderDesk:
     def _choose_location(self, channel: Channel, sku: str, units: int) -> str:
         return choose_location(self.stock, channel, sku, units)
 
+    def retry_unmapped(self, channel_name: str, order_id: str) -> list[str]:
+        """Settle the order's unmapped lines again with what they last said (after the catalog
+        was fixed); why each line still moves nothing, if any."""
+        channel = self._channel(channel_name)
+        kept = self.orders.load(channel_name, order_id)
+        if kept.stored is None:
+            raise NotFound(f"order {order_id!r} of {channel_name!r} is not stored")
+        reports = [
+            self._settle_line(channel, kept.stored.order, record, lambda facts: facts)
+            for record in kept.lines.values()
+            if record.unmapped
+        ]
+        return [report.detail or report.line_id for report in reports if report.result == "unmapped"]
+
     def _reread(self, record: LineRecord) -> LineRecord:
         fresh = self.orders.lines(record.channel, record.order_id).get(record.line_id)
         return fresh or LineRecord(record.channel, record.order_id, record.line_id)

@@ -81,3 +81,33 @@ def why_shown(
     if cap is not None and cap < ledger:
         reasons.append("cap")
     return tuple(reasons) or ("ledger",)
+
+
+def shown_steps(
+    channel: str,
+    available_by_location: dict[str, int],
+    locations: tuple[str, ...],
+    defaults: ChannelDefaults,
+    policies: dict[str, SkuPolicy],
+) -> list[str]:
+    """How ``sellable`` arrives at its number, step by step, for people."""
+    own = policies.get(channel, SkuPolicy())
+    auto_sync = defaults.auto_sync if own.auto_sync is None else own.auto_sync
+    if not auto_sync:
+        return ["auto sync is off: Omnistock leaves the channel's number alone"]
+    if own.paused:
+        return ["paused: the channel shows 0"]
+    parts = [f"{location} {available_by_location.get(location, 0)}" for location in locations]
+    ledger = max(0, sum(available_by_location.get(location, 0) for location in locations))
+    steps = [f"available at its locations: {' + '.join(parts) or 'none'} = {ledger}"]
+    for name, policy in sorted(policies.items()):
+        if name != channel and policy.allocation:
+            steps.append(f"minus {policy.allocation} allocated to {name}'s live event")
+    buffer = defaults.buffer if own.buffer is None else own.buffer
+    if buffer:
+        steps.append(f"minus buffer {buffer}" + (" (the channel's default)" if own.buffer is None else ""))
+    cap = defaults.max_shown if own.max_shown is None else own.max_shown
+    if cap is not None:
+        steps.append(f"at most {cap} (cap" + (", the channel's default)" if own.max_shown is None else ")"))
+    steps.append(f"= {sellable(channel, available_by_location, locations, defaults, policies)}")
+    return steps

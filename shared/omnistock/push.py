@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -120,8 +120,18 @@ class PushEngine:
         self.clock = clock
         self.grace = grace
 
-    def push(self, skus: Iterable[str], why: str, *, force: bool = False, channel: str | None = None) -> PushReport:
-        """Push what changed for ``skus`` to every pushed channel (or just ``channel``)."""
+    def push(
+        self,
+        skus: Iterable[str],
+        why: str,
+        *,
+        force: bool = False,
+        channel: str | None = None,
+        changed_at: Mapping[str, float] | None = None,
+    ) -> PushReport:
+        """Push what changed for ``skus`` to every pushed channel (or just ``channel``);
+        ``changed_at``: when each SKU's change was written (epoch seconds), to record how long
+        the channel waited."""
         chosen = list(dict.fromkeys(skus))
         report = PushReport()
         every = self.channels()
@@ -136,9 +146,8 @@ class PushEngine:
         # Forced, each channel reads its own state after reading the channel: here only the listings.
         states = self.store.catalog_states(chosen) if force else _StateReader(self.store, every, pushed).read(chosen)
         for config in pushed:
-            push = _ChannelPush(
-                self, config, ports[config.name], why, report, _StateReader(self.store, every, [config])
-            )
+            reader = _StateReader(self.store, every, [config])
+            push = _ChannelPush(self, config, ports[config.name], why, report, reader, changed_at or {})
             push.run(list(states.values()), force)
         return report
 
@@ -211,6 +220,7 @@ class _ChannelPush:
         why: str,
         report: PushReport,
         states: _StateReader,
+        changed_at: Mapping[str, float],
     ) -> None:
         self.engine = engine
         self.states = states
@@ -221,6 +231,7 @@ class _ChannelPush:
         self.pushed: dict[tuple[str, str], Pushed] = {}
         self.entries: list[SyncEntry] = []
         self.shelf = bool(getattr(port, "writes_shelf", False))
+        self.changed_at = changed_at
 
     def run(self, states: list[PushState], force: bool) -> None:
         """Forced: ``states`` need only hold catalog entries. The channel is read first, then
@@ -381,4 +392,11 @@ class _ChannelPush:
             why=self.why,
             result=result,
             error=error,
+            waited_ms=self._waited_ms(target.sku, result),
         )
+
+    def _waited_ms(self, sku: str, result: str) -> int | None:
+        written = self.changed_at.get(sku)
+        if written is None or result != "applied":
+            return None
+        return max(0, round((self.engine.clock().timestamp() - written) * 1000))

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omnistock.channel_import import IMPORT
 from omnistock.channels import ChannelUnavailable
 from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.models import LIVE, SHADOW, Channel, Job, SyncEntry
-from omnistock.policy import SkuPolicy
+from omnistock.policy import ChannelDefaults, SkuPolicy, sellable, shown_steps
 from omnistock.push import PushEngine, PushReport
 from omnistock.store.job_store import JobStore
 from omnistock.store.preview_store import PreviewLine, PreviewStore
-from omnistock.store.push_store import PushStore
+from omnistock.store.push_store import Pushed, PushStore
 from omnistock.store.stock_store import StockStore
 
 if TYPE_CHECKING:
@@ -76,6 +76,67 @@ class SyncService:
             refuse_over_allocation(self.stock, sku, config.name, config.locations, policy.allocation)
         self.pushes.save_policy(sku, channel, policy, self.clock())
         return policy
+
+    def set_policies(self, skus: list[str], channel: str, changes: dict[str, Any]) -> int:
+        """Change some fields (auto_sync, paused, buffer, max_shown) of many SKUs' policies on
+        ``channel``, keeping the rest of each; each change is pushed like a stock change. How
+        many policies changed."""
+        if self.stock.channel(channel) is None:
+            raise NotFound(f"channel {channel!r} is not configured")
+        unknown = set(changes) - {"auto_sync", "paused", "buffer", "max_shown"}
+        if unknown or not changes:
+            raise InvalidRequest(f"change one or more of auto_sync, paused, buffer, max_shown (not {sorted(unknown)})")
+        chosen = list(dict.fromkeys(skus))
+        states = self.pushes.push_states(chosen, policies_of=[channel], pushed_to=[], locations=[])
+        missing = [sku for sku, state in states.items() if state.catalog is None]
+        if missing:
+            raise NotFound(f"{len(missing)} of these SKUs are not in the catalog: {missing[0]!r} ...")
+        changed, now = 0, self.clock()
+        for sku in chosen:
+            policy = states[sku].policies.get(channel, SkuPolicy())
+            updated = replace(policy, **changes)
+            if updated != policy:
+                self.pushes.save_policy(sku, channel, updated, now)
+                changed += 1
+        return changed
+
+    def channel_views(self, sku: str) -> list[ChannelView]:
+        """Per configured channel: the SKU's policy there, what Omnistock would show and how it
+        gets there, and what it last pushed (two queries on the SKU's partition)."""
+        state = self.pushes.push_state(sku)
+        if state.catalog is None:
+            raise NotFound(f"SKU {sku!r} is not in the catalog")
+        views = []
+        for channel in self.stock.channels():
+            defaults = ChannelDefaults(channel.buffer, channel.max_shown, channel.auto_sync)
+            views.append(
+                ChannelView(
+                    channel=channel,
+                    listing=state.catalog.listings.get(channel.name, ""),
+                    policy=state.policies.get(channel.name, SkuPolicy()),
+                    would_show=sellable(channel.name, state.levels, channel.locations, defaults, state.policies),
+                    steps=shown_steps(channel.name, state.levels, channel.locations, defaults, state.policies),
+                    pushed=state.pushed.get(channel.name),
+                )
+            )
+        return views
+
+    def push_latency(
+        self, window: timedelta = timedelta(hours=1), limit: int = 2000
+    ) -> tuple[int, int | None, int | None]:
+        """(pushes measured, p50 ms, p99 ms) of the pushes applied in the last ``window``, from
+        the change being written to the channel being told (the newest ``limit`` per channel)."""
+        since = iso(self.clock() - window)
+        waits = sorted(
+            entry.waited_ms
+            for channel in self.stock.channels()
+            if channel.pushed
+            for entry in self.pushes.sync_history(channel=channel.name, limit=limit, since=since)
+            if entry.waited_ms is not None and entry.result == "applied"
+        )
+        if not waits:
+            return 0, None, None
+        return len(waits), _percentile(waits, 50), _percentile(waits, 99)
 
     def history(self, sku: str | None, channel: str | None, failed_only: bool, limit: int) -> list[SyncEntry]:
         """Newest first: of a SKU, of a channel, or (neither given) across every channel, each
@@ -166,12 +227,19 @@ class SyncService:
             raise InvalidRequest(f"channel {channel!r} is not pushed to a platform: nothing to preview")
         return config
 
-    def on_changes(self, skus: list[str], jobs: list[Job], channel_changes: list[tuple[str, str]]) -> PushReport:
+    def on_changes(
+        self,
+        skus: list[str],
+        jobs: list[Job],
+        channel_changes: list[tuple[str, str]],
+        changed_at: Mapping[str, float] | None = None,
+    ) -> PushReport:
         """One batch of the table's stream: new channel settings start a job that pushes all
-        the channel lists; changed SKUs are pushed; jobs run their next chunk."""
+        the channel lists; changed SKUs are pushed (``changed_at``: when each SKU's oldest
+        change of the batch was written); jobs run their next chunk."""
         for channel, change_id in channel_changes:
             self.start_for_channel_change(channel, change_id)
-        report = self.engine.push(skus, "stock change") if skus else PushReport()
+        report = self.engine.push(skus, "stock change", changed_at=changed_at) if skus else PushReport()
         for job in jobs:
             self.run_chunk(job)
         return report
@@ -286,3 +354,19 @@ class SyncService:
         for job in stalled:
             self.jobs.touch(job, iso(self.clock()))
         return len(stalled)
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    channel: Channel
+    listing: str
+    policy: SkuPolicy
+    would_show: int | None  # None: auto sync off, nothing is pushed
+    steps: list[str]
+    pushed: Pushed | None
+
+
+def _percentile(ordered: list[int], percent: int) -> int:
+    """The nearest-rank percentile of sorted values."""
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[rank - 1]

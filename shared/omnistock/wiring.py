@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.live_events import LiveEvents
     from omnistock.models import Channel
     from omnistock.order_desk import OrderDesk
+    from omnistock.problems import ProblemsDesk
     from omnistock.push import PushEngine
     from omnistock.settings import Settings
     from omnistock.shipments import ShipmentDesk
@@ -168,6 +169,13 @@ class Wiring:
 
         grace = timedelta(seconds=self.config.core.push_raise_grace_seconds)
         return PushEngine(self.pushes, self.stock.channels, self.port_for, clock=self.clock, grace=grace)
+
+    @cached_property
+    def problems(self) -> ProblemsDesk:
+        from omnistock.problems import ProblemsDesk
+        from omnistock.store.problem_store import ProblemStore
+
+        return ProblemsDesk(ProblemStore(self.table), self.stock, self.push_engine, self.order_desk)
 
     @cached_property
     def sync(self) -> SyncService:

@@ -35,6 +35,19 @@ class OrderStore:
         return OrderFile(stored, lines, shipments)
 
     # ---- orders
+    def changed_on(self, day: str, before: str, limit: int) -> tuple[list[StoredOrder], str]:
+        """Orders that need shipping changed on ``day`` (UTC), newest change first, each once
+        (as it was at its newest change that day), from the export log; and the cursor after
+        the last entry read. An order changed several times that day costs an entry read each."""
+        high = before or keys.EXPORT_COUNT_PREFIX  # entries sort before the day's counts
+        items = self.table.query(
+            "pk = :pk AND sk < :high", {":pk": keys.export_day_pk(day), ":high": high}, forward=False, limit=limit
+        )
+        seen: dict[tuple[str, str], StoredOrder] = {}
+        for item in items:
+            seen.setdefault((item["channel"], item["order_id"]), stored_order(item))
+        return list(seen.values()), items[-1]["sk"] if len(items) == limit else ""
+
     def order(self, channel: str, order_id: str) -> StoredOrder | None:
         item = self.table.get(keys.order_pk(channel, order_id), keys.ORDER_SK)
         return stored_order(item) if item else None

@@ -14,6 +14,7 @@ from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.items import catalog_from_item, stock_from_item
+from omnistock.store.problem_store import problem_item
 from omnistock.store.shards import Reader, merged
 from omnistock.store.table import Item, Table, to_attrs
 
@@ -202,14 +203,20 @@ class PushStore:
         (the newest entry's): a SKU's entries and its mark go in the same write request."""
         change = uuid.uuid4().hex  # this record's own: two records in one millisecond differ
         groups: dict[tuple[str, str], list[Item]] = {}
+        problems: dict[tuple[str, str], Item] = {}
         for number, entry in enumerate(entries):
             group = groups.setdefault((entry.channel, entry.sku), [])
             group.append(self._sync_item(entry, number, now))
             if entry.failed:
                 group.append(self._failure_item(entry, number, now))
+            problem = problem_item(entry, now)
+            if problem is not None:  # one per key in a batch: the newest entry's
+                problems[(problem["pk"], problem["sk"])] = problem
+        for problem in problems.values():
+            groups[(problem["channel"], problem["subject"])].append(problem)
         batch: list[Item] = []
         for (channel, sku), items in groups.items():
-            latest = max(items, key=lambda item: item["sk"])
+            latest = max((item for item in items if item["kind"] == "sync"), key=lambda item: item["sk"])
             group = [*items, self._verify_item(channel, sku, latest, change, now)]
             for start in range(0, len(group), 25):  # one SKU's group: nearly always a few items
                 if len(batch) + len(group[start : start + 25]) > 25:
@@ -329,7 +336,7 @@ class PushStore:
             "result": entry.result,
             "error": entry.error,
             "purge_at": epoch_seconds_after(now, self.sync_retention_days),
-        }
+        } | ({"waited_ms": entry.waited_ms} if entry.waited_ms is not None else {})
 
 
 def _push_state(sku: str, items: list[Item], known: PushState | None = None) -> PushState:
@@ -379,4 +386,5 @@ def _sync(item: Item) -> SyncEntry:
         for name in ("sku", "channel", "attempt", "at", "before", "after", "why", "result", "error")
     }
     fields["error"] = fields["error"] or ""
-    return SyncEntry(**fields)
+    waited = item.get("waited_ms")
+    return SyncEntry(**fields, waited_ms=int(waited) if waited is not None else None)

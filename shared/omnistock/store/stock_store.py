@@ -220,6 +220,15 @@ class StockStore:
         items = self.table.query("pk = :pk", {":pk": keys.movements_pk(sku)}, forward=False, limit=limit)
         return [movement_from_item(item) for item in items]
 
+    def movements_between(self, sku: str, since: str, until: str, limit: int = 1000) -> list[Movement]:
+        """A SKU's movements from ``since`` to ``until`` (UTC ISO), oldest first."""
+        items = self.table.query(
+            "pk = :pk AND sk BETWEEN :since AND :until",
+            {":pk": keys.movements_pk(sku), ":since": since, ":until": until},
+            limit=limit,
+        )
+        return [movement_from_item(item) for item in items]
+
     def hold(self, hold_id: str) -> Hold | None:
         item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
         return hold_from_item(item) if item else None

@@ -54,6 +54,16 @@ def _quantities(level: StockLevel) -> Quantities:
     return Quantities(level.on_hand, level.held, level.pending, level.available)
 
 
+def oldest_change_by_sku(records: list[dict[str, Any]]) -> dict[str, float]:
+    """When each changed SKU's oldest change in ``records`` was written (epoch seconds)."""
+    oldest: dict[str, float] = {}
+    for record in records:
+        sku, written = changed_sku(record), (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
+        if sku is not None and written is not None:
+            oldest[sku] = min(float(written), oldest.get(sku, float(written)))
+    return oldest
+
+
 def changed_sku(record: dict[str, Any]) -> str | None:
     """The SKU whose channel values may have changed: a stock item or a channel policy moved."""
     dynamodb = record.get("dynamodb") or {}

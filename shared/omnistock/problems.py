@@ -1,0 +1,108 @@
+"""The problems inbox: what needs someone, each with the action that resolves it, and the
+readable message and fix hint for every kind of sync-history result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from omnistock.errors import Conflict, InvalidRequest, NotFound
+
+if TYPE_CHECKING:  # the hints are read where the store (and boto3) is not needed
+    from omnistock.order_desk import OrderDesk
+    from omnistock.push import PushEngine
+    from omnistock.store.problem_store import Problem, ProblemStore
+    from omnistock.store.stock_store import StockStore
+
+# What each result means, and what fixes it, for people (the console and `omnistock problems`).
+HINTS: dict[str, str] = {
+    "applied": "",
+    "deferred": "The channel's own number moved; the raise waits out the grace window, then is pushed.",
+    "skipped": "",
+    "failed": "The channel refused or did not answer. Check the connection (Connections), then Retry.",
+    "unmapped": "Nothing in the catalog has this SKU where the channel sells. Add the SKU (or its "
+    "locations) to the catalog, then Retry: the line then takes its units.",
+    "rejected": "The report was refused and changed nothing (see the message). Fix it at its source; "
+    "dismiss once handled.",
+    "unknown_order": "ShipStation shipped an order Omnistock does not have. Check the order number in "
+    "ShipStation; dismiss once handled.",
+    "recreated": "A webhook subscription had gone and was made again; nothing to do.",
+}
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "failed": ("retry", "dismiss"),
+    "unmapped": ("retry", "dismiss"),
+    "rejected": ("dismiss",),
+    "unknown_order": ("dismiss",),
+}
+
+
+def hint(result: str) -> str:
+    return HINTS.get(result, "")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    problem: Problem
+    resolved: bool
+    detail: str
+
+
+class ProblemsDesk:
+    def __init__(self, problems: ProblemStore, stock: StockStore, engine: PushEngine, order_desk: OrderDesk) -> None:
+        self.problems = problems
+        self.stock = stock
+        self.engine = engine
+        self.order_desk = order_desk
+
+    def inbox(self, kind: str, after: str, limit: int) -> list[Problem]:
+        """Open problems, a page at a time; failed pushes pushed since are resolved on the way."""
+        page = self.problems.page(kind, after, limit)
+        done = self.problems.pushed_since(page)
+        for problem in page:
+            if problem.problem_id in done:
+                self.problems.resolve(problem)
+        return [problem for problem in page if problem.problem_id not in done]
+
+    def retry(self, problem_id: str) -> Resolution:
+        problem = self._get(problem_id)
+        if "retry" not in ACTIONS.get(problem.kind, ()):
+            raise InvalidRequest(f"a {problem.kind} problem cannot be retried: dismiss it once handled")
+        if problem.kind == "failed":
+            report = self.engine.push([problem.subject], "retry", force=True, channel=problem.channel)
+            if report.applied:
+                self.problems.resolve(problem)
+                return Resolution(problem, True, f"pushed {problem.subject} to {problem.channel}")
+            raise Conflict(f"the push to {problem.channel} failed again: see the sync history")
+        return self._retry_unmapped(problem)
+
+    def dismiss(self, problem_id: str) -> Resolution:
+        problem = self._get(problem_id)
+        resolved = self.problems.resolve(problem)
+        return Resolution(problem, resolved, "dismissed" if resolved else "it was reported again meanwhile")
+
+    def _retry_unmapped(self, problem: Problem) -> Resolution:
+        order = _order_of(problem.attempt)
+        if order is not None:  # an order line: settle the order's unmapped lines again
+            left = self.order_desk.retry_unmapped(problem.channel, order)
+            if left:
+                raise Conflict(f"still unmapped: {left[0]}")
+            self.problems.resolve(problem)
+            return Resolution(problem, True, f"order {order}: its lines took their units")
+        if self.stock.catalog(problem.subject) is None:  # a POS count waits, parked, for its SKU
+            raise Conflict(f"SKU {problem.subject!r} is still not in the catalog: add it first")
+        self.problems.resolve(problem)
+        return Resolution(problem, True, "the SKU is in the catalog: its parked counts were applied")
+
+    def _get(self, problem_id: str) -> Problem:
+        problem = self.problems.get(problem_id)
+        if problem is None:
+            raise NotFound("no such open problem (resolved already?)")
+        return problem
+
+
+def _order_of(attempt: str) -> str | None:
+    """The order id of an unmapped order line's entry ("order:<order id>:<line id>")."""
+    if not attempt.startswith("order:"):
+        return None
+    order_id, _, _line = attempt.removeprefix("order:").rpartition(":")
+    return order_id or None

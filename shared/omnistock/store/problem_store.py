@@ -1,0 +1,113 @@
+"""Open problems: one item per thing someone must look at (a failed push, an unmapped line, a
+refused report, a ship notice for an unknown order), in one partition in (kind, channel,
+subject) order, so the problems inbox is a query, never a scan of the sync history.
+
+A problem is written with the sync-history entry that reports it (same batch); a repeat of the
+same problem overwrites it. It leaves when it is resolved: by
+a later successful push (noticed when the inbox is read), by the retry that fixed it, or by
+someone dismissing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from omnistock.clock import epoch_seconds_after
+from omnistock.models import SyncEntry
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.table import Item, Table
+
+PROBLEMS_PK = "PROBLEMS"
+# Results of sync-history entries that need someone: each is a kind in the inbox.
+PROBLEM_KINDS = ("failed", "unmapped", "rejected", "unknown_order")
+RETENTION_DAYS = 90  # a problem nobody resolved in three months is dropped (the history keeps its entry)
+
+
+@dataclass(frozen=True)
+class Problem:
+    problem_id: str  # its sort key: kind, channel and subject
+    kind: str
+    channel: str
+    subject: str  # a SKU, or an order, line or product named by its ids
+    why: str
+    error: str
+    attempt: str
+    at: str
+    after: int
+
+
+def problem_id(kind: str, channel: str, subject: str) -> str:
+    return f"{kind}#{keys.escape(channel)}#{subject}"
+
+
+def problem_item(entry: SyncEntry, now: datetime) -> Item | None:
+    """The inbox item for ``entry``, or None if its result needs nobody."""
+    if entry.result not in PROBLEM_KINDS:
+        return None
+    return {
+        "pk": PROBLEMS_PK,
+        "sk": problem_id(entry.result, entry.channel, entry.sku),
+        "kind": "problem",
+        "problem": entry.result,
+        "channel": entry.channel,
+        "subject": entry.sku,
+        "why": entry.why,
+        "error": entry.error,
+        "attempt": entry.attempt,
+        "at": entry.at,
+        "after": entry.after,
+        "purge_at": epoch_seconds_after(now, RETENTION_DAYS),
+    }
+
+
+class ProblemStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def page(self, kind: str, after: str, limit: int) -> list[Problem]:
+        """Up to ``limit`` open problems (of ``kind``, or all for ""), in id order after ``after``."""
+        low = after or (f"{kind}#" if kind else "#")
+        high = keys.prefix_end(f"{kind}#") if kind else "~"
+        items = self.table.query(
+            "pk = :pk AND sk BETWEEN :low AND :high",
+            {":pk": PROBLEMS_PK, ":low": low, ":high": high},
+            limit=limit + 1,  # the bound is inclusive: the cursor itself may come back
+        )
+        return [_problem(item) for item in items if item["sk"] != after][:limit]
+
+    def get(self, problem_id: str) -> Problem | None:
+        item = self.table.get(PROBLEMS_PK, problem_id)
+        return _problem(item) if item else None
+
+    def resolve(self, problem: Problem) -> bool:
+        """Drop the problem unless it was reported again since it was read (then it stays)."""
+        expr = Expression()
+        condition = expr.attach({"ConditionExpression": f"{expr.name('at')} = {expr.value(problem.at)}"})
+        return self.table.delete_if(PROBLEMS_PK, problem.problem_id, condition)
+
+    def pushed_since(self, problems: list[Problem]) -> set[str]:
+        """Ids of failed-push problems whose SKU was pushed to that channel after the failure."""
+        failed = [p for p in problems if p.kind == "failed"]
+        wanted = {(keys.sku_pk(p.subject), keys.pushed_sk(p.channel)): p for p in failed}
+        resolved = set()
+        for item in self.table.batch_get(list(wanted)):
+            problem = wanted.get((item["pk"], item["sk"]))
+            if problem is not None and str(item.get("at", "")) > problem.at:
+                resolved.add(problem.problem_id)
+        return resolved
+
+
+def _problem(item: Item) -> Problem:
+    return Problem(
+        problem_id=item["sk"],
+        kind=item["problem"],
+        channel=item["channel"],
+        subject=item["subject"],
+        why=item.get("why", ""),
+        error=item.get("error", ""),
+        attempt=item.get("attempt", ""),
+        at=item["at"],
+        after=int(item.get("after", 0)),
+    )
