@@ -1,7 +1,7 @@
-"""``GET /connections`` (IAM; and for the console's signed-in staff): the connection check. Per platform: its secrets readable, its
-credentials and scopes (one cheap call), its channels' settings and their failed pushes in the
-last 24 hours, each with a one-line fix. A function of its own: it alone may read every
-platform's secrets (the admin API reads none)."""
+"""``GET /connections`` (IAM; and for the console's signed-in staff): the connection check. Per
+platform: its secrets readable, its credentials and scopes (one cheap call), its channels'
+settings and their failed pushes in the last 24 hours, each with a one-line fix. A function of
+its own: it alone may read every platform's secrets (the admin API reads none)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
 """Who may do what through the console.
 
 The console calls the admin API's own routes under ``/console/api``: one route of the HTTP API
-(``ANY /console/api/{proxy+}``, and the connection check's own) with a JWT authorizer on the stack's Cognito user pool, so the
-gateway has checked the token's signature, issuer, audience and expiry before the function
-runs. The group claim it passes on (signed, like the rest of the token) decides: ``admin``
-may do anything the admin API does, ``viewer`` may only read. Scripts keep the IAM-signed
-routes, where IAM policy decides. The route key is the gateway's own (the route it matched),
-never something the caller sends.
-"""
+(``ANY /console/api/{proxy+}``, and the connection check's own) with a JWT authorizer on the
+stack's Cognito user pool, so the gateway has checked the token's signature, issuer, audience
+and expiry before the function runs. The group claim it passes on (signed, like the rest of the
+token) decides: ``admin`` may do anything the admin API does, ``viewer`` may only read. Scripts
+keep the IAM-signed routes, where IAM policy decides. The route key is the gateway's own (the
+route it matched), never something the caller sends."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 "use strict";
 
 const API = "/console/api";
-const state = { config: null, token: null, refresh: null, role: null, who: "", timers: [] };
+const state = { config: null, token: null, refresh: null, role: null, who: "", timers: [], generation: 0 };
 
 // ------------------------------------------------------------------ DOM helpers
 function h(tag, attrs, ...children) {
@@ -50,7 +50,12 @@ const isAdmin = () => state.role === "admin";
 function adminButton(label, onclick, attrs) {
   return h("button", Object.assign({ type: "button", onclick, disabled: !isAdmin(), title: isAdmin() ? null : "Viewers cannot change anything" }, attrs || {}), label);
 }
-function every(ms, fn) { state.timers.push(setInterval(fn, ms)); }
+// A timer of a screen that is no longer shown stops itself.
+function every(ms, fn) {
+  const mine = state.generation;
+  const id = setInterval(() => (mine === state.generation ? fn() : clearInterval(id)), ms);
+  state.timers.push(id);
+}
 
 // ------------------------------------------------------------------ signing in
 function claimsOf(jwt) {
@@ -339,7 +344,7 @@ const screens = {
   async live(main, r) {
     if (r.parts[1]) return liveBoard(main, r.parts[1]);
     const list = await channels();
-    const id = h("input", { id: "event-id", required: true, pattern: "[A-Za-z0-9_.:-]{1,100}" });
+    const id = h("input", { id: "event-id", required: true, pattern: "[A-Za-z0-9_.:\\-]{1,100}" });
     const pick = channelSelect(list, "event-channel");
     const allocations = h("textarea", { id: "allocations", rows: "4", cols: "30", placeholder: "SKU=units, one a line" });
     const form = h("form", { class: "card" }, h("h2", {}, "Start a live event"), h("div", { class: "bar" }, field("Event id", id), field("Channel", pick), field("Allocations", allocations)),
@@ -537,14 +542,20 @@ async function render() {
   }
   const screen = screens[name];
   if (!screen) { main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/inventory" }, "Inventory"))); return; }
+  // Screens render into a draft, shown only if no later navigation started meanwhile (a slow
+  // answer for an earlier screen must not replace the one the user went to).
+  const mine = ++state.generation;
+  const draft = h("div", {});
   main.setAttribute("aria-busy", "true");
   try {
-    await screen(main, r);
+    await screen(draft, r);
+    if (mine !== state.generation) return;
+    main.replaceChildren(...draft.childNodes);
     document.title = (main.querySelector("h1") || {}).textContent + " · Omnistock";
   } catch (error) {
-    if (state.token) main.replaceChildren(h("h1", {}, "Could not load this screen"), h("p", { class: "bad" }, error.message));
+    if (mine === state.generation && state.token) main.replaceChildren(h("h1", {}, "Could not load this screen"), h("p", { class: "bad" }, error.message));
   } finally {
-    main.removeAttribute("aria-busy");
+    if (mine === state.generation) main.removeAttribute("aria-busy");
   }
 }
 

@@ -1,0 +1,320 @@
+"""The console in a real browser (Debian's headless Chromium, driven by Selenium) against the
+local stack: sign in, find a SKU and read why it shows what it shows, bulk-toggle auto sync and
+see the pushes in the history, fix an unmapped line from the problems inbox, run a live event,
+go live from shadow, and look as a viewer. Each screen is saved to tests/e2e/screenshots/
+(ignored by git) for a reviewer to look at.
+
+Chromium comes from `make chromium` (part of `make test`); without it these tests are skipped
+with that reason, unless OMNISTOCK_REQUIRE_BROWSER=1 (CI) makes its absence a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cli.channels import latest_preview
+from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
+from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+HOSTILE = '<script>alert("x")</script> "quoted" \u202eRTL\u202c שלום'
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,860",
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        if os.environ.get("OMNISTOCK_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is missing: run `make chromium`")
+        pytest.skip("Chromium is missing: run `make chromium`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Console:
+    """The browser on the console, with the waits a person does by looking."""
+
+    def __init__(self, driver: Any, stack: RunningStack) -> None:
+        self.driver, self.stack = driver, stack
+
+    def open(self, route: str) -> None:
+        """Go to a screen as a click on a link does (the old screen is cleared first, so the
+        wait is for the new one)."""
+        self.driver.execute_script(
+            "document.getElementById('main').replaceChildren(); location.hash = arguments[0];", f"#/{route}"
+        )
+        self.settled()
+
+    def sign_in(self, token: str) -> None:
+        self.driver.get(f"{self.stack.url}/console")
+        self.driver.execute_script("sessionStorage.clear()")
+        self.driver.refresh()
+        self.until(lambda: self.find("#password"))
+        self.shot("sign-in")
+        self.find("#password").send_keys(token)
+        self.find("form button[type=submit]").click()
+        self.settled()
+
+    def find(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        found = self.driver.find_elements(By.CSS_SELECTOR, css)
+        return found[0] if found else None
+
+    def all(self, css: str) -> list[Any]:
+        from selenium.webdriver.common.by import By
+
+        return list(self.driver.find_elements(By.CSS_SELECTOR, css))
+
+    def button(self, label: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        found = [b for b in self.driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == label]
+        assert found, f"no button {label!r} on {self.driver.current_url}"
+        return found[0]
+
+    def until(self, check: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what or check} on {self.driver.current_url}: {self.status()}")
+
+    def settled(self) -> None:
+        """The screen has rendered (main holds a heading and is no longer busy)."""
+        self.until(
+            lambda: self.driver.execute_script(
+                "const m = document.getElementById('main');"
+                "return m && !m.hasAttribute('aria-busy') && m.querySelector('h1') !== null"
+            ),
+            what="the screen to render",
+        )
+
+    def status(self) -> str:
+        element = self.find("#status")
+        return str(element.text) if element is not None else ""
+
+    def body(self) -> str:
+        return str(self.find("main").text)
+
+    def shot(self, name: str) -> None:
+        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+    def unlabelled(self) -> list[str]:
+        """Form controls a screen reader could not name, and buttons without text."""
+        return list(
+            self.driver.execute_script(
+                """
+                const bad = [];
+                for (const el of document.querySelectorAll('input, select, textarea')) {
+                  if (!el.closest('label') && !el.getAttribute('aria-label') && !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+                    bad.push(el.outerHTML.slice(0, 80));
+                }
+                for (const b of document.querySelectorAll('button'))
+                  if (!b.textContent.trim() && !b.getAttribute('aria-label')) bad.push(b.outerHTML.slice(0, 80));
+                return bad;
+                """
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def console(browser: Any, stack: RunningStack, sandbox: httpx.Client) -> Console:
+    return Console(browser, stack)
+
+
+def listed(stack: RunningStack, sandbox: httpx.Client, sku: str, on_hand: int, title: str = "") -> str:
+    item = f"gid://shopify/InventoryItem/{uuid.uuid4().int % 10**9}"
+    sandbox.post("/_sandbox/inventory", json={"item": item, "location": SHOPIFY_LOCATION, "available": 0})
+    body = {"locations": ["shop"], "listings": {"shopify": item}, "title": title}
+    assert stack.client.put(f"/skus/{sku}", json=body).status_code == 200
+    count = {"location": "shop", "on_hand": on_hand, "version": 1, "event_id": f"count-{sku}"}
+    assert stack.client.post(f"/skus/{sku}/counts", json=count).status_code == 200
+    return item
+
+
+def test_a_retailer_works_through_every_screen(console: Console, stack: RunningStack, sandbox: httpx.Client) -> None:
+    prefix = f"CON{uuid.uuid4().hex[:6].upper()}-"
+    skus = [f"{prefix}{n}" for n in (1, 2, 3)]
+    for number, sku in enumerate(skus):
+        listed(stack, sandbox, sku, 5 + number, title=f"Console tee {number}")
+        off = stack.client.put(f"/skus/{sku}/channels/shopify", json={"auto_sync": False})
+        assert off.status_code == 200, off.text
+    hostile = f"{prefix}HOSTILE"
+    listed(stack, sandbox, hostile, 1, title=HOSTILE)
+    stack.drain()
+
+    # sign in; find the SKUs by prefix, with the keyboard
+    console.sign_in(stack.dev_token)
+    assert "Inventory" in console.find("h1").text
+    search = console.find("#prefix")
+    search.send_keys(prefix)
+    from selenium.webdriver.common.keys import Keys
+
+    search.send_keys(Keys.ENTER)
+    console.until(lambda: len(console.all("main tbody tr")) == 4, what="four rows")
+    assert HOSTILE in console.body()  # shown as text ...
+    assert console.driver.execute_script("return document.querySelectorAll('script').length") == 1  # ... never run
+    assert console.unlabelled() == []
+    console.shot("inventory")
+
+    # the explained number
+    console.open(f"sku/{skus[2]}")
+    text = console.body()
+    assert "auto sync is off: Omnistock leaves the channel's number alone" in text, text
+
+    # bulk: auto sync on for three SKUs; their pushes arrive in the history
+    console.open(f"inventory?prefix={prefix}")
+    for sku in skus:
+        console.find(f"input[aria-label='Select {sku}']").click()
+    console.button("Auto sync on").click()
+    console.until(lambda: "3 of 3 SKUs changed" in console.status(), what="the bulk change")
+    stack.drain()
+    for sku, expected in zip(skus, (5, 6, 7), strict=True):
+        entries = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
+        assert any(e["result"] == "applied" and e["after"] == expected for e in entries), entries
+    console.open(f"sku/{skus[2]}")
+    text = console.body()
+    assert "available at its locations: shop 7 + web 0 = 7" in text, text
+    console.until(lambda: "Last pushed" in console.body())
+    console.shot("sku")
+    console.open("history?channel=shopify")
+    console.until(lambda: all(sku in console.body() for sku in skus), what="the pushes in the history")
+    assert console.unlabelled() == []
+    console.shot("history")
+
+    # an order line whose SKU is not in the catalog; fixed from the problems inbox
+    missing = f"{prefix}NEW"
+    order = sandbox.post(
+        "/_sandbox/orders",
+        json={"lines": [{"sku": missing, "quantity": 1, "inventory_item_id": 77}], "location": SHOPIFY_LOCATION},
+    ).json()
+    queued = [w for w in sandbox.get("/_sandbox/webhooks").json()["webhooks"] if w["topic"] == "orders/create"]
+    body = json.dumps(queued[-1]["body"]).encode()
+    assert deliver(f"{stack.url}/webhooks/shopify", "orders/create", body, LOCAL_WEBHOOK_SECRET).status_code == 200
+    console.open("problems?kind=unmapped")
+    console.until(lambda: missing in console.body(), what="the unmapped line")
+    console.shot("problems")
+    row = next(r for r in console.all("main tbody tr") if missing in r.text)
+    row.find_element("css selector", "form button[type=submit]").click()
+    console.until(lambda: missing not in console.body(), what="the problem to be resolved")
+    stored = stack.client.get(f"/orders/shopify/{order['id']}").json()
+    assert [(line["sku"], line["taken"]) for line in stored["lines"]] == [(missing, 1)]
+
+    # orders
+    console.open("orders")
+    console.until(lambda: str(order.get("name") or order["id"]) in console.body(), what="the order")
+    console.shot("orders")
+
+    # a live event, with its board
+    event_id = f"live-{prefix.lower().rstrip('-')}"
+    console.open("live")
+    console.find("#event-id").send_keys(event_id)
+    console.find("#allocations").send_keys(f"{skus[0]}=2")
+    console.find("#event-channel").send_keys("shopify")
+    console.button("Start").click()
+    console.until(lambda: "Allocated" in console.body() and skus[0] in console.body(), what="the board")
+    hold = {"hold_id": f"{event_id}-cart", "sku": skus[0], "location": "shop", "qty": 1, "source": "shopify"}
+    assert stack.client.post("/holds", json=hold).status_code == 201
+    console.until(lambda: _board_row(console, skus[0])[:2] == ["2", "1"], timeout=15, what="the hold on the board")
+    console.shot("live-event")
+    console.button("End the event").click()
+    console.until(lambda: "ended" in console.body(), what="the event to end")
+
+    # Sync Now jobs with progress
+    console.open("jobs")
+    console.find("#job-skus").send_keys(skus[0])
+    console.find("#job-channel").send_keys("shopify")
+    console.button("Start").click()
+    console.until(lambda: "done" in console.body(), what="the job to finish")
+    console.shot("sync-now")
+
+    # back to shadow, a preview, and going live again
+    console.open("connections")
+    console.button("Back to shadow").click()
+    console.until(lambda: _mode(stack, "shopify") == "shadow", what="shadow mode")
+    stack.drain()  # the mode change starts a preview of its own
+    console.settled()
+    console.button("Preview").click()
+    console.settled()
+    stack.drain()
+    latest_preview(stack.client, "shopify", 60)
+    console.button("Show preview").click()
+    console.until(lambda: "Preview of shopify" in console.body(), what="the preview")
+    console.button("Go live").click()
+    console.button("Confirm: go live").click()
+    console.until(lambda: _mode(stack, "shopify") == "live", timeout=60, what="the channel to go live")
+    console.settled()
+    console.shot("connections")
+
+    # a viewer sees everything and can change nothing
+    console.sign_in(f"{stack.dev_token}:viewer")
+    console.open(f"inventory?prefix={prefix}")
+    assert not console.button("Auto sync on").is_enabled()
+    refused = console.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/console/api/policies', {method: 'POST', headers: {Authorization: 'Bearer ' +"
+        " sessionStorage.getItem('omnistock.token'), 'Content-Type': 'application/json'},"
+        f" body: JSON.stringify({{channel: 'shopify', skus: ['{skus[0]}'], auto_sync: false}})}})"
+        ".then((r) => done(r.status));"
+    )
+    assert refused == 403
+    errors = [e for e in console.driver.get_log("browser") if e["level"] == "SEVERE" and "403" not in e["message"]]
+    assert errors == [], errors
+
+
+def _board_row(console: Console, sku: str) -> list[str]:
+    """The board's numbers for ``sku`` (empty while the board is being redrawn)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        row = next((r for r in console.all("main tbody tr") if r.text.startswith(sku)), None)
+        return [cell.text for cell in row.find_elements("css selector", "td")[1:]] if row is not None else []
+    except StaleElementReferenceException:
+        return []
+
+
+def _mode(stack: RunningStack, channel: str) -> str:
+    found = [c for c in stack.client.get("/channels").json()["channels"] if c["channel"] == channel]
+    return str(found[0]["mode"]) if found else ""
+
+
+def test_screenshots_are_kept_out_of_git() -> None:
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text()
+    assert "tests/e2e/screenshots/" in ignored
