@@ -60,9 +60,17 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed  ## sam validate --lint, and
 openapi: $(VENV)/.installed  ## Regenerate docs/openapi.json from the admin API's code
 	$(PY) -m local.openapi > docs/openapi.json
 
+# Debian's Chromium and ChromeDriver drive the console's browser tests (tests/e2e/test_console.py).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: chromium
+chromium:  ## Install Debian's chromium and chromium-driver where missing (the console's browser tests)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver; \
+	fi
+
 .PHONY: test
-test: lint  ## Everything CI runs: lint, unit, integration, end-to-end, template checks
-	$(PY) -m pytest tests
+test: lint chromium  ## Everything CI runs: lint, unit, integration, end-to-end (a real browser too), template checks
+	OMNISTOCK_REQUIRE_BROWSER=1 $(PY) -m pytest tests
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory build-if-possible
 

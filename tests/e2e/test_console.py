@@ -143,8 +143,9 @@ class Console:
                 """
                 const bad = [];
                 for (const el of document.querySelectorAll('input, select, textarea')) {
-                  if (!el.closest('label') && !el.getAttribute('aria-label') && !(el.id && document.querySelector(`label[for="${el.id}"]`)))
-                    bad.push(el.outerHTML.slice(0, 80));
+                  const labelled = el.closest('label') || el.getAttribute('aria-label')
+                    || (el.id && document.querySelector(`label[for="${el.id}"]`));
+                  if (!labelled) bad.push(el.outerHTML.slice(0, 80));
                 }
                 for (const b of document.querySelectorAll('button'))
                   if (!b.textContent.trim() && !b.getAttribute('aria-label')) bad.push(b.outerHTML.slice(0, 80));
