@@ -46,14 +46,14 @@ def sign_in_config(environment: dict[str, str]) -> dict[str, str]:
         return {"signIn": "dev"}
     return {
         "signIn": "cognito",
-        "region": environment.get("AWS_REGION", ""),
+        "region": environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION", ""),
         "clientId": environment.get("CONSOLE_USER_POOL_CLIENT_ID", ""),
     }
 
 
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    region = os.environ.get("AWS_REGION", "us-east-1")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     asset = (event.get("pathParameters") or {}).get("asset", "index.html")
     if asset == "config.json":
         body = json.dumps(sign_in_config(dict(os.environ)))

@@ -245,12 +245,11 @@ class OrderDesk:
         kept = self.orders.load(channel_name, order_id)
         if kept.stored is None:
             raise NotFound(f"order {order_id!r} of {channel_name!r} is not stored")
-        reports = [
-            self._settle_line(channel, kept.stored.order, record, lambda facts: facts)
-            for record in kept.lines.values()
-            if record.unmapped
-        ]
-        return [report.detail or report.line_id for report in reports if report.result == "unmapped"]
+        for record in kept.lines.values():
+            if record.unmapped:
+                self._settle_line(channel, kept.stored.order, record, lambda facts: facts)
+        lines = self.orders.lines(channel_name, order_id).values()
+        return [record.unmapped for record in lines if record.unmapped]
 
     def _reread(self, record: LineRecord) -> LineRecord:
         fresh = self.orders.lines(record.channel, record.order_id).get(record.line_id)

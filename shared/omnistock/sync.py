@@ -130,7 +130,7 @@ class SyncService:
         waits = sorted(
             entry.waited_ms
             for channel in self.stock.channels()
-            if channel.pushed
+            if channel.platform
             for entry in self.pushes.sync_history(channel=channel.name, limit=limit, since=since)
             if entry.waited_ms is not None and entry.result == "applied"
         )

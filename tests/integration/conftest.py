@@ -103,7 +103,15 @@ class StreamReader:
             self.iterator = response["NextShardIterator"]
             if not response["Records"]:
                 return records
-            records.extend(response["Records"])
+            records.extend(map(_as_lambda_delivers, response["Records"]))
+
+
+def _as_lambda_delivers(record: dict[str, Any]) -> dict[str, Any]:
+    """boto3 parses the record's creation time; Lambda sends it as epoch seconds."""
+    created = record["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+    return record
 
 
 @pytest.fixture

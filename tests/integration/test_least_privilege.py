@@ -40,7 +40,7 @@ from local.template_check import transform
 from omnistock import runtime
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
-from omnistock.models import Job
+from omnistock.models import Job, SyncEntry
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.job_store import JobStore
@@ -318,7 +318,12 @@ def admin_api(h: Harness) -> None:
         ("POST", "/sync-now", {"channel": "shopify"}),
         ("POST", "/live-events", {"event_id": "live-1", "channel": "shopify", "allocations": {"TEE": 2}}),
         ("GET", "/live-events/live-1", None),
+        ("GET", "/live-events/live-1/board", None),
         ("POST", "/live-events/live-1/end", None),
+        ("POST", "/policies", {"channel": "shopify", "skus": ["TEE"], "auto_sync": True}),
+        ("GET", "/skus/TEE/channels", None),
+        ("GET", "/latency", None),
+        ("GET", "/orders", None),
     ]
     for method, path, body in calls:
         status, answer = h.http(method, path, body, {"channel": "shopify"} if path == "/sync-history" else None)
@@ -335,6 +340,20 @@ def admin_api(h: Harness) -> None:
     shipment = {"shipment_id": "s-1", "carrier": "UPS", "tracking_number": "1Z"}
     assert h.http("POST", f"{order_path}/shipments", shipment)[0] == 201
     assert h.http("POST", f"{order_path}/refresh")[0] == 200
+    failed = SyncEntry("TEE", "shopify", "a1", "2026-01-01T00:00:00.000Z", 0, 1, "stock change", "failed", "502")
+    runtime.app().pushes.record_sync([failed], runtime.app().clock())
+    runtime.app().pushes.note("order:9", "shipstation", "shipnotify", "unknown_order", "unknown", runtime.app().clock())
+    problems = json.loads(h.http("GET", "/problems")[1])["problems"]  # a failed push: was it pushed since?
+    unknown = next(p for p in problems if p["kind"] == "unknown_order")
+    assert h.http("POST", "/problems/dismiss", {"id": unknown["id"]})[0] == 200
+
+
+def console(h: Harness) -> None:
+    h.configure()
+    assert h.invoke({"rawPath": "/console", "pathParameters": None})["statusCode"] == 200
+    assert (
+        h.invoke({"rawPath": "/console/config.json", "pathParameters": {"asset": "config.json"}})["statusCode"] == 200
+    )
 
 
 def movement_log(h: Harness) -> None:
@@ -631,6 +650,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "ShopifyPollFunction": shopify_poll,
     "ShopifySubscriptionsFunction": shopify_subscriptions,
     "ConnectionsFunction": connections,
+    "ConsoleFunction": console,
     "FulfillmentFunction": fulfillment,
     "ShipStationFunction": shipstation,
     "CommentSoldWebhookFunction": commentsold_webhook,

@@ -88,10 +88,20 @@ def test_functions_of_the_real_template():
         if event["Type"] == "HttpApi"
     }
     assert {(r.method, r.path) for r in template.routes} == declared
-    # Every route takes the API's default authorizer except the webhooks, which platforms sign instead.
+    # Every route takes the API's default authorizer except the webhooks, which platforms sign
+    # instead, and the console's, whose users sign in.
     open_routes = {route.path for route in template.routes if route.auth is None}
-    assert open_routes == {"/webhooks/shopify", "/webhooks/commentsold", "/webhooks/lightspeed", "/shipstation"}
-    assert all(route.auth == "AWS_IAM" for route in template.routes if route.path not in open_routes)
+    assert open_routes == {
+        "/webhooks/shopify",
+        "/webhooks/commentsold",
+        "/webhooks/lightspeed",
+        "/shipstation",
+        "/console",  # the console's page and files; its data routes need a signed-in user
+        "/console/{asset}",
+    }
+    console_routes = {route.path for route in template.routes if route.auth == "ConsoleUsers"}
+    assert console_routes == {"/console/api/{proxy+}", "/console/api/connections"}
+    assert all(route.auth == "AWS_IAM" for route in template.routes if route.path not in open_routes | console_routes)
     assert template.problems == []
     for function in template.functions:
         assert function.environment["TABLE_NAME"] == "omnistock-local"

@@ -21,5 +21,6 @@ def test_every_admin_route_in_the_template_is_documented() -> None:
         (method.upper(), path) for path, operations in admin_openapi()["paths"].items() for method in operations
     }
     admin = next(f for f in template.functions if f.logical_id == "AdminApiFunction")
-    declared = {(route.method.upper(), route.path) for route in admin.routes}
+    # the console's route reaches these same routes under /console/api
+    declared = {(route.method.upper(), route.path) for route in admin.routes if not route.path.startswith("/console/")}
     assert declared == documented

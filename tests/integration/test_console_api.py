@@ -1,0 +1,232 @@
+"""The routes the console uses, in-process on moto: who may do what through /console/api, the
+problems inbox and its actions, bulk policies, push latency, orders by day, a SKU on every
+channel, and a live event's board."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from omnistock.clock import iso, utc_now
+from omnistock.models import SyncEntry
+from omnistock.orders import ChannelOrder, OrderLine
+from omnistock.policy import SkuPolicy
+from omnistock.store.push_store import Pushed
+from omnistock.wiring import Wiring
+from tests.helpers import FakeContext, http_event, load_function
+from tests.integration.conftest import StreamReader
+
+AT = "2026-11-23T12:00:00.000Z"
+
+
+@pytest.fixture
+def call(handler_env: None) -> Any:
+    module = load_function("admin_api")
+
+    def send(method: str, path: str, body: Any = None, *, groups: str | None = "[admin]", **query: str) -> Any:
+        event = http_event(method, path, body, query or None)
+        if groups is not None:  # through the console's route, as its JWT authorizer passes the claims
+            event["routeKey"] = event["requestContext"]["routeKey"] = "ANY /console/api/{proxy+}"
+            event["rawPath"] = event["requestContext"]["http"]["path"] = f"/console/api{path}"
+            claims = {"sub": "u-1", "email": "staff@example.com"} | ({"cognito:groups": groups} if groups else {})
+            event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+        response = module.lambda_handler(event, FakeContext())
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+    return send
+
+
+@pytest.fixture
+def shop(call: Any) -> Any:
+    for sku in ("TEE-1", "TEE-2", "TEE-3"):
+        assert (
+            call("PUT", f"/skus/{sku}", {"locations": ["shop", "web"], "listings": {"shopify": f"i-{sku}"}})[0] == 200
+        )
+        count = {"location": "shop", "on_hand": 10, "version": 1, "event_id": f"c-{sku}"}
+        assert call("POST", f"/skus/{sku}/counts", count)[0] == 200
+    channel = {"locations": ["shop", "web"], "platform": "shopify", "target_location": "gid://shopify/Location/1"}
+    assert call("PUT", "/channels/shopify", channel)[0] == 200
+    return call
+
+
+# ---------------------------------------------------------------- who may do what
+def test_a_viewer_reads_everything_and_changes_nothing(shop: Any) -> None:
+    assert shop("GET", "/skus/TEE-1", groups="[viewer]")[0] == 200
+    assert shop("GET", "/problems", groups="[viewer]")[0] == 200
+    for method, path, body in [
+        ("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1"], "auto_sync": False}),
+        ("PUT", "/skus/TEE-9", {"locations": ["shop"]}),
+        ("POST", "/skus/TEE-1/counts", {"location": "shop", "on_hand": 1, "version": 2, "event_id": "c9"}),
+        ("POST", "/sync-now", {}),
+        ("PUT", "/settings/holds.default_minutes", {"value": 5}),
+        ("POST", "/channels/shopify/go-live", {}),
+    ]:
+        status, body_out = shop(method, path, body, groups="[viewer]")
+        assert status == 403, (method, path)
+        assert "viewer" in body_out["message"]
+    status, stock = shop("GET", "/skus/TEE-1")
+    assert (status, stock["available"]) == (200, 10)  # the refused count changed nothing
+    assert shop("GET", "/skus/TEE-9")[0] == 404
+    assert shop("GET", "/skus/TEE-1/channels")[1]["channels"][0]["auto_sync"] is None
+
+
+def test_a_user_in_no_group_is_refused_even_reads(shop: Any) -> None:
+    assert shop("GET", "/skus/TEE-1", groups="")[0] == 403
+    assert shop("GET", "/skus/TEE-1", groups="[auditors]")[0] == 403
+
+
+def test_admins_change_and_the_audit_names_them(shop: Any) -> None:
+    assert shop("PUT", "/settings/holds.default_minutes", {"value": 7}, groups="[viewer admin]")[0] == 200
+    entries = shop("GET", "/audit")[1]["entries"]
+    assert entries[0]["who"] == "staff@example.com"
+
+
+def test_the_iam_routes_are_not_the_console_s(shop: Any) -> None:
+    """Without the console's route key the claims decide nothing (IAM policy does)."""
+    assert shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1"], "paused": True}, groups=None)[0] == 200
+
+
+# ---------------------------------------------------------------- bulk policies
+def test_bulk_policies_change_only_what_is_given(shop: Any) -> None:
+    skus = ["TEE-1", "TEE-2", "TEE-3"]
+    status, body = shop("POST", "/policies", {"channel": "shopify", "skus": skus, "auto_sync": False})
+    assert (status, body["changed"], body["skus"]) == (200, 3, 3)
+    assert shop("POST", "/policies", {"channel": "shopify", "skus": skus, "auto_sync": False})[1]["changed"] == 0
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1"], "buffer": 2})
+    view = shop("GET", "/skus/TEE-1/channels")[1]["channels"][0]
+    assert (view["auto_sync"], view["buffer"]) == (False, 2)
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1"], "buffer": None, "auto_sync": True})
+    view = shop("GET", "/skus/TEE-1/channels")[1]["channels"][0]
+    assert (view["auto_sync"], view["buffer"], view["would_show"]) == (True, None, 10)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"channel": "shopify", "skus": ["TEE-1", "NOPE"], "paused": True}, 404),
+        ({"channel": "nope", "skus": ["TEE-1"], "paused": True}, 404),
+        ({"channel": "shopify", "skus": ["TEE-1"]}, 422),
+        ({"channel": "shopify", "skus": ["TEE-1"], "paused": None}, 422),
+        ({"channel": "shopify", "skus": [f"S{n}" for n in range(251)], "paused": True}, 422),
+        ({"channel": "shopify", "skus": ["TEE-1"], "buffer": -1}, 422),
+    ],
+)
+def test_bad_bulk_changes_are_refused_and_change_nothing(shop: Any, body: dict[str, Any], status: int) -> None:
+    assert shop("POST", "/policies", body)[0] == status
+    view = shop("GET", "/skus/TEE-1/channels")[1]["channels"][0]
+    assert (view["paused"], view["auto_sync"]) == (False, None)
+
+
+def test_a_sku_on_each_channel_says_how_its_number_comes_about(shop: Any, wiring: Wiring) -> None:
+    shop("PUT", "/channels/live", {"locations": ["shop"]})
+    wiring.pushes.save_policy("TEE-1", "live", SkuPolicy(allocation=3), wiring.clock())
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1"], "buffer": 1, "max_shown": 5})
+    view = next(c for c in shop("GET", "/skus/TEE-1/channels")[1]["channels"] if c["channel"] == "shopify")
+    assert view["steps"] == [
+        "available at its locations: shop 10 + web 0 = 10",
+        "minus 3 allocated to live's live event",
+        "minus buffer 1",
+        "at most 5 (cap)",
+        "= 5",
+    ]
+    assert view["would_show"] == 5
+    assert shop("GET", "/skus/NOPE/channels")[0] == 404
+
+
+# ---------------------------------------------------------------- problems
+def _order(sku: str, order_id: str = "5001") -> ChannelOrder:
+    line = OrderLine("l-1", sku, "New hat", 2)
+    return ChannelOrder("shopify", order_id, "#5001", AT, AT, (line,), financial_status="paid")
+
+
+def test_an_unmapped_line_is_fixed_from_the_inbox(shop: Any, wiring: Wiring) -> None:
+    wiring.order_desk.ingest(_order("HAT-NEW"))
+    wiring.order_desk.ingest(_order("HAT-NEW"))  # redelivered: still one problem
+    problems = shop("GET", "/problems", kind="unmapped")[1]["problems"]
+    assert [(p["subject"], p["channel"], p["units"]) for p in problems] == [("HAT-NEW", "shopify", 2)]
+    problem = problems[0]
+    assert problem["actions"] == ["retry", "dismiss"] and "catalog" in problem["hint"]
+    status, body = shop("POST", "/problems/retry", {"id": problem["id"]})
+    assert status == 409 and "not in the catalog" in body["message"]  # not fixed yet: it stays
+    assert len(shop("GET", "/problems")[1]["problems"]) == 1
+    shop("PUT", "/skus/HAT-NEW", {"locations": ["shop", "web"]})
+    shop("POST", "/skus/HAT-NEW/counts", {"location": "shop", "on_hand": 5, "version": 1, "event_id": "c-hat"})
+    status, body = shop("POST", "/problems/retry", {"id": problem["id"]})
+    assert (status, body["resolved"]) == (200, True)
+    assert shop("GET", "/problems")[1]["problems"] == []
+    assert shop("GET", "/skus/HAT-NEW")[1]["available"] == 3
+    lines = shop("GET", "/orders/shopify/5001")[1]["lines"]
+    assert [(line["sku"], line["taken"]) for line in lines] == [("HAT-NEW", 2)]
+    assert shop("POST", "/problems/retry", {"id": problem["id"]})[0] == 404  # resolved once
+
+
+def test_a_failed_push_leaves_the_inbox_once_pushed(shop: Any, wiring: Wiring) -> None:
+    failed = SyncEntry("TEE-2", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
+    wiring.pushes.record_sync([failed, replace(failed, attempt="a2")], wiring.clock())  # one problem, not two
+    problems = shop("GET", "/problems")[1]["problems"]
+    assert [(p["kind"], p["subject"], p["error"]) for p in problems] == [("failed", "TEE-2", "HTTP 502")]
+    wiring.pushes.record_pushed({("TEE-2", "shopify"): Pushed(10, "2026-11-23T12:05:00.000Z")})
+    assert shop("GET", "/problems")[1]["problems"] == []
+    assert wiring.table.get("PROBLEMS", problems[0]["id"]) is None  # and it is gone for good
+
+
+def test_what_cannot_be_retried_is_dismissed(shop: Any, wiring: Wiring) -> None:
+    wiring.pushes.note("order:77", "shipstation", "shipnotify", "unknown_order", "no order #77", wiring.clock())
+    problem = shop("GET", "/problems", kind="unknown_order")[1]["problems"][0]
+    assert problem["actions"] == ["dismiss"]
+    assert shop("POST", "/problems/retry", {"id": problem["id"]})[0] == 400
+    assert shop("POST", "/problems/dismiss", {"id": problem["id"]}, groups="[viewer]")[0] == 403
+    assert shop("POST", "/problems/dismiss", {"id": problem["id"]})[1]["resolved"] is True
+    assert shop("GET", "/problems")[1]["problems"] == []
+    assert shop("GET", "/problems", kind="bogus")[0] == 422
+
+
+def test_the_inbox_pages(shop: Any, wiring: Wiring) -> None:
+    for n in range(5):
+        wiring.pushes.note(f"order:{n}", "shipstation", "shipnotify", "unknown_order", "x", wiring.clock())
+    first = shop("GET", "/problems", limit="3")[1]
+    second = shop("GET", "/problems", limit="3", after=first["next"])[1]
+    seen = [p["subject"] for p in first["problems"] + second["problems"]]
+    assert seen == [f"order:{n}" for n in range(5)] and second["next"] is None
+
+
+# ---------------------------------------------------------------- latency, orders, live board
+def test_latency_is_read_from_the_pushes_of_the_last_hour(shop: Any, wiring: Wiring) -> None:
+    assert shop("GET", "/latency")[1] == {"window_minutes": 60, "pushes": 0, "p50_ms": None, "p99_ms": None}
+    now = utc_now()  # the handler reads the last hour by the real clock
+    entries = [
+        SyncEntry(f"TEE-{n % 3 + 1}", "shopify", f"a{n}", iso(now), 0, 1, "stock change", "applied", waited_ms=100 * n)
+        for n in range(1, 101)
+    ]
+    stale = SyncEntry("TEE-1", "shopify", "old", iso(now - timedelta(hours=2)), 0, 1, "x", "applied", waited_ms=10**6)
+    wiring.pushes.record_sync([*entries, stale], now)
+    body = shop("GET", "/latency")[1]
+    assert (body["pushes"], body["p50_ms"], body["p99_ms"]) == (100, 5000, 9900)
+
+
+def test_orders_by_day_list_each_order_once(shop: Any, wiring: Wiring) -> None:
+    wiring.order_desk.ingest(_order("TEE-1", "6001"))
+    later = replace(_order("TEE-1", "6001"), updated_at="2026-11-23T12:01:00.000Z", note="gift")
+    wiring.order_desk.ingest(later)
+    wiring.order_desk.ingest(_order("TEE-2", "6002"))
+    body = shop("GET", "/orders", day=wiring.clock().date().isoformat())[1]
+    assert sorted(o["order_id"] for o in body["orders"]) == ["6001", "6002"]
+    assert shop("GET", "/orders", day="2026-13-45")[0] == 422
+
+
+def test_a_live_event_board_counts_holds_and_checkouts(shop: Any, stream: StreamReader) -> None:
+    event = {"event_id": "ev-1", "channel": "shopify", "allocations": {"TEE-1": 4}}
+    assert shop("POST", "/live-events", event)[0] == 200
+    hold = {"hold_id": "cart-1", "sku": "TEE-1", "location": "shop", "qty": 2, "source": "shopify"}
+    assert shop("POST", "/holds", hold)[0] == 201
+    assert shop("POST", "/holds", hold | {"hold_id": "cart-2", "qty": 1})[0] == 201
+    assert shop("POST", "/holds/cart-1/checkout", {"event_id": "co-1", "source": "shopify"})[0] == 200
+    records = {"Records": stream.read()}  # the movement log, as the stream brings it
+    assert load_function("movement_log").lambda_handler(records, FakeContext()) == {"batchItemFailures": []}
+    rows = shop("GET", "/live-events/ev-1/board")[1]["rows"]
+    assert rows == [{"sku": "TEE-1", "allocated": 4, "held": 1, "sold": 2, "left": 7}]
+    assert shop("GET", "/live-events/nope/board")[0] == 404
