@@ -5,11 +5,13 @@ omnistock import FILE [--check]
 omnistock import-from SOURCE [--add-new] [--check]
 omnistock stock SKU
 omnistock history [--sku S] [--channel C] [--failed] [--limit N]
+omnistock problems [--kind K] [--retry ID | --dismiss ID]
 omnistock doctor
 
-Exit codes: 0 done (nothing failed); 1 the request was refused or the API unreachable; 2 done,
-but something failed (sync-now, go-live, import: the failed SKUs are printed, with why); 3 still
-running when --timeout ran out (follow the job's URL it prints).
+Exit codes: 0 done (nothing failed; problems: none open); 1 the request was refused or the API
+unreachable; 2 done, but something failed (sync-now, go-live, import: the failed SKUs are
+printed, with why; problems: some are open, or a retry did not fix it); 3 still running when
+--timeout ran out (follow the job's URL it prints).
 
 sync-now starts a Sync Now job through the admin API and follows it with a progress bar until
 it is done. preview prints what Omnistock would change on a channel (its latest preview, or a
@@ -63,8 +65,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     history.add_argument("--channel")
     history.add_argument("--failed", action="store_true", help="failed pushes only")
     history.add_argument("--limit", type=int, default=50)
+    problems = commands.add_parser("problems", help="open problems, each with its fix; retry or dismiss one")
+    problems.add_argument("--kind", choices=["failed", "unmapped", "rejected", "unknown_order"])
+    act = problems.add_mutually_exclusive_group()
+    act.add_argument("--retry", metavar="ID", help="retry a problem (the ID `omnistock problems` prints)")
+    act.add_argument("--dismiss", metavar="ID", help="dismiss a problem handled elsewhere")
     doctor = commands.add_parser("doctor", help="check every platform's connection; each problem with its fix")
-    for command in (sync, preview, live, load, source, stock, history, doctor):
+    for command in (sync, preview, live, load, source, stock, history, problems, doctor):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -126,15 +133,46 @@ def stock(args: argparse.Namespace) -> int:
             print(f"SKU {args.sku!r} is not in the catalog", file=sys.stderr)
             return 1
         body = answer.raise_for_status().json()
+        views = api.get(f"/skus/{args.sku}/channels").raise_for_status().json()
     print(f"{body['sku']}  available {body['available']}  ({body['catalog'].get('title') or 'no title'})")
     for level in body["locations"]:
         print(
             f"  {level['location']:<14} on hand {level['on_hand']:>6}  held {level['held']:>5}  "
             f"pending {level['pending']:>5}  available {level['available']:>6}"
         )
+    for view in views["channels"]:
+        shown = "not pushed" if view["would_show"] is None else f"shows {view['would_show']}"
+        pushed = "never pushed" if view["pushed"] is None else f"last pushed {view['pushed']} at {view['pushed_at']}"
+        print(f"  {view['channel']:<14} {shown} ({view['mode']}; {pushed}): {'; '.join(view['steps'])}")
     for movement in body["movements"]:
         print(f"  {movement['at']}  {movement['kind']:<12} {movement['location']:<12} {movement['note']}")
     return 0
+
+
+def problems(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        if args.retry or args.dismiss:
+            action, problem_id = ("retry", args.retry) if args.retry else ("dismiss", args.dismiss)
+            answer = api.post(f"/problems/{action}", json={"id": problem_id})
+            if answer.status_code in (400, 404, 409):
+                print(f"{action}: {answer.json()['message']}", file=sys.stderr)
+                return 1 if answer.status_code != 409 else 2
+            result = answer.raise_for_status().json()
+            print(f"{action}: {result['detail']}")
+            return 0 if result["resolved"] else 2
+        found, after = [], ""
+        while True:  # every open problem, a page at a time
+            query: dict[str, Any] = {"limit": 200, "after": after} | ({"kind": args.kind} if args.kind else {})
+            page = api.get("/problems", params=query).raise_for_status().json()
+            found += page["problems"]
+            if not page["next"]:
+                break
+            after = page["next"]
+    for p in found:
+        print(f"{p['at']}  {p['kind']:<13} {p['channel']:<12} {p['subject']}: {p['why']} {p['error']}".rstrip())
+        print(f"    fix: {p['hint']}  [{' | '.join(p['actions'])}: {p['id']}]")
+    print(f"{len(found)} open problem(s)")
+    return 2 if found else 0
 
 
 def history(args: argparse.Namespace) -> int:
@@ -197,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-from": import_from,
         "stock": stock,
         "history": history,
+        "problems": problems,
         "doctor": doctor,
     }
     command = commands[args.command]

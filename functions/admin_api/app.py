@@ -77,13 +77,25 @@ def _json(status: int, body: Any) -> Response:
 
 
 # ==================================================================== SKUs
-@app.get("/skus", summary="The catalog in SKU order, a page at a time, with each SKU's levels", tags=["stock"])
+@app.get(
+    "/skus",
+    summary="The catalog in SKU order, a page at a time, with each SKU's levels (or only the SKUs in a state "
+    "on a channel: paused, auto_sync_off, push_failed)",
+    responses=ERRORS,
+    tags=["stock"],
+)
 def read_inventory(
     prefix: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
     after: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    channel: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+    state: Annotated[s.InventoryState | None, Query()] = None,
 ) -> s.InventoryOut:
-    return s.inventory_out(runtime.app().ledger.inventory(prefix, after, limit))
+    if state is None:
+        return s.inventory_out(runtime.app().ledger.inventory(prefix, after, limit))
+    if channel is None:
+        raise InvalidRequest("a state is a SKU's state on a channel: give the channel too")
+    return s.inventory_out(runtime.app().inventory_filters.page(channel, state, prefix, after, limit))
 
 
 @app.get("/skus/<sku>", summary="A SKU's stock, explained", responses=ERRORS, tags=["stock"])

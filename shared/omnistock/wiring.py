@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.channel_desk import ChannelDesk
     from omnistock.channel_import import ChannelImports
     from omnistock.channels import CatalogImporter, CatalogReader, ChannelPort, OrdersPort
+    from omnistock.inventory_filters import InventoryFilters
     from omnistock.ledger import Ledger
     from omnistock.listings import ListingDesk
     from omnistock.live_events import LiveEvents
@@ -169,6 +170,13 @@ class Wiring:
 
         grace = timedelta(seconds=self.config.core.push_raise_grace_seconds)
         return PushEngine(self.pushes, self.stock.channels, self.port_for, clock=self.clock, grace=grace)
+
+    @cached_property
+    def inventory_filters(self) -> InventoryFilters:
+        from omnistock.inventory_filters import InventoryFilters
+        from omnistock.store.problem_store import ProblemStore
+
+        return InventoryFilters(self.stock, self.pushes, ProblemStore(self.table))
 
     @cached_property
     def problems(self) -> ProblemsDesk:

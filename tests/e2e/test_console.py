@@ -200,6 +200,10 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     text = console.body()
     assert "auto sync is off: Omnistock leaves the channel's number alone" in text, text
 
+    # the SKUs with auto sync off on the channel: an index of their own, not a walk of the catalog
+    console.open(f"inventory?prefix={prefix}&state=auto_sync_off&channel=shopify")
+    assert [r.find_element("css selector", "td:nth-child(2)").text for r in console.all("main tbody tr")] == skus
+
     # bulk: auto sync on for three SKUs; their pushes arrive in the history
     console.open(f"inventory?prefix={prefix}")
     for sku in skus:
@@ -210,6 +214,8 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     for sku, expected in zip(skus, (5, 6, 7), strict=True):
         entries = stack.client.get("/sync-history", params={"sku": sku}).json()["entries"]
         assert any(e["result"] == "applied" and e["after"] == expected for e in entries), entries
+    console.open(f"inventory?prefix={prefix}&state=auto_sync_off&channel=shopify")
+    assert "Nothing here." in console.body()
     console.open(f"sku/{skus[2]}")
     text = console.body()
     assert "available at its locations: shop 7 + web 0 = 7" in text, text
@@ -254,6 +260,10 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     hold = {"hold_id": f"{event_id}-cart", "sku": skus[0], "location": "shop", "qty": 1, "source": "shopify"}
     assert stack.client.post("/holds", json=hold).status_code == 201
     console.until(lambda: _board_row(console, skus[0])[:2] == ["2", "1"], timeout=15, what="the hold on the board")
+    assert stack.client.post(
+        f"/holds/{event_id}-cart/checkout", json={"event_id": "co-1", "source": "shopify"}
+    ).is_success
+    console.until(lambda: _board_row(console, skus[0])[1:3] == ["0", "1"], timeout=20, what="the sale on the board")
     console.shot("live-event")
     console.button("End the event").click()
     console.until(lambda: "ended" in console.body(), what="the event to end")

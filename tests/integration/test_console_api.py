@@ -137,6 +137,32 @@ def test_a_sku_on_each_channel_says_how_its_number_comes_about(shop: Any, wiring
     assert shop("GET", "/skus/NOPE/channels")[0] == 404
 
 
+def test_the_inventory_narrows_to_skus_in_a_state_on_a_channel(shop: Any, wiring: Wiring) -> None:
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1", "TEE-3"], "paused": True})
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-2", "TEE-3"], "auto_sync": False})
+    failed = SyncEntry("TEE-2", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
+    wiring.pushes.record_sync([failed], wiring.clock())
+
+    def listed(**query: str) -> list[str]:
+        return [row["sku"] for row in shop("GET", "/skus", channel="shopify", **query)[1]["skus"]]
+
+    assert listed(state="paused") == ["TEE-1", "TEE-3"]
+    assert listed(state="auto_sync_off") == ["TEE-2", "TEE-3"]
+    assert listed(state="push_failed") == ["TEE-2"]
+    assert listed(state="paused", prefix="TEE-3") == ["TEE-3"]
+    first = shop("GET", "/skus", channel="shopify", state="paused", limit="1")[1]
+    assert [row["sku"] for row in first["skus"]] == ["TEE-1"] and first["next"] == "TEE-1"
+    assert listed(state="paused", limit="1", after="TEE-1") == ["TEE-3"]
+    row = shop("GET", "/skus", channel="shopify", state="paused", prefix="TEE-1")[1]["skus"][0]
+    assert (row["available"], row["locations"][0]["location"]) == (10, "shop")  # the row as the full list has it
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1", "TEE-3"], "paused": False})
+    assert listed(state="paused") == []
+    assert listed(state="auto_sync_off") == ["TEE-2", "TEE-3"]  # the other state is kept
+    assert shop("GET", "/skus", state="paused")[0] == 400  # a state is on a channel
+    assert shop("GET", "/skus", channel="shopify", state="drifted")[0] == 422
+    assert shop("GET", "/skus", channel="nope", state="paused")[0] == 404
+
+
 # ---------------------------------------------------------------- problems
 def _order(sku: str, order_id: str = "5001") -> ChannelOrder:
     line = OrderLine("l-1", sku, "New hat", 2)

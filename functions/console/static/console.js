@@ -200,10 +200,19 @@ const screens = {
   async inventory(main, r) {
     const prefix = r.query.get("prefix") || "";
     const after = r.query.get("after") || "";
-    const [page, list] = await Promise.all([api("GET", "/skus?" + new URLSearchParams({ prefix, after, limit: "50" })), channels()]);
+    const state = r.query.get("state") || "";
+    const list = await channels();
+    const pushed = list.filter((c) => c.platform);
+    const inChannel = r.query.get("channel") || (pushed[0] || list[0] || {}).channel || "";
+    const filter = Object.assign({ prefix }, state ? { state, channel: inChannel } : {});
+    const page = await api("GET", "/skus?" + new URLSearchParams(Object.assign({ after, limit: "50" }, filter)));
     const search = h("input", { id: "prefix", type: "search", value: prefix, placeholder: "e.g. TEE-" });
-    const form = h("form", { class: "bar", role: "search" }, field("SKU starts with", search), h("button", { type: "submit" }, "Search"));
-    form.addEventListener("submit", (e) => { e.preventDefault(); go("/inventory", { prefix: search.value.trim() }); });
+    const states = h("select", { id: "state" }, [["", "Any state"], ["paused", "Paused"], ["auto_sync_off", "Auto sync off"], ["push_failed", "Last push failed"]].map(([v, l]) => h("option", { value: v }, l)));
+    states.value = state;
+    const on = channelSelect(list, "state-channel");
+    on.value = inChannel;
+    const form = h("form", { class: "bar", role: "search" }, field("SKU starts with", search), field("State", states), field("On channel", on), h("button", { type: "submit" }, "Search"));
+    form.addEventListener("submit", (e) => { e.preventDefault(); go("/inventory", Object.assign({ prefix: search.value.trim() }, states.value ? { state: states.value, channel: on.value } : {})); });
     const boxes = [];
     const rows = page.skus.map((row) => {
       const box = h("input", { type: "checkbox", value: row.sku, "aria-label": "Select " + row.sku });
@@ -238,8 +247,8 @@ const screens = {
         field("Buffer", buffer), bulk("Set buffer", () => ({ buffer: buffer.value === "" ? null : Number(buffer.value) })), syncNow),
       table([h("span", {}, all), "SKU", "Title", "Available", "By location", "Listed on"], rows),
       h("p", { class: "bar" },
-        after ? h("a", { href: "#/inventory?" + new URLSearchParams({ prefix }) }, "First page") : null,
-        page.next ? h("a", { href: "#/inventory?" + new URLSearchParams({ prefix, after: page.next }), id: "next-page" }, "Next page") : null));
+        after ? h("a", { href: "#/inventory?" + new URLSearchParams(filter) }, "First page") : null,
+        page.next ? h("a", { href: "#/inventory?" + new URLSearchParams(Object.assign({ after: page.next }, filter)), id: "next-page" }, "Next page") : null));
   },
 
   async sku(main, r) {
@@ -469,8 +478,8 @@ function historyTable(entries, withRetry) {
 
 function addToCatalogForm(problem, list) {
   const channel = list.find((c) => c.channel === problem.channel);
-  const locations = h("input", { value: channel ? channel.locations.join(",") : "", size: "14", "aria-label": "Locations for " + problem.subject });
-  const title = h("input", { size: "14", "aria-label": "Title for " + problem.subject });
+  const locations = h("input", { value: channel ? channel.locations.join(",") : "", size: "14", placeholder: "locations", "aria-label": "Locations for " + problem.subject });
+  const title = h("input", { size: "14", placeholder: "title", "aria-label": "Title for " + problem.subject });
   const form = h("form", { class: "bar" }, locations, title, h("button", { type: "submit", disabled: !isAdmin() }, "Add to catalog and retry"));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -160,6 +160,16 @@ def policy_sk(channel: str) -> str:
     return f"{POLICY_PREFIX}{channel}"
 
 
+# Policies in a state worth filtering the inventory by, in SKU order: sparse index keys on the
+# policy item itself (paused on gsi1, auto sync off on gsi2), so a put that leaves the state
+# drops them. A paused SKU with auto sync off is listed under both.
+PAUSED, AUTO_SYNC_OFF = "paused", "auto_sync_off"
+
+
+def policy_state_pk(channel: str, state: str) -> str:
+    return f"POLICYSTATE#{escape(channel)}#{state}"
+
+
 def pushed_sk(channel: str) -> str:
     return f"{PUSHED_PREFIX}{channel}"
 

@@ -77,6 +77,18 @@ class ProblemStore:
         )
         return [_problem(item) for item in items if item["sk"] != after][:limit]
 
+    def failed_skus(self, channel: str, prefix: str, after: str, limit: int) -> list[str]:
+        """SKUs (starting with ``prefix``, after ``after``) whose last push to ``channel``
+        failed and is still open, in SKU order: one item read per SKU."""
+        base = problem_id("failed", channel, "")
+        low = base + (max(after, prefix) if after else prefix)
+        items = self.table.query(
+            "pk = :pk AND sk BETWEEN :low AND :high",
+            {":pk": PROBLEMS_PK, ":low": low, ":high": keys.prefix_end(base + prefix)},
+            limit=limit + 1,
+        )
+        return [item["subject"] for item in items if item["subject"] != after][:limit]
+
     def get(self, problem_id: str) -> Problem | None:
         item = self.table.get(PROBLEMS_PK, problem_id)
         return _problem(item) if item else None
