@@ -68,9 +68,15 @@ chromium:  ## Install Debian's chromium and chromium-driver where missing (the c
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver; \
 	fi
 
+# axe-core (the accessibility rules engine) checks each console screen in the browser tests.
+AXE_VERSION := 4.14.1
+AXE_JS      := .cache/axe-core-$(AXE_VERSION)/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	npm install --prefix .cache/axe-core-$(AXE_VERSION) --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
 .PHONY: test
-test: lint chromium  ## Everything CI runs: lint, unit, integration, end-to-end (a real browser too), template checks
-	OMNISTOCK_REQUIRE_BROWSER=1 $(PY) -m pytest tests
+test: lint chromium $(AXE_JS)  ## Everything CI runs: lint, unit, integration, end-to-end (a real browser too), template checks
+	OMNISTOCK_REQUIRE_BROWSER=1 OMNISTOCK_AXE_JS=$(CURDIR)/$(AXE_JS) $(PY) -m pytest tests
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory build-if-possible
 

@@ -28,6 +28,7 @@ from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+AXE_JS = Path(os.environ.get("OMNISTOCK_AXE_JS", "/nonexistent/axe.min.js"))  # `make test` installs it
 HOSTILE = '<script>alert("x")</script> "quoted" \u202eRTL\u202c שלום'
 FLAGS = (
     "--headless=new",
@@ -70,6 +71,7 @@ class Console:
 
     def __init__(self, driver: Any, stack: RunningStack) -> None:
         self.driver, self.stack = driver, stack
+        self.violations: dict[str, list[str]] = {}
 
     def open(self, route: str) -> None:
         """Go to a screen as a click on a link does (the old screen is cleared first, so the
@@ -134,7 +136,24 @@ class Console:
         return str(self.find("main").text)
 
     def shot(self, name: str) -> None:
+        """Save the screen for a reviewer, and check it with axe-core's WCAG 2 A and AA rules."""
         self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+        self.violations[name] = self.axe()
+
+    def axe(self) -> list[str]:
+        if not AXE_JS.is_file():
+            if os.environ.get("OMNISTOCK_REQUIRE_BROWSER") == "1":
+                raise AssertionError(f"axe-core is missing at {AXE_JS}: run `make test` (it installs it)")
+            return []
+        if not self.driver.execute_script("return typeof axe !== 'undefined'"):
+            self.driver.execute_script(AXE_JS.read_text())
+        found = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+            ".then((r) => done(r.violations.map((v) => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')))"
+            ".catch((e) => done(['axe failed: ' + e]));"
+        )
+        return list(found)
 
     def unlabelled(self) -> list[str]:
         """Form controls a screen reader could not name, and buttons without text."""
@@ -306,6 +325,10 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
         ".then((r) => done(r.status));"
     )
     assert refused == 403
+    assert {screen: found for screen, found in console.violations.items() if found} == {}
+    if AXE_JS.is_file():  # the checker itself finds what it should: an input without a label
+        console.driver.execute_script("document.getElementById('main').append(document.createElement('input'))")
+        assert any(found.startswith("label:") for found in console.axe()), console.axe()
     errors = [e for e in console.driver.get_log("browser") if e["level"] == "SEVERE" and "403" not in e["message"]]
     assert errors == [], errors
 
