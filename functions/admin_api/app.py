@@ -506,6 +506,17 @@ def change_policies(body: ops.PoliciesIn) -> ops.PoliciesOut:
     return ops.PoliciesOut(channel=body.channel, skus=len(set(body.skus)), changed=changed)
 
 
+@app.post(
+    "/policies/jobs",
+    summary="Change auto sync, pause, buffer or cap of every SKU in a filter (a prefix, a state), as a job",
+    responses=ERRORS | {202: {"description": "Started; read its progress at /sync-now/{job_id}"}},
+    tags=["channels"],
+)
+def change_policies_in_filter(body: ops.FilterPoliciesIn) -> Response[s.JobOut]:
+    job = runtime.app().bulk_policies.start(body.channel, body.changes(), body.prefix, body.state)
+    return _json(202, s.job_out(job))
+
+
 @app.get(
     "/skus/<sku>/channels",
     summary="A SKU on every channel: its policy, what the channel is made to show and why, what was pushed",

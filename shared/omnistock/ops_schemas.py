@@ -3,7 +3,7 @@ problems inbox, bulk policy changes, push latency, orders by day, a live event's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -62,6 +62,30 @@ class PoliciesIn(Body):
 
     @model_validator(mode="after")
     def _something_changes(self) -> PoliciesIn:
+        if not self.changes():
+            raise ValueError("give at least one of auto_sync, paused, buffer, max_shown")
+        if "paused" in self.model_fields_set and self.paused is None:
+            raise ValueError("paused is true or false")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        wanted = ("auto_sync", "paused", "buffer", "max_shown")
+        return {name: getattr(self, name) for name in wanted if name in self.model_fields_set}
+
+
+class FilterPoliciesIn(Body):
+    """Every SKU in an inventory filter: those starting with ``prefix`` (and in ``state`` on the channel)."""
+
+    channel: ChannelName
+    prefix: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    state: Literal["paused", "auto_sync_off", "push_failed"] | None = None
+    auto_sync: bool | None = None
+    paused: bool | None = None
+    buffer: Shown | None = None
+    max_shown: Shown | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> FilterPoliciesIn:
         if not self.changes():
             raise ValueError("give at least one of auto_sync, paused, buffer, max_shown")
         if "paused" in self.model_fields_set and self.paused is None:

@@ -29,10 +29,12 @@ from omnistock.store.push_store import Pushed, PushStore
 from omnistock.store.stock_store import StockStore
 
 if TYPE_CHECKING:
+    from omnistock.bulk_policies import BulkPolicies
     from omnistock.channel_import import ChannelImports
 
 CHUNK = 250  # one Shopify call's worth of SKUs
 PREVIEW, GO_LIVE = "preview", "go_live"  # job purposes besides "sync"
+POLICIES = "policies"  # a policy change over an inventory filter (bulk_policies.py)
 VERIFY_CHUNK = 250  # marked SKUs verified together: one read and at most one write call on Shopify
 STALLED = timedelta(minutes=2)  # a running job not advanced for this long is nudged
 
@@ -55,6 +57,7 @@ class SyncService:
         clock: Callable[[], datetime] = utc_now,
         imports: Callable[[], ChannelImports] | None = None,
         platforms: Callable[[], Iterable[str]] = tuple,
+        bulk: Callable[[], BulkPolicies] | None = None,
     ) -> None:
         self.stock = stock
         self.pushes = pushes
@@ -63,6 +66,7 @@ class SyncService:
         self.previews = previews
         self.clock = clock
         self.imports = imports  # catalog import jobs run on the same stream as Sync Now jobs
+        self.bulk = bulk  # so do policy changes over a filter
         self.platforms = platforms  # their notes (a POS count unmapped, a webhook re-made) are history too
 
     # ---- policies and history (admin API)
@@ -77,7 +81,7 @@ class SyncService:
         self.pushes.save_policy(sku, channel, policy, self.clock())
         return policy
 
-    def set_policies(self, skus: list[str], channel: str, changes: dict[str, Any]) -> int:
+    def set_policies(self, skus: list[str], channel: str, changes: dict[str, Any], *, missing_ok: bool = False) -> int:
         """Change some fields (auto_sync, paused, buffer, max_shown) of many SKUs' policies on
         ``channel``, keeping the rest of each; each change is pushed like a stock change. How
         many policies changed."""
@@ -89,10 +93,10 @@ class SyncService:
         chosen = list(dict.fromkeys(skus))
         states = self.pushes.push_states(chosen, policies_of=[channel], pushed_to=[], locations=[])
         missing = [sku for sku, state in states.items() if state.catalog is None]
-        if missing:
+        if missing and not missing_ok:
             raise NotFound(f"{len(missing)} of these SKUs are not in the catalog: {missing[0]!r} ...")
         changed, now = 0, self.clock()
-        for sku in chosen:
+        for sku in (sku for sku in chosen if states[sku].catalog is not None):
             policy = states[sku].policies.get(channel, SkuPolicy())
             updated = replace(policy, **changes)
             if updated != policy:
@@ -274,6 +278,8 @@ class SyncService:
         same record already did (or the job is finished)."""
         if job.purpose == IMPORT:
             return self.imports().run_chunk(job) if self.imports is not None else None
+        if job.purpose == POLICIES:
+            return self.bulk().run_chunk(job) if self.bulk is not None else None
         current = self.jobs.get(job.job_id)  # a redelivered record must not push its chunk again
         if current is None or current.state != "running" or current.cursor != job.cursor:
             return None

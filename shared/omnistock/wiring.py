@@ -18,6 +18,7 @@ from omnistock.clock import utc_now
 from omnistock.config import Config
 
 if TYPE_CHECKING:  # for annotations only: each is imported where first needed
+    from omnistock.bulk_policies import BulkPolicies
     from omnistock.catalog_import import CatalogImport
     from omnistock.channel_desk import ChannelDesk
     from omnistock.channel_import import ChannelImports
@@ -207,6 +208,17 @@ class Wiring:
             clock=self.clock,
             imports=lambda: self.imports,
             platforms=platforms,
+            bulk=lambda: self.bulk_policies,
+        )
+
+    @cached_property
+    def bulk_policies(self) -> BulkPolicies:
+        from omnistock.bulk_policies import BulkPolicies
+        from omnistock.store.catalog_index import CatalogIndex
+        from omnistock.store.job_store import JobStore
+
+        return BulkPolicies(
+            self.sync, self.inventory_filters, CatalogIndex(self.table), JobStore(self.table), self.clock
         )
 
     @cached_property

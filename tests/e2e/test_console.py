@@ -235,6 +235,17 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
         assert any(e["result"] == "applied" and e["after"] == expected for e in entries), entries
     console.open(f"inventory?prefix={prefix}&state=auto_sync_off&channel=shopify")
     assert "Nothing here." in console.body()
+    # and back off for every SKU of the prefix at once, as a job with progress
+    console.open(f"inventory?prefix={prefix}")
+    console.find("#all-in-filter").click()
+    console.button("Auto sync off").click()
+    console.until(lambda: "Sync Now jobs" in console.find("h1").text and "done" in console.body(), what="the job")
+    off = stack.client.get("/skus", params={"channel": "shopify", "state": "auto_sync_off", "prefix": prefix}).json()
+    assert [row["sku"] for row in off["skus"]] == [*skus, hostile]
+    assert stack.client.post(
+        "/policies/jobs", json={"channel": "shopify", "prefix": prefix, "auto_sync": True}
+    ).is_success
+    stack.drain()
     console.open(f"sku/{skus[2]}")
     text = console.body()
     assert "available at its locations: shop 7 + web 0 = 7" in text, text

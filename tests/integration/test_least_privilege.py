@@ -324,10 +324,13 @@ def admin_api(h: Harness) -> None:
         ("GET", "/skus/TEE/channels", None),
         ("GET", "/latency", None),
         ("GET", "/orders", None),
+        ("POST", "/policies/jobs", {"channel": "shopify", "prefix": "T", "auto_sync": True}),
     ]
     for method, path, body in calls:
         status, answer = h.http(method, path, body, {"channel": "shopify"} if path == "/sync-history" else None)
         assert status < 300, (method, path, answer)
+    for state in ("paused", "auto_sync_off", "push_failed"):  # the inventory narrowed by state
+        assert h.http("GET", "/skus", None, {"channel": "shopify", "state": state})[0] == 200
     job = json.loads(h.http("POST", "/sync-now", {"channel": "shopify", "skus": ["TEE"]})[1])["job_id"]
     assert h.http("GET", f"/sync-now/{job}")[0] == 200
     (lot, *_) = json.loads(h.http("GET", "/skus/TEE")[1])["locations"][0]["pending_lots"]
@@ -400,6 +403,11 @@ def push(h: Harness) -> None:
         runtime.app().sync.start("shopify", ["TEE"])
         h.drain_stream()
         assert shop.available(item, SHOP_LOCATION) == 6 and cs.shelf(501) == 7
+        runtime.app().sync.set_policies(["TEE"], "commentsold", {"paused": True})
+        for state in ("paused", "push_failed", None):  # policy changes over filters, as jobs
+            runtime.app().bulk_policies.start("commentsold", {"paused": False}, "", state)
+        h.drain_stream()
+        h.drain_stream()
         # Catalog imports: the shop (no POS at its location) moves TEE to another listing and
         # counts it; the POS adds its own products with their counts.
         ledger.set_channel(

@@ -226,13 +226,21 @@ const screens = {
     const chosen = () => boxes.filter((b) => b.checked).map((b) => b.value);
     const target = channelSelect(list.filter((c) => c.platform), "bulk-channel");
     const buffer = h("input", { id: "bulk-buffer", type: "number", min: "0", style: "width:6rem" });
+    const everything = h("input", { type: "checkbox", id: "all-in-filter" });
     const bulk = (label, changes) => adminButton(label, async () => {
+      if (everything.checked) {
+        if (state && target.value !== inChannel) return say("The filter's state is on " + inChannel + ": apply it to that channel.", "error");
+        const job = await act(label + " on every SKU in this filter", () => api("POST", "/policies/jobs", Object.assign({ channel: target.value, prefix }, state ? { state } : {}, changes())));
+        if (job) { rememberJob(job.job_id); go("/jobs"); }
+        return;
+      }
       const skus = chosen();
       if (!skus.length) return say("Select one or more SKUs first.", "error");
       const done = await act(label + " on " + skus.length + " SKUs", () => api("POST", "/policies", Object.assign({ channel: target.value, skus }, changes())));
       if (done) say(label + ": " + done.changed + " of " + done.skus + " SKUs changed; their pushes are in the sync history.", "done");
     });
     const syncNow = adminButton("Sync Now", async () => {
+      if (everything.checked) return say("Sync Now runs on selected SKUs here, or on the whole catalog from the Sync Now screen.", "error");
       const skus = chosen();
       if (!skus.length) return say("Select one or more SKUs first.", "error");
       const job = await act("Sync Now", () => api("POST", "/sync-now", { channel: target.value, skus }));
@@ -241,7 +249,7 @@ const screens = {
     main.replaceChildren(
       h("h1", {}, "Inventory"), await latencyPanel(), form,
       h("div", { class: "bar", role: "group", "aria-label": "Bulk actions on the selected SKUs" },
-        field("Channel", target),
+        field("Apply to channel", target), field("All in this filter (a job)", everything, "inline"),
         bulk("Auto sync on", () => ({ auto_sync: true })), bulk("Auto sync off", () => ({ auto_sync: false })),
         bulk("Pause", () => ({ paused: true })), bulk("Resume", () => ({ paused: false })),
         field("Buffer", buffer), bulk("Set buffer", () => ({ buffer: buffer.value === "" ? null : Number(buffer.value) })), syncNow),
@@ -400,7 +408,7 @@ const screens = {
     await refresh();
     every(2000, refresh);
     main.replaceChildren(h("h1", {}, "Sync Now jobs"), form,
-      h("table", {}, h("thead", {}, h("tr", {}, ["Job", "Channel", "Purpose", "State", "Progress", "Pushed", "Failed"].map((n) => h("th", { scope: "col" }, n)))), body));
+      h("table", {}, h("thead", {}, h("tr", {}, ["Job", "Channel", "Purpose", "State", "Progress", "Pushed or changed", "Failed"].map((n) => h("th", { scope: "col" }, n)))), body));
   },
 
   async connections(main) {
