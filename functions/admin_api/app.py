@@ -4,6 +4,7 @@ maps its outcome. Deployed behind IAM auth (the HTTP API's default authorizer)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -478,6 +479,19 @@ def read_problems(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ops.ProblemsOut:
     return ops.problems_out(runtime.app().problems.inbox(kind, after, limit), limit)
+
+
+@app.get(
+    "/problems/pending-lots",
+    summary="Pending lots older than a threshold: sold, and still not in the master's count",
+    tags=["problems"],
+)
+def read_old_lots(
+    older_than_hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ops.OldLotsOut:
+    found = runtime.app().problems.old_pending_lots(timedelta(hours=older_than_hours), limit)
+    return ops.old_lots_out(older_than_hours, found)
 
 
 @app.post(

@@ -40,6 +40,20 @@ class ProblemsOut(BaseModel):
     next: str | None = Field(description="Pass as `after` for the next page; null on the last.")
 
 
+class OldLotOut(BaseModel):
+    sku: str
+    location: str
+    lot: str
+    units: int
+    sold_at: str
+
+
+class OldLotsOut(BaseModel):
+    older_than_hours: int
+    hint: str
+    lots: list[OldLotOut]
+
+
 class ProblemIn(Body):
     id: ProblemId
 
@@ -158,6 +172,11 @@ def problems_out(found: list[Problem], limit: int) -> ProblemsOut:
         ],
         next=found[-1].problem_id if len(found) == limit else None,
     )
+
+
+def old_lots_out(hours: int, found: list[tuple[str, str, str, int, str]]) -> OldLotsOut:
+    lots = [OldLotOut(sku=sku, location=loc, lot=lot, units=units, sold_at=at) for sku, loc, lot, units, at in found]
+    return OldLotsOut(older_than_hours=hours, hint=hint("old_lot"), lots=lots)
 
 
 def resolution_out(resolution: Resolution) -> ResolutionOut:

@@ -3,9 +3,12 @@ readable message and fix hint for every kind of sync-history result."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 
 if TYPE_CHECKING:  # the hints are read where the store (and boto3) is not needed
@@ -27,6 +30,8 @@ HINTS: dict[str, str] = {
     "unknown_order": "ShipStation shipped an order Omnistock does not have. Check the order number in "
     "ShipStation; dismiss once handled.",
     "recreated": "A webhook subscription had gone and was made again; nothing to do.",
+    "old_lot": "Sold on a channel, and the master's count still does not include it. Check the sale "
+    "reached the POS; then confirm the lot with the POS's version, or recount the SKU.",
 }
 ACTIONS: dict[str, tuple[str, ...]] = {
     "failed": ("retry", "dismiss"),
@@ -48,11 +53,19 @@ class Resolution:
 
 
 class ProblemsDesk:
-    def __init__(self, problems: ProblemStore, stock: StockStore, engine: PushEngine, order_desk: OrderDesk) -> None:
+    def __init__(
+        self,
+        problems: ProblemStore,
+        stock: StockStore,
+        engine: PushEngine,
+        order_desk: OrderDesk,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.problems = problems
         self.stock = stock
         self.engine = engine
         self.order_desk = order_desk
+        self.clock = clock
 
     def inbox(self, kind: str, after: str, limit: int) -> list[Problem]:
         """Open problems, a page at a time; failed pushes pushed since are resolved on the way."""
@@ -62,6 +75,11 @@ class ProblemsDesk:
             if problem.problem_id in done:
                 self.problems.resolve(problem)
         return [problem for problem in page if problem.problem_id not in done]
+
+    def old_pending_lots(self, older_than: timedelta, limit: int) -> list[tuple[str, str, str, int, str]]:
+        """Units sold longer ago than ``older_than`` that the master's count still does not
+        include (oldest first): a sale the POS never recorded, or a count that stopped coming."""
+        return self.stock.pending_lots_sold_before(iso(self.clock() - older_than), limit)
 
     def retry(self, problem_id: str) -> Resolution:
         problem = self._get(problem_id)

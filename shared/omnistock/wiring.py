@@ -184,7 +184,7 @@ class Wiring:
         from omnistock.problems import ProblemsDesk
         from omnistock.store.problem_store import ProblemStore
 
-        return ProblemsDesk(ProblemStore(self.table), self.stock, self.push_engine, self.order_desk)
+        return ProblemsDesk(ProblemStore(self.table), self.stock, self.push_engine, self.order_desk, self.clock)
 
     @cached_property
     def sync(self) -> SyncService:

@@ -292,3 +292,21 @@ def test_a_change_over_everything_in_a_filter_runs_as_a_job(
     assert shop("POST", "/policies/jobs", {"channel": "shopify", "buffer": 2}, groups="[viewer]")[0] == 403
     assert shop("POST", "/policies/jobs", {"channel": "shopify"})[0] == 422
     assert shop("POST", "/policies/jobs", {"channel": "nope", "paused": True})[0] == 404
+
+
+def test_pending_lots_older_than_a_threshold_until_the_master_counts_them(shop: Any, wiring: Wiring) -> None:
+    sale = {"location": "shop", "qty": 2, "event_id": "o-77", "source": "shopify"}
+    assert shop("POST", "/skus/TEE-1/sales", sale)[0] == 200  # sold now: not old yet
+    assert shop("GET", "/problems/pending-lots")[1]["lots"] == []
+    wiring.ledger.sell("TEE-2", "shop", 1, "commentsold", "o-78")  # sold at the fixture's time, days ago
+    body = shop("GET", "/problems/pending-lots", older_than_hours="24")[1]
+    assert [(lot["sku"], lot["location"], lot["lot"], lot["units"]) for lot in body["lots"]] == [
+        ("TEE-2", "shop", "commentsold:o-78", 1)
+    ]
+    assert "recount" in body["hint"]
+    confirmation = {"location": "shop", "lot": "commentsold:o-78", "applied_version": 2, "event_id": "cf-78"}
+    assert shop("POST", "/skus/TEE-2/confirmations", confirmation)[0] == 200
+    count = {"location": "shop", "on_hand": 9, "version": 2, "event_id": "c-78"}
+    assert shop("POST", "/skus/TEE-2/counts", count)[0] == 200  # the POS's count includes the sale
+    assert shop("GET", "/problems/pending-lots")[1]["lots"] == []
+    assert shop("GET", "/problems/pending-lots", older_than_hours="0")[0] == 422

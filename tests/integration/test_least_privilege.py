@@ -323,6 +323,7 @@ def admin_api(h: Harness) -> None:
         ("POST", "/policies", {"channel": "shopify", "skus": ["TEE"], "auto_sync": True}),
         ("GET", "/skus/TEE/channels", None),
         ("GET", "/latency", None),
+        ("GET", "/problems/pending-lots", None),
         ("GET", "/orders", None),
         ("POST", "/policies/jobs", {"channel": "shopify", "prefix": "T", "auto_sync": True}),
     ]

@@ -322,7 +322,11 @@ const screens = {
       return h("tr", {}, h("td", {}, p.kind), h("td", {}, p.channel), h("td", {}, /^(line|product|order|webhook):/.test(p.subject) ? bidi(p.subject) : skuLink(p.subject)),
         h("td", {}, bidi(p.why), h("div", { class: "bad" }, bidi(p.error)), h("div", { class: "hint" }, p.hint)), h("td", {}, p.at), actions);
     });
-    main.replaceChildren(h("h1", {}, "Problems"), h("div", { class: "bar" }, field("Kind", pick)), table(["Kind", "Channel", "Subject", "What happened", "At", "Fix"], rows));
+    const old = await api("GET", "/problems/pending-lots?older_than_hours=24");
+    const lotRows = old.lots.map((l) => h("tr", {}, h("td", {}, skuLink(l.sku)), h("td", {}, l.location), h("td", {}, bidi(l.lot)), num(l.units), h("td", {}, l.sold_at)));
+    main.replaceChildren(h("h1", {}, "Problems"), h("div", { class: "bar" }, field("Kind", pick)), table(["Kind", "Channel", "Subject", "What happened", "At", "Fix"], rows),
+      h("h2", {}, "Pending for more than " + old.older_than_hours + " hours"), h("p", { class: "hint" }, old.hint),
+      table(["SKU", "Location", "Lot", "Units", "Sold"], lotRows));
   },
 
   async orders(main, r) {

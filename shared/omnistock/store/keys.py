@@ -237,6 +237,20 @@ def external_movement_sk(at: str, source_key: str) -> str:
     return f"{at}#{source_key}"
 
 
+def pending_lots_pk(sku: str) -> str:
+    """gsi1: pending lots by when they were sold (sparse: a lot leaves it when it clears), one
+    shard per SKU shard, so a busy sale day spreads its writes."""
+    return f"PENDINGLOTS#{sku_shard(sku)}"
+
+
+def pending_lots_pks() -> list[str]:
+    return [f"PENDINGLOTS#{n}" for n in range(SKU_SHARDS)]
+
+
+def pending_lot_index_sk(sold_at: str, location: str, lot_key: str) -> str:
+    return f"{sold_at}#{escape(location)}#{lot_key}"
+
+
 def hold_expiry_pk(hold_id: str) -> str:
     shard = int(hashlib.sha256(hold_id.encode()).hexdigest(), 16) % HOLD_EXPIRY_SHARDS
     return f"HOLDEXP#{shard}"

@@ -229,6 +229,19 @@ class StockStore:
         )
         return [movement_from_item(item) for item in items]
 
+    def pending_lots_sold_before(self, before: str, limit: int) -> list[tuple[str, str, str, int, str]]:
+        """(sku, location, lot, units, sold at) of pending lots sold before ``before`` (UTC
+        ISO), oldest first, at most ``limit``: a query per shard of the sparse index."""
+        found: list[tuple[str, str, str, int, str]] = []
+        for pk in keys.pending_lots_pks():
+            items = self.table.query(
+                "gsi1pk = :pk AND gsi1sk < :before", {":pk": pk, ":before": before}, index="gsi1", limit=limit
+            )
+            for item in items:
+                lot = item["gsi1sk"].split("#", 2)[2]
+                found.append((item["sku"], item["location"], lot, int(item["qty"]), item["gsi1sk"].split("#", 1)[0]))
+        return sorted(found, key=lambda lot: (lot[4], lot[0]))[:limit]
+
     def hold(self, hold_id: str) -> Hold | None:
         item = self.table.get(keys.hold_pk(hold_id), keys.HOLD_SK)
         return hold_from_item(item) if item else None
@@ -788,10 +801,13 @@ class StockStore:
             "pk": keys.sku_pk(sku),
             "sk": keys.lot_sk(location, lot_key),
             "kind": "lot",
+            "sku": sku,
             "location": location,
             "lot": lot_key,
             "qty": lot.qty,
             "sold_at": lot.sold_at,
+            "gsi1pk": keys.pending_lots_pk(sku),  # the problems inbox finds old lots by it
+            "gsi1sk": keys.pending_lot_index_sk(lot.sold_at, location, lot_key),
         }
         if lot.applied_version is not None:
             item["applied_version"] = lot.applied_version
