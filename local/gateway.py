@@ -162,7 +162,12 @@ class Gateway:
 
 def _local_user(group: str) -> dict[str, str]:
     """Claims of a local signed-in user, shaped as an HTTP API's JWT authorizer passes them."""
-    return {"sub": f"local-{group}", "email": f"{group}@localhost", "cognito:groups": f"[{group}]"}
+    return {
+        "sub": f"local-{group}",
+        "email": f"{group}@localhost",
+        "email_verified": "true",
+        "cognito:groups": f"[{group}]",
+    }
 
 
 def _decoded_path(raw_path: str) -> str | None:

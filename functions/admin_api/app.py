@@ -306,12 +306,13 @@ def read_audit(
 
 def _who() -> str:
     """The caller as the gateway authenticated it (the signed identity): an IAM user or role's
-    ARN, or a signed-in user's e-mail or subject."""
+    ARN, or a signed-in user's verified e-mail, else their subject."""
     context = app.current_event.raw_event.get("requestContext") or {}
     authorizer = context.get("authorizer") or {}
     iam = authorizer.get("iam") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
-    return str(iam.get("userArn") or claims.get("email") or claims.get("sub") or "unknown")
+    email = claims.get("email") if str(claims.get("email_verified", "")).lower() == "true" else None
+    return str(iam.get("userArn") or email or claims.get("sub") or "unknown")
 
 
 @app.put(
@@ -478,7 +479,7 @@ def read_problems(
     after: Annotated[str, Query(max_length=600)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ops.ProblemsOut:
-    return ops.problems_out(runtime.app().problems.inbox(kind, after, limit), limit)
+    return ops.problems_out(*runtime.app().problems.inbox(kind, after, limit))
 
 
 @app.get(

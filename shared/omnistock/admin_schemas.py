@@ -733,7 +733,8 @@ def inventory_out(page: InventoryPage) -> InventoryOut:
                 sku=entry.sku, title=entry.title, listings=dict(entry.listings), available=total, locations=located
             )
         )
-    return InventoryOut(skus=rows, next=None if page.last or not rows else rows[-1].sku)
+    following = page.cursor or (rows[-1].sku if rows else None)
+    return InventoryOut(skus=rows, next=None if page.last else following)
 
 
 def setting_out(view: SettingView, config: Config) -> SettingOut:

@@ -66,11 +66,11 @@ class BulkPolicies:
         prefix, state, changes = _filter_of(job)
         if state:
             page = self.filters.page(job.channel, state, prefix, job.cursor, CHUNK)
-            skus, finished = [entry.sku for entry, _ in page.rows], page.last
+            skus, finished, cursor = [entry.sku for entry, _ in page.rows], page.last, page.cursor
         else:
             found = self.index.page(prefix, job.cursor, CHUNK)
-            skus, finished = [entry.sku for entry in found.entries], found.last
-        finished = finished or not skus
+            skus, finished = [entry.sku for entry in found.entries], found.last or not found.entries
+            cursor = skus[-1] if skus else None
         # a SKU dropped from the catalog between the read and the change is passed over
         changed = self.sync.set_policies(skus, job.channel, changes, missing_ok=True) if skus else 0
         done = job.done + len(skus)
@@ -79,7 +79,7 @@ class BulkPolicies:
             applied=job.applied + changed,
             done=done,
             total=max(job.total, done) if not finished else done,
-            cursor=skus[-1] if skus else job.cursor,
+            cursor=cursor or job.cursor,
             state="done" if finished else "running",
             updated_at=iso(self.clock()),
         )

@@ -115,6 +115,7 @@ class InventoryPage:
     last: bool
     items_read: int  # index entries and levels read for the page
     queries: int
+    cursor: str | None = None  # where the next page starts, if not after the last row's SKU
 
 
 class Ledger:

@@ -137,7 +137,7 @@ class LiveEvents:
             state = states[sku]
             sold = sum(
                 movement.after.pending - movement.before.pending
-                for movement in self.stock.movements_between(sku, event["started_at"], until)
+                for movement in self.stock.movements_between(sku, event["started_at"], until, limit=None)
                 if movement.kind is MovementKind.CHECKOUT and movement.source == event["channel"]
             )
             held = state.own_holds(event["channel"], tuple(locations))

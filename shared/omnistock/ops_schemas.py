@@ -153,7 +153,7 @@ class LiveBoardOut(BaseModel):
     rows: list[LiveRowOut]
 
 
-def problems_out(found: list[Problem], limit: int) -> ProblemsOut:
+def problems_out(found: list[Problem], cursor: str | None) -> ProblemsOut:
     return ProblemsOut(
         problems=[
             ProblemOut(
@@ -170,7 +170,7 @@ def problems_out(found: list[Problem], limit: int) -> ProblemsOut:
             )
             for p in found
         ],
-        next=found[-1].problem_id if len(found) == limit else None,
+        next=cursor,
     )
 
 

@@ -13,9 +13,9 @@ from omnistock.errors import Conflict, InvalidRequest, NotFound
 
 if TYPE_CHECKING:  # the hints are read where the store (and boto3) is not needed
     from omnistock.order_desk import OrderDesk
-    from omnistock.push import PushEngine
     from omnistock.store.problem_store import Problem, ProblemStore
     from omnistock.store.stock_store import StockStore
+    from omnistock.sync import SyncService
 
 # What each result means, and what fixes it, for people (the console and `omnistock problems`).
 HINTS: dict[str, str] = {
@@ -57,24 +57,29 @@ class ProblemsDesk:
         self,
         problems: ProblemStore,
         stock: StockStore,
-        engine: PushEngine,
+        sync: SyncService,
         order_desk: OrderDesk,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.problems = problems
         self.stock = stock
-        self.engine = engine
+        self.sync = sync
         self.order_desk = order_desk
         self.clock = clock
 
-    def inbox(self, kind: str, after: str, limit: int) -> list[Problem]:
-        """Open problems, a page at a time; failed pushes pushed since are resolved on the way."""
+    def inbox(self, kind: str, after: str, limit: int) -> tuple[list[Problem], str | None]:
+        """Open problems, a page at a time, and the cursor of the next page (None: the last);
+        failed pushes pushed since are resolved on the way (so a page may hold fewer)."""
         page = self.problems.page(kind, after, limit)
-        done = self.problems.pushed_since(page)
-        for problem in page:
+        return self.still_open(page), page[-1].problem_id if len(page) == limit else None
+
+    def still_open(self, problems: list[Problem]) -> list[Problem]:
+        """``problems`` without the failed pushes whose SKU was pushed since (those are resolved)."""
+        done = self.problems.pushed_since(problems)
+        for problem in problems:
             if problem.problem_id in done:
                 self.problems.resolve(problem)
-        return [problem for problem in page if problem.problem_id not in done]
+        return [problem for problem in problems if problem.problem_id not in done]
 
     def old_pending_lots(self, older_than: timedelta, limit: int) -> list[tuple[str, str, str, int, str]]:
         """Units sold longer ago than ``older_than`` that the master's count still does not
@@ -86,11 +91,12 @@ class ProblemsDesk:
         if "retry" not in ACTIONS.get(problem.kind, ()):
             raise InvalidRequest(f"a {problem.kind} problem cannot be retried: dismiss it once handled")
         if problem.kind == "failed":
-            report = self.engine.push([problem.subject], "retry", force=True, channel=problem.channel)
-            if report.applied:
-                self.problems.resolve(problem)
-                return Resolution(problem, True, f"pushed {problem.subject} to {problem.channel}")
-            raise Conflict(f"the push to {problem.channel} failed again: see the sync history")
+            if self.stock.catalog(problem.subject) is None:  # a fulfilment, or a SKU dropped since
+                raise InvalidRequest(f"{problem.subject!r} is not a SKU in the catalog: dismiss it once handled")
+            # pushed by the push function (which holds the channel's credentials), as a Sync Now
+            # job; the problem leaves once the push is recorded
+            job = self.sync.start(problem.channel, [problem.subject])
+            return Resolution(problem, False, f"pushing again: Sync Now job {job.job_id}")
         return self._retry_unmapped(problem)
 
     def dismiss(self, problem_id: str) -> Resolution:

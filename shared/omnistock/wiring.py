@@ -177,14 +177,14 @@ class Wiring:
         from omnistock.inventory_filters import InventoryFilters
         from omnistock.store.problem_store import ProblemStore
 
-        return InventoryFilters(self.stock, self.pushes, ProblemStore(self.table))
+        return InventoryFilters(self.stock, self.pushes, ProblemStore(self.table), lambda: self.problems)
 
     @cached_property
     def problems(self) -> ProblemsDesk:
         from omnistock.problems import ProblemsDesk
         from omnistock.store.problem_store import ProblemStore
 
-        return ProblemsDesk(ProblemStore(self.table), self.stock, self.push_engine, self.order_desk, self.clock)
+        return ProblemsDesk(ProblemStore(self.table), self.stock, self.sync, self.order_desk, self.clock)
 
     @cached_property
     def sync(self) -> SyncService:

@@ -32,7 +32,8 @@ def call(handler_env: None) -> Any:
         if groups is not None:  # through the console's route, as its JWT authorizer passes the claims
             event["routeKey"] = event["requestContext"]["routeKey"] = "ANY /console/api/{proxy+}"
             event["rawPath"] = event["requestContext"]["http"]["path"] = f"/console/api{path}"
-            claims = {"sub": "u-1", "email": "staff@example.com"} | ({"cognito:groups": groups} if groups else {})
+            claims = {"sub": "u-1", "email": "staff@example.com", "email_verified": "true"}
+            claims |= {"cognito:groups": groups} if groups else {}
             event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
         response = module.lambda_handler(event, FakeContext())
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
@@ -158,6 +159,10 @@ def test_the_inventory_narrows_to_skus_in_a_state_on_a_channel(shop: Any, wiring
     shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-1", "TEE-3"], "paused": False})
     assert listed(state="paused") == []
     assert listed(state="auto_sync_off") == ["TEE-2", "TEE-3"]  # the other state is kept
+    assert listed(state="paused", prefix="TEE-1", after="TEE-1~") == []
+    wiring.pushes.note("order:1", "shopify", "fulfillment", "failed", "HTTP 422", wiring.clock())
+    page = shop("GET", "/skus", channel="shopify", state="push_failed", prefix="order:", limit="1")[1]
+    assert page == {"skus": [], "next": "order:1"}  # not a SKU: no row, but the paging goes on
     assert shop("GET", "/skus", state="paused")[0] == 400  # a state is on a channel
     assert shop("GET", "/skus", channel="shopify", state="drifted")[0] == 422
     assert shop("GET", "/skus", channel="nope", state="paused")[0] == 404
@@ -190,6 +195,31 @@ def test_an_unmapped_line_is_fixed_from_the_inbox(shop: Any, wiring: Wiring) -> 
     assert shop("POST", "/problems/retry", {"id": problem["id"]})[0] == 404  # resolved once
 
 
+def test_two_orders_of_an_unknown_sku_are_two_lines_to_settle(shop: Any, wiring: Wiring) -> None:
+    wiring.order_desk.ingest(_order("HAT-NEW", "5001"))
+    wiring.order_desk.ingest(_order("HAT-NEW", "5002"))
+    problems = shop("GET", "/problems", kind="unmapped")[1]["problems"]
+    assert len(problems) == 2 and {p["subject"] for p in problems} == {"HAT-NEW"}
+    shop("PUT", "/skus/HAT-NEW", {"locations": ["shop", "web"]})
+    for problem in problems:
+        assert shop("POST", "/problems/retry", {"id": problem["id"]})[1]["resolved"] is True
+    for order_id in ("5001", "5002"):
+        assert [line["taken"] for line in shop("GET", f"/orders/shopify/{order_id}")[1]["lines"]] == [2]
+
+
+def test_retrying_a_failed_push_starts_a_push_and_the_push_resolves_it(shop: Any, wiring: Wiring) -> None:
+    failed = SyncEntry("TEE-2", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
+    wiring.pushes.record_sync([failed], wiring.clock())
+    problem = shop("GET", "/problems")[1]["problems"][0]
+    status, body = shop("POST", "/problems/retry", {"id": problem["id"]})
+    assert (status, body["resolved"]) == (200, False) and "Sync Now job" in body["detail"]
+    job = wiring.sync.job(body["detail"].rsplit(" ", 1)[1])
+    assert (job.channel, job.skus) == ("shopify", ("TEE-2",))
+    wiring.pushes.note("order:9", "shopify", "fulfillment", "failed", "HTTP 422", wiring.clock())
+    fulfilment = next(p for p in shop("GET", "/problems")[1]["problems"] if p["subject"] == "order:9")
+    assert shop("POST", "/problems/retry", {"id": fulfilment["id"]})[0] == 400  # not a SKU: dismiss it
+
+
 def test_a_failed_push_leaves_the_inbox_once_pushed(shop: Any, wiring: Wiring) -> None:
     failed = SyncEntry("TEE-2", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
     wiring.pushes.record_sync([failed, replace(failed, attempt="a2")], wiring.clock())  # one problem, not two
@@ -212,12 +242,18 @@ def test_what_cannot_be_retried_is_dismissed(shop: Any, wiring: Wiring) -> None:
 
 
 def test_the_inbox_pages(shop: Any, wiring: Wiring) -> None:
+    failed = SyncEntry("TEE-1", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
+    wiring.pushes.record_sync([failed], wiring.clock())
+    wiring.pushes.record_pushed({("TEE-1", "shopify"): Pushed(10, "2026-11-23T12:05:00.000Z")})  # resolved since
     for n in range(5):
         wiring.pushes.note(f"order:{n}", "shipstation", "shipnotify", "unknown_order", "x", wiring.clock())
     first = shop("GET", "/problems", limit="3")[1]
+    assert len(first["problems"]) == 2 and first["next"]  # the resolved one left the page, not the paging
     second = shop("GET", "/problems", limit="3", after=first["next"])[1]
-    seen = [p["subject"] for p in first["problems"] + second["problems"]]
-    assert seen == [f"order:{n}" for n in range(5)] and second["next"] is None
+    third = shop("GET", "/problems", limit="3", after=second["next"])[1]
+    seen = [p["subject"] for p in first["problems"] + second["problems"] + third["problems"]]
+    assert seen == [f"order:{n}" for n in range(5)] and third["next"] is None
+    assert shop("GET", "/problems", kind="failed", after="unknown_order#zzz")[1]["problems"] == []
 
 
 # ---------------------------------------------------------------- latency, orders, live board

@@ -41,6 +41,7 @@ from omnistock import runtime
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
 from omnistock.models import Job, SyncEntry
+from omnistock.orders import ChannelOrder, OrderLine
 from omnistock.policy import SkuPolicy
 from omnistock.store import keys
 from omnistock.store.job_store import JobStore
@@ -350,6 +351,16 @@ def admin_api(h: Harness) -> None:
     problems = json.loads(h.http("GET", "/problems")[1])["problems"]  # a failed push: was it pushed since?
     unknown = next(p for p in problems if p["kind"] == "unknown_order")
     assert h.http("POST", "/problems/dismiss", {"id": unknown["id"]})[0] == 200
+    line = OrderLine("l-1", "CAP", "Cap", 1)
+    at = "2026-01-01T00:00:00.000Z"
+    runtime.app().order_desk.ingest(ChannelOrder("shopify", "o-cap", "#9", at, at, (line,)))
+    runtime.app().ledger.upsert_catalog("CAP", ["warehouse"], {}, "Cap")  # not where the channel sells
+    unmapped = json.loads(h.http("GET", "/problems", None, {"kind": "unmapped"})[1])["problems"]
+    assert h.http("POST", "/problems/retry", {"id": unmapped[0]["id"]})[0] == 409  # its new reason is noted
+    runtime.app().ledger.upsert_catalog("CAP", ["shop"], {}, "Cap")
+    assert h.http("POST", "/problems/retry", {"id": unmapped[0]["id"]})[0] == 200
+    failed_id = next(p["id"] for p in json.loads(h.http("GET", "/problems")[1])["problems"] if p["kind"] == "failed")
+    assert h.http("POST", "/problems/retry", {"id": failed_id})[0] == 200  # a Sync Now job
 
 
 def console(h: Harness) -> None:

@@ -1,6 +1,8 @@
 // Omnistock console: one page, a screen per hash route, everything read and changed through the
 // admin API under /console/api. Text from the API only ever reaches the page as text nodes
-// (never as HTML), and the token travels in the Authorization header, never in a cookie.
+// (never as HTML), and the token travels in the Authorization header, never in a cookie. The
+// token is Cognito's ID token: the API's JWT authorizer takes it (its audience is this client),
+// and it names the user (their verified e-mail) for the audit log.
 "use strict";
 
 const API = "/console/api";
@@ -39,7 +41,8 @@ function say(message, kind) {
 }
 function route() {
   const [path, query] = (location.hash.slice(1) || "/inventory").split("?");
-  return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query || "") };
+  const decoded = (part) => { try { return decodeURIComponent(part); } catch (e) { return part; } };
+  return { parts: path.split("/").filter(Boolean).map(decoded), query: new URLSearchParams(query || "") };
 }
 function go(path, params) {
   const query = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString() : "";
@@ -74,7 +77,7 @@ function adopt(token, refresh) {
     const claims = claimsOf(token);
     const groups = claims["cognito:groups"] || [];
     state.role = groups.includes("admin") ? "admin" : groups.includes("viewer") ? "viewer" : "none";
-    state.who = (claims.username || claims.sub || "") + " (" + state.role + ")";
+    state.who = (claims.email || claims["cognito:username"] || claims.sub || "") + " (" + state.role + ")";
   }
   sessionStorage.setItem("omnistock.token", token);
   if (state.refresh) sessionStorage.setItem("omnistock.refresh", state.refresh);
@@ -93,7 +96,7 @@ async function renewed() {
   if (state.config.signIn !== "cognito" || !state.refresh) return false;
   try {
     const data = await cognito("InitiateAuth", { AuthFlow: "REFRESH_TOKEN_AUTH", ClientId: state.config.clientId, AuthParameters: { REFRESH_TOKEN: state.refresh } });
-    adopt(data.AuthenticationResult.AccessToken);
+    adopt(data.AuthenticationResult.IdToken);
     return true;
   } catch (e) { return false; }
 }
@@ -122,7 +125,7 @@ function signInScreen(main) {
     try {
       const data = await cognito("InitiateAuth", { AuthFlow: "USER_PASSWORD_AUTH", ClientId: state.config.clientId, AuthParameters: { USERNAME: email.value, PASSWORD: secret.value } });
       if (data.ChallengeName === "NEW_PASSWORD_REQUIRED") return newPasswordScreen(main, email.value, data.Session);
-      adopt(data.AuthenticationResult.AccessToken, data.AuthenticationResult.RefreshToken);
+      adopt(data.AuthenticationResult.IdToken, data.AuthenticationResult.RefreshToken);
       render();
     } catch (error) { say(error.message, "error"); }
   });
@@ -138,7 +141,7 @@ function newPasswordScreen(main, username, session) {
     event.preventDefault();
     try {
       const data = await cognito("RespondToAuthChallenge", { ChallengeName: "NEW_PASSWORD_REQUIRED", ClientId: state.config.clientId, Session: session, ChallengeResponses: { USERNAME: username, NEW_PASSWORD: password.value } });
-      adopt(data.AuthenticationResult.AccessToken, data.AuthenticationResult.RefreshToken);
+      adopt(data.AuthenticationResult.IdToken, data.AuthenticationResult.RefreshToken);
       render();
     } catch (error) { say(error.message, "error"); }
   });

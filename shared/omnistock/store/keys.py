@@ -170,6 +170,16 @@ def policy_state_pk(channel: str, state: str) -> str:
     return f"POLICYSTATE#{escape(channel)}#{state}"
 
 
+def policy_state_keys(channel: str, sku: str, paused: bool, auto_sync: bool | None) -> dict[str, str]:
+    """The sparse index keys a policy item carries in its states (none in the default state)."""
+    found: dict[str, str] = {}
+    if paused:
+        found |= {"gsi1pk": policy_state_pk(channel, PAUSED), "gsi1sk": sku}
+    if auto_sync is False:
+        found |= {"gsi2pk": policy_state_pk(channel, AUTO_SYNC_OFF), "gsi2sk": sku}
+    return found
+
+
 def pushed_sk(channel: str) -> str:
     return f"{PUSHED_PREFIX}{channel}"
 

@@ -46,9 +46,12 @@ def problem_item(entry: SyncEntry, now: datetime) -> Item | None:
     """The inbox item for ``entry``, or None if its result needs nobody."""
     if entry.result not in PROBLEM_KINDS:
         return None
+    # An unmapped order line is a problem of its own (two orders of an unknown SKU are two lines
+    # to settle); other problems are one per subject.
+    line = entry.result == "unmapped" and entry.attempt.startswith("order:")
     return {
         "pk": PROBLEMS_PK,
-        "sk": problem_id(entry.result, entry.channel, entry.sku),
+        "sk": problem_id(entry.result, entry.channel, entry.sku + (f"#{entry.attempt}" if line else "")),
         "kind": "problem",
         "problem": entry.result,
         "channel": entry.channel,
@@ -68,26 +71,26 @@ class ProblemStore:
 
     def page(self, kind: str, after: str, limit: int) -> list[Problem]:
         """Up to ``limit`` open problems (of ``kind``, or all for ""), in id order after ``after``."""
-        low = after or (f"{kind}#" if kind else "#")
-        high = keys.prefix_end(f"{kind}#") if kind else "~"
+        return [_problem(item) for item in self._after(f"{kind}#" if kind else "", after, limit)]
+
+    def failed(self, channel: str, prefix: str, after: str, limit: int) -> list[Problem]:
+        """Open failed pushes to ``channel`` of SKUs starting with ``prefix`` (after the SKU
+        ``after``), in SKU order."""
+        base = problem_id("failed", channel, "")
+        found = self._after(base + prefix, base + after if after else "", limit)
+        return [_problem(item) for item in found]
+
+    def _after(self, prefix: str, after: str, limit: int) -> list[Item]:
+        """Items whose sort key starts with ``prefix``, after ``after``, in order."""
+        low, high = max(after, prefix), keys.prefix_end(prefix) if prefix else "~"
+        if low >= high:
+            return []
         items = self.table.query(
             "pk = :pk AND sk BETWEEN :low AND :high",
-            {":pk": PROBLEMS_PK, ":low": low, ":high": high},
+            {":pk": PROBLEMS_PK, ":low": low or "#", ":high": high},
             limit=limit + 1,  # the bound is inclusive: the cursor itself may come back
         )
-        return [_problem(item) for item in items if item["sk"] != after][:limit]
-
-    def failed_skus(self, channel: str, prefix: str, after: str, limit: int) -> list[str]:
-        """SKUs (starting with ``prefix``, after ``after``) whose last push to ``channel``
-        failed and is still open, in SKU order: one item read per SKU."""
-        base = problem_id("failed", channel, "")
-        low = base + (max(after, prefix) if after else prefix)
-        items = self.table.query(
-            "pk = :pk AND sk BETWEEN :low AND :high",
-            {":pk": PROBLEMS_PK, ":low": low, ":high": keys.prefix_end(base + prefix)},
-            limit=limit + 1,
-        )
-        return [item["subject"] for item in items if item["subject"] != after][:limit]
+        return [item for item in items if item["sk"] != after][:limit]
 
     def get(self, problem_id: str) -> Problem | None:
         item = self.table.get(PROBLEMS_PK, problem_id)

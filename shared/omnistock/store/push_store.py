@@ -130,17 +130,15 @@ class PushStore:
         for name in ("buffer", "max_shown", "auto_sync"):
             if getattr(policy, name) is not None:
                 item[name] = getattr(policy, name)
-        if policy.paused:
-            item["gsi1pk"], item["gsi1sk"] = keys.policy_state_pk(channel, keys.PAUSED), sku
-        if policy.auto_sync is False:
-            item["gsi2pk"], item["gsi2sk"] = keys.policy_state_pk(channel, keys.AUTO_SYNC_OFF), sku
-        self.table.put(item)
+        self.table.put(item | keys.policy_state_keys(channel, sku, policy.paused, policy.auto_sync))
 
     def skus_in_state(self, channel: str, state: str, prefix: str, after: str, limit: int) -> list[str]:
         """SKUs (starting with ``prefix``, after ``after``) whose policy on ``channel`` is in
         ``state`` (PAUSED or AUTO_SYNC_OFF), in SKU order: one index entry read per SKU."""
         index, pk, sk = ("gsi1", "gsi1pk", "gsi1sk") if state == keys.PAUSED else ("gsi2", "gsi2pk", "gsi2sk")
         low = max(after, prefix) if after else prefix
+        if prefix and low >= keys.prefix_end(prefix):
+            return []
         values: dict[str, Any] = {":pk": keys.policy_state_pk(channel, state)}
         condition = f"{pk} = :pk"
         if prefix:

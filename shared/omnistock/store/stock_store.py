@@ -220,7 +220,7 @@ class StockStore:
         items = self.table.query("pk = :pk", {":pk": keys.movements_pk(sku)}, forward=False, limit=limit)
         return [movement_from_item(item) for item in items]
 
-    def movements_between(self, sku: str, since: str, until: str, limit: int = 1000) -> list[Movement]:
+    def movements_between(self, sku: str, since: str, until: str, limit: int | None = 1000) -> list[Movement]:
         """A SKU's movements from ``since`` to ``until`` (UTC ISO), oldest first."""
         items = self.table.query(
             "pk = :pk AND sk BETWEEN :since AND :until",
@@ -341,6 +341,7 @@ class StockStore:
         for channel, auto_sync in (new_sku_policies or {}).items():
             policy: Item = {"pk": keys.sku_pk(entry.sku), "sk": keys.policy_sk(channel), "kind": "policy"}
             policy |= {"sku": entry.sku, "channel": channel, "paused": False, "allocation": 0, "auto_sync": auto_sync}
+            policy |= keys.policy_state_keys(channel, entry.sku, False, auto_sync)
             actions.append({"Put": {"Item": to_attrs(policy), "ConditionExpression": "attribute_not_exists(pk)"}})
         for channel, listing_id in old.items():
             if entry.listings.get(channel) != listing_id:
