@@ -66,7 +66,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     history.add_argument("--failed", action="store_true", help="failed pushes only")
     history.add_argument("--limit", type=int, default=50)
     problems = commands.add_parser("problems", help="open problems, each with its fix; retry or dismiss one")
-    problems.add_argument("--kind", choices=["failed", "unmapped", "rejected", "unknown_order"])
+    problems.add_argument("--kind", choices=["failed", "unmapped", "rejected", "unknown_order", "shortfall"])
     act = problems.add_mutually_exclusive_group()
     act.add_argument("--retry", metavar="ID", help="retry a problem (the ID `omnistock problems` prints)")
     act.add_argument("--dismiss", metavar="ID", help="dismiss a problem handled elsewhere")

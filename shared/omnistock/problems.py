@@ -30,6 +30,8 @@ HINTS: dict[str, str] = {
     "unknown_order": "ShipStation shipped an order Omnistock does not have. Check the order number in "
     "ShipStation; dismiss once handled.",
     "recreated": "A webhook subscription had gone and was made again; nothing to do.",
+    "shortfall": "More units are promised (held in carts or sold) than the location counts. Recount the "
+    "SKU there, or look for a sale the count has not caught up with; it leaves by itself once whole.",
     "old_lot": "Sold on a channel, and the master's count still does not include it. Check the sale "
     "reached the POS; then confirm the lot with the POS's version, or recount the SKU.",
 }
@@ -38,6 +40,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "unmapped": ("retry", "dismiss"),
     "rejected": ("dismiss",),
     "unknown_order": ("dismiss",),
+    "shortfall": ("dismiss",),
 }
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # for annotations only: each is imported where first needed
     from omnistock.store.heartbeat_store import Heartbeats
     from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
+    from omnistock.store.problem_store import ProblemStore
     from omnistock.store.push_store import PushStore
     from omnistock.store.stock_store import StockStore
     from omnistock.store.table import Table
@@ -173,18 +174,22 @@ class Wiring:
         return PushEngine(self.pushes, self.stock.channels, self.port_for, clock=self.clock, grace=grace)
 
     @cached_property
-    def inventory_filters(self) -> InventoryFilters:
-        from omnistock.inventory_filters import InventoryFilters
+    def problem_store(self) -> ProblemStore:
         from omnistock.store.problem_store import ProblemStore
 
-        return InventoryFilters(self.stock, self.pushes, ProblemStore(self.table), lambda: self.problems)
+        return ProblemStore(self.table)
+
+    @cached_property
+    def inventory_filters(self) -> InventoryFilters:
+        from omnistock.inventory_filters import InventoryFilters
+
+        return InventoryFilters(self.stock, self.pushes, self.problem_store, lambda: self.problems)
 
     @cached_property
     def problems(self) -> ProblemsDesk:
         from omnistock.problems import ProblemsDesk
-        from omnistock.store.problem_store import ProblemStore
 
-        return ProblemsDesk(ProblemStore(self.table), self.stock, self.sync, self.order_desk, self.clock)
+        return ProblemsDesk(self.problem_store, self.stock, self.sync, self.order_desk, self.clock)
 
     @cached_property
     def sync(self) -> SyncService:

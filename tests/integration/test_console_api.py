@@ -346,3 +346,26 @@ def test_pending_lots_older_than_a_threshold_until_the_master_counts_them(shop: 
     assert shop("POST", "/skus/TEE-2/counts", count)[0] == 200  # the POS's count includes the sale
     assert shop("GET", "/problems/pending-lots")[1]["lots"] == []
     assert shop("GET", "/problems/pending-lots", older_than_hours="0")[0] == 422
+
+
+def test_a_shortfall_is_a_problem_while_it_lasts(shop: Any, wiring: Wiring, stream: StreamReader) -> None:
+    movement_log = load_function("movement_log").lambda_handler
+
+    def log() -> None:
+        records = {"Records": stream.read()}
+        assert movement_log(records, FakeContext()) == {"batchItemFailures": []}
+        assert movement_log(records, FakeContext()) == {"batchItemFailures": []}  # redelivered: the same
+
+    hold = {"hold_id": "cart-9", "sku": "TEE-1", "location": "shop", "qty": 4, "source": "commentsold"}
+    assert shop("POST", "/holds", hold)[0] == 201
+    count = {"location": "shop", "on_hand": 1, "version": 2, "event_id": "c-short"}
+    assert shop("POST", "/skus/TEE-1/counts", count)[0] == 200  # the shelf has 1, 4 are held
+    log()
+    problems = shop("GET", "/problems", kind="shortfall")[1]["problems"]
+    assert [(p["subject"], p["channel"], p["units"], p["actions"]) for p in problems] == [
+        ("TEE-1", "shop", 3, ["dismiss"])
+    ]
+    assert "Recount" in problems[0]["hint"]
+    assert shop("POST", "/holds/cart-9/release", {"event_id": "rel-9"})[0] == 200
+    log()
+    assert shop("GET", "/problems", kind="shortfall")[1]["problems"] == []

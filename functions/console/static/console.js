@@ -313,7 +313,7 @@ const screens = {
   async problems(main, r) {
     const kind = r.query.get("kind") || "";
     const data = await api("GET", "/problems?" + new URLSearchParams({ kind, limit: "100" }));
-    const pick = h("select", { id: "problem-kind" }, ["", "failed", "unmapped", "rejected", "unknown_order"].map((k) => h("option", { value: k }, k || "All kinds")));
+    const pick = h("select", { id: "problem-kind" }, ["", "failed", "unmapped", "rejected", "unknown_order", "shortfall"].map((k) => h("option", { value: k }, k || "All kinds")));
     pick.value = kind;
     pick.addEventListener("change", () => go("/problems", { kind: pick.value }));
     const list = await channels();
@@ -327,7 +327,7 @@ const screens = {
     });
     const old = await api("GET", "/problems/pending-lots?older_than_hours=24");
     const lotRows = old.lots.map((l) => h("tr", {}, h("td", {}, skuLink(l.sku)), h("td", {}, l.location), h("td", {}, bidi(l.lot)), num(l.units), h("td", {}, l.sold_at)));
-    main.replaceChildren(h("h1", {}, "Problems"), h("div", { class: "bar" }, field("Kind", pick)), table(["Kind", "Channel", "Subject", "What happened", "At", "Fix"], rows),
+    main.replaceChildren(h("h1", {}, "Problems"), h("div", { class: "bar" }, field("Kind", pick)), table(["Kind", "Channel or location", "Subject", "What happened", "At", "Fix"], rows),
       h("h2", {}, "Pending for more than " + old.older_than_hours + " hours"), h("p", { class: "hint" }, old.hint),
       table(["SKU", "Location", "Lot", "Units", "Sold"], lotRows));
   },

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from omnistock.clock import epoch_seconds_after
-from omnistock.models import SyncEntry
+from omnistock.models import Movement, SyncEntry
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Item, Table
@@ -22,6 +22,7 @@ from omnistock.store.table import Item, Table
 PROBLEMS_PK = "PROBLEMS"
 # Results of sync-history entries that need someone: each is a kind in the inbox.
 PROBLEM_KINDS = ("failed", "unmapped", "rejected", "unknown_order")
+SHORTFALL = "shortfall"  # a location promising more than it counts: from the movement log's stream
 RETENTION_DAYS = 90  # a problem nobody resolved in three months is dropped (the history keeps its entry)
 
 
@@ -92,6 +93,22 @@ class ProblemStore:
         )
         return [item for item in items if item["sk"] != after][:limit]
 
+    def note_shortfalls(self, movements: list[Movement]) -> None:
+        """Keep one open problem per (SKU, location) while it promises more than it counts
+        (available below zero), from its movements in stream order; it leaves when the level
+        is whole again. Only movements into, within or out of a shortfall write anything."""
+        latest: dict[str, Item | None] = {}
+        for movement in movements:
+            if movement.after.available >= 0 and movement.before.available >= 0:
+                continue
+            key = problem_id(SHORTFALL, movement.location, movement.sku)
+            latest[key] = None if movement.after.available >= 0 else _shortfall_item(key, movement)
+        changes = list(latest.items())
+        for start in range(0, len(changes), 25):
+            chunk = changes[start : start + 25]
+            puts = [item for _, item in chunk if item is not None]
+            self.table.batch_write(puts, [(PROBLEMS_PK, key) for key, item in chunk if item is None])
+
     def get(self, problem_id: str) -> Problem | None:
         item = self.table.get(PROBLEMS_PK, problem_id)
         return _problem(item) if item else None
@@ -112,6 +129,23 @@ class ProblemStore:
             if problem is not None and str(item.get("at", "")) > problem.at:
                 resolved.add(problem.problem_id)
         return resolved
+
+
+def _shortfall_item(key: str, movement: Movement) -> Item:
+    short = -movement.after.available
+    return {
+        "pk": PROBLEMS_PK,
+        "sk": key,
+        "kind": "problem",
+        "problem": SHORTFALL,
+        "channel": movement.location,  # a location's problem: shown where a channel would be
+        "subject": movement.sku,
+        "why": f"{movement.kind.value} ({movement.source} {movement.event_id})",
+        "error": f"{short} units promised (held or sold) beyond the {movement.after.on_hand} counted",
+        "attempt": "",
+        "at": movement.at,
+        "after": short,
+    }
 
 
 def _problem(item: Item) -> Problem:

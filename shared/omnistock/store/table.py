@@ -196,7 +196,13 @@ class Table:
 
     def batch_put(self, items: list[Item]) -> None:
         """Put up to 25 items, retrying what DynamoDB leaves unprocessed."""
+        self.batch_write(items, [])
+
+    def batch_write(self, items: list[Item], deletes: list[tuple[str, str]]) -> None:
+        """Put ``items`` and delete the items at ``deletes`` (pk, sk): up to 25 in all, no key
+        twice, retrying what DynamoDB leaves unprocessed."""
         requests = [{"PutRequest": {"Item": to_attrs(item)}} for item in items]
+        requests += [{"DeleteRequest": {"Key": to_attrs({"pk": pk, "sk": sk})}} for pk, sk in deletes]
         for attempt in range(8):
             response = self._call("batch_write_item", RequestItems={self.name: requests})
             requests = response.get("UnprocessedItems", {}).get(self.name, [])
