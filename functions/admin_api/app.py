@@ -539,7 +539,7 @@ def change_policies_in_filter(body: ops.FilterPoliciesIn) -> Response[s.JobOut]:
     tags=["stock"],
 )
 def read_sku_channels(sku: Sku) -> ops.ChannelViewsOut:
-    return ops.channel_views_out(sku, runtime.app().sync.channel_views(sku))
+    return ops.channel_views_out(sku, *runtime.app().sync.channel_views(sku))
 
 
 @app.get("/latency", summary="Sale-to-channel push latency, p50 and p99, over the last hour", tags=["sync"])

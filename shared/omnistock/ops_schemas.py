@@ -227,11 +227,13 @@ class ChannelViewOut(BaseModel):
 class ChannelViewsOut(BaseModel):
     sku: str
     channels: list[ChannelViewOut]
+    held_by: dict[str, dict[str, int]] = Field(description="Location -> source -> units held in its carts now.")
 
 
-def channel_views_out(sku: str, views: list[ChannelView]) -> ChannelViewsOut:
+def channel_views_out(sku: str, views: list[ChannelView], held_by: dict[str, dict[str, int]]) -> ChannelViewsOut:
     return ChannelViewsOut(
         sku=sku,
+        held_by={location: {k: v for k, v in by.items() if v} for location, by in held_by.items() if any(by.values())},
         channels=[
             ChannelViewOut(
                 channel=v.channel.name,

@@ -104,9 +104,10 @@ class SyncService:
                 changed += 1
         return changed
 
-    def channel_views(self, sku: str) -> list[ChannelView]:
+    def channel_views(self, sku: str) -> tuple[list[ChannelView], dict[str, dict[str, int]]]:
         """Per configured channel: the SKU's policy there, what Omnistock would show and how it
-        gets there, and what it last pushed (two queries on the SKU's partition)."""
+        gets there, and what it last pushed; and the units held in carts per location, by the
+        source holding them (two queries on the SKU's partition)."""
         state = self.pushes.push_state(sku)
         if state.catalog is None:
             raise NotFound(f"SKU {sku!r} is not in the catalog")
@@ -123,7 +124,7 @@ class SyncService:
                     pushed=state.pushed.get(channel.name),
                 )
             )
-        return views
+        return views, state.held_by
 
     def push_latency(
         self, window: timedelta = timedelta(hours=1), limit: int = 2000

@@ -291,6 +291,7 @@ def test_a_live_event_board_counts_holds_and_checkouts(shop: Any, stream: Stream
     assert load_function("movement_log").lambda_handler(records, FakeContext()) == {"batchItemFailures": []}
     rows = shop("GET", "/live-events/ev-1/board")[1]["rows"]
     assert rows == [{"sku": "TEE-1", "allocated": 4, "held": 1, "sold": 2, "left": 7}]
+    assert shop("GET", "/skus/TEE-1/channels")[1]["held_by"] == {"shop": {"shopify": 1}}
     assert shop("GET", "/live-events/nope/board")[0] == 404
 
 

@@ -269,6 +269,7 @@ const screens = {
       api("GET", path + "?movements=0"), api("GET", path + "/channels"),
       api("GET", path + "/movements?limit=200"), api("GET", "/sync-history?" + new URLSearchParams({ sku, limit: "20" }))]);
     const levels = stock.locations.map((l) => h("tr", {}, h("td", {}, l.location), num(l.on_hand), num(l.held), num(l.pending), num(l.available),
+      h("td", {}, Object.entries(views.held_by[l.location] || {}).map(([source, units]) => h("div", {}, units + " in " + source + " carts"))),
       h("td", {}, l.shortfall ? h("span", { class: "bad" }, "short " + l.shortfall) : ""),
       h("td", {}, l.pending_lots.map((lot) => h("div", {}, lot.qty + " × " + lot.lot + " (sold " + lot.sold_at + ") — cleared when the master's count includes it, or confirm it")))));
     const channelRows = views.channels.map((c) => h("tr", {}, h("td", {}, c.channel, c.mode === "shadow" ? h("div", { class: "warn" }, "shadow") : null),
@@ -288,7 +289,7 @@ const screens = {
       h("h1", {}, "SKU ", bidi(sku), " — ", bidi(stock.catalog.title)),
       h("div", { class: "grid" }, h("div", { class: "metric" }, "Available", h("b", { id: "available" }, stock.available))),
       h("h2", {}, "By location"),
-      table(["Location", "On hand", "Held", "Pending", "Available", "Shortfall", "Pending lots"], levels),
+      table(["Location", "On hand", "Held", "Pending", "Available", "Held by", "Shortfall", "Pending lots"], levels),
       h("h2", {}, "On each channel: what it shows and why"),
       table(["Channel", "Listing", "Policy", "Would show", "How", "Last pushed", "Pushed at", ""], channelRows),
       h("h2", {}, "Available over time"), chart(ordered),
