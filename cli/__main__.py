@@ -169,7 +169,8 @@ def problems(args: argparse.Namespace) -> int:
                 break
             after = page["next"]
     for p in found:
-        print(f"{p['at']}  {p['kind']:<13} {p['channel']:<12} {p['subject']}: {p['why']} {p['error']}".rstrip())
+        error = f"{p['message']} ({p['error']})" if p.get("message") else p["error"]
+        print(f"{p['at']}  {p['kind']:<13} {p['channel']:<12} {p['subject']}: {p['why']} {error}".rstrip())
         print(f"    fix: {p['hint']}  [{' | '.join(p['actions'])}: {p['id']}]")
     print(f"{len(found)} open problem(s)")
     return 2 if found else 0
@@ -186,7 +187,8 @@ def history(args: argparse.Namespace) -> int:
         entries = api.get("/sync-history", params=query).raise_for_status().json()["entries"]
     for e in entries:
         change = f"{'-' if e['before'] is None else e['before']} -> {e['after']}"
-        print(f"{e['at']}  {e['channel']:<12} {e['sku']:<24} {change:<12} {e['result']:<9} {e['why']}  {e['error']}")
+        error = f"{e['message']} ({e['error']})" if e.get("message") else e["error"]
+        print(f"{e['at']}  {e['channel']:<12} {e['sku']:<24} {change:<12} {e['result']:<9} {e['why']}  {error}")
     return 0
 
 

@@ -504,6 +504,7 @@ class SyncEntryOut(BaseModel):
     error: str
     attempt: str
     hint: str = Field(default="", description="What the result means and what fixes it, in words.")
+    message: str = Field(default="", description="The platform's error code in words, when it is a known one.")
     waited_ms: int | None = Field(
         default=None, description="A push: from the change being written to the channel being told."
     )
@@ -686,10 +687,10 @@ def policy_out(sku: str, channel: str, policy: SkuPolicy) -> PolicyOut:
 
 
 def sync_entry_out(entry: SyncEntry) -> SyncEntryOut:
-    from omnistock.problems import hint
+    from omnistock.problems import hint, readable
 
-    fields = {name: getattr(entry, name) for name in SyncEntryOut.model_fields if name != "hint"}
-    return SyncEntryOut(**fields, hint=hint(entry.result))
+    fields = {name: getattr(entry, name) for name in SyncEntryOut.model_fields if name not in ("hint", "message")}
+    return SyncEntryOut(**fields, hint=hint(entry.result), message=readable(entry.error))
 
 
 def job_out(job: Job) -> JobOut:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from omnistock.admin_schemas import Body, ChannelName, Identifier, LiveEventOut, live_event_out
-from omnistock.problems import ACTIONS, hint
+from omnistock.problems import ACTIONS, hint, readable
 
 if TYPE_CHECKING:
     from omnistock.live_events import LiveRow
@@ -32,6 +32,7 @@ class ProblemOut(BaseModel):
     at: str
     units: int
     hint: str = Field(description="What fixes it, in words.")
+    message: str = Field(default="", description="The platform's error code in words, when it is a known one.")
     actions: list[str] = Field(description="What POST /problems/retry or /problems/dismiss can do with it.")
 
 
@@ -166,6 +167,7 @@ def problems_out(found: list[Problem], cursor: str | None) -> ProblemsOut:
                 at=p.at,
                 units=p.after,
                 hint=hint(p.kind),
+                message=readable(p.error),
                 actions=list(ACTIONS.get(p.kind, ("dismiss",))),
             )
             for p in found

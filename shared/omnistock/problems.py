@@ -44,8 +44,30 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Platform codes in the sync history, in words (the code stays beside it, for support).
+ERROR_MESSAGES: dict[str, str] = {
+    "ITEM_NOT_STOCKED_AT_LOCATION": "Shopify does not stock this item at the channel's location: "
+    "turn on 'track quantity' at that location in Shopify, or map another location",
+    "INVALID_INVENTORY_ITEM": "Shopify has no such inventory item: the listing was deleted; map the SKU again "
+    "(import from Shopify)",
+    "INVALID_LOCATION": "Shopify has no such location: check the channel's target location",
+    "NON_MUTABLE_INVENTORY_ITEM": "Shopify does not let this item's quantity be set (a bundle or a "
+    "service): turn auto sync off for it",
+    "INVALID_QUANTITY_TOO_HIGH": "the quantity is above what Shopify accepts",
+    "INVALID_QUANTITY_TOO_LOW": "the quantity is below what Shopify accepts",
+    "INVALID_QUANTITY_NEGATIVE": "Shopify refused a negative quantity",
+    "ACCESS_DENIED": "the app lacks a scope it needs: grant write_inventory (Connections shows which)",
+    "THROTTLED": "Shopify asked us to slow down; it is retried",
+}
+
+
 def hint(result: str) -> str:
     return HINTS.get(result, "")
+
+
+def readable(error: str) -> str:
+    """A platform code in words ("" when it is not one we know)."""
+    return ERROR_MESSAGES.get(error.strip(), "")
 
 
 @dataclass(frozen=True)

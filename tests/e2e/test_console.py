@@ -263,7 +263,8 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
         json={"lines": [{"sku": missing, "quantity": 1, "inventory_item_id": 77}], "location": SHOPIFY_LOCATION},
     ).json()
     queued = [w for w in sandbox.get("/_sandbox/webhooks").json()["webhooks"] if w["topic"] == "orders/create"]
-    body = json.dumps(queued[-1]["body"]).encode()
+    hostile_order = queued[-1]["body"] | {"name": HOSTILE}  # a hostile order name, signed as Shopify would
+    body = json.dumps(hostile_order).encode()
     assert deliver(f"{stack.url}/webhooks/shopify", "orders/create", body, LOCAL_WEBHOOK_SECRET).status_code == 200
     console.open("problems?kind=unmapped")
     console.until(lambda: missing in console.body(), what="the unmapped line")
@@ -274,10 +275,27 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     stored = stack.client.get(f"/orders/shopify/{order['id']}").json()
     assert [(line["sku"], line["taken"]) for line in stored["lines"]] == [(missing, 1)]
 
-    # orders
+    # orders: the hostile name shows as text
     console.open("orders")
-    console.until(lambda: str(order.get("name") or order["id"]) in console.body(), what="the order")
+    console.until(lambda: HOSTILE in console.body(), what="the order")
+    assert console.driver.execute_script("return document.querySelectorAll('script').length") == 1
     console.shot("orders")
+
+    # the movements' CSV: a cell that a spreadsheet would run as a formula is quoted as text
+    moves = [
+        {
+            "at": "t",
+            "location": "shop",
+            "kind": "adjustment",
+            "source": "admin",
+            "event_id": "=HYPERLINK(1)",
+            "note": 'say "hi"',
+            "before": {"on_hand": 1, "held": 0, "pending": 0, "available": 1},
+            "after": {"on_hand": 2, "held": 0, "pending": 0, "available": 2},
+        }
+    ]
+    csv = console.driver.execute_script("return movementsCsv(arguments[0], arguments[1])", "-SKU", moves)
+    assert csv.splitlines()[1].startswith('"\'-SKU","t","shop","adjustment","admin","\'=HYPERLINK(1)","say ""hi"""')
 
     # a live event, with its board
     event_id = f"live-{prefix.lower().rstrip('-')}"

@@ -220,6 +220,18 @@ def test_retrying_a_failed_push_starts_a_push_and_the_push_resolves_it(shop: Any
     assert shop("POST", "/problems/retry", {"id": fulfilment["id"]})[0] == 400  # not a SKU: dismiss it
 
 
+def test_platform_codes_are_said_in_words(shop: Any, wiring: Wiring) -> None:
+    code = "ITEM_NOT_STOCKED_AT_LOCATION"
+    wiring.pushes.record_sync(
+        [SyncEntry("TEE-3", "shopify", "a9", AT, 0, 10, "stock change", "failed", code)], wiring.clock()
+    )
+    problem = shop("GET", "/problems")[1]["problems"][0]
+    shown = shop("GET", "/sync-history", sku="TEE-3")[1]["entries"][0]
+    for said in (problem, shown):
+        assert said["error"] == code and "track quantity" in said["message"]
+        assert "Retry" in said["hint"]
+
+
 def test_a_failed_push_leaves_the_inbox_once_pushed(shop: Any, wiring: Wiring) -> None:
     failed = SyncEntry("TEE-2", "shopify", "a1", AT, 0, 10, "stock change", "failed", "HTTP 502")
     wiring.pushes.record_sync([failed, replace(failed, attempt="a2")], wiring.clock())  # one problem, not two

@@ -324,7 +324,7 @@ const screens = {
       if (p.actions.includes("retry")) actions.append(adminButton("Retry", async () => { if (await act("Retry " + p.subject, () => api("POST", "/problems/retry", { id: p.id }))) render(); }));
       actions.append(adminButton("Dismiss", async () => { if (await act("Dismiss", () => api("POST", "/problems/dismiss", { id: p.id }))) render(); }, { class: "secondary" }));
       return h("tr", {}, h("td", {}, p.kind), h("td", {}, p.channel), h("td", {}, /^(line|product|order|webhook):/.test(p.subject) ? bidi(p.subject) : skuLink(p.subject)),
-        h("td", {}, bidi(p.why), h("div", { class: "bad" }, bidi(p.error)), h("div", { class: "hint" }, p.hint)), h("td", {}, p.at), actions);
+        h("td", {}, bidi(p.why), h("div", { class: "bad" }, p.message ? p.message + " (" + p.error + ")" : bidi(p.error)), h("div", { class: "hint" }, p.hint)), h("td", {}, p.at), actions);
     });
     const old = await api("GET", "/problems/pending-lots?older_than_hours=24");
     const lotRows = old.lots.map((l) => h("tr", {}, h("td", {}, skuLink(l.sku)), h("td", {}, l.location), h("td", {}, bidi(l.lot)), num(l.units), h("td", {}, l.sold_at)));
@@ -483,7 +483,7 @@ async function showPreview(channel) {
 function historyTable(entries, withRetry) {
   const rows = entries.map((e) => h("tr", {}, h("td", {}, e.at), h("td", {}, e.channel), h("td", {}, /^(line|product|order|webhook):/.test(e.sku) ? bidi(e.sku) : skuLink(e.sku)),
     h("td", { class: e.result === "failed" || e.result === "unmapped" || e.result === "rejected" ? "bad" : e.result === "applied" ? "ok" : null }, e.result),
-    num(e.before), num(e.after), h("td", {}, bidi(e.why), e.error ? h("div", { class: "bad" }, bidi(e.error)) : null, e.hint ? h("div", { class: "hint" }, e.hint) : null),
+    num(e.before), num(e.after), h("td", {}, bidi(e.why), e.error ? h("div", { class: "bad" }, e.message ? e.message + " (" + e.error + ")" : bidi(e.error)) : null, e.hint ? h("div", { class: "hint" }, e.hint) : null),
     num(e.waited_ms === null ? "" : e.waited_ms),
     withRetry && e.result === "failed" ? h("td", {}, adminButton("Retry", async () => {
       const job = await act("Retry " + e.sku, () => api("POST", "/sync-now", { channel: e.channel, skus: [e.sku] }));
