@@ -278,6 +278,7 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     # orders: the hostile name shows as text
     console.open("orders")
     console.until(lambda: HOSTILE in console.body(), what="the order")
+    assert "null" not in console.body().split()  # absent parts of a screen are left out, not written
     assert console.driver.execute_script("return document.querySelectorAll('script').length") == 1
     console.shot("orders")
 

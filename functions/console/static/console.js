@@ -514,6 +514,7 @@ function chart(movements) {
   svg.setAttribute("role", "img");
   const byLocation = {};
   const points = movements.map((m) => { byLocation[m.location] = m.after.available; return [Date.parse(m.at), Object.values(byLocation).reduce((a, b) => a + b, 0)]; });
+  if (points.length) points.push([Math.max(Date.now(), points[points.length - 1][0] + 1), points[points.length - 1][1]]); // held until now
   svg.setAttribute("aria-label", points.length ? "Available over time, from " + points[0][1] + " to " + points[points.length - 1][1] : "No movements yet");
   if (points.length) {
     const [t0, t1] = [points[0][0], points[points.length - 1][0] || points[0][0] + 1];
@@ -571,6 +572,8 @@ async function render() {
   // answer for an earlier screen must not replace the one the user went to).
   const mine = ++state.generation;
   const draft = h("div", {});
+  // screens fill it with replaceChildren; absent parts (null, false) are left out, as h() does
+  draft.replaceChildren = (...kids) => Element.prototype.replaceChildren.apply(draft, kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   main.setAttribute("aria-busy", "true");
   try {
     await screen(draft, r);
