@@ -375,6 +375,11 @@ def read_live_event(event_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,1
     return s.live_event_out(runtime.app().live_events.get(event_id))
 
 
+@app.get("/sync-now", summary="The jobs running now (Sync Now, previews, imports, policy changes)", tags=["sync"])
+def read_running_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> s.JobsOut:
+    return s.JobsOut(jobs=[s.job_out(job) for job in runtime.app().sync.running_jobs(limit)])
+
+
 @app.get("/sync-now/<job_id>", summary="A Sync Now job's progress", responses=ERRORS, tags=["sync"])
 def read_sync_now(job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]) -> s.JobOut:
     return s.job_out(runtime.app().sync.job(job_id))

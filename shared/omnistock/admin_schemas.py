@@ -530,6 +530,10 @@ class JobOut(BaseModel):
     options: list[str] = Field(default_factory=list, description="import: check, add_new.")
 
 
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+
+
 class PreviewLineOut(BaseModel):
     sku: str
     listing_id: str

@@ -268,6 +268,9 @@ class SyncService:
         if purpose == PREVIEW and created:  # a redelivered change must not bring an older preview back
             self.previews.set_latest(channel, job_id)
 
+    def running_jobs(self, limit: int = 50) -> list[Job]:
+        return self.jobs.running(limit)
+
     def job(self, job_id: str) -> Job:
         found = self.jobs.get(job_id)
         if found is None:

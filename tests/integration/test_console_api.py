@@ -382,3 +382,11 @@ def test_a_shortfall_is_a_problem_while_it_lasts(shop: Any, wiring: Wiring, stre
     assert shop("POST", "/holds/cart-9/release", {"event_id": "rel-9"})[0] == 200
     log()
     assert shop("GET", "/problems", kind="shortfall")[1]["problems"] == []
+
+
+def test_the_jobs_running_now_are_listed(shop: Any, wiring: Wiring) -> None:
+    started = shop("POST", "/sync-now", {"channel": "shopify", "skus": ["TEE-1"]})[1]
+    running = shop("GET", "/sync-now", groups="[viewer]")[1]["jobs"]
+    assert started["job_id"] in [job["job_id"] for job in running]
+    wiring.sync.run_chunk(wiring.sync.job(started["job_id"]))  # done: it leaves the running index
+    assert started["job_id"] not in [job["job_id"] for job in shop("GET", "/sync-now")[1]["jobs"]]

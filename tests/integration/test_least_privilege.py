@@ -325,6 +325,7 @@ def admin_api(h: Harness) -> None:
         ("GET", "/skus/TEE/channels", None),
         ("GET", "/latency", None),
         ("GET", "/problems/pending-lots", None),
+        ("GET", "/sync-now", None),
         ("GET", "/orders", None),
         ("POST", "/policies/jobs", {"channel": "shopify", "prefix": "T", "auto_sync": True}),
     ]

@@ -302,12 +302,14 @@ const screens = {
     const list = await channels();
     const channel = r.query.get("channel") || "";
     const failed = r.query.get("failed") === "1";
-    const data = await api("GET", "/sync-history?" + new URLSearchParams(Object.assign({ limit: "100" }, channel ? { channel } : {}, failed ? { failed: "true" } : {})));
+    const bySku = r.query.get("sku") || "";
+    const data = await api("GET", "/sync-history?" + new URLSearchParams(Object.assign({ limit: "100" }, bySku ? { sku: bySku } : {}, channel ? { channel } : {}, failed ? { failed: "true" } : {})));
     const pick = channelSelect(list, "history-channel", true);
     pick.value = channel;
     const onlyFailed = h("input", { type: "checkbox", id: "only-failed", checked: failed });
-    const form = h("form", { class: "bar" }, field("Channel", pick), field("Failed only", onlyFailed, "inline"), h("button", { type: "submit" }, "Show"));
-    form.addEventListener("submit", (e) => { e.preventDefault(); go("/history", { channel: pick.value, failed: onlyFailed.checked ? "1" : "" }); });
+    const sku = h("input", { id: "history-sku", value: r.query.get("sku") || "" });
+    const form = h("form", { class: "bar" }, field("SKU", sku), field("Channel", pick), field("Failed only", onlyFailed, "inline"), h("button", { type: "submit" }, "Show"));
+    form.addEventListener("submit", (e) => { e.preventDefault(); go("/history", { sku: sku.value.trim(), channel: pick.value, failed: onlyFailed.checked ? "1" : "" }); });
     main.replaceChildren(h("h1", {}, "Sync history"), await latencyPanel(), form, historyTable(data.entries, true));
   },
 
@@ -402,7 +404,8 @@ const screens = {
     const body = h("tbody", {});
     const refresh = async () => {
       const rows = [];
-      for (const id of recall("omnistock.jobs")) {
+      const running = (await api("GET", "/sync-now")).jobs.map((j) => j.job_id);
+      for (const id of [...new Set([...running, ...recall("omnistock.jobs")])]) {
         try {
           const j = await api("GET", "/sync-now/" + id);
           const share = j.total ? Math.round((100 * j.done) / j.total) : 100;
@@ -411,7 +414,7 @@ const screens = {
             num(j.applied), h("td", { class: j.failed ? "num bad" : "num" }, j.failed ? h("a", { href: "#/history?" + new URLSearchParams({ channel: j.channel || "", failed: "1" }) }, j.failed + " failed: why") : "0")));
         } catch (error) { rows.push(h("tr", {}, h("td", { colspan: "7", class: "bad" }, id.slice(0, 8) + ": " + error.message))); }
       }
-      body.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: "7", class: "muted" }, "No jobs started from this browser yet."))]));
+      body.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: "7", class: "muted" }, "No job is running, and none was started from this browser."))]));
     };
     await refresh();
     every(2000, refresh);

@@ -45,6 +45,14 @@ class JobStore:
         expr.attach(body)
         return self.table.transact([{"Update": body}]) is None
 
+    def running(self, limit: int) -> list[Job]:
+        """Running jobs (Sync Now, previews, going live, imports, policy changes), the most
+        recently advanced first: the sparse index of running jobs, never a scan."""
+        items = self.table.query(
+            "gsi2pk = :pk", {":pk": keys.RUNNING_JOBS_PK}, index="gsi2", forward=False, limit=limit
+        )
+        return [job for item in items if (job := self.get(item["job_id"])) is not None and job.state == "running"]
+
     def running_before(self, updated_before: str) -> list[Job]:
         """Running jobs last advanced before ``updated_before`` (index gsi2: running jobs only)."""
         items = self.table.query(
