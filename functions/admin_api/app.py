@@ -91,12 +91,10 @@ def read_inventory(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     channel: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
     state: Annotated[s.InventoryState | None, Query()] = None,
+    channels: Annotated[bool, Query(description="Each pushed channel's column on every row")] = False,
 ) -> s.InventoryOut:
-    if state is None:
-        return s.inventory_out(runtime.app().ledger.inventory(prefix, after, limit))
-    if channel is None:
-        raise InvalidRequest("a state is a SKU's state on a channel: give the channel too")
-    return s.inventory_out(runtime.app().inventory_filters.page(channel, state, prefix, after, limit))
+    page, cells = runtime.app().inventory_filters.listing(prefix, after, limit, channel, state, with_channels=channels)
+    return s.inventory_out(page, cells)
 
 
 @app.get("/skus/<sku>", summary="A SKU's stock, explained", responses=ERRORS, tags=["stock"])

@@ -32,6 +32,7 @@ from omnistock.policy import SkuPolicy
 if TYPE_CHECKING:  # the store (and boto3 with it) is not needed to parse a request
     from omnistock.catalog_import import ImportReport
     from omnistock.config import Config
+    from omnistock.inventory_filters import ChannelCell
     from omnistock.ledger import InventoryPage
     from omnistock.models import ImportLine, SyncEntry
     from omnistock.orders import OrderFile, Shipment
@@ -419,12 +420,22 @@ class StockOut(BaseModel):
     movements: list[MovementOut]
 
 
+class ChannelCellOut(BaseModel):
+    would_show: int | None = Field(description="What Omnistock makes the channel show; null: auto sync off.")
+    pushed: int | None = Field(description="What it last made the channel show; null: never pushed.")
+    pushed_at: str | None
+    failed: bool = Field(description="The last push failed and nothing was pushed since.")
+
+
 class InventoryRowOut(BaseModel):
     sku: str
     title: str
     listings: dict[str, str]
     available: int = Field(description="At all its locations (what the ledger has to sell, before channel policies).")
     locations: list[LevelSummaryOut]
+    channels: dict[str, ChannelCellOut] | None = Field(
+        default=None, description="With channels=true: each pushed channel's column."
+    )
 
 
 class LevelSummaryOut(QuantitiesOut):
@@ -719,7 +730,7 @@ def import_lines_out(job: Job, kind: str, lines: list[ImportLine], limit: int) -
     )
 
 
-def inventory_out(page: InventoryPage) -> InventoryOut:
+def inventory_out(page: InventoryPage, cells: dict[str, dict[str, ChannelCell]] | None = None) -> InventoryOut:
     rows = []
     for entry, levels in page.rows:
         located = [
@@ -735,7 +746,14 @@ def inventory_out(page: InventoryPage) -> InventoryOut:
         total = max(0, sum(level.available for level in levels))
         rows.append(
             InventoryRowOut(
-                sku=entry.sku, title=entry.title, listings=dict(entry.listings), available=total, locations=located
+                sku=entry.sku,
+                title=entry.title,
+                listings=dict(entry.listings),
+                available=total,
+                locations=located,
+                channels=None
+                if cells is None
+                else {name: ChannelCellOut(**asdict(cell)) for name, cell in cells.get(entry.sku, {}).items()},
             )
         )
     following = page.cursor or (rows[-1].sku if rows else None)

@@ -1,15 +1,21 @@
 """The inventory list narrowed to SKUs in a state on a channel: paused, auto sync off, or whose
 last push failed. Each state has its own sparse, SKU-ordered index (on the policy items; the
 open problems), so a filtered page reads one index entry per row, then the rows' catalog
-entries and levels in batches: never a scan, never a walk over SKUs that do not match."""
+entries and levels in batches: never a scan, never a walk over SKUs that do not match.
+
+And, for any page of the list, each pushed channel's column: what Omnistock makes it show,
+what it last pushed, and whether the last push failed (per row and channel, its policy, its
+pushed value and its open failure, read in batches with every other channel's policy)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from omnistock.errors import InvalidRequest, NotFound
-from omnistock.ledger import InventoryPage
+from omnistock.ledger import InventoryPage, Ledger
+from omnistock.policy import ChannelDefaults, sellable
 from omnistock.store import keys
 from omnistock.store.problem_store import ProblemStore
 from omnistock.store.push_store import PushStore
@@ -22,6 +28,14 @@ PUSH_FAILED = "push_failed"
 STATES = (keys.PAUSED, keys.AUTO_SYNC_OFF, PUSH_FAILED)
 
 
+@dataclass(frozen=True)
+class ChannelCell:
+    would_show: int | None  # None: auto sync off, nothing is pushed
+    pushed: int | None  # what Omnistock last made the channel show (None: never)
+    pushed_at: str | None
+    failed: bool  # the last push failed and nothing was pushed since
+
+
 class InventoryFilters:
     def __init__(
         self,
@@ -29,11 +43,53 @@ class InventoryFilters:
         pushes: PushStore,
         problems: ProblemStore,
         desk: Callable[[], ProblemsDesk],
+        ledger: Callable[[], Ledger],
     ) -> None:
+        self.ledger = ledger
         self.stock = stock
         self.pushes = pushes
         self.problems = problems
         self.desk = desk  # resolves failed pushes that were pushed since
+
+    def listing(
+        self, prefix: str, after: str, limit: int, channel: str | None, state: str | None, *, with_channels: bool
+    ) -> tuple[InventoryPage, dict[str, dict[str, ChannelCell]] | None]:
+        """A page of the inventory list (all of the catalog, or the SKUs in ``state`` on
+        ``channel``), and each pushed channel's column when asked for."""
+        if state is None:
+            page = self.ledger().inventory(prefix, after, limit)
+        elif channel is None:
+            raise InvalidRequest("a state is a SKU's state on a channel: give the channel too")
+        else:
+            page = self.page(channel, state, prefix, after, limit)
+        return page, self.channel_columns(page) if with_channels else None
+
+    def channel_columns(self, page: InventoryPage) -> dict[str, dict[str, ChannelCell]]:
+        """SKU -> pushed channel -> its cell, for the rows of ``page``."""
+        every = self.stock.channels()
+        pushed = [channel for channel in every if channel.platform]
+        if not pushed or not page.rows:
+            return {}
+        skus = [entry.sku for entry, _ in page.rows]
+        states = self.pushes.push_states(
+            skus, policies_of=[c.name for c in every], pushed_to=[c.name for c in pushed], locations=[], catalogs={}
+        )
+        open_failures = self.problems.open_failures([(c.name, sku) for c in pushed for sku in skus])
+        cells: dict[str, dict[str, ChannelCell]] = {}
+        for entry, levels in page.rows:
+            available = {level.location: level.available for level in levels}
+            state = states[entry.sku]
+            for channel in pushed:
+                defaults = ChannelDefaults(channel.buffer, channel.max_shown, channel.auto_sync)
+                shown = sellable(channel.name, available, channel.locations, defaults, state.policies)
+                last = state.pushed.get(channel.name)
+                failed = (channel.name, entry.sku) in open_failures and (
+                    last is None or last.at <= open_failures[(channel.name, entry.sku)]
+                )
+                cells.setdefault(entry.sku, {})[channel.name] = ChannelCell(
+                    shown, last.quantity if last else None, last.at if last else None, failed
+                )
+        return cells
 
     def page(self, channel: str, state: str, prefix: str, after: str, limit: int) -> InventoryPage:
         """A page of the SKUs in ``state`` on ``channel``; its ``cursor`` is the last index entry

@@ -183,7 +183,7 @@ class Wiring:
     def inventory_filters(self) -> InventoryFilters:
         from omnistock.inventory_filters import InventoryFilters
 
-        return InventoryFilters(self.stock, self.pushes, self.problem_store, lambda: self.problems)
+        return InventoryFilters(self.stock, self.pushes, self.problem_store, lambda: self.problems, lambda: self.ledger)
 
     @cached_property
     def problems(self) -> ProblemsDesk:

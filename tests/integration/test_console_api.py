@@ -390,3 +390,21 @@ def test_the_jobs_running_now_are_listed(shop: Any, wiring: Wiring) -> None:
     assert started["job_id"] in [job["job_id"] for job in running]
     wiring.sync.run_chunk(wiring.sync.job(started["job_id"]))  # done: it leaves the running index
     assert started["job_id"] not in [job["job_id"] for job in shop("GET", "/sync-now")[1]["jobs"]]
+
+
+def test_each_row_carries_every_pushed_channel_s_column(shop: Any, wiring: Wiring) -> None:
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-2"], "auto_sync": False})
+    shop("POST", "/policies", {"channel": "shopify", "skus": ["TEE-3"], "buffer": 4})
+    wiring.pushes.record_pushed({("TEE-1", "shopify"): Pushed(10, "2026-11-23T11:00:00.000Z")})
+    failed = SyncEntry("TEE-1", "shopify", "a1", AT, 10, 10, "stock change", "failed", "HTTP 502")
+    wiring.pushes.record_sync([failed], wiring.clock())
+    rows = shop("GET", "/skus", channels="true")[1]["skus"]
+    cells = {row["sku"]: row["channels"]["shopify"] for row in rows}
+    assert cells["TEE-1"] == {"would_show": 10, "pushed": 10, "pushed_at": "2026-11-23T11:00:00.000Z", "failed": True}
+    assert cells["TEE-2"] == {"would_show": None, "pushed": None, "pushed_at": None, "failed": False}
+    assert cells["TEE-3"]["would_show"] == 6
+    wiring.pushes.record_pushed({("TEE-1", "shopify"): Pushed(10, "2026-11-23T12:30:00.000Z")})
+    assert shop("GET", "/skus", channels="true", prefix="TEE-1")[1]["skus"][0]["channels"]["shopify"]["failed"] is False
+    assert shop("GET", "/skus")[1]["skus"][0]["channels"] is None  # only when asked for
+    paused = shop("GET", "/skus", channel="shopify", state="auto_sync_off", channels="true")[1]["skus"]
+    assert [(row["sku"], row["channels"]["shopify"]["would_show"]) for row in paused] == [("TEE-2", None)]

@@ -208,7 +208,7 @@ const screens = {
     const pushed = list.filter((c) => c.platform);
     const inChannel = r.query.get("channel") || (pushed[0] || list[0] || {}).channel || "";
     const filter = Object.assign({ prefix }, state ? { state, channel: inChannel } : {});
-    const page = await api("GET", "/skus?" + new URLSearchParams(Object.assign({ after, limit: "50" }, filter)));
+    const page = await api("GET", "/skus?" + new URLSearchParams(Object.assign({ after, limit: "50", channels: "true" }, filter)));
     const search = h("input", { id: "prefix", type: "search", value: prefix, placeholder: "e.g. TEE-" });
     const states = h("select", { id: "state" }, [["", "Any state"], ["paused", "Paused"], ["auto_sync_off", "Auto sync off"], ["push_failed", "Last push failed"]].map(([v, l]) => h("option", { value: v }, l)));
     states.value = state;
@@ -222,13 +222,14 @@ const screens = {
       boxes.push(box);
       return h("tr", {}, h("td", {}, box), h("td", {}, skuLink(row.sku)), h("td", {}, bidi(row.title)), num(row.available),
         h("td", {}, row.locations.map((l) => h("div", {}, l.location + ": " + l.available + " (on hand " + l.on_hand + ", held " + l.held + ", pending " + l.pending + ")"))),
-        h("td", {}, Object.keys(row.listings).sort().join(", ") || h("span", { class: "warn" }, "unmapped")));
+        pushed.map((c) => channelCell(row, c.channel)));
     });
     const all = h("input", { type: "checkbox", id: "select-all", "aria-label": "Select every SKU on this page" });
     all.addEventListener("change", () => boxes.forEach((b) => { b.checked = all.checked; }));
     const chosen = () => boxes.filter((b) => b.checked).map((b) => b.value);
     const target = channelSelect(list.filter((c) => c.platform), "bulk-channel");
     const buffer = h("input", { id: "bulk-buffer", type: "number", min: "0", style: "width:6rem" });
+    const cap = h("input", { id: "bulk-cap", type: "number", min: "0", style: "width:6rem" });
     const everything = h("input", { type: "checkbox", id: "all-in-filter" });
     const bulk = (label, changes) => adminButton(label, async () => {
       if (everything.checked) {
@@ -255,8 +256,9 @@ const screens = {
         field("Apply to channel", target), field("All in this filter (a job)", everything, "inline"),
         bulk("Auto sync on", () => ({ auto_sync: true })), bulk("Auto sync off", () => ({ auto_sync: false })),
         bulk("Pause", () => ({ paused: true })), bulk("Resume", () => ({ paused: false })),
-        field("Buffer", buffer), bulk("Set buffer", () => ({ buffer: buffer.value === "" ? null : Number(buffer.value) })), syncNow),
-      table([h("span", {}, all), "SKU", "Title", "Available", "By location", "Listed on"], rows),
+        field("Buffer", buffer), bulk("Set buffer", () => ({ buffer: buffer.value === "" ? null : Number(buffer.value) })),
+        field("Cap", cap), bulk("Set cap", () => ({ max_shown: cap.value === "" ? null : Number(cap.value) })), syncNow),
+      table([h("span", {}, all), "SKU", "Title", "Available", "By location", ...pushed.map((c) => c.channel)], rows),
       h("p", { class: "bar" },
         after ? h("a", { href: "#/inventory?" + new URLSearchParams(filter) }, "First page") : null,
         page.next ? h("a", { href: "#/inventory?" + new URLSearchParams(Object.assign({ after: page.next }, filter)), id: "next-page" }, "Next page") : null));
@@ -455,6 +457,17 @@ const screens = {
       h("h2", {}, "Settings"), table(["Setting", "What it does", "Value (JSON)", "Changed by"], settingRows));
   },
 };
+
+// One channel's column on an inventory row: what it is made to show, what was last pushed, and
+// whether the last push failed.
+function channelCell(row, channel) {
+  const cell = (row.channels || {})[channel];
+  if (!row.listings[channel]) return h("td", {}, h("span", { class: "warn" }, "not listed"));
+  if (!cell) return h("td", {});
+  const shows = cell.would_show === null ? h("span", { class: "muted" }, "auto sync off") : "shows " + cell.would_show;
+  const pushed = cell.pushed === null ? "never pushed" : cell.pushed === cell.would_show ? "pushed ✓" : "pushed " + cell.pushed;
+  return h("td", {}, h("div", {}, shows), h("div", { class: cell.failed ? "bad" : "muted" }, cell.failed ? "last push failed" : pushed));
+}
 
 async function liveBoard(main, eventId) {
   const path = "/live-events/" + encodeURIComponent(eventId);

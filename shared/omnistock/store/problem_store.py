@@ -109,6 +109,11 @@ class ProblemStore:
             puts = [item for _, item in chunk if item is not None]
             self.table.batch_write(puts, [(PROBLEMS_PK, key) for key, item in chunk if item is None])
 
+    def open_failures(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(channel, SKU) -> when its last push failed, for the pairs with an open failure."""
+        keys_wanted = [(PROBLEMS_PK, problem_id("failed", channel, sku)) for channel, sku in pairs]
+        return {(item["channel"], item["subject"]): item["at"] for item in self.table.batch_get(keys_wanted)}
+
     def get(self, problem_id: str) -> Problem | None:
         item = self.table.get(PROBLEMS_PK, problem_id)
         return _problem(item) if item else None
