@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from omnistock.channels import ChannelUnavailable, FulfillmentRequest, OrdersPort
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.errors import InvalidRequest, NotFound
+from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.models import SyncEntry
 from omnistock.orders import OrderStatus, Shipment, order_status
 from omnistock.store.order_store import OrderStore
@@ -24,6 +24,11 @@ from omnistock.store.push_store import PushStore
 
 MAX_ATTEMPTS = 8  # then the shipment stays failed, in the sync history, for a person to look at
 CLAIM_LEASE = timedelta(minutes=5)  # a sender holding a shipment longer than this has died
+
+
+class AlreadyShipped(Conflict):
+    """A shipment of "everything still unshipped" for an order with nothing left to ship (a
+    re-ship's new label, say): refused, never recorded as an empty shipment."""
 
 
 class ShipmentDesk:
@@ -67,6 +72,12 @@ class ShipmentDesk:
             if line.requires_shipping
         }
         chosen = {k: v for k, v in open_units.items() if v > 0} if lines is None else dict(lines)
+        if not chosen and any(line.requires_shipping for line in order.lines):
+            raise AlreadyShipped(
+                f"order {order.number or order_id} is already fully shipped: a shipment"
+                f"{' with tracking ' + tracking_number if tracking_number else ''} (a re-ship?) is not recorded; "
+                "add its tracking to the order in the channel by hand"
+            )
         for line_id, qty in chosen.items():
             if line_id not in open_units:
                 raise InvalidRequest(f"order {order.number or order_id} has no shippable line {line_id!r}")

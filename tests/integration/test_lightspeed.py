@@ -353,6 +353,8 @@ def test_a_till_sale_is_logged_once_whichever_path_names_its_place(
         two.handle(delivery)
     logged = [m for m in ledger.movements(SKU, 20) if m.source == "lightspeed"]
     assert [m.event_id for m in logged] == ["sale:sale-402"]
+    # it moves nothing here (the POS's count brings it): the level as it stands, not zeros
+    assert logged[0].before == logged[0].after and (logged[0].after.on_hand, logged[0].after.available) == (10, 10)
 
 
 def test_an_import_confirms_the_one_order_it_names_and_only_once_closed(

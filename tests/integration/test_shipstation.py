@@ -188,6 +188,17 @@ def test_pages_stay_put_while_orders_change(shipstation: Any, desk: OrderDesk, c
     assert sorted(numbers(later)) == ["#150", "#5"]
 
 
+def test_an_order_changed_twice_in_a_window_is_in_the_response_once_as_it_is_now(
+    shipstation: Any, desk: OrderDesk
+) -> None:
+    place(desk, 3)
+    place(desk, 3, note="gift wrap")  # the same minute: two entries in the log, one order in the answer
+    place(desk, 4)
+    root = export(shipstation, "11/23/2026 12:00", "11/23/2026 12:00")
+    assert numbers(root) == ["#3", "#4"]
+    assert root.findall("Order")[0].findtext("CustomerNotes") == "gift wrap"
+
+
 def test_the_refresh_action_exports_an_order_again(shipstation: Any, desk: OrderDesk, clock: Clock) -> None:
     place(desk, 7)
     clock.advance(hours=1)
@@ -261,6 +272,21 @@ def test_a_notice_records_one_shipment_and_partial_ones_mark_only_their_lines(
     kept = orders.load("web", "1")
     assert kept.stored is not None and kept.stored.status.value == "shipped" and len(kept.shipments) == 2
     assert before is not None and kept.stored.modified_at != before.modified_at
+
+
+def test_a_new_label_for_a_fully_shipped_order_is_refused_clearly_never_an_empty_shipment(
+    shipstation: Any, desk: OrderDesk
+) -> None:
+    place(desk, 1)
+    assert notify(shipstation, notice(item("1-0", 2)))["body"] == "recorded"
+    answer = notify(shipstation, notice(tracking="1Z555"), tracking="1Z555")  # a re-ship: a new label, no items
+    assert answer["statusCode"] == 400 and "already fully shipped" in answer["body"] and "1Z555" in answer["body"]
+    assert [s.tracking_number for s in runtime.app().orders.load("web", "1").shipments] == ["1Z999"]
+    (entry,) = [e for e in runtime.app().pushes.sync_history(channel="shipstation") if e.result == "rejected"]
+    assert entry.sku == "order:web:1" and "1Z555" in entry.error  # and so in the problems inbox
+    admin = load_function("admin_api").lambda_handler
+    again = admin(http_event("POST", "/orders/web/1/shipments", {"shipment_id": "s-9"}), FakeContext())
+    assert again["statusCode"] == 409 and "already fully shipped" in again["body"]
 
 
 def test_an_unknown_order_is_refused_and_written_to_the_sync_history(shipstation: Any, desk: OrderDesk) -> None:

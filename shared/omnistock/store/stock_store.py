@@ -175,6 +175,11 @@ class StockStore:
         )
         return {(item["channel"], item["listing_id"]): item["sku"] for item in found}
 
+    def level_at(self, sku: str, location: str) -> StockLevel | None:
+        """The level (without its lots) at one location, if the SKU has one there."""
+        item = self.table.get(keys.sku_pk(sku), keys.stock_sk(location))
+        return stock_from_item(item) if item else None
+
     def levels_at(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], StockLevel]:
         """The levels (without their lots) at those (SKU, location) pairs that have one, 100 a call."""
         found = self.table.batch_get([(keys.sku_pk(sku), keys.stock_sk(location)) for sku, location in pairs])
@@ -761,11 +766,15 @@ class StockStore:
         for start in range(0, len(movements), 25):
             self.table.batch_put([self._movement_item(m) for m in movements[start : start + 25]])
 
-    def log_movement(self, movement: Movement, key: str) -> None:
+    def log_movement(self, movement: Movement, key: str, *, keep_existing: bool = False) -> None:
         """Log a movement that changes no stock (a till sale the POS's own count brings) under its
-        source's ``key``, so a redelivery rewrites the same entry."""
-        item = self._movement_item(movement)
-        self.table.put(item | {"sk": keys.external_movement_sk(movement.at, key)})
+        source's ``key``, so a redelivery rewrites the same entry (``keep_existing``: unless one
+        is there already, as when this delivery knows less than an earlier one did)."""
+        item = self._movement_item(movement) | {"sk": keys.external_movement_sk(movement.at, key)}
+        if keep_existing:
+            self.table.put_new(item)
+        else:
+            self.table.put(item)
 
     def _movement_item(self, movement: Movement) -> Item:
         return {

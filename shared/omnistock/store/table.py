@@ -154,6 +154,18 @@ class Table:
     def put(self, item: Item) -> None:
         self._call("put_item", TableName=self.name, Item=to_attrs(item))
 
+    def put_new(self, item: Item) -> bool:
+        """Put ``item`` unless an item has its key already (then nothing changes): False."""
+        try:
+            self._call(
+                "put_item", TableName=self.name, Item=to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete(self, pk: str, sk: str) -> None:
         self._call("delete_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}))
 

@@ -188,20 +188,27 @@ class LightspeedIntake:
         store = self.ledger.store
         if not sale.sold_at or parse_iso(sale.sold_at) < self.clock() - timedelta(days=store.retention.movements_days):
             return  # no time to file it under, or older than the log keeps (a first poll reads it all)
-        note = f"POS sale {sale.invoice_number} ({sale.status or 'status unknown'}): {line.quantity} units"
+        note = (
+            f"POS sale {sale.invoice_number} ({sale.status or 'status unknown'}): {line.quantity} units; "
+            "the POS's own count brings it"
+        )
+        # It moves nothing here (the POS's count does): before and after are the level as it stands.
+        level = store.level_at(sku, location) if location else None
+        stands = Quantities(level.on_hand, level.held, level.pending, level.available) if level else _NONE
         movement = Movement(
             sku,
             location or "pos",
             sale.sold_at,
-            0,
+            level.rev if level else 0,
             SOURCE,
             f"sale:{sale.sale_id}",
             MovementKind.SALE,
             note,
-            _NONE,
-            _NONE,
+            stands,
+            stands,
         )
-        store.log_movement(movement, f"pos-sale:{sale.sale_id}:{line.line_id}")
+        # a delivery that cannot place the sale never overwrites one that could
+        store.log_movement(movement, f"pos-sale:{sale.sale_id}:{line.line_id}", keep_existing=not location)
 
     def _confirm_imported_order(self, sale: webhooks.PosSale, units: dict[str, int]) -> int:
         """Confirm the pending lots of the web order this sale imports, up to the units the sale
@@ -292,7 +299,7 @@ class LightspeedIntake:
         self.history.note(reference, SOURCE, "POS delivery", "rejected", problem, self.clock())
 
 
-_NONE = Quantities(0, 0, 0, 0)  # a till sale's entry moves nothing itself: the POS's count does
+_NONE = Quantities(0, 0, 0, 0)  # a till sale at a location the ledger does not know
 
 
 def _version_key(version: int) -> str:

@@ -22,8 +22,8 @@ from omnistock.channels.shipstation.notice import ShipNotice
 from omnistock.clock import iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
 from omnistock.models import SyncEntry
-from omnistock.orders import ChannelOrder, OrderStatus
-from omnistock.shipments import ShipmentDesk
+from omnistock.orders import ChannelOrder, OrderStatus, StoredOrder
+from omnistock.shipments import AlreadyShipped, ShipmentDesk
 
 if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
     from omnistock.store.export_store import ExportStore
@@ -91,7 +91,7 @@ class ShipStationDesk:
             return Export(export_xml.orders_document([], 0, self.statuses), 0, 0, 0)
         found = self.exports.page(iso(start), iso(last), number, self.page_size)
         pages = min(MAX_PAGES, math.ceil(found.total / self.page_size))
-        orders = found.orders
+        orders = _latest_of_each(found.orders)
         document = export_xml.orders_document(orders, pages, self.statuses)
         return Export(document, len(orders), pages, found.items_read)
 
@@ -108,16 +108,22 @@ class ShipStationDesk:
         lines = self._shipped_lines(kept.stored.order, notice)
         tracking = tracking_number or notice.tracking_number
         shipment_id = _shipment_id(tracking, notice, lines)
-        shipment, new = self.shipments.record(
-            channel,
-            order_id,
-            shipment_id,
-            carrier=carrier or notice.carrier,
-            service=service or notice.service,
-            tracking_number=tracking,
-            lines=lines,
-            shipped_at=_label_time(notice.label_created),
-        )
+        try:
+            shipment, new = self.shipments.record(
+                channel,
+                order_id,
+                shipment_id,
+                carrier=carrier or notice.carrier,
+                service=service or notice.service,
+                tracking_number=tracking,
+                lines=lines,
+                shipped_at=_label_time(notice.label_created),
+            )
+        except AlreadyShipped as refused:  # kept, with why, in the history and the problems inbox
+            self.history.note(
+                f"order:{channel}:{order_id}", "shipstation", "shipnotify", "rejected", str(refused), self.clock()
+            )
+            raise InvalidRequest(str(refused)) from None
         return Notified(channel, order_id, shipment.shipment_id, new)
 
     def refresh(self, channel: str, order_id: str) -> str:
@@ -170,6 +176,13 @@ class ShipStationDesk:
             error=reason,
         )
         self.history.record_sync([entry], now)
+
+
+def _latest_of_each(entries: list[StoredOrder]) -> list[StoredOrder]:
+    """Each order once, as its latest entry in the page says (entries are oldest first); the
+    page keeps its place in the window, so paging stays stable."""
+    latest = {(entry.order.channel, entry.order.order_id): entry for entry in entries}
+    return [entry for entry in entries if latest[(entry.order.channel, entry.order.order_id)] is entry]
 
 
 def _label_time(text: str) -> str | None:
