@@ -34,6 +34,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
+from local import moto_index
+
 _applied = False
 _in_transaction = False
 TOKEN_SECONDS = 600
@@ -71,6 +73,7 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _honour_client_request_tokens()
     _one_stream_record_per_update()
+    moto_index.apply()  # last: it counts the writes of the methods patched above
 
 
 def _one_stream_record_per_update() -> None:
