@@ -352,6 +352,17 @@ def start_sync_now(body: s.SyncNowIn) -> Response[s.JobOut]:
     return _json(202, s.job_out(job))
 
 
+@app.post(
+    "/sync-now/filter",
+    summary="Force a push to a channel of every SKU in an inventory filter (a prefix, a state), in the background",
+    responses=ERRORS | {202: {"description": "Started; read its progress at /sync-now/{job_id}"}},
+    tags=["sync"],
+)
+def start_sync_now_in_filter(body: ops.FilterSyncNowIn) -> Response[s.JobOut]:
+    job = runtime.app().bulk_policies.start(body.channel, {}, body.prefix, body.state, sync_now=True)
+    return _json(202, s.job_out(job))
+
+
 @app.post("/live-events", summary="Start a live event: allocations and paused pushes", responses=ERRORS, tags=["live"])
 def start_live_event(body: s.LiveEventIn) -> s.LiveEventOut:
     started = runtime.app().live_events.start(body.event_id, body.channel, dict(body.allocations), dict(body.paused))

@@ -112,6 +112,14 @@ class FilterPoliciesIn(Body):
         return {name: getattr(self, name) for name in wanted if name in self.model_fields_set}
 
 
+class FilterSyncNowIn(Body):
+    """Every SKU in an inventory filter: those starting with ``prefix`` (and in ``state`` on the channel)."""
+
+    channel: ChannelName
+    prefix: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    state: Literal["paused", "auto_sync_off", "push_failed"] | None = None
+
+
 class PoliciesOut(BaseModel):
     channel: str
     skus: int

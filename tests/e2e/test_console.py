@@ -242,10 +242,15 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     console.until(lambda: "Sync Now jobs" in console.find("h1").text and "done" in console.body(), what="the job")
     off = stack.client.get("/skus", params={"channel": "shopify", "state": "auto_sync_off", "prefix": prefix}).json()
     assert [row["sku"] for row in off["skus"]] == [*skus, hostile]
-    assert stack.client.post(
-        "/policies/jobs", json={"channel": "shopify", "prefix": prefix, "auto_sync": True}
-    ).is_success
+    back_on = {"channel": "shopify", "prefix": prefix, "auto_sync": True}
+    assert stack.client.post("/policies/jobs", json=back_on).is_success
     stack.drain()
+    forced = stack.client.post("/sync-now/filter", json={"channel": "shopify", "prefix": prefix})  # as the bar does
+    assert forced.status_code == 202, forced.text
+    forced_url = f"/sync-now/{forced.json()['job_id']}"
+    console.until(lambda: stack.client.get(forced_url).json()["state"] == "done", what="the push")
+    job = stack.client.get(forced_url).json()
+    assert (job["done"], job["failed"]) == (4, 0), job
     console.open(f"sku/{skus[2]}")
     text = console.body()
     assert "available at its locations: shop 7 + web 0 = 7" in text, text

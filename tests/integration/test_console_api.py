@@ -408,3 +408,10 @@ def test_each_row_carries_every_pushed_channel_s_column(shop: Any, wiring: Wirin
     assert shop("GET", "/skus")[1]["skus"][0]["channels"] is None  # only when asked for
     paused = shop("GET", "/skus", channel="shopify", state="auto_sync_off", channels="true")[1]["skus"]
     assert [(row["sku"], row["channels"]["shopify"]["would_show"]) for row in paused] == [("TEE-2", None)]
+
+
+def test_a_sync_now_over_a_filter_needs_a_pushed_channel(shop: Any) -> None:
+    status, body = shop("POST", "/sync-now/filter", {"channel": "shopify", "prefix": "TEE"})
+    assert status == 400 and "shadow" in body["message"]  # a new channel starts in shadow: preview it instead
+    assert shop("POST", "/sync-now/filter", {"channel": "nope"})[0] == 404
+    assert shop("POST", "/sync-now/filter", {"channel": "shopify"}, groups="[viewer]")[0] == 403

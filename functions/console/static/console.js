@@ -244,7 +244,12 @@ const screens = {
       if (done) say(label + ": " + done.changed + " of " + done.skus + " SKUs changed; their pushes are in the sync history.", "done");
     });
     const syncNow = adminButton("Sync Now", async () => {
-      if (everything.checked) return say("Sync Now runs on selected SKUs here, or on the whole catalog from the Sync Now screen.", "error");
+      if (everything.checked) {
+        if (state && target.value !== inChannel) return say("The filter's state is on " + inChannel + ": apply it to that channel.", "error");
+        const job = await act("Sync Now of every SKU in this filter", () => api("POST", "/sync-now/filter", Object.assign({ channel: target.value, prefix }, state ? { state } : {})));
+        if (job) { rememberJob(job.job_id); go("/jobs"); }
+        return;
+      }
       const skus = chosen();
       if (!skus.length) return say("Select one or more SKUs first.", "error");
       const job = await act("Sync Now", () => api("POST", "/sync-now", { channel: target.value, skus }));
