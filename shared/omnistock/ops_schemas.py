@@ -3,11 +3,11 @@ problems inbox, bulk policy changes, push latency, orders by day, a live event's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from omnistock.admin_schemas import Body, ChannelName, Identifier, LiveEventOut, live_event_out
+from omnistock.admin_schemas import Body, ChannelName, Identifier, InventoryState, LiveEventOut, live_event_out
 from omnistock.problems import ACTIONS, hint, readable
 
 if TYPE_CHECKING:
@@ -65,51 +65,32 @@ class ResolutionOut(BaseModel):
     detail: str
 
 
-class PoliciesIn(Body):
+class _PolicyChanges(Body):
+    """Fields left out stay as each SKU has them; buffer and max_shown null go back to the channel's default."""
+
+    auto_sync: bool | None = None
+    paused: bool | None = None
+    buffer: Shown | None = None
+    max_shown: Shown | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> _PolicyChanges:
+        if not self.changes():
+            raise ValueError("give at least one of auto_sync, paused, buffer, max_shown")
+        if "paused" in self.model_fields_set and self.paused is None:
+            raise ValueError("paused is true or false")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        wanted = ("auto_sync", "paused", "buffer", "max_shown")
+        return {name: getattr(self, name) for name in wanted if name in self.model_fields_set}
+
+
+class PoliciesIn(_PolicyChanges):
     """Fields left out stay as each SKU has them; buffer and max_shown null go back to the channel's default."""
 
     channel: ChannelName
     skus: list[Identifier] = Field(min_length=1, max_length=MAX_SELECTED)
-    auto_sync: bool | None = None
-    paused: bool | None = None
-    buffer: Shown | None = None
-    max_shown: Shown | None = None
-
-    @model_validator(mode="after")
-    def _something_changes(self) -> PoliciesIn:
-        if not self.changes():
-            raise ValueError("give at least one of auto_sync, paused, buffer, max_shown")
-        if "paused" in self.model_fields_set and self.paused is None:
-            raise ValueError("paused is true or false")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        wanted = ("auto_sync", "paused", "buffer", "max_shown")
-        return {name: getattr(self, name) for name in wanted if name in self.model_fields_set}
-
-
-class FilterPoliciesIn(Body):
-    """Every SKU in an inventory filter: those starting with ``prefix`` (and in ``state`` on the channel)."""
-
-    channel: ChannelName
-    prefix: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
-    state: Literal["paused", "auto_sync_off", "push_failed"] | None = None
-    auto_sync: bool | None = None
-    paused: bool | None = None
-    buffer: Shown | None = None
-    max_shown: Shown | None = None
-
-    @model_validator(mode="after")
-    def _something_changes(self) -> FilterPoliciesIn:
-        if not self.changes():
-            raise ValueError("give at least one of auto_sync, paused, buffer, max_shown")
-        if "paused" in self.model_fields_set and self.paused is None:
-            raise ValueError("paused is true or false")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        wanted = ("auto_sync", "paused", "buffer", "max_shown")
-        return {name: getattr(self, name) for name in wanted if name in self.model_fields_set}
 
 
 class FilterSyncNowIn(Body):
@@ -117,7 +98,12 @@ class FilterSyncNowIn(Body):
 
     channel: ChannelName
     prefix: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
-    state: Literal["paused", "auto_sync_off", "push_failed"] | None = None
+    state: InventoryState | None = None
+
+
+class FilterPoliciesIn(_PolicyChanges, FilterSyncNowIn):
+    """Every SKU in an inventory filter: those starting with ``prefix`` (and in ``state`` on the channel).
+    Fields left out stay as each SKU has them; buffer and max_shown null go back to the channel's default."""
 
 
 class PoliciesOut(BaseModel):
