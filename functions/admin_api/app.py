@@ -568,10 +568,7 @@ def read_orders(
     after: Annotated[str, Query(max_length=600)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ops.OrdersOut:
-    wiring = runtime.app()
-    chosen = day or iso(wiring.clock())[:10]
-    found, cursor = wiring.shipment_desk.orders.changed_on(chosen, after, limit)
-    return ops.orders_out(chosen, found, cursor)
+    return ops.orders_out(*runtime.app().shipment_desk.changed_on(day, after, limit))
 
 
 @app.get(

@@ -18,7 +18,7 @@ from omnistock.channels import ChannelUnavailable, FulfillmentRequest, OrdersPor
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.models import SyncEntry
-from omnistock.orders import OrderStatus, Shipment, order_status
+from omnistock.orders import OrderStatus, Shipment, StoredOrder, order_status
 from omnistock.store.order_store import OrderStore
 from omnistock.store.push_store import PushStore
 
@@ -43,6 +43,13 @@ class ShipmentDesk:
         self.history = history
         self.port_for = port_for
         self.clock = clock
+
+    def changed_on(self, day: str, after: str, limit: int) -> tuple[str, list[StoredOrder], str]:
+        """The day asked (today, UTC, when none), a page of the orders that need shipping changed
+        on it, newest first, and the cursor of the next page."""
+        chosen = day or iso(self.clock())[:10]
+        found, cursor = self.orders.changed_on(chosen, after, limit)
+        return chosen, found, cursor
 
     def record(
         self,
