@@ -109,10 +109,29 @@ class Console:
         assert found, f"no button {label!r} on {self.driver.current_url}"
         return found[0]
 
+    def press(self, label: str) -> None:
+        """Click a button as a person does: a screen that re-renders between finding the button
+        and clicking it (a refresh, a poll) is looked at again rather than failing the test."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for attempt in range(5):
+            try:
+                self.button(label).click()
+                return
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+
     def until(self, check: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
         deadline = time.monotonic() + timeout
+        from selenium.common.exceptions import StaleElementReferenceException
+
         while time.monotonic() < deadline:
-            result = check()
+            try:
+                result = check()
+            except StaleElementReferenceException:  # the screen re-rendered while being read
+                result = None
             if result:
                 return result
             time.sleep(0.1)
@@ -228,7 +247,7 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     console.open(f"inventory?prefix={prefix}")
     for sku in skus:
         console.find(f"input[aria-label='Select {sku}']").click()
-    console.button("Auto sync on").click()
+    console.press("Auto sync on")
     console.until(lambda: "3 of 3 SKUs changed" in console.status(), what="the bulk change")
     stack.drain()
     for sku, expected in zip(skus, (5, 6, 7), strict=True):
@@ -239,7 +258,7 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     # and back off for every SKU of the prefix at once, as a job with progress
     console.open(f"inventory?prefix={prefix}")
     console.find("#all-in-filter").click()
-    console.button("Auto sync off").click()
+    console.press("Auto sync off")
     console.until(lambda: "Sync Now jobs" in console.find("h1").text and "done" in console.body(), what="the job")
     off = stack.client.get("/skus", params={"channel": "shopify", "state": "auto_sync_off", "prefix": prefix}).json()
     assert [row["sku"] for row in off["skus"]] == [*skus, hostile]
@@ -310,7 +329,7 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     console.find("#event-id").send_keys(event_id)
     console.find("#allocations").send_keys(f"{skus[0]}=2")
     console.find("#event-channel").send_keys("shopify")
-    console.button("Start").click()
+    console.press("Start")
     console.until(lambda: "Allocated" in console.body() and skus[0] in console.body(), what="the board")
     hold = {"hold_id": f"{event_id}-cart", "sku": skus[0], "location": "shop", "qty": 1, "source": "shopify"}
     assert stack.client.post("/holds", json=hold).status_code == 201
@@ -320,32 +339,32 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     ).is_success
     console.until(lambda: _board_row(console, skus[0])[1:3] == ["0", "1"], timeout=20, what="the sale on the board")
     console.shot("live-event")
-    console.button("End the event").click()
+    console.press("End the event")
     console.until(lambda: "ended" in console.body(), what="the event to end")
 
     # Sync Now jobs with progress
     console.open("jobs")
     console.find("#job-skus").send_keys(skus[0])
     console.find("#job-channel").send_keys("shopify")
-    console.button("Start").click()
+    console.press("Start")
     console.until(lambda: "done" in console.body(), what="the job to finish")
     console.shot("sync-now")
 
     # back to shadow, a preview, and going live again
     console.open("connections")
-    console.button("Back to shadow").click()
+    console.press("Back to shadow")
     console.until(lambda: _mode(stack, "shopify") == "shadow", what="shadow mode")
     stack.drain()  # the mode change starts a preview of its own
     console.settled()
-    console.button("Preview").click()
+    console.press("Preview")
     console.settled()
     stack.drain()
     latest_preview(stack.client, "shopify", 60)
-    console.button("Show preview").click()
+    console.press("Show preview")
     console.until(lambda: "Preview of shopify" in console.body(), what="the preview")
     for _ in range(3):  # going live waits for the latest preview: the mode change starts one of its own
-        console.button("Go live").click()
-        console.button("Confirm: go live").click()
+        console.press("Go live")
+        console.press("Confirm: go live")
         console.until(lambda: "Go live shopify:" in console.status(), what="the answer to going live")
         if "done" in console.status():
             break
