@@ -18,6 +18,16 @@ and watch Omnistock follow. It serves:
    runs the Python method of the same purpose, its keyword arguments the JSON body (the query for
    GET), e.g. ``POST products {"sku": "A", "counts": {"outlet-shop": 3}}`` -> ``{"id": ...}``.
 
+4. Writing sales as an integration does (the dated API, ``/api/2026-04``): ``POST sales`` with a
+   caller-chosen ``id`` (a second POST of that id answers 409 ``sale_exists``: which of 409 or an
+   update Lightspeed answers is unverified, and the product must be safe with both), ``GET`` and
+   ``PUT sales/{id}`` (payments, state), ``POST products`` (``sku`` unique: a duplicate answers
+   422), and ``GET /api/2.0/registers|users|payment_types`` and ``/api/2.0/search?type=products&sku=``.
+   A sale is refused (400) unless its register, author and payment types exist and are not
+   archived and its products exist. A ``closed`` sale, and a ``pending`` one on account, take
+   their units as the till's do; a parked one takes none. ``lose_next_answers`` commits the next
+   writes and answers 504 as a gateway whose upstream went quiet would (the answer lost).
+
 A sale takes its version first, then each line's inventory record a higher one, so a count whose
 version is above a sale's already includes that sale. Every change also queues the webhook the POS
 would send, in the API 1.0 shapes (``inventory.update`` with ``count``; ``sale.update`` naming the
@@ -61,6 +71,10 @@ VERSION_STEP = 3  # Lightspeed's versions are not +1 per change; a client must n
 RATE_LIMIT, RATE_WINDOW = 350, 300.0
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 200, 10_000
 FIRST_INVOICE = 1000
+DATED = "/api/2026-04"  # the date version the sale and product writes are served under
+LISTS = ("registers", "users", "payment_types")
+WEB_USER, WEB_PAYMENT_TYPE = "user-web-orders", "payment-type-web"
+TAKES_UNITS = ("CLOSED", "ONACCOUNT", "LAYBY", "AWAITING_DISPATCH", "DISPATCHED_CLOSED", "ONACCOUNT_CLOSED")
 LINE_PRICE = 10  # every unit sells for 10.00000: totals are not what the sandbox is for
 RETAILER_ID = "retailer-1"
 LEVEL_DEFAULTS = {"reorder_point": "0", "restock_level": "0"}
@@ -73,6 +87,7 @@ class _Faults:
     retry_after: float = 2.0
     fail_next: int = 0
     fail_status: int = 503
+    lose_answers: int = 0
 
 
 @dataclass
@@ -85,6 +100,9 @@ class _State:
     api_calls: Counter[str] = field(default_factory=Counter)
     faults: _Faults = field(default_factory=_Faults)
     invoice: int = FIRST_INVOICE
+    registers: dict[str, Record] = field(default_factory=dict)
+    users: dict[str, Record] = field(default_factory=dict)
+    payment_types: dict[str, Record] = field(default_factory=dict)
     window: tuple[float, int] = (-math.inf, 0)  # rate-limit window start, calls in it
 
 
@@ -117,6 +135,7 @@ class LightspeedSandbox:
         self._state = _State()
         self._version = FIRST_VERSION  # never goes back, not even on reset(): consumers keep cursors
         self._access, self._refresh, self._expires = "", "", 0.0
+        self._seed_setup()
         self._issue()
         self._initial = {"access_token": self._access, "refresh_token": self._refresh, "expires_at": int(self._expires)}
         self._initial |= {"client_id": client_id, "client_secret": client_secret, "domain_prefix": domain_prefix}
@@ -253,7 +272,15 @@ class LightspeedSandbox:
     def counters(self) -> Record:
         """``refreshes``, ``refused_refreshes``, ``unauthorized``, ``throttled``, ``failed``,
         ``webhooks_queued``, ``webhooks_delivered``, and ``api_calls`` by path."""
-        keys = ("refreshes", "refused_refreshes", "unauthorized", "throttled", "failed", "webhooks_queued")
+        keys = (
+            "refreshes",
+            "refused_refreshes",
+            "unauthorized",
+            "throttled",
+            "failed",
+            "webhooks_queued",
+            "lost_answers",
+        )
         with self._lock:
             counts: Record = {k: self._state.counters[k] for k in (*keys, "webhooks_delivered")}
             return counts | {"api_calls": dict(self._state.api_calls)}
@@ -268,6 +295,50 @@ class LightspeedSandbox:
         stored) and versions keep growing, as a consumer's cursor expects."""
         with self._lock:
             self._state = _State()
+            self._seed_setup()
+
+    def _seed_setup(self) -> None:
+        """Each outlet's register, a user for web orders and a "Shopify" payment type."""
+        state = self._state
+        for outlet, register in self.registers.items():
+            state.registers[register] = {"id": register, "name": f"Register {outlet}", "outlet_id": outlet}
+        state.users[WEB_USER] = {"id": WEB_USER, "display_name": "Web orders"}
+        state.payment_types[WEB_PAYMENT_TYPE] = {"id": WEB_PAYMENT_TYPE, "name": "Shopify"}
+        for table in (state.registers, state.users, state.payment_types):
+            for record in table.values():
+                record.update(version=self._version, deleted_at=None)  # not a change a feed reports
+
+    def archive(self, kind: str, record_id: str) -> None:
+        """Archive (delete) a register, user or payment type, as a retailer does in Setup."""
+        with self._lock:
+            table = self._list(kind)
+            if record_id not in table:
+                raise KeyError(f"no {kind} {record_id!r}")
+            table[record_id].update(deleted_at=datetime.fromtimestamp(self._clock(), tz=UTC).isoformat())
+            table[record_id]["version"] = self._bump()
+
+    def _list(self, kind: str) -> dict[str, Record]:
+        if kind not in LISTS:
+            raise ValueError(f"kind is one of {', '.join(LISTS)}")
+        table: dict[str, Record] = getattr(self._state, kind)
+        return table
+
+    def lose_next_answers(self, n: int = 1) -> None:
+        """The next ``n`` writes (sale and product creation and updates) commit, then answer 504."""
+        with self._lock:
+            self._state.faults.lose_answers = max(0, _whole(n, "n"))
+
+    def sale(self, sale_id: str) -> Record:
+        with self._lock:
+            if sale_id not in self._state.sales:
+                raise KeyError(f"no sale {sale_id!r}")
+            return copy.deepcopy(self._state.sales[sale_id])
+
+    def sales_from(self, source: str) -> list[Record]:
+        """Every sale written by an integration naming itself ``source``, oldest first."""
+        with self._lock:
+            found = [s for s in self._state.sales.values() if s.get("source") == source]
+            return copy.deepcopy(sorted(found, key=lambda sale: sale["version"]))
 
     def throttle_next(self, n: int = 1, retry_after_seconds: float = 2) -> None:
         """The next ``n`` API calls (not token refreshes) answer 429, ``Retry-After`` a date."""
@@ -353,7 +424,166 @@ class LightspeedSandbox:
                 limits = [("X-RateLimit-Limit", str(RATE_LIMIT)), ("X-RateLimit-Remaining", str(self._remaining()))]
                 refusal = self._refusal(lower_headers(headers), limits)
                 return refusal or self._feed(method, feed, query, limits)
+            if (path.startswith("/api/2.0/") and feed in (*LISTS, "search")) or path.startswith(DATED + "/"):
+                parts_of = path.split("/")
+                self._state.api_calls["/".join(parts_of[:4] + (["{id}"] if len(parts_of) > 4 else []))] += 1
+                limits = [("X-RateLimit-Limit", str(RATE_LIMIT)), ("X-RateLimit-Remaining", str(self._remaining()))]
+                refusal = self._refusal(lower_headers(headers), limits)
+                return refusal or self._writes(method, path, query, body, limits)
         return json_response(404, {"error": "not_found"})
+
+    # ---------------------------------------------------------------- what an integration writes
+    def _writes(
+        self, method: str, path: str, query: dict[str, str], body: bytes, limits: list[tuple[str, str]]
+    ) -> SandboxResponse:
+        if method == "GET" and path.startswith("/api/2.0/"):
+            return self._lists(path.removeprefix("/api/2.0/"), query, limits)
+        try:
+            payload = json.loads(body) if body.strip() else {}
+            if not isinstance(payload, dict):
+                raise ValueError
+        except ValueError:
+            return json_response(400, {"error": "bad_request", "message": "the body is a JSON object"}, limits)
+        status, answer = self._dated(method, path.removeprefix(DATED + "/").split("/"), payload)
+        if status < 300 and method != "GET" and self._state.faults.lose_answers > 0:
+            self._state.faults.lose_answers -= 1  # committed; the answer never arrives
+            self._state.counters["lost_answers"] += 1
+            return json_response(504, {"error": "gateway timeout"}, [*limits, ("X-Sandbox-Fault", "1")])
+        if status >= 300:
+            return json_response(status, answer, limits)
+        return json_response(status, {"data": self._dated_sale(answer) if "line_items" in answer else answer}, limits)
+
+    def _lists(self, name: str, query: dict[str, str], limits: list[tuple[str, str]]) -> SandboxResponse:
+        if name in LISTS:
+            records = sorted(self._list(name).values(), key=lambda r: r["version"])
+            return json_response(200, {"data": copy.deepcopy(records), "version": None}, limits)
+        if query.get("type") != "products" or not query.get("sku"):
+            return json_response(400, {"error": "bad_request", "message": "type=products&sku="}, limits)
+        found = [p for p in self._state.products.values() if p["sku"] == query["sku"] and not p["deleted_at"]]
+        return json_response(200, {"data": copy.deepcopy(found)}, limits)
+
+    def _dated(self, method: str, route: list[str], payload: Record) -> tuple[int, Record]:
+        if route == ["products"] and method == "POST":
+            return self._create_product(payload)
+        if route == ["sales"] and method == "POST":
+            return self._create_sale(payload)
+        if len(route) == 2 and route[0] == "sales" and method in ("GET", "PUT"):
+            sale = self._state.sales.get(route[1])
+            if sale is None:
+                return 404, {"error": "not_found"}
+            return (200, sale) if method == "GET" else self._update_sale(sale, payload)
+        return 404, {"error": "not_found"}
+
+    def _create_product(self, body: Record) -> tuple[int, Record]:
+        sku, name = body.get("sku"), body.get("name")
+        if not isinstance(sku, str) or not sku.strip() or not isinstance(name, str) or not name.strip():
+            return 400, {"error": "bad_request", "message": "name and sku are required"}
+        if any(p["sku"] == sku and not p["deleted_at"] for p in self._state.products.values()):
+            return 422, {"error": "validation_failed", "message": f"sku {sku!r} is already in use"}
+        tracked = body.get("has_inventory", True) is not False
+        product_id = str(uuid.uuid4())
+        product = {"id": product_id, "sku": sku, "name": name, "version": self._bump(), "deleted_at": None}
+        product |= {"has_inventory": tracked, "is_active": body.get("is_active", True) is not False}
+        self._state.products[product_id] = product
+        if tracked:
+            for outlet in self._outlets:
+                record: Record = {"id": str(uuid.uuid4()), "product_id": product_id, "outlet_id": outlet}
+                record |= {"inventory_level": 0, "current_amount": 0, "version": self._bump(), "deleted_at": None}
+                self._state.inventory[(product_id, outlet)] = record
+        self._queue("product.update", self._product_payload(product))
+        return 201, copy.deepcopy(product)
+
+    def _create_sale(self, body: Record) -> tuple[int, Record]:
+        state, source = self._state, body.get("source") or {}
+        refusal = self._sale_refusal(body)
+        if refusal:
+            return (409 if refusal == "sale_exists" else 400), {"error": "validation_failed", "message": refusal}
+        register = state.registers[source["register_id"]]
+        items = [
+            {"id": str(uuid.uuid4()), "product_id": line["product"]["id"], "quantity": line["quantity"]}
+            | {"price": str((line.get("pricing") or {}).get("price") or "0")}
+            for line in body["line_items"]
+        ]
+        status = _status(str(body.get("state") or ""), body.get("attributes") or [])
+        invoice = str(body.get("invoice_number") or "")
+        if not invoice:
+            invoice, state.invoice = str(state.invoice), state.invoice + 1
+        sale: Record = {"id": body["id"], "outlet_id": register["outlet_id"], "register_id": register["id"]}
+        sale |= {"invoice_number": invoice, "status": status, "state": body.get("state"), "source": source.get("type")}
+        sale |= {
+            "source_id": str(source.get("id") or ""),
+            "user_id": source["author_id"],
+            "note": str(body.get("note") or ""),
+        }
+        sale |= {"attributes": list(body.get("attributes") or []), "payments": body.get("payments") or []}
+        sale |= {"created_at": datetime.fromtimestamp(int(self._clock()), tz=UTC).isoformat()}
+        sale |= {"version": self._bump(), "deleted_at": None, "line_items": items}
+        state.sales[sale["id"]] = sale
+        self._queue("sale.update", self._sale_payload(sale))
+        if status in TAKES_UNITS:
+            self._take_units(sale)
+        return 201, sale
+
+    def _sale_refusal(self, body: Record) -> str:  # noqa: PLR0911 - one check, one answer
+        """Why a sale cannot be created as sent ("" when it can)."""
+        state, source = self._state, body.get("source")
+        if not isinstance(body.get("id"), str) or not body["id"] or not isinstance(source, dict):
+            return "id and source are required"
+        if body["id"] in state.sales:
+            return "sale_exists"
+        if self._live(state.registers, source.get("register_id")) is None:
+            return "source.register_id is not a register (or it is archived)"
+        if self._live(state.users, source.get("author_id")) is None:
+            return "source.author_id is not a user (or they are archived)"
+        lines, payments = body.get("line_items"), body.get("payments") or []
+        if not isinstance(lines, list) or not lines or not isinstance(payments, list):
+            return "line_items is a non-empty list"
+        if not self._payments_known(payments):
+            return "a payment's type.config_id is not a payment type (or it is archived)"
+        for line in lines:
+            product_id = ((line if isinstance(line, dict) else {}).get("product") or {}).get("id")
+            quantity = line.get("quantity") if isinstance(line, dict) else None
+            if product_id not in state.products or isinstance(quantity, bool) or not isinstance(quantity, int):
+                return "a line's product.id is not a product, or its quantity not a whole number"
+        return ""
+
+    def _payments_known(self, payments: Any) -> bool:
+        return isinstance(payments, list) and all(
+            isinstance(p, dict) and self._live(self._state.payment_types, (p.get("type") or {}).get("config_id"))
+            for p in payments
+        )
+
+    def _update_sale(self, sale: Record, body: Record) -> tuple[int, Record]:
+        payments = body.get("payments", sale["payments"])
+        if not self._payments_known(payments):
+            return 400, {"error": "validation_failed", "message": "a payment's type.config_id is not a payment type"}
+        took = sale["status"] in TAKES_UNITS
+        sale["state"] = body.get("state", sale["state"])
+        sale["attributes"] = list(body.get("attributes", sale["attributes"]))
+        sale.update(payments=payments, status=_status(str(sale["state"]), sale["attributes"]), version=self._bump())
+        self._queue("sale.update", self._sale_payload(sale))
+        if sale["status"] in TAKES_UNITS and not took:
+            self._take_units(sale)
+        return 200, sale
+
+    def _take_units(self, sale: Record) -> None:
+        for line in sale["line_items"]:
+            record = self._state.inventory.get((line["product_id"], sale["outlet_id"]))
+            if record is not None:  # a product without inventory (shipping) has no count
+                self._set_level(record, record["inventory_level"] - line["quantity"])
+
+    @staticmethod
+    def _live(table: dict[str, Record], record_id: Any) -> Record | None:
+        record = table.get(record_id) if isinstance(record_id, str) else None
+        return record if record is not None and not record.get("deleted_at") else None
+
+    @staticmethod
+    def _dated_sale(sale: Record) -> Record:
+        """A sale as the dated API answers it: its receipt number and its version."""
+        return copy.deepcopy(sale) | {
+            "receipt_number": sale["invoice_number"],
+            "_metadata": {"version": sale["version"]},
+        }
 
     def _token(self, method: str, body: bytes) -> SandboxResponse:
         if method != "POST":
@@ -449,7 +679,8 @@ class LightspeedSandbox:
     def _product_payload(self, product: Record) -> Record:
         levels = [
             {k: r[k] for k in ("id", "outlet_id", "product_id")} | {"count": r["inventory_level"]} | LEVEL_DEFAULTS
-            for r in (self._state.inventory[(product["id"], outlet)] for outlet in self._outlets)
+            for r in (self._state.inventory.get((product["id"], outlet)) for outlet in self._outlets)
+            if r is not None  # a product without inventory (shipping) has no counts
         ]
         payload = {k: product[k] for k in ("id", "sku", "name", "version", "deleted_at")}
         return payload | {"active": True, "inventory": levels}
@@ -462,7 +693,8 @@ class LightspeedSandbox:
         lines = [line | price | {"price_total": f"{LINE_PRICE * line['quantity']:.5f}"} for line in sale["line_items"]]
         payload = {k: sale[k] for k in ("id", "invoice_number", "register_id", "status", "version", "source")}
         payload |= {"created_at": when.strftime("%Y-%m-%d %H:%M:%S"), "sale_date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        payload |= {"deleted_at": None, "note": "", "register_sale_products": lines}
+        payload |= {"deleted_at": None, "note": sale.get("note", ""), "register_sale_products": lines}
+        payload |= {"source_id": sale["source_id"]} if sale.get("source_id") else {}
         return payload | {"totals": {"total_price": total, "total_tax": "0.00000", "total_payment": total}}
 
     def _control(self, method: str, route: str, query: dict[str, str], body: bytes) -> SandboxResponse:
@@ -485,6 +717,10 @@ class LightspeedSandbox:
             ("POST", "faults/fail"): (self.fail_next, "ok"),
             ("POST", "faults/clear"): (self.clear_faults, "ok"),
             ("POST", "expire-token"): (self.expire_access_token, "ok"),
+            ("POST", "archive"): (self.archive, "ok"),
+            ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
+            ("GET", "sale"): (self.sale, "sale"),
+            ("GET", "sales-from"): (self.sales_from, "sales"),
             ("POST", "reset"): (self.reset, "ok"),
         }
         if (method, route) not in routes:
@@ -500,6 +736,18 @@ class LightspeedSandbox:
         except (TypeError, ValueError) as error:  # JSON errors are ValueErrors
             return json_response(400, {"error": str(error)})
         return json_response(200, {key: True if result is None else result})
+
+
+def _status(state: str, attributes: list[Any]) -> str:
+    """The legacy status of a dated API sale's state and attributes (vendor: sales statuses)."""
+    if state == "closed":
+        return "DISPATCHED_CLOSED" if "delivery" in attributes else "CLOSED"
+    if state == "pending":
+        for attribute, status in (("onaccount", "ONACCOUNT"), ("layby", "LAYBY"), ("delivery", "AWAITING_DISPATCH")):
+            if attribute in attributes:
+                return status
+        return "SAVED"
+    return {"voided": "VOIDED"}.get(state, "SAVED")
 
 
 def _whole(value: Any, what: str) -> int:

@@ -99,6 +99,11 @@ def listing_pk(channel: str, listing_id: str) -> str:
     return f"LISTING#{escape(channel)}#{listing_id}"
 
 
+def product_by_sku_pk(channel: str, sku: str) -> str:
+    """A platform's product id for a SKU, where Omnistock writes documents naming products."""
+    return f"PRODUCTOF#{escape(channel)}#{sku}"
+
+
 def job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
 

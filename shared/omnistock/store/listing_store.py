@@ -19,6 +19,18 @@ class ListingStore:
         item = self.table.get(keys.listing_pk(channel, listing_id), keys.LISTING_SK)
         return item["sku"] if item else None
 
+    def product_of(self, channel: str, skus: list[str]) -> dict[str, str]:
+        """The platform's product id of each SKU it was recorded for (``remember_product_of``)."""
+        wanted = [(keys.product_by_sku_pk(channel, sku), keys.LISTING_SK) for sku in dict.fromkeys(skus)]
+        return {item["sku"]: item["product_id"] for item in self.table.batch_get(wanted)}
+
+    def remember_product_of(self, channel: str, sku: str, product_id: str) -> None:
+        item = {"pk": keys.product_by_sku_pk(channel, sku), "sk": keys.LISTING_SK, "kind": "product_of"}
+        self.table.put(item | {"sku": sku, "product_id": product_id, "channel": channel})
+
+    def forget_product_of(self, channel: str, sku: str) -> None:
+        self.table.delete(keys.product_by_sku_pk(channel, sku), keys.LISTING_SK)
+
     def product(self, channel: str, product_id: str) -> dict[str, Any] | None:
         return self.table.get(keys.product_pk(channel, product_id), keys.PRODUCT_SK)
 

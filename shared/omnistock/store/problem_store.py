@@ -21,7 +21,7 @@ from omnistock.store.table import Item, Table
 
 PROBLEMS_PK = "PROBLEMS"
 # Results of sync-history entries that need someone: each is a kind in the inbox.
-PROBLEM_KINDS = ("failed", "unmapped", "rejected", "unknown_order")
+PROBLEM_KINDS = ("failed", "unmapped", "rejected", "unknown_order", "not_imported")
 SHORTFALL = "shortfall"  # a location promising more than it counts: from the movement log's stream
 RETENTION_DAYS = 90  # a problem nobody resolved in three months is dropped (the history keeps its entry)
 
@@ -117,6 +117,10 @@ class ProblemStore:
     def get(self, problem_id: str) -> Problem | None:
         item = self.table.get(PROBLEMS_PK, problem_id)
         return _problem(item) if item else None
+
+    def clear(self, kind: str, channel: str, subject: str) -> None:
+        """Drop a problem its own path has fixed (an order imported after all)."""
+        self.table.delete(PROBLEMS_PK, problem_id(kind, channel, subject))
 
     def resolve(self, problem: Problem) -> bool:
         """Drop the problem unless it was reported again since it was read (then it stays)."""

@@ -107,6 +107,16 @@ def job_from_record(record: dict[str, Any]) -> Job | None:
     return job_from_item(from_attrs(dynamodb["NewImage"]))
 
 
+def changed_order(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, order id) of an order whose record was written (created or changed)."""
+    dynamodb = record.get("dynamodb") or {}
+    sort_key = (dynamodb.get("Keys") or {}).get("sk", {}).get("S", "")
+    if sort_key != keys.ORDER_SK or "NewImage" not in dynamodb:
+        return None
+    item = from_attrs(dynamodb["NewImage"])
+    return item["channel"], item["order_id"]
+
+
 def new_shipment(record: dict[str, Any]) -> tuple[str, str, str] | None:
     """(channel, order id, shipment id) of a shipment recorded and not yet sent."""
     dynamodb = record.get("dynamodb") or {}

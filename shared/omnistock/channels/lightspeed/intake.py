@@ -225,14 +225,22 @@ class LightspeedIntake:
             found = [(c, o) for c, o in found if platforms.get(c, "").upper() == sale.source]
         if len(found) != 1:
             return 0
-        left = {sku: qty for sku, qty in units.items() if qty > 0}
-        return self._confirm_order(*found[0], sale, left)
+        location = self._sale_location(sale) or None
+        return self.confirm_order_lots(*found[0], sale.sale_id, sale.version, units, location)
 
-    def _confirm_order(self, channel: str, order_id: str, sale: webhooks.PosSale, left: dict[str, int]) -> int:
+    def confirm_order_lots(
+        self, channel: str, order_id: str, sale_id: str, version: int, units: dict[str, int], location: str | None
+    ) -> int:
+        """The POS took ``units`` (per SKU) of the order at ``location`` (any of its locations
+        when None) in its sale ``sale_id`` at ``version``: confirm that many of the order's
+        pending units there, whole lots, oldest first. Returns the lots newly confirmed."""
         store, confirmed = self.ledger.store, 0
+        left = {sku: qty for sku, qty in units.items() if qty > 0}
         for record in self.orders.lines(channel, order_id).values():
             sku = record.sku or record.facts.sku
             if record.taken <= 0 or record.location not in self.locations or left.get(sku, 0) <= 0:
+                continue
+            if location is not None and record.location != location:
                 continue
             lots = store.lots_named(sku, record.location, line_lots(channel, order_id, record.line_id))
             if record.hold and (held := store.lot(sku, record.location, f"hold:{record.hold}")) is not None:
@@ -243,7 +251,7 @@ class LightspeedIntake:
                 left[sku] -= lot.qty
                 try:
                     result = self.ledger.confirm_pending(
-                        sku, record.location, key, sale.version, SOURCE, f"sale:{sale.sale_id}:{key}"
+                        sku, record.location, key, version, SOURCE, f"sale:{sale_id}:{key}"
                     )
                 except NotFound:  # cleared already (by an earlier delivery of this sale and a count)
                     continue

@@ -12,9 +12,14 @@ from omnistock.channels import Connector
 from omnistock.settings import SettingSpec
 
 if TYPE_CHECKING:
+    import httpx
+
     from omnistock.channels.lightspeed.api import LightspeedFeed
     from omnistock.channels.lightspeed.catalog import LightspeedCatalog
     from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.channels.lightspeed.sales_api import LightspeedSales
+    from omnistock.channels.lightspeed.tokens import Tokens
+    from omnistock.channels.lightspeed.web_orders import WebOrderImport
     from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
@@ -50,7 +55,14 @@ def checked_outlets(value: object) -> dict[str, str]:
     return {str(key): location for key, location in value.items()}
 
 
+def _checked_web_orders(value: object) -> dict[str, object]:
+    from omnistock.channels.lightspeed.web_orders import checked_settings
+
+    return checked_settings(value)
+
+
 OUTLETS = "lightspeed.outlets"
+WEB_ORDERS = "lightspeed.web_orders"
 MAX_OUTLETS = 200
 SETTINGS = (
     SettingSpec(
@@ -59,6 +71,14 @@ SETTINGS = (
         checked_outlets,
         lambda config: dict(config.section(LightspeedSettings).outlets),
         locations=lambda outlets: outlets.values(),
+    ),
+    SettingSpec(
+        WEB_ORDERS,
+        "Web orders written into Lightspeed as sales (off by default): "
+        '{"mode": "off|automatic", "registers": {"<location>": "<register id>"}, "user_id": "...", '
+        '"payment_type_id": "...", "channels": [], "shipping_only": true, "shipping_sku": "omnistock-shipping"}.',
+        _checked_web_orders,
+        lambda config: {"mode": "off"},
     ),
 )
 
@@ -105,11 +125,22 @@ def intake(wiring: Wiring) -> LightspeedIntake:
 
 def feed(wiring: Wiring) -> LightspeedFeed | None:
     """Its change feeds, tokens from Secrets Manager by name; None when not connected."""
+    from omnistock.channels.lightspeed.api import LightspeedFeed
 
-    def make() -> LightspeedFeed | None:
+    parts = _tokens_and_http(wiring)
+    if parts is None:
+        return None
+    base, tokens, http = parts
+    return wiring.once("lightspeed.feed", lambda: LightspeedFeed(base, tokens, http))
+
+
+def _tokens_and_http(wiring: Wiring) -> tuple[str, Tokens, httpx.Client] | None:
+    """The store's API base, its token keeper and an HTTP client (one per function instance)."""
+
+    def make() -> tuple[str, Tokens, httpx.Client] | None:
         import httpx
 
-        from omnistock.channels.lightspeed.api import LightspeedFeed, api_base, token_url
+        from omnistock.channels.lightspeed.api import api_base, token_url
         from omnistock.channels.lightspeed.tokens import SecretPairStore, Tokens
         from omnistock.store.locks import Leases
 
@@ -119,9 +150,40 @@ def feed(wiring: Wiring) -> LightspeedFeed | None:
         base = config.api_base or api_base(config.domain_prefix)
         http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
         store = SecretPairStore(wiring.clients.secretsmanager, config.token_secret_name)
-        return LightspeedFeed(base, Tokens(store, Leases(wiring.table), http, token_url(base)), http)
+        return base, Tokens(store, Leases(wiring.table), http, token_url(base)), http
 
-    return wiring.once("lightspeed.feed", make)
+    return wiring.once("lightspeed.http", make)
+
+
+def sales(wiring: Wiring) -> LightspeedSales | None:
+    """Its sale, product and setup writes; None when not connected."""
+    from omnistock.channels.lightspeed.sales_api import LightspeedSales
+
+    parts = _tokens_and_http(wiring)
+    if parts is None:
+        return None
+    base, tokens, http = parts
+    return wiring.once("lightspeed.sales", lambda: LightspeedSales(base, tokens, http))
+
+
+def web_orders(wiring: Wiring) -> WebOrderImport:
+    """Web orders into the POS, with the setting in force now."""
+    from omnistock.channels.lightspeed.web_orders import WebOrderImport, settings_of
+    from omnistock.store.pos_sale_store import PosSaleStore
+
+    chosen = settings_of(wiring.settings.value(WEB_ORDERS))
+    return WebOrderImport(
+        wiring.orders,
+        wiring.once("lightspeed.pos_sales", lambda: PosSaleStore(wiring.table)),
+        wiring.listings,
+        intake(wiring),
+        wiring.pushes,
+        wiring.problem_store,
+        chosen,
+        sales(wiring),
+        store_name=settings(wiring).domain_prefix or "lightspeed",
+        clock=wiring.clock,
+    )
 
 
 def catalog(wiring: Wiring) -> LightspeedCatalog | None:

@@ -1,0 +1,44 @@
+"""Web orders into the POS. Two triggers, one path:
+
+- the table's stream (the outbox): an order written (new, paid, refunded, cancelled) is brought
+  into line in Lightspeed: its sales created, paid or returned, exactly once;
+- a schedule (every 5 minutes): orders whose POS documents are still unfinished (a run died, the
+  POS did not answer, or it refused until a setting is fixed) are tried again.
+
+The importer decides everything (``channels/lightspeed/web_orders.py``); this maps results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnistock import runtime
+from omnistock.channels.lightspeed import wiring as lightspeed
+from omnistock.errors import StoreRefused, StoreUnavailable
+from omnistock.observability import logger, observed
+from omnistock.store.stream import changed_order
+
+MARGIN_MS = 20_000  # stop taking orders this long before the timeout
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    importer = lightspeed.web_orders(runtime.app())
+    if "Records" not in event:  # the schedule
+        report = importer.retry_unfinished(lambda: context.get_remaining_time_in_millis() < MARGIN_MS)
+        logger.info("unfinished POS sales tried again", extra={"results": report})
+        return {"results": report}
+    failures, results = [], dict[str, int]()
+    for record in event["Records"]:
+        found = changed_order(record)
+        if found is None:
+            continue
+        try:
+            result = importer.sync(*found).result
+        except (StoreUnavailable, StoreRefused):  # retried from this record; then the failure queue
+            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+            continue
+        results[result] = results.get(result, 0) + 1
+    logger.info("web orders into the POS", extra={"results": results, "retrying": len(failures)})
+    return {"batchItemFailures": failures}

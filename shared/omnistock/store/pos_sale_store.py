@@ -1,0 +1,137 @@
+"""The POS documents (sales and returns) Omnistock writes for one web order, kept in the order's
+partition so one query reads the order, its lines and what the POS was told.
+
+A document is recorded (state ``calling``, with the sale id Omnistock chose) *before* the POS is
+called, and every attempt claims it by bumping ``attempts`` with a condition, so two runs never
+call for the same document at once and a run after a lost answer knows to look the sale up
+before creating it. Documents not yet done sit in a sparse index (gsi2) that the retry schedule
+reads, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from omnistock.store import keys
+from omnistock.store.expressions import Expression
+from omnistock.store.table import Item, Table, to_attrs
+
+POS_SALE_PREFIX = "POSSALE#"
+UNFINISHED_PK = "POSSALES#UNFINISHED"  # gsi2: documents still calling, or refused until fixed
+
+
+@dataclass(frozen=True)
+class PosDocument:
+    """One sale (``units`` positive) or return (negative) for one register of one web order."""
+
+    channel: str
+    order_id: str
+    register_id: str
+    number: int  # 0: the order's sale; 1, 2, ...: later changes (returns, added units)
+    sale_id: str
+    units: dict[str, int] = field(default_factory=dict)  # SKU -> units the document carries
+    state: str = "calling"  # calling | created | refused
+    attempts: int = 0
+    claimed_at: str = ""
+    version: int = 0  # the POS's version for the sale, once created
+    receipt: str = ""
+    paid: bool = False
+    confirmed: bool = False  # the order's pending lots were confirmed at ``version``
+    error: str = ""
+    at: str = ""  # when it was recorded
+
+    @property
+    def key(self) -> str:
+        return f"{POS_SALE_PREFIX}{keys.escape(self.register_id)}#{self.number:04d}"
+
+
+def document_item(document: PosDocument) -> Item:
+    item: Item = {
+        "pk": keys.order_pk(document.channel, document.order_id),
+        "sk": document.key,
+        "kind": "pos_sale",
+        "channel": document.channel,
+        "order_id": document.order_id,
+        "register_id": document.register_id,
+        "number": document.number,
+        "sale_id": document.sale_id,
+        "units": dict(document.units),
+        "state": document.state,
+        "attempts": document.attempts,
+        "claimed_at": document.claimed_at,
+        "version": document.version,
+        "receipt": document.receipt,
+        "paid": document.paid,
+        "confirmed": document.confirmed,
+        "error": document.error,
+        "at": document.at,
+    }
+    if document.state != "created" or not document.confirmed:  # unfinished: the retry schedule finds it
+        item["gsi2pk"], item["gsi2sk"] = UNFINISHED_PK, f"{document.at}#{item['pk']}#{item['sk']}"
+    return item
+
+
+def document_from_item(item: Item) -> PosDocument:
+    return PosDocument(
+        channel=item["channel"],
+        order_id=item["order_id"],
+        register_id=item["register_id"],
+        number=int(item["number"]),
+        sale_id=item["sale_id"],
+        units={sku: int(units) for sku, units in (item.get("units") or {}).items()},
+        state=item["state"],
+        attempts=int(item.get("attempts", 0)),
+        claimed_at=item.get("claimed_at", ""),
+        version=int(item.get("version", 0)),
+        receipt=item.get("receipt", ""),
+        paid=bool(item.get("paid")),
+        confirmed=bool(item.get("confirmed")),
+        error=item.get("error", ""),
+        at=item.get("at", ""),
+    )
+
+
+class PosSaleStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def documents(self, channel: str, order_id: str) -> list[PosDocument]:
+        items = self.table.query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.order_pk(channel, order_id), ":prefix": POS_SALE_PREFIX},
+        )
+        return [document_from_item(item) for item in items]
+
+    def record(self, document: PosDocument) -> bool:
+        """Record a new document before its call; False if one is there already."""
+        return self.table.put_new(document_item(document))
+
+    def replace(self, old: PosDocument, new: PosDocument) -> bool:
+        """Move a document on from ``old`` (as read: its attempts and state); False if another
+        run moved it first."""
+        expr = Expression()
+        condition = f"{expr.name('attempts')} = {expr.value(old.attempts)}"
+        condition += f" AND {expr.name('state')} = {expr.value(old.state)}"
+        condition += f" AND {expr.name('confirmed')} = {expr.value(old.confirmed)}"
+        condition += f" AND {expr.name('paid')} = {expr.value(old.paid)}"
+        put: dict[str, Any] = {"Item": to_attrs(document_item(new)), "ConditionExpression": condition}
+        expr.attach(put)
+        return self.table.transact([{"Put": put}]) is None
+
+    def claim(self, document: PosDocument, now: str) -> PosDocument | None:
+        """Take the document for one attempt (its count goes up by one); None if another run
+        took it since it was read."""
+        claimed = replace(document, attempts=document.attempts + 1, claimed_at=now)
+        return claimed if self.replace(document, claimed) else None
+
+    def unfinished(self, before: str, limit: int) -> list[tuple[str, str]]:
+        """(channel, order id) of orders with a document still calling or refused, recorded
+        before ``before``, oldest first."""
+        items = self.table.query(
+            "gsi2pk = :pk AND gsi2sk < :before",
+            {":pk": UNFINISHED_PK, ":before": before},
+            index="gsi2",
+            limit=limit,
+        )
+        return list(dict.fromkeys((item["channel"], item["order_id"]) for item in items))

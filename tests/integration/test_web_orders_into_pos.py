@@ -1,0 +1,300 @@
+"""Web orders into Lightspeed (moto table from the template, the Lightspeed sandbox on loopback):
+one sale per order and outlet, exactly once under redelivery, lost answers and concurrent runs;
+the POS's answer confirms the order's pending units, and counts in any order never bring sold
+units back; payments, returns, cancels; refusals kept with their reason and retried."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from local.sandbox.lightspeed import WEB_PAYMENT_TYPE, WEB_USER, LightspeedSandbox
+from omnistock.channels.lightspeed import webhooks
+from omnistock.channels.lightspeed import wiring as lightspeed
+from omnistock.channels.lightspeed.web_orders import WebOrderImport
+from omnistock.channels.lightspeed.wiring import LightspeedSettings
+from omnistock.ledger import Ledger
+from omnistock.orders import ChannelOrder, OrderLine, RefundLine
+from omnistock.wiring import Wiring
+from tests.fakes import Clock
+
+SHOP, BACK = "outlet-shop", "outlet-back"
+SKU, OTHER = "TEE-1", "TEE-2"
+AT = "2026-11-23T11:00:00Z"
+
+
+@pytest.fixture
+def pos(wiring: Wiring, ledger: Ledger) -> Iterator[LightspeedSandbox]:
+    with LightspeedSandbox(outlets=(SHOP, BACK)) as sandbox:
+        wiring.clients.secretsmanager.create_secret(
+            Name="pos/tokens", SecretString=json.dumps(sandbox.initial_tokens())
+        )
+        wiring.config = wiring.config.with_sections(
+            LightspeedSettings(
+                domain_prefix=sandbox.domain_prefix,
+                api_base=sandbox.api_base,
+                token_secret_name="pos/tokens",
+                outlets={SHOP: "shop", BACK: "back"},
+            )
+        )
+        for sku in (SKU, OTHER):
+            ledger.upsert_catalog(sku, ["shop", "back"], {}, f"Tee {sku}")
+            sandbox.add_product(sku, {SHOP: 10, BACK: 4}, name=f"Tee {sku}")
+        ledger.set_channel("shopify", ["shop", "back"], platform="shopify", target_location="gid://shopify/Location/1")
+        deliver(wiring, sandbox)  # the POS's counts: shop 10, back 4
+        importing(wiring, sandbox)
+        yield sandbox
+
+
+def importing(wiring: Wiring, sandbox: LightspeedSandbox, **changes: Any) -> None:
+    value = {
+        "mode": "automatic",
+        "registers": {"shop": sandbox.registers[SHOP], "back": sandbox.registers[BACK]},
+        "user_id": WEB_USER,
+        "payment_type_id": WEB_PAYMENT_TYPE,
+    }
+    wiring.settings.change("lightspeed.web_orders", value | changes, "test")
+
+
+def importer(wiring: Wiring) -> WebOrderImport:
+    return lightspeed.web_orders(wiring)
+
+
+def deliver(wiring: Wiring, sandbox: LightspeedSandbox) -> None:
+    """The POS's queued webhooks, into the intake (as its webhook function does), then dropped."""
+    intake = lightspeed.intake(wiring)
+    for queued in sandbox.webhooks():
+        intake.handle(webhooks.Delivery(queued["type"], queued["payload"]))
+    sandbox._state.outbox.clear()
+
+
+def order(
+    number: str,
+    lines: list[tuple[str, int]],
+    *,
+    paid: bool = True,
+    updated: str = AT,
+    refunds: tuple[RefundLine, ...] = (),
+    cancelled: bool = False,
+    shipping: str = "5.00",
+    method: str = "Standard",
+) -> ChannelOrder:
+    items = tuple(
+        OrderLine(line_id=str(n), sku=sku, title=f"Tee {sku}", quantity=qty, unit_price="20.00")
+        for n, (sku, qty) in enumerate(lines, start=1)
+    )
+    return ChannelOrder(
+        "shopify",
+        f"web-{number}",
+        f"#{number}",
+        AT,
+        updated,
+        items,
+        refunds=refunds,
+        financial_status="paid" if paid else "pending",
+        cancelled=cancelled,
+        shipping=shipping,
+        shipping_method=method,
+    )
+
+
+def level(ledger: Ledger, location: str = "shop", sku: str = SKU) -> tuple[int, int, int]:
+    found = {s.location: s for s in ledger.explain(sku, movement_limit=0).levels}
+    return found[location].on_hand, found[location].pending, found[location].available
+
+
+def our_sales(sandbox: LightspeedSandbox) -> list[dict[str, Any]]:
+    return sandbox.sales_from("omnistock")
+
+
+def test_a_paid_web_order_becomes_one_closed_sale_and_the_ledger_closes_itself(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    wiring.order_desk.ingest(order("1001", [(SKU, 2)]))
+    assert level(ledger) == (10, 2, 8)
+    assert importer(wiring).sync("shopify", "web-1001").result == "imported"
+    (sale,) = our_sales(pos)
+    assert sale["invoice_number"] == "1001" and sale["status"] == "CLOSED" and sale["source_id"] == "web-1001"
+    assert sale["register_id"] == pos.registers[SHOP] and sale["user_id"] == WEB_USER
+    shipping = pos.product_id_for("omnistock-shipping")
+    assert [(line["product_id"], line["quantity"]) for line in sale["line_items"]] == [
+        (pos.product_id_for(SKU), 2),
+        (shipping, 1),
+    ]
+    assert sale["payments"] == [{"amount": "45.00", "type": {"config_id": WEB_PAYMENT_TYPE}}]
+    assert pos.count(pos.product_id_for(SKU), SHOP) == 8
+    deliver(wiring, pos)  # the sale's echo and its inventory change: the count includes the sale
+    assert level(ledger) == (8, 0, 8)
+    # the shipping product is created once, and only once, for every order
+    wiring.order_desk.ingest(order("1002", [(SKU, 1)]))
+    assert importer(wiring).sync("shopify", "web-1002").result == "imported"
+    assert [s["invoice_number"] for s in our_sales(pos)] == ["1001", "1002"]
+    assert len([p for p in pos._state.products.values() if p["sku"] == "omnistock-shipping"]) == 1
+
+
+def test_redelivery_lost_answers_and_a_second_run_never_make_a_second_sale(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox, clock: Clock
+) -> None:
+    wiring.order_desk.ingest(order("1003", [(SKU, 1)], shipping="0.00"))
+    pos.lose_next_answers(1)  # the POS commits the sale; its answer never arrives
+    assert importer(wiring).sync("shopify", "web-1003").result == "waiting"
+    assert len(our_sales(pos)) == 1 and level(ledger)[1] == 1  # still pending: no answer, no confirmation
+    for _ in range(3):  # the stream redelivers, the schedule retries
+        importer(wiring).sync("shopify", "web-1003")
+    assert len(our_sales(pos)) == 1
+    deliver(wiring, pos)
+    assert level(ledger) == (9, 0, 9)
+    calls = pos.counters()["api_calls"]
+    assert calls["/api/2026-04/sales"] == 1 and calls["/api/2026-04/sales/{id}"] == 1  # looked before writing
+
+
+def test_an_order_split_across_outlets_is_one_sale_per_outlet(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    ledger.set_channel("shopify", ["back", "shop"], platform="shopify", target_location="gid://shopify/Location/1")
+    wiring.order_desk.ingest(order("1004", [(SKU, 3), (OTHER, 6)]))  # back has 4 of each: OTHER from shop
+    importer(wiring).sync("shopify", "web-1004")
+    sales = {s["register_id"]: s for s in our_sales(pos)}
+    assert {r: [line["quantity"] for line in s["line_items"]] for r, s in sales.items()} == {
+        pos.registers[BACK]: [3, 1],  # the order's first register carries the shipping line
+        pos.registers[SHOP]: [6],
+    }
+    assert {s["invoice_number"] for s in sales.values()} == {"1004"}
+    deliver(wiring, pos)
+    assert level(ledger, "back") == (1, 0, 1) and level(ledger, "shop", OTHER) == (4, 0, 4)
+
+
+def test_an_unpaid_order_is_paid_in_the_pos_when_it_is_paid_on_the_web(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    wiring.order_desk.ingest(order("1005", [(SKU, 1)], paid=False))
+    importer(wiring).sync("shopify", "web-1005")
+    (sale,) = our_sales(pos)
+    assert sale["status"] == "ONACCOUNT" and sale["payments"] == []
+    deliver(wiring, pos)
+    assert level(ledger) == (9, 0, 9)  # on account takes its units as a closed sale does
+    wiring.order_desk.ingest(order("1005", [(SKU, 1)], paid=True, updated="2026-11-23T11:30:00Z"))
+    importer(wiring).sync("shopify", "web-1005")
+    (sale,) = our_sales(pos)
+    assert sale["status"] == "CLOSED" and sale["payments"][0]["amount"] == "25.00"
+    importer(wiring).sync("shopify", "web-1005")
+    assert len(our_sales(pos)) == 1
+
+
+def test_restocked_refunds_and_cancels_return_units_once_and_plain_refunds_none(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    wiring.order_desk.ingest(order("1006", [(SKU, 3)]))
+    importer(wiring).sync("shopify", "web-1006")
+    deliver(wiring, pos)
+    assert level(ledger) == (7, 0, 7)
+    money_only = (RefundLine("r1", "1", 1, "no_restock"),)
+    wiring.order_desk.ingest(order("1006", [(SKU, 3)], refunds=money_only, updated="2026-11-23T11:10:00Z"))
+    assert importer(wiring).sync("shopify", "web-1006").result == "unchanged"
+    restocked = (*money_only, RefundLine("r2", "1", 1, "return"))
+    for _ in range(2):  # the refund webhook, redelivered
+        wiring.order_desk.ingest(order("1006", [(SKU, 3)], refunds=restocked, updated="2026-11-23T11:20:00Z"))
+        importer(wiring).sync("shopify", "web-1006")
+    sales = our_sales(pos)
+    assert [(s["invoice_number"], s["line_items"][0]["quantity"]) for s in sales] == [("1006", 3), ("1006-1", -1)]
+    deliver(wiring, pos)
+    assert pos.count(pos.product_id_for(SKU), SHOP) == 8 and level(ledger) == (8, 0, 8)
+    cancelled = order("1006", [(SKU, 3)], refunds=restocked, cancelled=True, updated="2026-11-23T11:30:00Z")
+    wiring.order_desk.ingest(cancelled)
+    importer(wiring).sync("shopify", "web-1006")
+    importer(wiring).sync("shopify", "web-1006")
+    assert [s["line_items"][0]["quantity"] for s in our_sales(pos)] == [3, -1, -2]
+    deliver(wiring, pos)
+    assert level(ledger) == (10, 0, 10)
+
+
+def test_orders_that_are_never_imported(wiring: Wiring, pos: LightspeedSandbox, clock: Clock) -> None:
+    wiring.order_desk.ingest(order("1007", [(SKU, 1)], cancelled=True))
+    assert "cancelled" in importer(wiring).sync("shopify", "web-1007").detail
+    wiring.order_desk.ingest(order("1008", [(SKU, 1)], method=""))
+    assert "shipping method" in importer(wiring).sync("shopify", "web-1008").detail
+    importing(wiring, pos, shipping_only=False)
+    assert importer(wiring).sync("shopify", "web-1008").result == "imported"
+    clock.advance(days=61)
+    wiring.order_desk.ingest(order("1009", [(SKU, 1)]))
+    assert "60 days" in importer(wiring).sync("shopify", "web-1009").detail
+    importing(wiring, pos, mode="off")
+    assert importer(wiring).sync("shopify", "web-1010").result == "skipped"
+    assert [s["invoice_number"] for s in our_sales(pos)] == ["1008"]
+
+
+def test_a_missing_product_is_created_and_published_first(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    ledger.upsert_catalog("WEB-ONLY", ["shop"], {}, "Web only")
+    ledger.report_count("WEB-ONLY", "shop", 5, 1, "admin", "seed")
+    wiring.order_desk.ingest(order("1011", [("WEB-ONLY", 1)], shipping="0"))
+    assert importer(wiring).sync("shopify", "web-1011").result == "imported"
+    product = pos._state.products[pos.product_id_for("WEB-ONLY")]
+    assert product["is_active"] and product["has_inventory"] and product["name"] == "Tee WEB-ONLY"
+
+
+def test_refusals_are_kept_with_their_reason_never_half_written_and_retried_after_the_fix(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox, clock: Clock
+) -> None:
+    pos.archive("registers", pos.registers[SHOP])
+    wiring.order_desk.ingest(order("1012", [(SKU, 1)]))
+    result = importer(wiring).sync("shopify", "web-1012")
+    assert result.result == "refused" and "register" in result.detail
+    assert our_sales(pos) == [] and level(ledger)[1] == 1
+    problems = wiring.problem_store.page("not_imported", "", 10)
+    assert [p.subject for p in problems] == ["order:shopify:web-1012"] and "register" in problems[0].error
+    entry = wiring.pushes.sync_history(channel="lightspeed")[0]
+    assert entry.result == "not_imported" and "1012" in entry.why
+    clock.advance(minutes=1)
+    assert importer(wiring).retry_unfinished(lambda: False) == {"refused": 1}  # not fixed yet
+    importing(wiring, pos, registers={"shop": pos.registers[BACK], "back": pos.registers[BACK]})
+    clock.advance(minutes=1)
+    assert importer(wiring).retry_unfinished(lambda: False) == {"imported": 1}
+    assert [s["register_id"] for s in our_sales(pos)] == [pos.registers[BACK]]
+    assert wiring.problem_store.page("not_imported", "", 10) == []
+    assert importer(wiring).retry_unfinished(lambda: False) == {}
+    # a line without a SKU: nothing is written, not even the lines that have one
+    line = OrderLine(line_id="2", sku="", title="Gift wrap", quantity=1, tracked=False)
+    base = order("1013", [(SKU, 1)])
+    wiring.order_desk.ingest(replace(base, lines=(*base.lines, line)))
+    assert "no SKU" in importer(wiring).sync("shopify", "web-1013").detail
+    assert len(our_sales(pos)) == 1
+
+
+# ---- the POS's answer and its counts, in every order (DESIGN.md §3.3)
+PREDATES = "a count from before the sale"
+INCLUDES = "a count that includes the sale"
+IMPORT = "Omnistock writes the sale into the POS"
+
+
+@pytest.mark.parametrize("arrival", list(itertools.permutations([PREDATES, INCLUDES, IMPORT])))
+def test_counts_around_the_sale_never_bring_sold_units_back(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox, arrival: tuple[str, ...]
+) -> None:
+    wiring.order_desk.ingest(order("1020", [(SKU, 2)], shipping="0"))
+    product, before = pos.product_id_for(SKU), pos.version()
+    includes_at = before + 1_000  # any version after the sale's
+    intake = lightspeed.intake(wiring)
+
+    def count(value: int, version: int) -> None:
+        record = {"id": "i", "product_id": product, "outlet_id": SHOP, "count": value, "version": version}
+        intake.handle(webhooks.Delivery("inventory.update", record | {"product": {"sku": SKU}}))
+
+    events = {
+        PREDATES: lambda: count(9, before),  # a till sale of 1 before the web order reached the POS
+        INCLUDES: lambda: count(7, includes_at),
+        IMPORT: lambda: importer(wiring).sync("shopify", "web-1020"),
+    }
+    for name in (*arrival, *reversed(arrival)):  # then every event again, newest first
+        events[name]()
+        on_hand, _pending, available = level(ledger)
+        (stock,) = [s for s in ledger.explain(SKU, movement_limit=0).levels if s.location == "shop"]
+        truth = on_hand if (stock.master_version or 0) >= includes_at else on_hand - 2
+        assert available <= truth, f"{name} brought sold units back"
+    assert level(ledger) == (7, 0, 7) and len(our_sales(pos)) == 1
