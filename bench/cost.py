@@ -109,6 +109,7 @@ DURATION_MS: dict[str, float] = {
     "ShopifyPollFunction": 500,
     "CommentSoldPollFunction": 600,
     "LightspeedPollFunction": 800,
+    "PosSalesFunction": 300,
 }
 DEFAULT_DURATION_MS = 100.0
 LOG_BYTES_PER_INVOCATION = 1_500  # Lambda's JSON START/REPORT lines and one or two Powertools lines
@@ -238,6 +239,7 @@ SCHEDULES = (
     "ShopifyPollFunction",
     "CommentSoldPollFunction",
     "LightspeedPollFunction",
+    "PosSalesFunction",
 )
 
 
@@ -926,6 +928,9 @@ def measure(stack: Stack) -> Measured:
             ),
             "LightspeedPollFunction": meter.measure(
                 run(lambda: pos.poll(meter.port, never)), "LightspeedPollFunction", 0
+            ),
+            "PosSalesFunction": meter.measure(
+                run(lambda: lightspeed.web_orders(wiring).retry_unfinished(never)), "PosSalesFunction", 0
             ),
             "ShopifySubscriptionsFunction": meter.measure(
                 run(lambda: keep(keeper, KEEPER_URL, ConnectionStore(wiring.table), wiring.pushes, wiring.clock)),

@@ -259,3 +259,29 @@ class LineMove:
     @property
     def from_lots(self) -> int:
         return sum(units for _, _, units in self.taken)
+
+
+@dataclass(frozen=True)
+class PosDocument:
+    """One sale (``units`` positive) or return (negative) for one register of one web order."""
+
+    channel: str
+    order_id: str
+    register_id: str
+    number: int  # 0: the order's sale; 1, 2, ...: later changes (returns, added units)
+    sale_id: str
+    units: dict[str, int] = field(default_factory=dict)  # SKU -> units the document carries
+    state: str = "calling"  # calling | created | refused
+    attempts: int = 0
+    claimed_at: str = ""
+    version: int = 0  # the POS's version for the sale, once created
+    receipt: str = ""
+    paid: bool = False
+    confirmed: bool = False  # the order's pending lots were confirmed at ``version``
+    error: str = ""
+    at: str = ""  # when it was recorded
+
+    @property
+    def key(self) -> str:
+        register = self.register_id.replace("%", "%25").replace("#", "%23")
+        return f"POSSALE#{register}#{self.number:04d}"

@@ -31,7 +31,7 @@ from local.cfn import ACCOUNT_ID, Resolver, load_yaml
 from local.filters import any_filter_matches
 from local.sandbox import ShopifySandbox
 from local.sandbox.commentsold import CommentSoldSandbox
-from local.sandbox.lightspeed import LightspeedSandbox
+from local.sandbox.lightspeed import WEB_PAYMENT_TYPE, WEB_USER, LightspeedSandbox
 from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS, SANDBOX_SHOP
 from local.streams import lambda_record
@@ -661,6 +661,32 @@ def lightspeed_poll(h: Harness) -> None:
         assert result["polled"] is True, result
 
 
+def pos_sales(h: Harness) -> None:
+    with LightspeedSandbox() as ls:
+        h.configure(
+            LIGHTSPEED_API_BASE=ls.api_base,
+            LIGHTSPEED_DOMAIN_PREFIX=ls.domain_prefix,
+            LIGHTSPEED_OUTLETS=json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
+        )
+        h.secret("LIGHTSPEED_TOKEN_SECRET_NAME", ls.initial_tokens() | {"expires_at": 1})  # refreshed first
+        app = runtime.app()
+        app.ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
+        app.ledger.upsert_catalog("TEE", ["shop"], {}, "Tee")
+        app.ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
+        ls.add_product("TEE", {"outlet-shop": 5})
+        register = ls.registers["outlet-shop"]
+        setting = {"mode": "automatic", "registers": {"shop": register}, "user_id": WEB_USER}
+        app.settings.change("lightspeed.web_orders", setting | {"payment_type_id": WEB_PAYMENT_TYPE}, "test")
+        order = sample_shopify_order()
+        order["created_at"] = order["updated_at"] = datetime.now(UTC).isoformat()  # within Shopify's 60 days
+        order["line_items"] = order["line_items"][:1]  # the catalog's (the others refuse the order)
+        ls.add_product("SOCK-TRAIL-M", {"outlet-shop": 10})
+        shopify.intake(app).handle(Delivery("orders/paid", order, "w-1"))
+        assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
+        assert len(ls.sales_from("omnistock")) == 1
+        assert h.invoke({"source": "aws.events"}) == {"results": {}}
+
+
 SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "AdminApiFunction": admin_api,
     "MovementLogFunction": movement_log,
@@ -678,6 +704,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "CommentSoldPollFunction": commentsold_poll,
     "LightspeedWebhookFunction": lightspeed_webhook,
     "LightspeedPollFunction": lightspeed_poll,
+    "PosSalesFunction": pos_sales,
 }
 
 

@@ -111,6 +111,7 @@ def test_functions_of_the_real_template():
         "MovementLogFunction",
         "PushFunction",
         "FulfillmentFunction",
+        "PosSalesFunction",
     }
     for stream in template.streams:
         assert stream.table == "StockTable"
@@ -120,6 +121,7 @@ def test_functions_of_the_real_template():
         "CommentSoldPollFunction",
         "HoldExpiryFunction",
         "LightspeedPollFunction",
+        "PosSalesFunction",
         "ReconcileFunction",
         "ShopifyPollFunction",
         "ShopifySubscriptionsFunction",

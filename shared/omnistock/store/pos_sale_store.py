@@ -10,40 +10,16 @@ reads, oldest first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from omnistock.orders import PosDocument
 from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Item, Table, to_attrs
 
-POS_SALE_PREFIX = "POSSALE#"
+POS_SALE_PREFIX = "POSSALE#"  # orders.PosDocument.key starts with it
 UNFINISHED_PK = "POSSALES#UNFINISHED"  # gsi2: documents still calling, or refused until fixed
-
-
-@dataclass(frozen=True)
-class PosDocument:
-    """One sale (``units`` positive) or return (negative) for one register of one web order."""
-
-    channel: str
-    order_id: str
-    register_id: str
-    number: int  # 0: the order's sale; 1, 2, ...: later changes (returns, added units)
-    sale_id: str
-    units: dict[str, int] = field(default_factory=dict)  # SKU -> units the document carries
-    state: str = "calling"  # calling | created | refused
-    attempts: int = 0
-    claimed_at: str = ""
-    version: int = 0  # the POS's version for the sale, once created
-    receipt: str = ""
-    paid: bool = False
-    confirmed: bool = False  # the order's pending lots were confirmed at ``version``
-    error: str = ""
-    at: str = ""  # when it was recorded
-
-    @property
-    def key(self) -> str:
-        return f"{POS_SALE_PREFIX}{keys.escape(self.register_id)}#{self.number:04d}"
 
 
 def document_item(document: PosDocument) -> Item:

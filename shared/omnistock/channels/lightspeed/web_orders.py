@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from omnistock.channels import ChannelUnavailable
 from omnistock.channels.lightspeed.sales_api import CreatedSale, SaleRefused
 from omnistock.clock import iso, parse_iso, utc_now
-from omnistock.store.pos_sale_store import PosDocument
+from omnistock.orders import PosDocument
 
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.intake import LightspeedIntake
