@@ -489,7 +489,7 @@ def refresh_order(channel: ChannelName, order_id: OrderId) -> s.RefreshOut:
 # ==================================================================== problems and operations views
 @app.get("/problems", summary="Open problems, each with the action that resolves it", tags=["problems"])
 def read_problems(
-    kind: Annotated[str, Query(pattern=r"^(failed|unmapped|rejected|unknown_order|shortfall)?$")] = "",
+    kind: Annotated[str, Query(pattern=r"^(failed|unmapped|rejected|unknown_order|shortfall|not_imported)?$")] = "",
     after: Annotated[str, Query(max_length=600)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ops.ProblemsOut:

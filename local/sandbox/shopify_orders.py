@@ -219,10 +219,12 @@ class SandboxOrders:
         *,
         email: str = "buyer@example.com",
         tags: str = "",
+        shipping: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create an order and return it in REST shape. Each line: ``sku``, ``quantity``, and
         optionally ``inventory_item_id``, ``variant_id`` (null: a custom item), ``price``,
-        ``tracked``, ``requires_shipping``, ``name``."""
+        ``tracked``, ``requires_shipping``, ``name``. ``shipping``: ``{"title", "price"}`` of
+        its shipping line (none without)."""
         specs = list(lines)
         if not specs:
             raise ValueError("an order needs at least one line")
@@ -238,7 +240,9 @@ class SandboxOrders:
             at = self._tick()
             oid = order_id if order_id is not None else self._next_id()
             state.numbers += 1
-            total = _money(sum(Decimal(line["price"]) * line["quantity"] for line, _ in built))
+            shipping_lines = [_shipping_line(shipping, self._next_id())] if shipping else []
+            subtotal = sum(Decimal(line["price"]) * line["quantity"] for line, _ in built)
+            total = _money(subtotal + sum(Decimal(s["price"]) for s in shipping_lines))
             rest: dict[str, Any] = {
                 "id": oid,
                 "admin_graphql_api_id": _gid("Order", oid),
@@ -262,7 +266,7 @@ class SandboxOrders:
                 "presentment_currency": "USD",
                 "processed_at": _rest_time(at),
                 "source_name": "web",
-                "subtotal_price": total,
+                "subtotal_price": _money(subtotal),
                 "tags": tags,
                 "test": True,
                 "total_price": total,
@@ -271,7 +275,7 @@ class SandboxOrders:
                 "shipping_address": dict(ADDRESS),
                 "billing_address": dict(ADDRESS),
                 "line_items": [line for line, _ in built],
-                "shipping_lines": [],
+                "shipping_lines": shipping_lines,
                 "fulfillments": [],
                 "refunds": [],
                 "returns": [],
@@ -851,7 +855,8 @@ class SandboxOrders:
             match [method, *path.rstrip("/").split("/")[2:]]:  # the parts after /_sandbox
                 case ["POST", "orders"]:
                     lines, status = body.get("lines") or [], body.get("financial_status", "paid")
-                    answer = self.create_order(lines, status, None, body.get("location"))
+                    shipping = body.get("shipping")
+                    answer = self.create_order(lines, status, None, body.get("location"), shipping=shipping)
                 case ["GET", "orders"]:
                     answer = {"orders": self.orders()}
                 case ["GET", "orders", order_id]:
@@ -1076,3 +1081,10 @@ def _parse(text: Any, strict: bool = False) -> datetime | None:
     if moment.tzinfo is None:
         return None if strict else moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _shipping_line(shipping: Any, line_id: int) -> dict[str, Any]:
+    if not isinstance(shipping, dict) or not isinstance(shipping.get("title"), str):
+        raise ValueError('shipping is {"title": "...", "price": "5.00"}')
+    price = _money(Decimal(str(shipping.get("price") or "0")))
+    return {"id": line_id, "code": shipping["title"], "title": shipping["title"], "price": price, "source": "shopify"}

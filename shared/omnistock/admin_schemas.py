@@ -583,6 +583,20 @@ class ShipmentOut(BaseModel):
     error: str
 
 
+class PosSaleOut(BaseModel):
+    register_id: str
+    number: int = Field(description="0: the order's sale; 1, 2, ...: later returns or added units.")
+    sale_id: str = Field(description="The sale's id in the POS, chosen by Omnistock before the call.")
+    state: str = Field(description="calling (recorded; its call is under way or its answer lost), created, refused")
+    units: dict[str, int] = Field(description="Units per SKU (negative: returned).")
+    receipt: str
+    version: int
+    paid: bool
+    confirmed: bool = Field(description="The order's pending units there were confirmed at the sale's version.")
+    error: str
+    attempts: int
+
+
 class OrderOut(BaseModel):
     channel: str
     order_id: str
@@ -592,6 +606,10 @@ class OrderOut(BaseModel):
     updated_at: str = Field(description="The channel's own time of the snapshot stored.")
     lines: list[OrderLineOut]
     shipments: list[ShipmentOut]
+    pos_sales: list[PosSaleOut] = Field(
+        default_factory=list,
+        description="The sales and returns written into the POS for it (web orders into Lightspeed).",
+    )
 
 
 class RefreshOut(BaseModel):
@@ -852,6 +870,22 @@ def order_out(kept: OrderFile) -> OrderOut:
         updated_at=order.updated_at,
         lines=lines,
         shipments=[shipment_out(s) for s in kept.shipments],
+        pos_sales=[
+            PosSaleOut(
+                register_id=d.register_id,
+                number=d.number,
+                sale_id=d.sale_id,
+                state=d.state,
+                units=d.units,
+                receipt=d.receipt,
+                version=d.version,
+                paid=d.paid,
+                confirmed=d.confirmed,
+                error=d.error,
+                attempts=d.attempts,
+            )
+            for d in kept.pos_sales
+        ],
     )
 
 

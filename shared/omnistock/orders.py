@@ -231,6 +231,7 @@ class OrderFile:
     stored: StoredOrder | None
     lines: dict[str, LineRecord]
     shipments: list[Shipment]
+    pos_sales: list[PosDocument] = field(default_factory=list)  # what the POS was told of it
 
     def shipped(self) -> dict[str, int]:
         """Units per line that shipments recorded in Omnistock have shipped."""
@@ -280,6 +281,7 @@ class PosDocument:
     confirmed: bool = False  # the order's pending lots were confirmed at ``version``
     error: str = ""
     at: str = ""  # when it was recorded
+    retry_at: str = ""  # a refused one: when the schedule tries it again (backing off)
 
     @property
     def key(self) -> str:

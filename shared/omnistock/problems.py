@@ -32,6 +32,9 @@ HINTS: dict[str, str] = {
     "recreated": "A webhook subscription had gone and was made again; nothing to do.",
     "shortfall": "More units are promised (held in carts or sold) than the location counts. Recount the "
     "SKU there, or look for a sale the count has not caught up with; it leaves by itself once whole.",
+    "not_imported": "The web order could not be written into the POS as a sale (see the message: a register, "
+    "user or payment type missing or archived, a SKU the POS refuses). Fix it (Connections, lightspeed.web_orders), "
+    "then Retry; it is also retried by itself, less often as time goes on. Nothing was half-written.",
     "old_lot": "Sold on a channel, and the master's count still does not include it. Check the sale "
     "reached the POS; then confirm the lot with the POS's version, or recount the SKU.",
 }
@@ -41,6 +44,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("dismiss",),
     "unknown_order": ("dismiss",),
     "shortfall": ("dismiss",),
+    "not_imported": ("retry", "dismiss"),
 }
 
 
@@ -122,7 +126,20 @@ class ProblemsDesk:
             # job; the problem leaves once the push is recorded
             job = self.sync.start(problem.channel, [problem.subject])
             return Resolution(problem, False, f"pushing again: Sync Now job {job.job_id}")
+        if problem.kind == "not_imported":
+            return self._retry_import(problem)
         return self._retry_unmapped(problem)
+
+    def _retry_import(self, problem: Problem) -> Resolution:
+        """Written again by the POS-sales function (which holds the POS's credentials): the
+        order is saved again as it is, and its change on the stream is what that function reads.
+        The problem leaves once the order is in the POS."""
+        _, channel, order_id = [*problem.subject.split(":", 2), "", ""][:3]
+        orders = self.order_desk.orders
+        stored = orders.order(channel, order_id)
+        if stored is None or orders.touch(stored, self.clock()) is None:
+            raise Conflict("the order is gone or changed meanwhile: look at it, then retry")
+        return Resolution(problem, False, f"order {stored.order.number or order_id}: writing it into the POS again")
 
     def dismiss(self, problem_id: str) -> Resolution:
         problem = self._get(problem_id)

@@ -251,10 +251,17 @@ def test_refusals_are_kept_with_their_reason_never_half_written_and_retried_afte
     assert [p.subject for p in problems] == ["order:shopify:web-1012"] and "register" in problems[0].error
     entry = wiring.pushes.sync_history(channel="lightspeed")[0]
     assert entry.result == "not_imported" and "1012" in entry.why
-    clock.advance(minutes=1)
-    assert importer(wiring).retry_unfinished(lambda: False) == {"refused": 1}  # not fixed yet
+    revision = lambda: getattr(wiring.orders.order("shopify", "web-1012"), "rev", 0)  # noqa: E731
+    before = revision()
+    retried = wiring.problems.retry(problems[0].problem_id)  # saves the order again: the stream brings it back
+    assert "into the POS again" in retried.detail and revision() == before + 1
+    assert importer(wiring).retry_unfinished(lambda: False) == {}  # backing off: not due yet
+    clock.advance(minutes=5)
+    assert importer(wiring).retry_unfinished(lambda: False) == {"refused": 1}  # due, and not fixed yet
     importing(wiring, pos, registers={"shop": pos.registers[BACK], "back": pos.registers[BACK]})
-    clock.advance(minutes=1)
+    clock.advance(minutes=5)
+    assert importer(wiring).retry_unfinished(lambda: False) == {}  # the second wait is longer
+    clock.advance(minutes=5)
     assert importer(wiring).retry_unfinished(lambda: False) == {"imported": 1}
     assert [s["register_id"] for s in our_sales(pos)] == [pos.registers[BACK]]
     assert wiring.problem_store.page("not_imported", "", 10) == []

@@ -323,7 +323,7 @@ const screens = {
   async problems(main, r) {
     const kind = r.query.get("kind") || "";
     const data = await api("GET", "/problems?" + new URLSearchParams({ kind, limit: "100" }));
-    const pick = h("select", { id: "problem-kind" }, ["", "failed", "unmapped", "rejected", "unknown_order", "shortfall"].map((k) => h("option", { value: k }, k || "All kinds")));
+    const pick = h("select", { id: "problem-kind" }, ["", "failed", "unmapped", "rejected", "unknown_order", "shortfall", "not_imported"].map((k) => h("option", { value: k }, k || "All kinds")));
     pick.value = kind;
     pick.addEventListener("change", () => go("/problems", { kind: pick.value }));
     const list = await channels();

@@ -42,9 +42,10 @@ def document_item(document: PosDocument) -> Item:
         "confirmed": document.confirmed,
         "error": document.error,
         "at": document.at,
+        "retry_at": document.retry_at,
     }
     if document.state != "created" or not document.confirmed:  # unfinished: the retry schedule finds it
-        item["gsi2pk"], item["gsi2sk"] = UNFINISHED_PK, f"{document.at}#{item['pk']}#{item['sk']}"
+        item["gsi2pk"], item["gsi2sk"] = UNFINISHED_PK, f"{document.retry_at or document.at}#{item['pk']}#{item['sk']}"
     return item
 
 
@@ -65,6 +66,7 @@ def document_from_item(item: Item) -> PosDocument:
         confirmed=bool(item.get("confirmed")),
         error=item.get("error", ""),
         at=item.get("at", ""),
+        retry_at=item.get("retry_at", ""),
     )
 
 
@@ -102,8 +104,8 @@ class PosSaleStore:
         return claimed if self.replace(document, claimed) else None
 
     def unfinished(self, before: str, limit: int) -> list[tuple[str, str]]:
-        """(channel, order id) of orders with a document still calling or refused, recorded
-        before ``before``, oldest first."""
+        """(channel, order id) of orders with a document still calling (recorded before
+        ``before``) or refused (due to be tried again before it), oldest first."""
         items = self.table.query(
             "gsi2pk = :pk AND gsi2sk < :before",
             {":pk": UNFINISHED_PK, ":before": before},

@@ -55,6 +55,7 @@ SALE_SOURCE = "omnistock"  # the sales' source.type: how their echo is known
 NAMESPACE = uuid.UUID("5b0b6f5e-8f1e-4d0e-9f63-6f6d6e697374")
 SHOPIFY_ORDER_WINDOW = timedelta(days=60)  # Shopify shows older orders only with read_all_orders
 STALE_CLAIM = timedelta(minutes=2)  # a claim older than this died with its run: take it over
+FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)  # a refused order, backing off
 PAID = frozenset({"paid", "partially_refunded", "refunded"})
 MODES = ("off", "automatic")
 
@@ -419,20 +420,25 @@ class WebOrderImport:
             name = f"{self.store_name}:{order.channel}:{order.order_id}:{register}:0"
             sale_id = str(uuid.uuid5(NAMESPACE, name))
             placeholder = PosDocument(order.channel, order.order_id, register, 0, sale_id, at=iso(self.clock()))
-            self.documents.record(replace(placeholder, state="refused", error=why[:500]))
+            again = iso(self.clock() + FIRST_RETRY)
+            self.documents.record(replace(placeholder, state="refused", error=why[:500], retry_at=again))
         for document in documents:
             if document.state != "created":
-                self.documents.replace(document, replace(document, state="refused", error=why[:500], claimed_at=""))
+                wait = min(FIRST_RETRY * 2 ** max(0, document.attempts - 1), LAST_RETRY)
+                again = iso(self.clock() + wait)
+                refused = replace(document, state="refused", error=why[:500], claimed_at="", retry_at=again)
+                self.documents.replace(document, refused)
         subject = _subject(order.channel, order.order_id)
         self.history.note(subject, SOURCE, f"web order {order.number} into the POS", "not_imported", why, self.clock())
 
     # ================================================================ the schedule
     def retry_unfinished(self, out_of_time: Callable[[], bool], limit: int = 50) -> dict[str, int]:
         """Orders whose documents are still calling (a run died or the POS did not answer) or
-        refused (retried in case the cause was fixed), oldest first."""
+        refused (tried again, backing off from 5 minutes to an hour, in case the cause was
+        fixed; the problems inbox's Retry tries at once), oldest first."""
         report: dict[str, int] = {}
-        before = iso(self.clock() - timedelta(seconds=30))  # the run that recorded it may still be at it
-        for channel, order_id in self.documents.unfinished(before, limit):
+        # a run at work on one holds its claim: the sync sees it and leaves it be
+        for channel, order_id in self.documents.unfinished(iso(self.clock()) + "~", limit):
             if out_of_time():
                 break
             result = self.sync(channel, order_id).result
