@@ -1,5 +1,5 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
-the POS as master under redelivery, handler import cost, the push benchmarks, onboarding
+the POS as master under redelivery, web orders into the POS (lost answers, redelivery), handler import cost, the push benchmarks, onboarding
 (a catalog import, the shop's variants imported, a shadow preview), the inventory list's reads,
 then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
 and last the monthly AWS bill of two retailer profiles (bench/cost.py prints its breakdown)."""
@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, cost, counts, hot_sku, inventory, live_sale, onboarding, pos_master, push, shipstation
+from bench import (
+    cold_start,
+    cost,
+    counts,
+    hot_sku,
+    inventory,
+    live_sale,
+    onboarding,
+    pos_import,
+    pos_master,
+    push,
+    shipstation,
+)
 
 
 def main() -> int:
@@ -17,6 +29,8 @@ def main() -> int:
     shipstation.main()
     print()
     replayed = pos_master.main()
+    print()
+    imported = pos_import.main()
     print()
     cold_start.main()
     print()
@@ -28,7 +42,7 @@ def main() -> int:
     print()
     raced = hot_sku.main()
     print()
-    failed = live_sale.main() or raced or pushed or replayed or onboarded or listed
+    failed = live_sale.main() or raced or pushed or replayed or imported or onboarded or listed
     print()
     cost.main(["--summary"])
     return failed

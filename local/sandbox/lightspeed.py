@@ -290,6 +290,11 @@ class LightspeedSandbox:
         with self._lock:
             return copy.deepcopy(self._state.outbox)
 
+    def reset_outbox(self) -> None:
+        """Forget the queued webhooks (a test that delivered them itself)."""
+        with self._lock:
+            self._state.outbox.clear()
+
     def reset(self) -> None:
         """Forget records, webhooks, counters and faults. Tokens stay valid (the product has them
         stored) and versions keep growing, as a consumer's cursor expects."""

@@ -49,7 +49,9 @@ def web_order(stack: RunningStack, sandbox: httpx.Client, sku: str, item_id: int
     queued = [w for w in sandbox.get("/_sandbox/webhooks").json()["webhooks"] if w["topic"] == "orders/create"]
     created = json.dumps(next(w["body"] for w in queued if w["body"]["id"] == order["id"])).encode()
     for _ in range(2):  # Shopify delivers it twice
-        assert deliver(f"{stack.url}/webhooks/shopify", "orders/create", created, LOCAL_WEBHOOK_SECRET).status_code == 200
+        assert (
+            deliver(f"{stack.url}/webhooks/shopify", "orders/create", created, LOCAL_WEBHOOK_SECRET).status_code == 200
+        )
     return order
 
 
@@ -61,7 +63,7 @@ def ours(pos: httpx.Client, order: dict[str, Any]) -> list[dict[str, Any]]:
 def test_a_web_order_becomes_one_pos_sale_and_nothing_stays_pending(
     stack: RunningStack, pos: httpx.Client, sandbox: httpx.Client, importing: None
 ) -> None:
-    sku, product, item_id = stocked(stack, pos, sandbox, 10)
+    sku, _product, item_id = stocked(stack, pos, sandbox, 10)
     assert set(deliver_pos_webhooks(stack, pos)) == {200}
     order = web_order(stack, sandbox, sku, item_id, 2)
     stack.drain()

@@ -70,7 +70,7 @@ def deliver(wiring: Wiring, sandbox: LightspeedSandbox) -> None:
     intake = lightspeed.intake(wiring)
     for queued in sandbox.webhooks():
         intake.handle(webhooks.Delivery(queued["type"], queued["payload"]))
-    sandbox._state.outbox.clear()
+    sandbox.reset_outbox()
 
 
 def order(

@@ -39,6 +39,7 @@ from omnistock.models import Movement, MovementKind, Outcome, ParkedCount, Quant
 from omnistock.order_desk import line_lots, lot_number
 
 if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.orders import LineRecord
     from omnistock.store.cursor_store import CursorStore
     from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
@@ -229,14 +230,22 @@ class LightspeedIntake:
         return self.confirm_order_lots(*found[0], sale.sale_id, sale.version, units, location)
 
     def confirm_order_lots(
-        self, channel: str, order_id: str, sale_id: str, version: int, units: dict[str, int], location: str | None
+        self,
+        channel: str,
+        order_id: str,
+        sale_id: str,
+        version: int,
+        units: dict[str, int],
+        location: str | None,
+        lines: list[LineRecord] | None = None,
     ) -> int:
         """The POS took ``units`` (per SKU) of the order at ``location`` (any of its locations
         when None) in its sale ``sale_id`` at ``version``: confirm that many of the order's
-        pending units there, whole lots, oldest first. Returns the lots newly confirmed."""
+        pending units there, whole lots, oldest first. Returns the lots newly confirmed.
+        ``lines``: the order's line records, when the caller has read them already."""
         store, confirmed = self.ledger.store, 0
         left = {sku: qty for sku, qty in units.items() if qty > 0}
-        for record in self.orders.lines(channel, order_id).values():
+        for record in lines if lines is not None else self.orders.lines(channel, order_id).values():
             sku = record.sku or record.facts.sku
             if record.taken <= 0 or record.location not in self.locations or left.get(sku, 0) <= 0:
                 continue

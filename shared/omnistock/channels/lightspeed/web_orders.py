@@ -173,7 +173,7 @@ class WebOrderImport:
         kept = self.orders.load(channel, order_id)
         if kept.stored is None:
             return ImportResult("skipped", "the order is not stored")
-        documents = {(d.register_id, d.number): d for d in self.documents.documents(channel, order_id)}
+        documents = {(d.register_id, d.number): d for d in kept.pos_sales}
         if not documents:
             why = self._never(kept.stored)
             if why:
@@ -182,13 +182,13 @@ class WebOrderImport:
             return ImportResult("waiting", "Lightspeed is not connected")
         try:
             plan = self._plan(kept.stored, list(kept.lines.values()))
-            outcome = self._carry_out(kept.stored, plan, documents)
+            outcome = self._carry_out(kept.stored, plan, dict(documents), list(kept.lines.values()))
         except Refused as refused:
             self._refuse(kept.stored, str(refused))
             return ImportResult("refused", str(refused))
         except ChannelUnavailable as error:
             return ImportResult("waiting", f"the POS did not answer ({error}); retried")
-        if outcome.result == "imported":
+        if outcome.result == "imported" and any(d.error for d in documents.values()):
             self.problems.clear("not_imported", SOURCE, _subject(channel, order_id))
         return outcome
 
@@ -234,7 +234,11 @@ class WebOrderImport:
         return plan
 
     def _carry_out(
-        self, stored: StoredOrder, plan: dict[str, dict[str, int]], documents: dict[tuple[str, int], PosDocument]
+        self,
+        stored: StoredOrder,
+        plan: dict[str, dict[str, int]],
+        documents: dict[tuple[str, int], PosDocument],
+        lines: list[LineRecord],
     ) -> ImportResult:
         written, busy = 0, False
         first = sorted(plan)[0] if plan else ""
@@ -246,7 +250,7 @@ class WebOrderImport:
                 if kept.state == "refused":  # written again with what the order now needs
                     units = _difference(plan.get(register, {}), done + [d for d in mine if d is not kept])
                     document = replace(kept, units=units)
-                finished = self._finish(stored, document, shipping=register == first)
+                finished = self._finish(stored, document, lines, shipping=register == first)
                 busy |= finished is None
                 written += finished is not None and finished.state == "created" and kept.state != "created"
                 done.append(finished or document)
@@ -254,16 +258,21 @@ class WebOrderImport:
                 continue
             units = _difference(plan.get(register, {}), done)
             if units:
-                document = self._new_document(stored, register, len(mine), units)
-                finished = self._finish(stored, document, shipping=register == first and not mine)
+                document, ours = self._new_document(stored, register, len(mine), units)
+                shipping = register == first and not mine
+                finished = self._finish(stored, document, lines, shipping=shipping, claimed=ours)
                 busy |= finished is None
                 written += finished is not None and finished.state == "created"
         if busy:
             return ImportResult("busy", "another run is writing this order's sales; it finishes them")
         return ImportResult("imported" if written else "unchanged", "", written)
 
-    def _new_document(self, stored: StoredOrder, register: str, number: int, units: dict[str, int]) -> PosDocument:
-        order = stored.order
+    def _new_document(
+        self, stored: StoredOrder, register: str, number: int, units: dict[str, int]
+    ) -> tuple[PosDocument, bool]:
+        """The document recorded before its call, claimed by this run for its first attempt
+        (True); or, when another run recorded it first, that one as it stands (False)."""
+        order, now = stored.order, iso(self.clock())
         name = f"{self.store_name}:{order.channel}:{order.order_id}:{register}:{number}"
         document = PosDocument(
             order.channel,
@@ -272,41 +281,57 @@ class WebOrderImport:
             number,
             str(uuid.uuid5(NAMESPACE, name)),
             units,
-            at=iso(self.clock()),
+            attempts=1,
+            claimed_at=now,
+            at=now,
         )
         if self.documents.record(document):
-            return document
+            return document, True
         found = {
             d.number: d for d in self.documents.documents(order.channel, order.order_id) if d.register_id == register
         }
-        return found[number]  # another run recorded it first: the same document, carried on
+        return found[number], False  # another run recorded it first: the same document, carried on
 
     # ================================================================ one document
-    def _finish(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> PosDocument | None:
+    def _finish(
+        self,
+        stored: StoredOrder,
+        document: PosDocument,
+        lines: list[LineRecord],
+        *,
+        shipping: bool,
+        claimed: bool = False,
+    ) -> PosDocument | None:
         """Carry a document to created, confirmed and (when the order is) paid; None when
-        another run holds it."""
+        another run holds it. ``claimed``: this run recorded it, and holds its first attempt."""
         if document.state in ("calling", "refused"):
             now = self.clock()
             recent = bool(document.claimed_at) and parse_iso(document.claimed_at) > now - STALE_CLAIM
-            if document.state == "calling" and recent:
+            if document.state == "calling" and recent and not claimed:
                 return None  # another run is calling for it now
-            claimed = self.documents.claim(document, iso(now))
-            if claimed is None:
+            ours = document if claimed else self.documents.claim(document, iso(now))
+            if ours is None:
                 return None
+            claimed_document = ours
             try:
-                document = self._create(stored, claimed, shipping=shipping)
+                document = self._create(stored, claimed_document, lines, shipping=shipping)
             except ChannelUnavailable:  # the outcome is unknown: the next run looks before it writes
-                self.documents.replace(claimed, replace(claimed, claimed_at=""))
+                self.documents.replace(claimed_document, replace(claimed_document, claimed_at=""))
                 raise
         if document.state != "created":
             return document
         if not document.confirmed:
-            document = self._confirm(document)
+            document = self._confirm(document, lines)
         if document.number == 0 and not document.paid and _paid(stored):
             document = self._pay(stored, document, shipping=shipping)
         return document
 
-    def _create(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> PosDocument:
+    def _create(
+        self, stored: StoredOrder, document: PosDocument, lines: list[LineRecord], *, shipping: bool
+    ) -> PosDocument:
+        """Write the sale (or find it, after a lost answer), confirm the lots it takes, and
+        record it created and confirmed in one write: a run that dies before that write is
+        followed by one that finds the sale and confirms again, which changes nothing."""
         assert self.pos is not None  # noqa: S101 - checked by sync
         if not document.units:  # retried after a refusal, and nothing is left to write
             done = replace(document, state="created", confirmed=True, paid=True, error="")
@@ -328,6 +353,8 @@ class WebOrderImport:
             paid=_paid(stored) or document.number > 0,
             error="",
         )
+        self._confirm_lots(created, lines)
+        created = replace(created, confirmed=True)
         if not self.documents.replace(document, created):
             raise ChannelUnavailable("the sale's record moved while it was written")  # the next run re-reads it
         return created
@@ -340,31 +367,35 @@ class WebOrderImport:
         paid = replace(document, paid=True, version=max(document.version, answer.version))
         return paid if self.documents.replace(document, paid) else document
 
-    def _confirm(self, document: PosDocument) -> PosDocument:
+    def _confirm(self, document: PosDocument, lines: list[LineRecord]) -> PosDocument:
+        self._confirm_lots(document, lines)
+        confirmed = replace(document, confirmed=True)
+        return confirmed if self.documents.replace(document, confirmed) else document
+
+    def _confirm_lots(self, document: PosDocument, lines: list[LineRecord]) -> None:
         """The POS took the units the sale carries: the order's pending lots there are confirmed
         at the sale's version. Returns (units back) confirm nothing."""
         location = next((loc for loc, reg in self.settings.registers if reg == document.register_id), None)
         taken = {sku: units for sku, units in document.units.items() if units > 0}
         if taken and location is not None:
             self.intake.confirm_order_lots(
-                document.channel, document.order_id, document.sale_id, document.version, taken, location
+                document.channel, document.order_id, document.sale_id, document.version, taken, location, lines
             )
-        confirmed = replace(document, confirmed=True)
-        return confirmed if self.documents.replace(document, confirmed) else document
 
     # ================================================================ the sale as sent
     def _sale_body(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> dict[str, Any]:
         order, settings = stored.order, self.settings
         prices = {line.sku: line.unit_price for line in order.lines if line.sku}
         titles = {line.sku: line.title for line in order.lines if line.sku}
-        products = self._products(document.units, prices, titles)
+        with_shipping = shipping and document.number == 0 and _amount(order.shipping) > 0
+        products = self._products(document.units, prices, titles, settings.shipping_sku if with_shipping else "")
         lines: list[dict[str, Any]] = [
             {"product": {"id": products[sku]}, "quantity": units, "pricing": {"price": _money(prices.get(sku))}}
             for sku, units in sorted(document.units.items())
             if units
         ]
-        if shipping and document.number == 0 and _amount(order.shipping) > 0:
-            product = self._product(settings.shipping_sku, "Shipping", "0.00", tracked=False)
+        if with_shipping:
+            product = products[settings.shipping_sku]
             lines.append({"product": {"id": product}, "quantity": 1, "pricing": {"price": _money(order.shipping)}})
         total = sum((_amount(line["pricing"]["price"]) * int(line["quantity"]) for line in lines), Decimal(0))
         paid = _paid(stored) or document.number > 0
@@ -388,19 +419,22 @@ class WebOrderImport:
             body["date"] = order.created_at
         return body
 
-    def _products(self, units: dict[str, int], prices: dict[str, str], titles: dict[str, str]) -> dict[str, str]:
-        known = self.listings.product_of(SOURCE, list(units))
+    def _products(
+        self, units: dict[str, int], prices: dict[str, str], titles: dict[str, str], shipping_sku: str
+    ) -> dict[str, str]:
+        """The POS product of each SKU (and of the shipping product): remembered (one read for
+        all), else found or created now."""
+        known = self.listings.product_of(SOURCE, [*units, *([shipping_sku] if shipping_sku else [])])
         for sku in units:
             if sku not in known:
                 known[sku] = self._product(sku, titles.get(sku, sku), _money(prices.get(sku)), tracked=True)
+        if shipping_sku and shipping_sku not in known:
+            known[shipping_sku] = self._product(shipping_sku, "Shipping", "0.00", tracked=False)
         return known
 
     def _product(self, sku: str, name: str, price: str, *, tracked: bool) -> str:
-        """The POS product of ``sku``: remembered, found, or created (and published) now."""
+        """Found in the POS, or created (and published) there now; remembered either way."""
         assert self.pos is not None  # noqa: S101 - checked by sync
-        known = self.listings.product_of(SOURCE, [sku]).get(sku)
-        if known:
-            return known
         try:
             product = self.pos.find_product(sku) or self.pos.create_product(sku, name, price, tracked=tracked)
         except SaleRefused as refused:
