@@ -1,5 +1,6 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
-the POS as master under redelivery, web orders into the POS (lost answers, redelivery), handler import cost, the push benchmarks, onboarding
+the POS as master under redelivery, web orders into the POS (lost answers, redelivery),
+handler import cost, the push benchmarks, onboarding
 (a catalog import, the shop's variants imported, a shadow preview), the inventory list's reads,
 then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
 and last the monthly AWS bill of two retailer profiles (bench/cost.py prints its breakdown)."""
