@@ -226,10 +226,21 @@ class LightspeedSandbox:
             self._set_level(record, count)
             return copy.deepcopy(record)
 
-    def sell(self, outlet_id: str, lines: Lines, *, invoice_number: str | None = None, source: str = "USER") -> Record:
-        """A closed sale at the outlet's register: the sale's version first, then each line's
-        count drops (below 0 if need be, as a POS allows) at a higher one. Queues ``sale.update``
-        then the ``inventory.update``s; returns the sale record."""
+    def sell(
+        self,
+        outlet_id: str,
+        lines: Lines,
+        *,
+        invoice_number: str | None = None,
+        source: str = "USER",
+        status: str = "CLOSED",
+        customer: Record | None = None,
+    ) -> Record:
+        """A sale at the outlet's register (closed unless ``status`` says otherwise: e.g.
+        ``AWAITING_DISPATCH`` for one marked for delivery, with the ``customer`` it goes to, as
+        API 1.0 nests it): the sale's version first, then each line's count drops (below 0 if
+        need be, as a POS allows) at a higher one. Queues ``sale.update`` then the
+        ``inventory.update``s; returns the sale record."""
         wanted = [(str(product_id), _whole(quantity, "quantity")) for product_id, quantity in lines]
         if not wanted or any(quantity == 0 for _, quantity in wanted):
             raise ValueError("a sale has lines of non-zero quantity")
@@ -239,7 +250,8 @@ class LightspeedSandbox:
                 invoice_number, self._state.invoice = str(self._state.invoice), self._state.invoice + 1
             sale: Record = {"id": str(uuid.uuid4()), "outlet_id": outlet_id}
             sale |= {"register_id": self.registers[outlet_id], "invoice_number": str(invoice_number)}
-            sale |= {"status": "CLOSED", "source": str(source)}
+            sale |= {"status": str(status), "source": str(source)}
+            sale |= {"customer": dict(customer)} if isinstance(customer, dict) else {}
             sale |= {"created_at": datetime.fromtimestamp(int(self._clock()), tz=UTC).isoformat()}
             sale |= {"version": self._bump(), "deleted_at": None}
             sale["line_items"] = [{"id": str(uuid.uuid4()), "product_id": p, "quantity": q} for p, q in wanted]
@@ -247,6 +259,16 @@ class LightspeedSandbox:
             self._queue("sale.update", self._sale_payload(sale))
             for record, (_, quantity) in zip(records, wanted, strict=True):
                 self._set_level(record, record["inventory_level"] - quantity)
+            return copy.deepcopy(sale)
+
+    def resave(self, sale_id: str, status: str | None = None) -> Record:
+        """Save a sale again (its status changed, or not): a new version and ``sale.update``."""
+        with self._lock:
+            sale = self._state.sales.get(sale_id)
+            if sale is None:
+                raise KeyError(f"no sale {sale_id!r}")
+            sale.update(status=status or sale["status"], version=self._bump())
+            self._queue("sale.update", self._sale_payload(sale))
             return copy.deepcopy(sale)
 
     def import_web_order(self, outlet_id: str, lines: Lines, order_number: str) -> Record:
@@ -563,8 +585,8 @@ class LightspeedSandbox:
         if not self._payments_known(payments):
             return 400, {"error": "validation_failed", "message": "a payment's type.config_id is not a payment type"}
         took = sale["status"] in TAKES_UNITS
-        sale["state"] = body.get("state", sale["state"])
-        sale["attributes"] = list(body.get("attributes", sale["attributes"]))
+        sale["state"] = body.get("state", sale.get("state"))
+        sale["attributes"] = list(body.get("attributes", sale.get("attributes")) or [])
         sale.update(payments=payments, status=_status(str(sale["state"]), sale["attributes"]), version=self._bump())
         self._queue("sale.update", self._sale_payload(sale))
         if sale["status"] in TAKES_UNITS and not took:
@@ -700,6 +722,7 @@ class LightspeedSandbox:
         payload |= {"created_at": when.strftime("%Y-%m-%d %H:%M:%S"), "sale_date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
         payload |= {"deleted_at": None, "note": sale.get("note", ""), "register_sale_products": lines}
         payload |= {"source_id": sale["source_id"]} if sale.get("source_id") else {}
+        payload |= {"customer": sale["customer"]} if sale.get("customer") else {}
         return payload | {"totals": {"total_price": total, "total_tax": "0.00000", "total_payment": total}}
 
     def _control(self, method: str, route: str, query: dict[str, str], body: bytes) -> SandboxResponse:
@@ -725,6 +748,7 @@ class LightspeedSandbox:
             ("POST", "archive"): (self.archive, "ok"),
             ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
             ("GET", "sale"): (self.sale, "sale"),
+            ("POST", "resave"): (self.resave, "sale"),
             ("GET", "sales-from"): (self.sales_from, "sales"),
             ("POST", "reset"): (self.reset, "ok"),
         }

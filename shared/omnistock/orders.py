@@ -94,6 +94,7 @@ class ChannelOrder:
     ship_to: Address | None = None
     bill_to: Address | None = None
     channel_ref: str = ""  # the channel's API id (e.g. a Shopify GID), for fulfillments
+    source_version: int = 0  # the source's own version of this snapshot, where it has one (POS sales)
 
 
 @dataclass(frozen=True)

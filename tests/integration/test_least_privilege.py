@@ -634,10 +634,13 @@ def lightspeed_webhook(h: Harness) -> None:
         product = ls.add_product("TEE", {"outlet-shop": 8})
         ls.add_product("NEW-SKU", {"outlet-shop": 1})
         ls.sell("outlet-shop", [(product, 1)])
+        runtime.app().settings.change("lightspeed.shipstation", {"export": True}, "test")  # shop orders shipped
+        delivery = ls.sell("outlet-shop", [(product, 1)], status="AWAITING_DISPATCH", customer={"first_name": "Ada"})
         product_update = next(w for w in ls.webhooks() if w["type"] == "product.update")
         ls.webhook_client = gateway(h.invoke)
         statuses = ls.deliver_webhooks("http://gateway/webhooks/lightspeed")
         assert set(statuses) == {200}, statuses
+        assert runtime.app().orders.order("lightspeed", delivery["id"]) is not None  # exported for ShipStation
         payload = product_update["payload"] | {"deleted_at": "2026-11-23T12:00:00Z", "version": ls.version() + 1}
         raw, headers = ls.delivery_request(product_update | {"payload": payload})
         assert ls.webhook_client.post("/webhooks/lightspeed", content=raw, headers=headers).status_code == 200
@@ -657,8 +660,11 @@ def lightspeed_poll(h: Harness) -> None:
         runtime.app().ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
         product = ls.add_product("TEE", {"outlet-shop": 8})
         ls.sell("outlet-shop", [(product, 1)])
+        runtime.app().settings.change("lightspeed.shipstation", {"export": True}, "test")  # shop orders shipped
+        delivery = ls.sell("outlet-shop", [(product, 1)], status="AWAITING_DISPATCH", customer={"first_name": "Ada"})
         result = h.invoke({"source": "aws.events"})
         assert result["polled"] is True, result
+        assert runtime.app().orders.order("lightspeed", delivery["id"]) is not None  # exported for ShipStation
 
 
 def pos_sales(h: Harness) -> None:

@@ -15,6 +15,8 @@
   for an import, whatever its number. A count at or after that version
   includes the sale and clears them (now, if such a count came first). Only units the sale
   carries are confirmed: a partial import leaves the rest pending.
+- A sale marked for delivery is also exported to ShipStation when the retailer chose so
+  (``deliveries``, the ``lightspeed.shipstation`` setting).
 - Outlets and products Omnistock does not know are written to the sync history as unmapped
   and move nothing. A count for a SKU that is not in the catalog at the outlet's location yet
   is kept (the newest version) and applied when the SKU is added there.
@@ -39,6 +41,7 @@ from omnistock.models import Movement, MovementKind, Outcome, ParkedCount, Quant
 from omnistock.order_desk import line_lots, lot_number
 
 if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
+    from omnistock.channels.lightspeed.deliveries import PosDeliveries
     from omnistock.orders import LineRecord
     from omnistock.store.cursor_store import CursorStore
     from omnistock.store.listing_store import ListingStore
@@ -71,6 +74,7 @@ class LightspeedIntake:
         *,
         domain_prefix: str = "",
         clock: Callable[[], datetime] = utc_now,
+        deliveries: PosDeliveries | None = None,
     ) -> None:
         self.ledger = ledger
         self.listings = listings
@@ -80,6 +84,7 @@ class LightspeedIntake:
         self.outlets = dict(outlets)  # outlet id (or register id) -> location
         self.domain_prefix = domain_prefix  # this store's; another store's deliveries are not ours
         self.clock = clock
+        self.deliveries = deliveries  # sales to ship through ShipStation, when the retailer chose so
 
     @property
     def locations(self) -> set[str]:
@@ -175,7 +180,9 @@ class LightspeedIntake:
         imported = sale.source not in TILL and sale.invoice_number
         if imported and not sale.deleted and sale.status in TAKEN:
             confirmed = self._confirm_imported_order(sale, units)
-        return {"result": "applied", "sale": sale.sale_id, "confirmed_lots": confirmed, "unmapped_lines": unmapped}
+        answer = {"result": "applied", "sale": sale.sale_id, "confirmed_lots": confirmed, "unmapped_lines": unmapped}
+        shipping = self.deliveries.sale(sale) if self.deliveries is not None else ""
+        return answer | ({"shipping": shipping} if shipping else {})
 
     def _sale_location(self, sale: webhooks.PosSale) -> str:
         location = self.outlets.get(sale.outlet_id) or self.outlets.get(sale.register_id)

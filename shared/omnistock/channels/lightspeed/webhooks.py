@@ -169,6 +169,25 @@ class SaleLine:
     line_id: str
     product_id: str
     quantity: int  # negative for a returned line
+    price: str = ""  # the unit price as the POS writes it ("56.52174"), when given
+
+
+@dataclass(frozen=True)
+class SaleCustomer:
+    """Who a sale is for, and where it goes, from the API 1.0 customer the payload nests
+    (its ``physical_*`` address; the field names are integrators' reading, unverified, so every
+    field is optional and an empty address is left out of a shipment)."""
+
+    name: str = ""
+    company: str = ""
+    email: str = ""
+    phone: str = ""
+    street1: str = ""
+    street2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,7 @@ class PosSale:
     sold_at: str = ""  # ISO UTC; "" when the payload has no readable date
     source: str = ""  # "USER" for a sale rung up at the till; the importer's name for an imported one
     source_id: str = ""  # an imported sale's id in the system it came from (a web order's id)
+    customer: SaleCustomer | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +244,7 @@ def pos_sale(payload: dict[str, Any]) -> PosSale:
                 line_id=_text(raw.get("id")) or str(index),
                 product_id=_id(raw.get("product_id"), "a line's product_id"),
                 quantity=_units(raw.get("quantity"), "a line's quantity", negative=True),
+                price=_text(raw.get("price"))[:30],
             )
         )
     return PosSale(
@@ -238,6 +259,29 @@ def pos_sale(payload: dict[str, Any]) -> PosSale:
         sold_at=_moment(payload.get("sale_date") or payload.get("created_at")),
         source=_text(payload.get("source")).upper()[:MAX_ID],
         source_id=_text(payload.get("source_id"))[:MAX_ID],
+        customer=_customer(payload.get("customer")),
+    )
+
+
+def _customer(raw: Any) -> SaleCustomer | None:
+    if not isinstance(raw, dict):
+        return None
+
+    def field(*names: str) -> str:
+        return next((_text(raw.get(n))[:200] for n in names if _text(raw.get(n))), "")
+
+    name = " ".join(p for p in (field("first_name"), field("last_name")) if p) or field("name")
+    return SaleCustomer(
+        name=name,
+        company=field("company_name"),
+        email=field("email"),
+        phone=field("phone", "mobile"),
+        street1=field("physical_address1", "physical_address_1"),
+        street2=field("physical_address2", "physical_address_2"),
+        city=field("physical_city", "physical_suburb"),
+        state=field("physical_state"),
+        postal_code=field("physical_postcode"),
+        country=field("physical_country_id"),
     )
 
 

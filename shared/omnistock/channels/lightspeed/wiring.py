@@ -55,6 +55,12 @@ def checked_outlets(value: object) -> dict[str, str]:
     return {str(key): location for key, location in value.items()}
 
 
+def _checked_deliveries(value: object) -> dict[str, object]:
+    from omnistock.channels.lightspeed.deliveries import checked_settings
+
+    return checked_settings(value)
+
+
 def _checked_web_orders(value: object) -> dict[str, object]:
     from omnistock.channels.lightspeed.web_orders import checked_settings
 
@@ -63,6 +69,7 @@ def _checked_web_orders(value: object) -> dict[str, object]:
 
 OUTLETS = "lightspeed.outlets"
 WEB_ORDERS = "lightspeed.web_orders"
+DELIVERIES = "lightspeed.shipstation"
 MAX_OUTLETS = 200
 SETTINGS = (
     SettingSpec(
@@ -79,6 +86,13 @@ SETTINGS = (
         '"payment_type_id": "...", "channels": [], "shipping_only": true, "shipping_sku": "omnistock-shipping"}.',
         _checked_web_orders,
         lambda config: {"mode": "off"},
+    ),
+    SettingSpec(
+        DELIVERIES,
+        "POS sales to ship through ShipStation (off by default): "
+        '{"export": true, "include": ["delivery", "parked", "on_account"]} (delivery: sales marked for delivery).',
+        _checked_deliveries,
+        lambda config: {"export": False},
     ),
 )
 
@@ -103,12 +117,15 @@ def outlets(wiring: Wiring) -> dict[str, str]:
 
 
 def intake(wiring: Wiring) -> LightspeedIntake:
-    mapped = outlets(wiring)  # a setting: a change builds a new intake
+    mapped = outlets(wiring)  # settings: a change builds a new intake
+    shipping = wiring.settings.value(DELIVERIES)
 
     def make() -> LightspeedIntake:
+        from omnistock.channels.lightspeed.deliveries import PosDeliveries, settings_of
         from omnistock.channels.lightspeed.intake import LightspeedIntake
 
         w, config = wiring, settings(wiring)
+        deliveries = PosDeliveries(w.orders, w.listings, settings_of(shipping), w.clock)
         return LightspeedIntake(
             w.ledger,
             w.listings,
@@ -118,9 +135,10 @@ def intake(wiring: Wiring) -> LightspeedIntake:
             w.cursors,
             domain_prefix=config.domain_prefix,
             clock=w.clock,
+            deliveries=deliveries,
         )
 
-    return wiring.once(f"lightspeed.intake:{json.dumps(mapped, sort_keys=True)}", make)
+    return wiring.once(f"lightspeed.intake:{json.dumps([mapped, shipping], sort_keys=True)}", make)
 
 
 def feed(wiring: Wiring) -> LightspeedFeed | None:
