@@ -305,3 +305,29 @@ def test_counts_around_the_sale_never_bring_sold_units_back(
         truth = on_hand if (stock.master_version or 0) >= includes_at else on_hand - 2
         assert available <= truth, f"{name} brought sold units back"
     assert level(ledger) == (7, 0, 7) and len(our_sales(pos)) == 1
+
+
+def test_the_connection_check_names_a_missing_or_archived_register_user_or_payment_type(
+    wiring: Wiring, pos: LightspeedSandbox
+) -> None:
+    from omnistock.connections import diagnose
+
+    def web_order_checks() -> list[tuple[bool, str]]:
+        found = [c for c in diagnose(wiring) if c.platform == "lightspeed" and c.name.startswith("web orders")]
+        return [(c.ok, c.detail) for c in found]
+
+    checks = web_order_checks()
+    assert all(ok for ok, _ in checks) and len(checks) == 4, checks  # two registers, the user, the payment type
+    pos.archive("users", WEB_USER)
+    pos.archive("registers", pos.registers[BACK])
+    importing(wiring, pos, registers={"shop": pos.registers[SHOP], "back": pos.registers[BACK], "web": "nope"})
+    failed = {detail for ok, detail in web_order_checks() if not ok}
+    assert failed == {
+        f"user {WEB_USER} is missing or archived",
+        f"register {pos.registers[BACK]} (back) is missing or archived",
+        "register nope (web) is missing or archived",
+    }
+    pos.expire_access_token()  # the check reads with the token as it is: it never refreshes (nor revokes) it
+    refreshes = pos.counters()["refreshes"]
+    (check,) = [c for c in diagnose(wiring) if c.name == "web orders"]
+    assert not check.ok and "refresh" in check.detail and pos.counters()["refreshes"] == refreshes

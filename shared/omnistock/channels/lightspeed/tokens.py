@@ -107,8 +107,12 @@ class Tokens:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        may_refresh: bool = True,
     ) -> None:
         self.store = store
+        # False where the secret may only be read (the connection check): a refresh revokes the
+        # refresh token used, so one whose new pair cannot be written back would lose the store.
+        self.may_refresh = may_refresh
         self.leases = leases
         self.http = http
         self.token_url = token_url
@@ -134,6 +138,8 @@ class Tokens:
                 return pair.access_token
             if not pair.refresh_token:
                 raise TokenRefused("Lightspeed refused the personal token; issue a new one")
+            if not self.may_refresh:
+                raise TokenRefused("the access token is due for a refresh, which the poll makes; check again after it")
             holder = uuid.uuid4().hex
             if self.leases.take(LEASE, holder, self.clock(), LEASE_SECONDS):
                 try:

@@ -43,6 +43,8 @@ from omnistock.orders import PosDocument
 
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.intake import LightspeedIntake
+    from omnistock.channels.lightspeed.sales_api import LightspeedSales
+    from omnistock.connections import Check
     from omnistock.orders import LineRecord, StoredOrder
     from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
@@ -115,6 +117,38 @@ def settings_of(value: dict[str, Any]) -> WebOrderSettings:
     fields["registers"] = tuple(sorted((fields.get("registers") or {}).items()))
     fields["channels"] = tuple(fields.get("channels") or ())
     return WebOrderSettings(**fields)
+
+
+def setup_checks(settings: WebOrderSettings, pos: LightspeedSales, outlets: dict[str, str]) -> list[Check]:
+    """The register of each location, the user and the payment type the sales name: present and
+    not archived in the POS, and each register at an outlet mapped to its location."""
+    from omnistock.connections import Check
+
+    fix = "PUT /settings/lightspeed.web_orders with ids from the POS (README: Web orders into Lightspeed)"
+    try:
+        registers, users = pos.register_outlets(), pos.setup_list("users")
+        payment_types = pos.setup_list("payment_types")
+    except (ChannelUnavailable, SaleRefused) as error:
+        return [Check("lightspeed", "web orders", False, f"the POS's setup could not be read: {error}", fix)]
+    checks = []
+    for location, register in settings.registers:
+        outlet = registers.get(register)
+        if outlet is None:
+            detail = f"register {register} ({location}) is missing or archived"
+            checks.append(Check("lightspeed", "web orders: register", False, detail, fix))
+        elif outlets.get(outlet) != location:
+            detail = f"register {register} is at outlet {outlet}, which lightspeed.outlets does not map to {location}"
+            checks.append(Check("lightspeed", "web orders: register", False, detail, fix))
+        else:
+            checks.append(Check("lightspeed", "web orders: register", True, f"{location}: register {register}"))
+    for name, chosen, found in (
+        ("user", settings.user_id, users),
+        ("payment type", settings.payment_type_id, payment_types),
+    ):
+        ok = found.get(chosen, False)
+        detail = f"{name} {chosen} is there" if ok else f"{name} {chosen or '(none)'} is missing or archived"
+        checks.append(Check("lightspeed", f"web orders: {name}", ok, detail, "" if ok else fix))
+    return checks
 
 
 class SalesPort(Protocol):

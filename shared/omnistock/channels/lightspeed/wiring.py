@@ -245,7 +245,29 @@ def doctor(wiring: Wiring) -> list[Check]:
                 f"{len(mapped)} mapped to {', '.join(sorted(sold & set(mapped.values())))}",
             )
         )
-    return checks
+    return checks + _web_order_checks(wiring, mapped, all(check.ok for check in checks))
+
+
+def _web_order_checks(wiring: Wiring, mapped: dict[str, str], secrets_ok: bool) -> list[Check]:
+    """When web orders are written into the POS: its registers, user and payment type, as the POS
+    has them now (three reads, with the current token: this check never refreshes it)."""
+    from omnistock.channels.lightspeed.web_orders import settings_of, setup_checks
+    from omnistock.connections import Check
+
+    chosen = settings_of(wiring.settings.value(WEB_ORDERS))
+    if chosen.mode == "off":
+        return []
+    if not secrets_ok:
+        return [Check("lightspeed", "web orders", False, "the POS cannot be read", "fix the checks above first")]
+    parts = _tokens_and_http(wiring)
+    if parts is None:
+        return []
+    from omnistock.channels.lightspeed.sales_api import LightspeedSales
+    from omnistock.channels.lightspeed.tokens import Tokens
+
+    base, tokens, http = parts
+    reader = Tokens(tokens.store, tokens.leases, http, tokens.token_url, may_refresh=False)
+    return setup_checks(chosen, LightspeedSales(base, reader, http), mapped)
 
 
 CONNECTOR = Connector(
