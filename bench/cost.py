@@ -481,6 +481,10 @@ class _Port:
         self.calls += 1
         return [], None
 
+    def order_of_fulfillment_order(self, fulfillment_order: str) -> dict[str, Any] | None:
+        self.calls += 1
+        return None
+
     # Shopify's webhook subscriptions: every one in place (the keeper's steady state)
     def graphql(self, operation: str, query: str, variables: dict[str, Any], **_: Any) -> Any:
         from omnistock.channels.shopify.subscriptions import NEEDED

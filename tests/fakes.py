@@ -126,6 +126,12 @@ class FakeShopifyOrders:
         page = found[start : start + 2]
         return page, (str(start + 2) if start + 2 < len(found) else None)
 
+    def order_of_fulfillment_order(self, fulfillment_order: str) -> dict[str, Any] | None:
+        """Fulfillment order N belongs to the order whose legacyResourceId is N (a fake's rule)."""
+        self.calls.append(fulfillment_order)
+        number = fulfillment_order.rsplit("/", 1)[-1]
+        return next((n for n in self.nodes if str(n.get("legacyResourceId")) == number), None)
+
     def fulfil(self, request: Any) -> str:
         raise NotImplementedError
 

@@ -8,7 +8,9 @@ with ``order``/``orders``. The GraphQL endpoint answers three more documents (th
 
 1. ``orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) { pageInfo nodes }``;
 2. ``order(id: $id) { id fulfillments fulfillmentOrders }``;
-3. ``mutation ... { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment userErrors } }``.
+3. ``mutation ... { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment userErrors } }``;
+4. ``fulfillmentOrder(id: $id) { order { ... } }`` (the order a hold webhook's fulfillment order
+   belongs to, as the orders query's node). ``hold`` puts an order's fulfillment order on hold.
 
 What it mirrors (Shopify's Admin API and webhook references; the REST shapes are those of
 tests/fixtures/shopify/orders_create.json, orders_cancelled.json and refunds_create.json):
@@ -129,6 +131,7 @@ _MUTATION = re.compile(r"^\s*mutation\b")
 _ORDERS = re.compile(r"(?<!query )\borders\s*\((?P<args>[^)]*)\)")
 _ORDER = re.compile(r"(?<!query )\border\s*\((?P<args>[^)]*)\)")
 _CREATE = re.compile(r"\bfulfillmentCreate\s*\((?P<args>[^)]*)\)")
+_HELD = re.compile(r"\bfulfillmentOrder\s*\((?P<args>[^)]*)\)")
 _ARGUMENT = r'\b{}\s*:\s*(?:\$(?P<var>\w+)|(?P<int>-?\d+)|"(?P<text>(?:[^"\\]|\\.)*)"|(?P<enum>[A-Za-z_]\w*))'
 _SINCE = re.compile(r"""^\s*updated_at\s*:\s*>=\s*(?P<quote>['"]?)(?P<at>[^'"\s]+)(?P=quote)\s*$""")
 _MISSING = object()
@@ -162,12 +165,18 @@ class OrderRead:
 
 
 @dataclass(frozen=True)
+class HeldOrderRead:
+    fulfillment_order_gid: str
+    cost: int = READ_COST
+
+
+@dataclass(frozen=True)
 class FulfillmentCreate:
     fulfillment: dict[str, Any]
     cost: int = CREATE_COST
 
 
-OrdersOperation = OrdersPage | OrderRead | FulfillmentCreate
+OrdersOperation = OrdersPage | OrderRead | HeldOrderRead | FulfillmentCreate
 
 
 @dataclass
@@ -178,6 +187,7 @@ class _Order:
     items: dict[int, str | None]  # line id -> inventory item GID (None: a custom item)
     fulfillment_order: int
     fulfillment_order_lines: dict[int, int]  # line id -> fulfillment order line item id
+    held: bool = False  # a fulfillment hold on its fulfillment order
 
 
 @dataclass
@@ -294,6 +304,19 @@ class SandboxOrders:
                 self._move(order, line["id"], available=-line["quantity"])
             self._queue(order, "orders/create", *(["orders/paid"] if financial_status == "paid" else []))
             return copy.deepcopy(rest)
+
+    def hold(self, order_id: int | str, held: bool = True) -> dict[str, Any]:
+        """Put the order's fulfillment order on hold (or release it): queues
+        ``fulfillment_orders/placed_on_hold`` (``hold_released``), whose body names the fulfillment
+        order only, as Shopify's does. The order's ``updated_at`` is left as it is: whether Shopify
+        moves it is not documented, so a client must not rely on the orders query to see it."""
+        with self._lock:
+            order = self._order(order_id)
+            order.held = bool(held)
+            status = "on_hold" if held else "open"
+            body = {"fulfillment_order": {"id": _gid("FulfillmentOrder", order.fulfillment_order), "status": status}}
+            self._enqueue(f"fulfillment_orders/{'placed_on_hold' if held else 'hold_released'}", body)
+            return self._node(order)
 
     def cancel_order(self, order_id: int | str, restock: bool = True, reason: str = "other") -> dict[str, Any]:
         """Cancel: refund every unfulfilled unit (restocked unless ``restock`` is False or the
@@ -428,6 +451,12 @@ class SandboxOrders:
                 return None
             given = _argument(creates[0]["args"], "fulfillment", variables)
             return FulfillmentCreate(_check_fulfillment(given))
+        held = list(_HELD.finditer(query))
+        if len(held) == 1:  # fulfillmentOrder(id:) { order { ... } }: the orders query's node
+            given = _argument(held[0]["args"], "id", variables)
+            if not isinstance(given, str) or "/FulfillmentOrder/" not in given or _id_in(given) is None:
+                raise OrdersQueryError(f"Invalid global id '{given}'", "INVALID_VARIABLE", READ_COST)
+            return HeldOrderRead(given)
         pages, reads = list(_ORDERS.finditer(query)), list(_ORDER.finditer(query))
         if len(pages) + len(reads) != 1:
             return None
@@ -442,6 +471,11 @@ class SandboxOrders:
         """``(data, actual cost)`` for a recognised operation the bucket has paid for."""
         if isinstance(operation, OrdersPage):
             return self._page(operation)
+        if isinstance(operation, HeldOrderRead):
+            self._s.counters["held_order_reads"] += 1
+            owner = self._s.by_fulfillment_order.get(_number(operation.fulfillment_order_gid))
+            found = self._s.orders.get(owner) if owner is not None else None
+            return {"fulfillmentOrder": {"order": self._node(found)} if found else None}, operation.cost
         if isinstance(operation, OrderRead):
             self._s.counters["order_reads"] += 1
             order = self._s.orders.get(_number(operation.order_gid))
@@ -570,6 +604,7 @@ class SandboxOrders:
             "updatedAt": _graphql_time(order.updated),
             "cancelledAt": _graphql_time(_stored(rest["cancelled_at"])) if rest["cancelled_at"] else None,
             "displayFinancialStatus": rest["financial_status"].upper(),
+            "displayFulfillmentStatus": self._display_fulfillment(order),
             "email": rest["email"],
             "note": rest["note"],
             "tags": [tag.strip() for tag in rest["tags"].split(",") if tag.strip()],
@@ -771,10 +806,20 @@ class SandboxOrders:
         order.updated = at
         rest["updated_at"] = _rest_time(at)
 
+    def _display_fulfillment(self, order: _Order) -> str:
+        if order.held:
+            return "ON_HOLD"
+        if not order.rest["fulfillments"]:
+            return "UNFULFILLED"
+        left = any(line["fulfillable_quantity"] for line in order.rest["line_items"])
+        return "PARTIALLY_FULFILLED" if left else "FULFILLED"
+
     def _status(self, order: _Order) -> str:
         rest = order.rest
         if rest["cancelled_at"] or not any(line["fulfillable_quantity"] for line in rest["line_items"]):
             return "CLOSED"
+        if order.held:
+            return "ON_HOLD"
         return "IN_PROGRESS" if rest["fulfillments"] else "OPEN"
 
     def _move(self, order: _Order, line_id: int, available: int = 0, on_hand: int = 0) -> None:
@@ -847,6 +892,19 @@ class SandboxOrders:
 
     # ---- control API -----------------------------------------------------------------------
 
+    def _change(self, order_id: str, change: list[str], body: dict[str, Any]) -> Any:
+        """``POST /_sandbox/orders/{id}/cancel|hold|refunds|lines/{line}``; None: no such route."""
+        match change:
+            case ["cancel"]:
+                return self.cancel_order(order_id, bool(body.get("restock", True)), str(body.get("reason", "other")))
+            case ["hold"]:
+                return self.hold(order_id, bool(body.get("held", True)))
+            case ["refunds"]:
+                return self.refund(order_id, _refund_lines(body.get("lines")))
+            case ["lines", line_id]:
+                return self.edit_line(order_id, line_id, _whole(body.get("quantity"), "quantity"))
+        return None
+
     def control(self, method: str, path: str, payload: Any) -> SandboxResponse | None:
         """Answer the order routes of the control API (see the module docstring), or None."""
         body = payload if isinstance(payload, dict) else {}
@@ -861,14 +919,8 @@ class SandboxOrders:
                     answer = {"orders": self.orders()}
                 case ["GET", "orders", order_id]:
                     answer = self.order(order_id)
-                case ["POST", "orders", order_id, "cancel"]:
-                    answer = self.cancel_order(
-                        order_id, bool(body.get("restock", True)), str(body.get("reason", "other"))
-                    )
-                case ["POST", "orders", order_id, "refunds"]:
-                    answer = self.refund(order_id, _refund_lines(body.get("lines")))
-                case ["POST", "orders", order_id, "lines", line_id]:
-                    answer = self.edit_line(order_id, line_id, _whole(body.get("quantity"), "quantity"))
+                case ["POST", "orders", order_id, *change]:
+                    answer = self._change(order_id, change, body)
                 case ["GET", "fulfillments"]:
                     answer = {"fulfillments": self.fulfillments()}
                 case ["GET", "webhooks"]:

@@ -69,6 +69,8 @@ class OrderDesk:
         channel = self._channel(order.channel)
         kept = self.orders.load(order.channel, order.order_id)
         stored, records = kept.stored, kept.lines
+        if order.on_hold is None and stored is not None and stored.order.on_hold is not None:
+            order = replace(order, on_hold=stored.order.on_hold)  # the snapshot cannot say: the last reading stands
         reports = []
         for line in order.lines:
             refunds = [r for r in order.refunds if r.line_id == line.line_id]

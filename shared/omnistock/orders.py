@@ -82,7 +82,10 @@ class ChannelOrder:
     refunds: tuple[RefundLine, ...] = ()
     financial_status: str = ""
     cancelled: bool = False
-    on_hold: bool = False
+    # A fulfillment hold. None: this snapshot cannot say (a Shopify REST body); the last known
+    # reading stands, and until there is one ShipStation is not offered the order (it could be
+    # held: it must never be exported as paid).
+    on_hold: bool | None = False
     email: str = ""
     note: str = ""
     tags: str = ""

@@ -174,7 +174,7 @@ def test_the_keeper_subscribes_the_shop_to_this_stack_and_the_doctor_says_so(
     result = stack.run_schedule("ShopifySubscriptionsFunction")
     assert result["checked"] and result["missing"] == [], result
     subscribed = sandbox.get("/_sandbox/subscriptions").json()["subscriptions"]
-    assert {s["uri"] for s in subscribed} == {f"{stack.url}/webhooks/shopify"} and len(subscribed) == 9
+    assert {s["uri"] for s in subscribed} == {f"{stack.url}/webhooks/shopify"} and len(subscribed) == 11
     checks = {(c["platform"], c["name"]): c for c in stack.client.get("/connections").json()["checks"]}
     assert checks[("shopify", "webhook subscriptions")]["ok"], checks[("shopify", "webhook subscriptions")]
 

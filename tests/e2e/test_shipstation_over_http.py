@@ -3,13 +3,16 @@ exported to ShipStation, and ShipStation's shipment notice becomes one Shopify f
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from defusedxml.ElementTree import fromstring
 
+from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_SHIPSTATION_CREDENTIALS
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_shopify_loop import listed, place_order
@@ -55,3 +58,36 @@ def test_export_then_shipnotify_reaches_shopify_once(stack: RunningStack, sandbo
     assert sum(tracking in str(f) for f in fulfillments) == 1
     stored = stack.client.get(f"/orders/shopify/{order['id']}").json()
     assert stored["status"] == "shipped" and stored["shipments"][0]["state"] == "sent"
+
+
+def exported_status(stack: RunningStack, order: dict[str, Any]) -> str | None:
+    answer = httpx.get(f"{stack.url}/shipstation", params={"action": "export", **window()}, auth=AUTH)
+    found = [
+        o for o in fromstring(answer.content).findall("Order") if o.findtext("OrderID") == f"shopify:{order['id']}"
+    ]
+    assert len(found) <= 1
+    return found[0].findtext("OrderStatus") if found else None
+
+
+def deliver_queued(stack: RunningStack, sandbox: httpx.Client, topic: str) -> None:
+    queued = [w for w in sandbox.get("/_sandbox/webhooks").json()["webhooks"] if w["topic"] == topic]
+    body = json.dumps(queued[-1]["body"]).encode()
+    assert deliver(f"{stack.url}/webhooks/shopify", topic, body, LOCAL_WEBHOOK_SECRET).status_code == 200
+
+
+def test_an_order_on_hold_in_shopify_is_never_exported_as_paid(stack: RunningStack, sandbox: httpx.Client) -> None:
+    sku, item_id = listed(stack, sandbox, 9)
+    order = place_order(sandbox, sku, item_id, 1)
+    sandbox.post(f"/_sandbox/orders/{order['id']}/hold", json={"held": True})  # held at once, by a fraud app
+    deliver_queued(stack, sandbox, "orders/create")
+    # The webhook's body cannot show a hold: ShipStation is not offered the order until the poll can say.
+    assert exported_status(stack, order) is None
+    deliver_queued(stack, sandbox, "fulfillment_orders/placed_on_hold")
+    stack.run_schedule("ShopifyPollFunction")
+    assert exported_status(stack, order) == "on_hold"
+    deliver_queued(stack, sandbox, "orders/create")  # the REST body again (a redelivery): the hold stands
+    assert exported_status(stack, order) == "on_hold"
+    sandbox.post(f"/_sandbox/orders/{order['id']}/hold", json={"held": False})
+    deliver_queued(stack, sandbox, "fulfillment_orders/hold_released")
+    stack.run_schedule("ShopifyPollFunction")
+    assert exported_status(stack, order) == "paid"

@@ -13,7 +13,7 @@ import json
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import cache
@@ -38,6 +38,7 @@ from local.streams import lambda_record
 from local.template import STACK_NAME, FunctionSpec, load_template, table_definition
 from local.template_check import transform
 from omnistock import runtime
+from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
 from omnistock.models import Job, SyncEntry
@@ -511,6 +512,11 @@ def shopify_webhook(h: Harness) -> None:
         body = (FIXTURES / "shopify" / name).read_bytes()
         answer = deliver("http://gateway/webhooks/shopify", topic, body, LOCAL_WEBHOOK_SECRET, client=client)
         assert answer.status_code == 200, (topic, answer.text)
+    held = json.dumps({"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/1", "status": "on_hold"}}).encode()
+    hold = "fulfillment_orders/placed_on_hold"
+    assert (
+        deliver("http://gateway/webhooks/shopify", hold, held, LOCAL_WEBHOOK_SECRET, client=client).status_code == 200
+    )
     assert deliver("http://gateway/webhooks/shopify", "orders/paid", b"{}", "wrong", client=client).status_code == 401
 
 
@@ -534,13 +540,18 @@ def shopify_poll(h: Harness) -> None:
         shop.orders.cancel_order(first["id"])
         result = h.invoke({"source": "aws.events"})  # the cancel, and the shipment no fulfillment carried yet
         assert result["polled"] is True and result["shipments"], result
+        shop.orders.hold(first["id"])  # its webhook (a hint) is what the webhook function stores
+        held = next(w for w in shop.orders.webhooks() if w["topic"] == "fulfillment_orders/placed_on_hold")
+        runtime.app().cursors.hint("shopify:holds", held["body"]["fulfillment_order"]["id"], "2026-11-23T12:00:00Z")
+        result = h.invoke({"source": "aws.events"})  # reads the held order, drops the hint
+        assert result["holds"] == 1, result
 
 
 def shopify_subscriptions(h: Harness) -> None:
     with ShopifySandbox() as shop:
         h.configure(**shopify_env(shop))
         h.secret("SHOPIFY_TOKEN_SECRET_NAME", {"client_id": shop.client_id, "client_secret": shop.client_secret})
-        assert len(h.invoke({"source": "aws.events"})["created"]) == 9
+        assert len(h.invoke({"source": "aws.events"})["created"]) == 11
         shop.catalog.drop_subscription("PRODUCTS_DELETE")
         assert h.invoke({"source": "aws.events"})["created"] == ["PRODUCTS_DELETE"]
 
@@ -567,6 +578,8 @@ def shipstation(h: Harness) -> None:
     order = sample_shopify_order()
     runtime.app().ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="L")
     shopify.intake(runtime.app()).handle(Delivery("orders/paid", order, "w-1"))
+    read = payloads.order_from_rest("shopify", order)  # as the poll reads it: not on hold
+    runtime.app().order_desk.ingest(replace(read, on_hold=False))
     now = datetime.now(UTC)
     window = {"start_date": shipstation_date(now - timedelta(days=1)), "end_date": shipstation_date(now + timedelta(1))}
     export = json.loads((ROOT / "events" / "shipstation-export.json").read_text())

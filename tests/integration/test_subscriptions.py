@@ -48,7 +48,7 @@ def checks() -> dict[str, dict[str, Any]]:
 
 
 def test_every_handled_topic_is_subscribed_once_however_often_the_keeper_runs(shop: ShopifySandbox) -> None:
-    assert len(NEEDED) == len(HANDLED_TOPICS) == 9
+    assert len(NEEDED) == len(HANDLED_TOPICS) == 11
     assert checks()["webhook subscriptions"]["ok"] is False  # not checked yet
     first = keep()
     assert first["checked"] and sorted(first["created"]) == list(NEEDED) and first["missing"] == []
@@ -56,7 +56,7 @@ def test_every_handled_topic_is_subscribed_once_however_often_the_keeper_runs(sh
     subscribed = shop.catalog.subscriptions()
     assert sorted(s["topic"] for s in subscribed) == list(NEEDED) and {s["uri"] for s in subscribed} == {ADDRESS}
     found = checks()["webhook subscriptions"]
-    assert found["ok"] and "all 9 topics" in found["detail"]
+    assert found["ok"] and "all 11 topics" in found["detail"]
 
 
 def test_a_subscription_shopify_removed_is_made_again_and_recorded(shop: ShopifySandbox) -> None:

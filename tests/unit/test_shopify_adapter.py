@@ -599,3 +599,27 @@ def test_a_secret_without_a_token_fails_its_calls_without_echoing_it() -> None:
     with pytest.raises(ChannelUnavailable, match="access_token") as raised:
         port.set_quantities([write(0)], "k")
     assert TOKEN not in str(raised.value)
+
+
+def test_holds_are_read_from_the_api_and_unknown_in_rest_bodies() -> None:
+    from omnistock.channels.shopify import payloads as shopify_payloads
+
+    node = {
+        "legacyResourceId": "1",
+        "name": "#1",
+        "createdAt": "2026-11-23T11:00:00Z",
+        "updatedAt": "2026-11-23T11:00:00Z",
+    }
+    assert (
+        shopify_payloads.order_from_graphql("shopify", node | {"displayFulfillmentStatus": "ON_HOLD"}).on_hold is True
+    )
+    assert (
+        shopify_payloads.order_from_graphql("shopify", node | {"displayFulfillmentStatus": "UNFULFILLED"}).on_hold
+        is False
+    )
+    assert shopify_payloads.order_from_graphql("shopify", node).on_hold is None
+    held = {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/7", "status": "on_hold"}}
+    assert shopify_payloads.held_fulfillment_order(held) == "gid://shopify/FulfillmentOrder/7"
+    for bad in ({}, {"fulfillment_order": {"id": "gid://shopify/Order/7"}}, {"fulfillment_order": "7"}):
+        with pytest.raises(shopify_payloads.PayloadError):
+            shopify_payloads.held_fulfillment_order(bad)

@@ -124,6 +124,10 @@ class OrdersPort(Protocol):
         order documents and the cursor of the next page (None after the last)."""
         ...
 
+    def order_of_fulfillment_order(self, fulfillment_order: str) -> dict[str, Any] | None:
+        """The raw order document a fulfillment order belongs to (None: gone)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SourceItem:

@@ -23,6 +23,17 @@ class CursorStore:
         item = self.table.get(keys.cursor_pk(name), keys.CURSOR_SK)
         return set(item.get("ids") or []) if item else set()
 
+    def hint(self, name: str, ref: str, at: str) -> None:
+        """A webhook's hint for the next poll: read ``ref`` (one item per id, so two webhooks at
+        once never overwrite each other's)."""
+        self.table.put({"pk": keys.hints_pk(name), "sk": ref, "kind": "hint", "at": at})
+
+    def hints(self, name: str, limit: int) -> list[str]:
+        return [item["sk"] for item in self.table.query("pk = :pk", {":pk": keys.hints_pk(name)}, limit=limit)]
+
+    def drop_hint(self, name: str, ref: str) -> None:
+        self.table.delete(keys.hints_pk(name), ref)
+
     def save_marks(self, name: str, ids: set[str]) -> None:
         self.table.put({"pk": keys.cursor_pk(name), "sk": keys.CURSOR_SK, "kind": "marks", "ids": sorted(ids)})
 

@@ -205,6 +205,7 @@ def stored_order(item: Item) -> StoredOrder:
     from omnistock.orders import Address, ChannelOrder, OrderLine, OrderStatus, RefundLine, StoredOrder
 
     data = dict(item["order"])
+    data.setdefault("on_hold", None)  # stored None is left out of the map (every bool is kept)
     data["lines"] = tuple(OrderLine(**line) for line in data.get("lines", []))
     data["refunds"] = tuple(RefundLine(**refund) for refund in data.get("refunds", []))
     for name in ("ship_to", "bill_to"):

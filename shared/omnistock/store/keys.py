@@ -99,6 +99,11 @@ def listing_pk(channel: str, listing_id: str) -> str:
     return f"LISTING#{escape(channel)}#{listing_id}"
 
 
+def hints_pk(name: str) -> str:
+    """A poll's hints: ids a webhook named for the poll to read (a fulfillment order put on hold)."""
+    return f"HINT#{escape(name)}"
+
+
 def product_by_sku_pk(channel: str, sku: str) -> str:
     """A platform's product id for a SKU, where Omnistock writes documents naming products."""
     return f"PRODUCTOF#{escape(channel)}#{sku}"

@@ -33,10 +33,13 @@ log = logging.getLogger(__name__)
 
 # orders/edited carries an order edit, not the order; the orders/updated that comes with it does.
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
-OTHER_TOPICS = frozenset(
-    {"refunds/create", "inventory_levels/update", "products/create", "products/update", "products/delete"}
+HOLD_TOPICS = frozenset({"fulfillment_orders/placed_on_hold", "fulfillment_orders/hold_released"})
+OTHER_TOPICS = (
+    frozenset({"refunds/create", "inventory_levels/update", "products/create", "products/update", "products/delete"})
+    | HOLD_TOPICS
 )
 HANDLED_TOPICS = ORDER_TOPICS | OTHER_TOPICS  # what Omnistock subscribes to (subscriptions.py)
+HOLD_HINTS_PER_POLL = 50
 OVERLAP = timedelta(minutes=5)  # orders updated while a poll walked its pages are read again
 FIRST_LOOKBACK = timedelta(hours=24)  # the first poll of a new connection
 
@@ -67,6 +70,7 @@ class PollReport:
     lines_moved: int = 0
     unreadable: int = 0
     rejected: int = 0  # readable, but the table cannot hold it (recorded, stepped past)
+    holds: int = 0  # orders read again because a webhook said a hold was placed or released
     cursor: str | None = None
     shipments: dict[str, int] = field(default_factory=dict)
 
@@ -121,12 +125,20 @@ class ShopifyIntake:
             "products/create": self._product,
             "products/update": self._product,
             "products/delete": self._product_deleted,
+            **dict.fromkeys(HOLD_TOPICS, self._hold),
         }
 
     def _order(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
         order = self._with_mapped_skus(channel, payloads.order_from_rest(channel.name, delivery.body))
         report = self.order_desk.ingest(order)
         return {"result": "applied", "order": order.order_id, "lines_moved": report.moved, "saved": report.saved}
+
+    def _hold(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
+        """A hold placed or released: a hint. The body names the fulfillment order only, and its
+        order's state is read by the next poll (which holds the API credentials)."""
+        held = payloads.held_fulfillment_order(delivery.body)
+        self.cursors.hint(f"{channel.name}:holds", held, iso(self.clock()))
+        return {"result": "applied", "detail": "the next poll reads the order's hold"}
 
     def _refund(self, channel: Channel, delivery: Delivery) -> dict[str, Any]:
         notice = payloads.refund_from_rest(delivery.body)
@@ -162,6 +174,7 @@ class ShopifyIntake:
         channel = self.channel()
         if channel is None:
             return report
+        self._read_holds(channel, port, report)
         name = f"{channel.name}:orders"
         cursor = self.cursors.cursor(name)
         since = parse_iso(cursor) - OVERLAP if cursor else self.clock() - FIRST_LOOKBACK
@@ -171,27 +184,9 @@ class ShopifyIntake:
             report.pages += 1
             last = None
             for node in nodes:
-                try:
-                    order = payloads.order_from_graphql(channel.name, node)
-                except payloads.PayloadError as error:
-                    # Skipped (it would stop every poll), and said in the sync history, without
-                    # its content: order payloads hold customer data.
-                    report.unreadable += 1
-                    self._note(
-                        channel, f"order:{str(node.get('id', ''))[:100]}", "order poll", "unreadable", str(error)
-                    )
-                    continue
-                order = self._with_mapped_skus(channel, order)
-                try:
-                    result = self.order_desk.ingest(order)
-                except StoreRefused as error:  # stepped past: it would stop every later poll
-                    report.rejected += 1
-                    self._note(channel, f"order:{order.order_id[:100]}", "order poll", "rejected", str(error))
-                    last = max(last or "", order.updated_at)
-                    continue
-                report.orders += 1
-                report.lines_moved += result.moved
-                last = max(last or "", order.updated_at)
+                applied = self._apply_node(channel, node, report)
+                if applied is not None:
+                    last = max(last or "", applied)
             if last and self.cursors.advance_cursor(name, last):
                 report.cursor = last
             if after is None or out_of_time():
@@ -201,6 +196,37 @@ class ShopifyIntake:
 
     def _note(self, channel: Channel, reference: str, why: str, result: str, problem: str) -> None:
         self.order_desk.history.note(reference, channel.name, why, result, problem, self.clock())
+
+    def _read_holds(self, channel: Channel, port: OrdersPort, report: PollReport) -> None:
+        """The orders whose fulfillment orders a webhook said were put on hold or released."""
+        name = f"{channel.name}:holds"
+        for ref in self.cursors.hints(name, HOLD_HINTS_PER_POLL):
+            node = port.order_of_fulfillment_order(ref)
+            if node is not None:
+                self._apply_node(channel, node, report)
+                report.holds += 1
+            self.cursors.drop_hint(name, ref)
+
+    def _apply_node(self, channel: Channel, node: dict[str, Any], report: PollReport) -> str | None:
+        """Ingest one order as the API reads it; its ``updated_at`` once applied (or stepped past)."""
+        try:
+            order = payloads.order_from_graphql(channel.name, node)
+        except payloads.PayloadError as error:
+            # Skipped (it would stop every poll), and said in the sync history, without
+            # its content: order payloads hold customer data.
+            report.unreadable += 1
+            self._note(channel, f"order:{str(node.get('id', ''))[:100]}", "order poll", "unreadable", str(error))
+            return None
+        order = self._with_mapped_skus(channel, order)
+        try:
+            result = self.order_desk.ingest(order)
+        except StoreRefused as error:  # stepped past: it would stop every later poll
+            report.rejected += 1
+            self._note(channel, f"order:{order.order_id[:100]}", "order poll", "rejected", str(error))
+            return order.updated_at
+        report.orders += 1
+        report.lines_moved += result.moved
+        return order.updated_at
 
     def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:
         """Lines without a SKU of their own take the one their variant is mapped to."""

@@ -19,12 +19,10 @@ from omnistock.channels.shopify.admin import ShopifyInventory, TooCostly
 
 log = logging.getLogger(__name__)
 
-ORDERS_QUERY = """
-query OmnistockOrders($first: Int!, $after: String, $query: String!) {
-  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus
+# An order as the poll reads it (displayFulfillmentStatus ON_HOLD: a fulfillment hold, which
+# Shopify's REST order bodies, and so its order webhooks, do not show).
+ORDER_FIELDS = """
+      id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
       email note tags currencyCode
       totalPriceSet { shopMoney { amount } }
       totalTaxSet { shopMoney { amount } }
@@ -41,10 +39,33 @@ query OmnistockOrders($first: Int!, $after: String, $query: String!) {
       }
       fulfillments(first: 10) { status fulfillmentLineItems(first: 50) { nodes { quantity lineItem { id } } } }
       refunds(first: 10) { id refundLineItems(first: 50) { nodes { id quantity restockType lineItem { id } } } }
-    }
+"""
+
+ORDERS_QUERY = (
+    """
+query OmnistockOrders($first: Int!, $after: String, $query: String!) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes {"""
+    + ORDER_FIELDS
+    + """    }
   }
 }
-""".strip()
+"""
+).strip()
+
+# The order a fulfillment order belongs to (a hold webhook names the fulfillment order only).
+HELD_ORDER_QUERY = (
+    """
+query OmnistockHeldOrder($id: ID!) {
+  fulfillmentOrder(id: $id) {
+    order {"""
+    + ORDER_FIELDS
+    + """    }
+  }
+}
+"""
+).strip()
 
 FULFILLMENT_ORDERS_QUERY = """
 query OmnistockFulfillmentOrders($id: ID!) {
@@ -95,6 +116,12 @@ class ShopifyOrders:
         page = orders.get("pageInfo") or {}
         nodes = [node for node in orders.get("nodes") or [] if isinstance(node, dict)]
         return nodes, (page.get("endCursor") if page.get("hasNextPage") else None)
+
+    def order_of_fulfillment_order(self, fulfillment_order: str) -> dict[str, Any] | None:
+        """The order (as the poll reads one) that a fulfillment order belongs to; None if gone."""
+        data = self.admin.graphql("held order", HELD_ORDER_QUERY, {"id": fulfillment_order}, cost=100.0)
+        found = ((data or {}).get("fulfillmentOrder") or {}).get("order")
+        return found if isinstance(found, dict) else None
 
     def fulfil(self, request: FulfillmentRequest) -> str:
         data = self.admin.graphql("fulfillment orders", FULFILLMENT_ORDERS_QUERY, {"id": request.order_ref}, cost=50.0)

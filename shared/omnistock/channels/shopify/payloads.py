@@ -140,7 +140,18 @@ def order_from_rest(channel: str, body: Any) -> ChannelOrder:
         ship_to=_address(data.get("shipping_address")),
         bill_to=_address(data.get("billing_address")),
         channel_ref=_text(data.get("admin_graphql_api_id")) or gid("Order", data.get("id")),
+        on_hold=None,  # a REST order does not show fulfillment holds: the poll's reading stands
     )
+
+
+def held_fulfillment_order(body: Any) -> str:
+    """The fulfillment order a ``fulfillment_orders/placed_on_hold`` or ``hold_released`` body
+    names (its GID)."""
+    data = _object(_object(body, "hold notice").get("fulfillment_order"), "fulfillment_order")
+    ref = _text(data.get("id"))
+    if not ref.startswith("gid://shopify/FulfillmentOrder/") or len(ref) > 100:
+        raise PayloadError("a hold notice names its fulfillment order by GID")
+    return ref
 
 
 def refund_from_rest(body: Any) -> RefundNotice:
@@ -276,7 +287,15 @@ def order_from_graphql(channel: str, node: Any) -> ChannelOrder:
         ship_to=_graphql_address(data.get("shippingAddress")),
         bill_to=_graphql_address(data.get("billingAddress")),
         channel_ref=_text(data.get("id")),
+        on_hold=_held(data),
     )
+
+
+def _held(data: dict[str, Any]) -> bool | None:
+    """Whether a fulfillment hold keeps the order from shipping (None: the node does not say)."""
+    if "displayFulfillmentStatus" not in data:
+        return None
+    return _text(data.get("displayFulfillmentStatus")).upper() == "ON_HOLD"
 
 
 def _fulfilled_graphql(fulfillments: Any) -> dict[str, int]:
