@@ -6,6 +6,7 @@ omnistock import-from SOURCE [--add-new] [--check]
 omnistock stock SKU
 omnistock history [--sku S] [--channel C] [--failed] [--limit N]
 omnistock problems [--kind K] [--retry ID | --dismiss ID]
+omnistock import-orders {new,all} [--since ISO]
 omnistock doctor
 
 Exit codes: 0 done (nothing failed; problems: none open); 1 the request was refused or the API
@@ -19,7 +20,9 @@ new one with --again); import loads a catalog CSV (sku, location, on_hand, title
 listing:<channel>), every row checked before any is applied; import-from reads a channel's
 listings (mapped by SKU) or the POS's products and counts (SOURCE: a channel, or lightspeed)
 and reports what is only on one side or on two variants; go-live takes a channel out of
-shadow mode and follows the push of the preview's differences. Locally the API takes the dev
+shadow mode and follows the push of the preview's differences; import-orders writes Shopify's
+web orders into the POS by hand (new: since the last import by hand; all: the last 60 days) and
+prints how many were imported, skipped (and why) or refused. Locally the API takes the dev
 token; deployed, requests are signed with your AWS credentials (--iam), as the HTTP API's IAM
 authorizer requires.
 """
@@ -66,12 +69,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     history.add_argument("--failed", action="store_true", help="failed pushes only")
     history.add_argument("--limit", type=int, default=50)
     problems = commands.add_parser("problems", help="open problems, each with its fix; retry or dismiss one")
-    problems.add_argument("--kind", choices=["failed", "unmapped", "rejected", "unknown_order", "shortfall"])
+    problems.add_argument(
+        "--kind", choices=["failed", "unmapped", "rejected", "unknown_order", "shortfall", "not_imported"]
+    )
     act = problems.add_mutually_exclusive_group()
     act.add_argument("--retry", metavar="ID", help="retry a problem (the ID `omnistock problems` prints)")
     act.add_argument("--dismiss", metavar="ID", help="dismiss a problem handled elsewhere")
+    orders = commands.add_parser("import-orders", help="write web orders into the POS by hand (new, or all: 60 days)")
+    orders.add_argument("scope", choices=["new", "all"])
+    orders.add_argument("--since", help="start here instead (ISO time, no more than 60 days ago)")
     doctor = commands.add_parser("doctor", help="check every platform's connection; each problem with its fix")
-    for command in (sync, preview, live, load, source, stock, history, problems, doctor):
+    for command in (sync, preview, live, load, source, stock, history, problems, orders, doctor):
         command.add_argument("--url", default=os.environ.get("OMNISTOCK_URL", "http://127.0.0.1:3000"))
         auth = command.add_mutually_exclusive_group()
         auth.add_argument("--token", default=os.environ.get("OMNISTOCK_DEV_TOKEN", "local-dev-token"))
@@ -216,6 +224,11 @@ def import_from(args: argparse.Namespace) -> int:
         return importing.import_from(api, args.source, add_new=args.add_new, check=args.check, timeout=args.timeout)
 
 
+def import_orders(args: argparse.Namespace) -> int:
+    with _client(args) as api:
+        return importing.import_orders(api, args.scope, args.since, timeout=args.timeout)
+
+
 def doctor(args: argparse.Namespace) -> int:
     with _client(args) as api:
         report = api.get("/connections").raise_for_status().json()
@@ -238,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "stock": stock,
         "history": history,
         "problems": problems,
+        "import-orders": import_orders,
         "doctor": doctor,
     }
     command = commands[args.command]

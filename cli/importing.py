@@ -155,3 +155,27 @@ def import_from(api: httpx.Client, source: str, *, add_new: bool, check: bool, t
         for line in body.json()["lines"]:
             print(f"  {line['sku']:<28} {line['detail']}")
     return 0 if not job["failed"] else 2
+
+
+def import_orders(api: httpx.Client, scope: str, since: str | None, *, timeout: float) -> int:
+    """Write web orders into the POS by hand, following the job; then how many orders ended
+    how (imported, unchanged: in the POS already, skipped, refused: see `omnistock problems`)."""
+    started = api.post("/pos-sales/imports", json={"scope": scope} | ({"since": since} if since else {}))
+    if started.status_code != 202:
+        print(f"could not start: {started.status_code} {started.text}", file=sys.stderr)
+        return 1
+    job = started.json()
+    deadline = time.monotonic() + timeout
+    while job["state"] != "done":
+        print(f"\rread {job['done']} orders, imported {job['applied']}", end="", file=sys.stderr, flush=True)
+        if time.monotonic() > deadline:
+            print(f"\nstill running: follow it at /pos-sales/imports/{job['job_id']}", file=sys.stderr)
+            return 3
+        time.sleep(0.5)
+        job = api.get(f"/pos-sales/imports/{job['job_id']}").raise_for_status().json()
+    print(file=sys.stderr)
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(job["reasons"].items())) or "no orders"
+    print(f"web orders into the POS: {job['done']} read: {counts}")
+    if job["failed"]:
+        print("refused orders keep their reason: omnistock problems --kind not_imported")
+    return 0 if not job["failed"] else 2

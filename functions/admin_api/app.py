@@ -16,6 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omnistock import admin_schemas as s
 from omnistock import ops_schemas as ops
 from omnistock import runtime, safe_json
+from omnistock.channels.lightspeed import wiring as lightspeed
+from omnistock.channels.lightspeed.web_orders import settings_of
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.console_access import CONSOLE_API_PREFIX, console_refusal
@@ -150,6 +152,24 @@ def read_import(
 ) -> s.ImportLinesOut:
     job, lines = runtime.app().imports.report(job_id, kind, after, limit)
     return s.import_lines_out(job, kind, lines, limit)
+
+
+@app.post(
+    "/pos-sales/imports",
+    summary="Import web orders into the POS by hand: new ones, or all of the last 60 days",
+    responses=ERRORS | {202: {"description": "Started; read its progress at /pos-sales/imports/{job_id}"}},
+    tags=["orders"],
+)
+def import_web_orders(body: s.PosImportIn) -> Response[s.JobOut]:
+    app = runtime.app()
+    chosen = settings_of(app.settings.value(lightspeed.WEB_ORDERS))
+    since = iso(body.since) if body.since else None
+    return _json(202, s.job_out(lightspeed.import_requests(app).start(chosen, body.scope, since)))
+
+
+@app.get("/pos-sales/imports/<job_id>", summary="An import of web orders' progress", responses=ERRORS, tags=["orders"])
+def read_web_order_import(job_id: JobId) -> s.JobOut:
+    return s.job_out(lightspeed.import_requests(runtime.app()).job(job_id))
 
 
 @app.get("/skus/<sku>/movements", summary="Recent stock movements of a SKU", responses=ERRORS, tags=["stock"])

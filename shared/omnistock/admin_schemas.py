@@ -111,6 +111,15 @@ class ImportFromIn(Body):
     check: bool = Field(False, description="Report what the import would do and change nothing.")
 
 
+class PosImportIn(Body):
+    scope: Literal["new", "all"] = Field(
+        "new",
+        description="new: orders since the last import by hand finished (60 days the first time); "
+        "all: the last 60 days (Shopify's limit without read_all_orders).",
+    )
+    since: AwareDatetime | None = Field(None, description="Start here instead (no more than 60 days ago).")
+
+
 ImportKind = Literal[
     "created",
     "mapped",
@@ -535,10 +544,14 @@ class JobOut(BaseModel):
     failed: int
     created_at: str
     updated_at: str
-    purpose: str = Field(description="sync (a forced push), preview (read only), go_live or import.")
+    purpose: str = Field(
+        description="sync (a forced push), preview (read only), go_live, import, or pos_import (web orders, by hand)."
+    )
     differing: int = Field(description="preview: SKUs whose channel number would change.")
-    reasons: dict[str, int] = Field(description="preview: differing SKUs by reason; import: report lines by kind.")
-    options: list[str] = Field(default_factory=list, description="import: check, add_new.")
+    reasons: dict[str, int] = Field(
+        description="preview: differing SKUs by reason; import: report lines by kind; pos_import: orders by result."
+    )
+    options: list[str] = Field(default_factory=list, description="import: check, add_new; pos_import: since=, scope=.")
 
 
 class JobsOut(BaseModel):

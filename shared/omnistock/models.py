@@ -226,12 +226,16 @@ class Job:
     updated_at: str
     # "sync": a forced push; "preview": the channel read and compared, nothing written (its
     # differences kept apart); "go_live": a forced push of one preview's differences;
-    # "import": a platform's catalog read page by page (channel_import.py).
+    # "import": a platform's catalog read page by page (channel_import.py); "pos_import": web
+    # orders written into the POS by hand (channels/lightspeed/backfill.py).
     purpose: str = "sync"
     source: str = ""  # go_live: the preview job whose differences it pushes
     differing: int = 0  # preview: SKUs whose channel number differs from what would be set
     reasons: dict[str, int] = field(default_factory=dict)  # preview: differing SKUs by reason; import: lines by kind
     options: tuple[str, ...] = ()  # import: "check" (report only), "add_new" (SKUs only on the platform join)
+
+
+POS_IMPORT = "pos_import"  # a job's purpose: web orders into the POS, by hand
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,10 @@ class Settings:
         self.fresh = fresh
         self._read: tuple[datetime, dict[str, Stored]] | None = None
 
-    def value(self, name: str) -> Any:
-        return self._value(self._spec(name), self._stored())
+    def value(self, name: str, *, fresh: bool = False) -> Any:
+        """The setting in force (as read within the last minute; ``fresh``: read now, where a
+        minute of an old value would do harm, such as an importer switched off)."""
+        return self._value(self._spec(name), self._stored(fresh=fresh))
 
     def views(self) -> list[SettingView]:
         stored = self._stored(fresh=True)

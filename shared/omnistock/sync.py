@@ -20,7 +20,7 @@ from omnistock.channel_import import IMPORT
 from omnistock.channels import ChannelUnavailable
 from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
-from omnistock.models import LIVE, SHADOW, Channel, Job, SyncEntry
+from omnistock.models import LIVE, POS_IMPORT, SHADOW, Channel, Job, SyncEntry
 from omnistock.policy import ChannelDefaults, SkuPolicy, sellable, shown_steps
 from omnistock.push import PushEngine, PushReport
 from omnistock.store.job_store import JobStore
@@ -282,6 +282,8 @@ class SyncService:
         same record already did (or the job is finished)."""
         if job.purpose == IMPORT:
             return self.imports().run_chunk(job) if self.imports is not None else None
+        if job.purpose == POS_IMPORT:  # web orders into the POS: the POS-sales function runs those
+            return None
         if job.purpose == POLICIES:
             return self.bulk().run_chunk(job) if self.bulk is not None else None
         current = self.jobs.get(job.job_id)  # a redelivered record must not push its chunk again

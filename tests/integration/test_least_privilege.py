@@ -38,6 +38,8 @@ from local.streams import lambda_record
 from local.template import STACK_NAME, FunctionSpec, load_template, table_definition
 from local.template_check import transform
 from omnistock import runtime
+from omnistock.channels.lightspeed import wiring as lightspeed
+from omnistock.channels.lightspeed.web_orders import settings_of
 from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
@@ -682,11 +684,12 @@ def lightspeed_poll(h: Harness) -> None:
 
 def pos_sales(h: Harness) -> None:
     with LightspeedSandbox() as ls:
-        h.configure(
-            LIGHTSPEED_API_BASE=ls.api_base,
-            LIGHTSPEED_DOMAIN_PREFIX=ls.domain_prefix,
-            LIGHTSPEED_OUTLETS=json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
-        )
+        lightspeed_env = {
+            "LIGHTSPEED_API_BASE": ls.api_base,
+            "LIGHTSPEED_DOMAIN_PREFIX": ls.domain_prefix,
+            "LIGHTSPEED_OUTLETS": json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
+        }
+        h.configure(**lightspeed_env)
         h.secret("LIGHTSPEED_TOKEN_SECRET_NAME", ls.initial_tokens() | {"expires_at": 1})  # refreshed first
         app = runtime.app()
         app.ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
@@ -694,7 +697,7 @@ def pos_sales(h: Harness) -> None:
         app.ledger.report_count("TEE", "shop", 5, 1, "pos", "c1")
         ls.add_product("TEE", {"outlet-shop": 5})
         register = ls.registers["outlet-shop"]
-        setting = {"mode": "automatic", "registers": {"shop": register}, "user_id": WEB_USER}
+        setting = {"mode": "automatic", "registers": {"shop": register}, "user_id": WEB_USER, "shipping_only": False}
         app.settings.change("lightspeed.web_orders", setting | {"payment_type_id": WEB_PAYMENT_TYPE}, "test")
         order = sample_shopify_order()
         order["created_at"] = order["updated_at"] = datetime.now(UTC).isoformat()  # within Shopify's 60 days
@@ -704,6 +707,18 @@ def pos_sales(h: Harness) -> None:
         assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
         assert len(ls.sales_from("omnistock")) == 1
         assert h.invoke({"source": "aws.events"}) == {"results": {}}
+        with ShopifySandbox() as shop:  # an import by hand reads Shopify's orders of the last 60 days
+            h.configure(**shopify_env(shop), **lightspeed_env)
+            h.secret("SHOPIFY_TOKEN_SECRET_NAME", shop.token)
+            item = shop.add_item(1001)
+            shop.stock(item, SHOP_LOCATION, 10)
+            runtime.app().ledger.upsert_catalog("TEE", ["shop"], {"shopify": item}, "Tee")
+            shopify_order(shop, "TEE", item, 1)
+            chosen = settings_of(runtime.app().settings.value("lightspeed.web_orders"))
+            job = lightspeed.import_requests(runtime.app()).start(chosen, "all")
+            assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
+            assert lightspeed.import_requests(runtime.app()).job(job.job_id).state == "done"
+            assert len(ls.sales_from("omnistock")) == 2
 
 
 SCENARIOS: dict[str, Callable[[Harness], None]] = {

@@ -59,12 +59,12 @@ SHOPIFY_ORDER_WINDOW = timedelta(days=60)  # Shopify shows older orders only wit
 STALE_CLAIM = timedelta(minutes=2)  # a claim older than this died with its run: take it over
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)  # a refused order, backing off
 PAID = frozenset({"paid", "partially_refunded", "refunded"})
-MODES = ("off", "automatic")
+MODES = ("off", "automatic", "by_hand")
 
 
 @dataclass(frozen=True)
 class WebOrderSettings:
-    mode: str = "off"  # off | automatic (every order as it arrives)
+    mode: str = "off"  # off | automatic (every order as it arrives) | by_hand (import new / all orders)
     registers: tuple[tuple[str, str], ...] = ()  # (ledger location, register id), in order
     user_id: str = ""
     payment_type_id: str = ""
@@ -198,11 +198,13 @@ class WebOrderImport:
         self.clock = clock
 
     # ================================================================ one order
-    def sync(self, channel: str, order_id: str) -> ImportResult:  # noqa: PLR0911
+    def sync(self, channel: str, order_id: str, *, by_hand: bool = False) -> ImportResult:  # noqa: PLR0911
         """Bring the POS in line with the order: create what is missing, pay what was paid
-        since, return what came back. Safe to run any number of times, in any order."""
+        since, return what came back. Safe to run any number of times, in any order.
+        ``by_hand``: asked for (an import by hand, a retry), not an order's change on the stream."""
         settings = self.settings
-        if not settings.imports(channel) or settings.mode != "automatic":
+        wanted = settings.mode == "automatic" or (settings.mode == "by_hand" and by_hand)
+        if not settings.imports(channel) or not wanted:
             return ImportResult("skipped", "web orders are not imported from this channel now")
         kept = self.orders.load(channel, order_id)
         if kept.stored is None:
@@ -509,7 +511,7 @@ class WebOrderImport:
         for channel, order_id in self.documents.unfinished(iso(self.clock()) + "~", limit):
             if out_of_time():
                 break
-            result = self.sync(channel, order_id).result
+            result = self.sync(channel, order_id, by_hand=True).result
             report[result] = report.get(result, 0) + 1
         return report
 

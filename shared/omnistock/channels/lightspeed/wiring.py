@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import httpx
 
     from omnistock.channels.lightspeed.api import LightspeedFeed
+    from omnistock.channels.lightspeed.backfill import ImportRequests, WebOrderBackfill
     from omnistock.channels.lightspeed.catalog import LightspeedCatalog
     from omnistock.channels.lightspeed.intake import LightspeedIntake
     from omnistock.channels.lightspeed.sales_api import LightspeedSales
@@ -82,7 +83,7 @@ SETTINGS = (
     SettingSpec(
         WEB_ORDERS,
         "Web orders written into Lightspeed as sales (off by default): "
-        '{"mode": "off|automatic", "registers": {"<location>": "<register id>"}, "user_id": "...", '
+        '{"mode": "off|automatic|by_hand", "registers": {"<location>": "<register id>"}, "user_id": "...", '
         '"payment_type_id": "...", "channels": [], "shipping_only": true, "shipping_sku": "omnistock-shipping"}.',
         _checked_web_orders,
         lambda config: {"mode": "off"},
@@ -184,12 +185,14 @@ def sales(wiring: Wiring) -> LightspeedSales | None:
     return wiring.once("lightspeed.sales", lambda: LightspeedSales(base, tokens, http))
 
 
-def web_orders(wiring: Wiring) -> WebOrderImport:
-    """Web orders into the POS, with the setting in force now."""
+def web_orders(wiring: Wiring, *, fresh: bool = False) -> WebOrderImport:
+    """Web orders into the POS, with the setting in force (``fresh``: read now; the POS-sales
+    function does, once a run: switched off, another importer may be on, and a minute of the
+    old setting would write a second sale of each order)."""
     from omnistock.channels.lightspeed.web_orders import WebOrderImport, settings_of
     from omnistock.store.pos_sale_store import PosSaleStore
 
-    chosen = settings_of(wiring.settings.value(WEB_ORDERS))
+    chosen = settings_of(wiring.settings.value(WEB_ORDERS, fresh=fresh))
     return WebOrderImport(
         wiring.orders,
         wiring.once("lightspeed.pos_sales", lambda: PosSaleStore(wiring.table)),
@@ -202,6 +205,27 @@ def web_orders(wiring: Wiring) -> WebOrderImport:
         store_name=settings(wiring).domain_prefix or "lightspeed",
         clock=wiring.clock,
     )
+
+
+def import_requests(wiring: Wiring) -> ImportRequests:
+    """Imports of web orders by hand, as the admin API starts and reads them."""
+    from omnistock.channels.lightspeed.backfill import ImportRequests
+    from omnistock.store.job_store import JobStore
+
+    return ImportRequests(JobStore(wiring.table), wiring.cursors, wiring.clock)
+
+
+def backfill(wiring: Wiring) -> WebOrderBackfill:
+    """An import by hand's chunks: Shopify's orders (the one channel whose orders can be read
+    back 60 days), through its poll's path, into the POS."""
+    from omnistock.channels.lightspeed.backfill import WebOrderBackfill
+    from omnistock.channels.shopify import wiring as shopify
+    from omnistock.store.job_store import JobStore
+
+    port = shopify.orders(wiring)
+    reader = shopify.intake(wiring) if port is not None else None
+    importer = web_orders(wiring)  # the function's run read the setting fresh already
+    return WebOrderBackfill(JobStore(wiring.table), wiring.cursors, importer, reader, port, wiring.clock)
 
 
 def catalog(wiring: Wiring) -> LightspeedCatalog | None:

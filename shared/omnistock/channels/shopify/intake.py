@@ -186,7 +186,7 @@ class ShopifyIntake:
             for node in nodes:
                 applied = self._apply_node(channel, node, report)
                 if applied is not None:
-                    last = max(last or "", applied)
+                    last = max(last or "", applied.updated_at)
             if last and self.cursors.advance_cursor(name, last):
                 report.cursor = last
             if after is None or out_of_time():
@@ -207,8 +207,14 @@ class ShopifyIntake:
                 report.holds += 1
             self.cursors.drop_hint(name, ref)
 
-    def _apply_node(self, channel: Channel, node: dict[str, Any], report: PollReport) -> str | None:
-        """Ingest one order as the API reads it; its ``updated_at`` once applied (or stepped past)."""
+    def ingest_read(self, node: dict[str, Any]) -> ChannelOrder | None:
+        """One order as the API reads it (a backfill's page), through the poll's path; the order
+        (None: no Shopify channel, or unreadable: said in the sync history)."""
+        channel = self.channel()
+        return self._apply_node(channel, node, PollReport()) if channel is not None else None
+
+    def _apply_node(self, channel: Channel, node: dict[str, Any], report: PollReport) -> ChannelOrder | None:
+        """Ingest one order as the API reads it; the order once applied (or stepped past)."""
         try:
             order = payloads.order_from_graphql(channel.name, node)
         except payloads.PayloadError as error:
@@ -223,10 +229,10 @@ class ShopifyIntake:
         except StoreRefused as error:  # stepped past: it would stop every later poll
             report.rejected += 1
             self._note(channel, f"order:{order.order_id[:100]}", "order poll", "rejected", str(error))
-            return order.updated_at
+            return order
         report.orders += 1
         report.lines_moved += result.moved
-        return order.updated_at
+        return order
 
     def _with_mapped_skus(self, channel: Channel, order: ChannelOrder) -> ChannelOrder:
         """Lines without a SKU of their own take the one their variant is mapped to."""
