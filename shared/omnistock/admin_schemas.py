@@ -619,6 +619,9 @@ class OrderOut(BaseModel):
     updated_at: str = Field(description="The channel's own time of the snapshot stored.")
     lines: list[OrderLineOut]
     shipments: list[ShipmentOut]
+    on_hold: bool | None = Field(
+        False, description="A fulfillment hold (None: not known yet, so ShipStation is not offered it until it is)."
+    )
     pos_sales: list[PosSaleOut] = Field(
         default_factory=list,
         description="The sales and returns written into the POS for it (web orders into Lightspeed).",
@@ -883,6 +886,7 @@ def order_out(kept: OrderFile) -> OrderOut:
         updated_at=order.updated_at,
         lines=lines,
         shipments=[shipment_out(s) for s in kept.shipments],
+        on_hold=order.on_hold,
         pos_sales=[
             PosSaleOut(
                 register_id=d.register_id,

@@ -355,10 +355,28 @@ const screens = {
     byId.addEventListener("submit", (e) => { e.preventDefault(); go("/order/" + encodeURIComponent(pick.value) + "/" + encodeURIComponent(number.value.trim())); });
     const rows = data.orders.map((o) => h("tr", {}, h("td", {}, h("a", { href: "#/order/" + encodeURIComponent(o.channel) + "/" + encodeURIComponent(o.order_id) }, bidi(o.number || o.order_id))),
       h("td", {}, o.channel), h("td", {}, o.status), h("td", {}, o.modified_at), num(o.lines), h("td", {}, o.ship_to_country)));
-    main.replaceChildren(h("h1", {}, "Orders"), byDay, byId,
+    const imports = h("div", { class: "card" }, h("h2", {}, "Web orders into the POS"),
+      h("p", { class: "hint" }, "Write Shopify's orders into Lightspeed by hand (setting lightspeed.web_orders): new ones since the last import, or all of the last 60 days (Shopify's limit). Orders in the POS already change nothing."),
+      h("p", {}, adminButton("Import new orders", () => startImport("new")), " ", adminButton("Import all orders (60 days)", () => startImport("all"), { class: "secondary" })),
+      h("p", { id: "pos-import", role: "status" }));
+    const startImport = async (scope) => {
+      const job = await act("Import " + scope + " orders", () => api("POST", "/pos-sales/imports", { scope }));
+      if (job) { remember("omnistock.posimports", job.job_id); showImport(); }
+    };
+    const showImport = async () => {
+      const [id] = recall("omnistock.posimports");
+      if (!id) return;
+      const j = await api("GET", "/pos-sales/imports/" + id);
+      const counts = Object.entries(j.reasons).map(([k, n]) => k + " " + n).join(", ") || "no orders yet";
+      document.getElementById("pos-import")?.replaceChildren("Import " + id.slice(0, 8) + ": " + j.state + ", " + j.done + " read: " + counts,
+        j.failed ? h("span", {}, " · ", h("a", { href: "#/problems?kind=not_imported" }, j.failed + " refused: why")) : "");
+    };
+    every(2000, showImport);
+    main.replaceChildren(h("h1", {}, "Orders"), byDay, byId, imports,
       h("p", { class: "hint" }, "Orders that need shipping, by the day they last changed (what ShipStation's export offers)."),
       table(["Order", "Channel", "Status", "Changed", "Lines", "Ships to"], rows),
       data.next ? h("p", {}, h("a", { href: "#/orders?" + new URLSearchParams({ day, after: data.next }) }, "More")) : null);
+    await showImport();
   },
 
   async order(main, r) {
@@ -367,12 +385,19 @@ const screens = {
     const o = await api("GET", path);
     const lines = o.lines.map((l) => h("tr", {}, h("td", {}, l.sku ? skuLink(l.sku) : ""), h("td", {}, bidi(l.title)), num(l.quantity), num(l.fulfilled), num(l.taken), h("td", {}, l.location)));
     const shipments = o.shipments.map((s) => h("tr", {}, h("td", {}, bidi(s.shipment_id)), h("td", {}, bidi(s.carrier)), h("td", {}, bidi(s.tracking_number)), h("td", {}, text(s.shipped_at)), h("td", {}, text(s.state || s.status))));
+    const offered = o.on_hold === null ? "not offered until the Shopify poll has read it (a webhook cannot show a hold)"
+      : ["awaiting_shipment", "partially_shipped", "on_hold", "awaiting_payment"].includes(o.status) ? "offered in its export" : "not offered (" + o.status + ")";
+    const posSales = (o.pos_sales || []).map((d) => h("tr", {}, h("td", {}, text(d.receipt || "—")), h("td", {}, d.number ? "later change " + d.number : "the order's sale"),
+      h("td", {}, d.register_id), h("td", {}, Object.entries(d.units).map(([sku, n]) => sku + " × " + n).join(", ")),
+      h("td", { class: d.state === "created" ? "ok" : d.state === "refused" ? "bad" : "warn" }, d.state + (d.error ? ": " + d.error : "")),
+      h("td", {}, d.paid ? "paid" : "on account"), h("td", {}, d.confirmed ? "confirmed at " + d.version : "waiting")));
     main.replaceChildren(h("h1", {}, "Order ", bidi(o.number || o.order_id), " (", o.channel, ")"),
-      h("p", {}, "Status: ", h("b", {}, o.status), " · changed ", o.modified_at, " · ShipStation: ",
-        ["awaiting_shipment", "partially_shipped", "on_hold", "awaiting_payment"].includes(o.status) ? "offered in its export" : "not offered (" + o.status + ")"),
+      h("p", {}, "Status: ", h("b", {}, o.status), " · changed ", o.modified_at, " · ShipStation: ", offered),
       h("p", {}, adminButton("Refresh for ShipStation", async () => { if (await act("Refresh for ShipStation", () => api("POST", path + "/refresh", {}))) render(); })),
       h("h2", {}, "Lines"), table(["SKU", "Title", "Qty", "Fulfilled", "Taken from stock", "Location"], lines),
-      h("h2", {}, "Shipments"), table(["Shipment", "Carrier", "Tracking", "Shipped", "State"], shipments));
+      h("h2", {}, "Shipments"), table(["Shipment", "Carrier", "Tracking", "Shipped", "State"], shipments),
+      posSales.length ? h("h2", {}, "In the POS") : null,
+      posSales.length ? table(["Receipt", "Document", "Register", "Units", "State", "Payment", "Pending units"], posSales) : null);
   },
 
   async live(main, r) {
