@@ -3,7 +3,10 @@ duplicated, reordered and late, with the polls overlapping the webhooks.
 
 Each step is something that happens in the world: a Shopify order, edit, refund with restock,
 cancel or ShipStation shipment; a CommentSold claim, removal, expiry, checkout or cancel; a till
-sale, recount or web-order import at the Lightspeed POS. The sandboxes queue the webhooks the real
+sale, recount or web-order import at the Lightspeed POS. Half the Shopify orders (those with a
+shipping method) are written into the POS by Omnistock itself (the POS-sales function, its POS
+answers sometimes lost after the sale was made); the rest the POS imports by itself, as a
+third-party importer would. The sandboxes queue the webhooks the real
 platforms would send; each step's webhooks go out at once (a step's burst is reordered 20% of the
 time), and 30% of all deliveries come again later, out of order, behind newer ones. Every eighth
 step the three polls run over what the webhooks already said.
@@ -37,7 +40,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from local.sandbox.lightspeed import LightspeedSandbox
+from local.sandbox.lightspeed import WEB_PAYMENT_TYPE, WEB_USER, LightspeedSandbox
 from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS
 from omnistock.channels.commentsold.webhooks import sign as commentsold_sign
@@ -74,6 +77,7 @@ class Order:
     units: dict[str, int]
     line_id: int = 0  # Shopify: its one line
     imported: bool = False  # the POS imported it: frozen from then on
+    omnistock: bool = False  # Omnistock writes it into the POS (and its refunds and cancels as returns)
     cancelled: bool = False
     tracking: str = ""  # shipped through ShipStation
 
@@ -137,9 +141,28 @@ class World:
         return int(self.pos.get("/count", params=params).json()["count"])
 
     def free(self, sku: str) -> int:
-        committed = sum(o.units.get(sku, 0) for o in self.orders.values() if not o.imported and not o.cancelled)
+        count = self.pos_count(sku)  # first: a sale made after this read is not counted as written
+        written = self.written_by_omnistock()
+        committed = 0
+        for order in self.orders.values():
+            now = 0 if order.cancelled else order.units.get(sku, 0)
+            if order.omnistock and order.order_id in written:  # the POS owes back what came back since
+                committed -= written[order.order_id].get(sku, 0) - now
+            elif order.omnistock or not order.imported:
+                committed += now
         held = sum(units for held_sku, units in self.carts.values() if held_sku == sku)
-        return self.pos_count(sku) - committed - held
+        return count - committed - held
+
+    def written_by_omnistock(self) -> dict[int, dict[str, int]]:
+        """Units per SKU each order's POS sales and returns (written by Omnistock) carry now."""
+        skus = {item.product: sku for sku, item in self.items.items()}
+        found: dict[int, dict[str, int]] = {}
+        for sale in self.pos.get("/sales-from", params={"source": "omnistock"}).json()["sales"]:
+            units = found.setdefault(int(sale["source_id"]), {})
+            for line in sale["line_items"]:
+                if line["product_id"] in skus:
+                    units[skus[line["product_id"]]] = units.get(skus[line["product_id"]], 0) + line["quantity"]
+        return found
 
     def ledger(self, sku: str) -> dict[str, int]:
         (shop,) = self.stack.client.get(f"/skus/{sku}").json()["locations"]
@@ -194,8 +217,16 @@ class World:
         qty = self.rng.randint(1, min(2, allowed))
         self.oversold += max(0, qty - max(0, self.free(sku)))
         line = {"sku": sku, "quantity": qty, "inventory_item_id": self.items[sku].item_id}
-        placed = self.shopify.post("/_sandbox/orders", json={"lines": [line], "location": SHOPIFY_LOCATION}).json()
+        body: dict[str, object] = {"lines": [line], "location": SHOPIFY_LOCATION}
+        ours = self.rng.random() < 0.5  # with a shipping method: Omnistock writes it into the POS
+        if ours:
+            body["shipping"] = {"title": "Standard", "price": "5.00"}
+            if self.rng.random() < 0.2:  # the POS makes the sale and its answer is lost
+                self.pos.post("/faults/lose-answers", json={"n": 1})
+                self.network.figures["answers_lost"] += 1
+        placed = self.shopify.post("/_sandbox/orders", json=body).json()
         order = Order("shopify", placed["id"], placed["name"].lstrip("#"), {sku: qty}, placed["line_items"][0]["id"])
+        order.omnistock = ours
         self.orders[("shopify", order.order_id)] = order
         return True
 
@@ -316,7 +347,7 @@ class World:
 
     def import_order(self, sku: str, order: Order | None = None) -> bool:
         order = order or self._open(self.rng.choice(["shopify", "commentsold"]), sku) or self._open("shopify", sku)
-        if order is None or order.imported or order.cancelled or not any(order.units.values()):
+        if order is None or order.imported or order.omnistock or order.cancelled or not any(order.units.values()):
             return False
         order.imported = True
         lines = [[self.items[s].product, qty] for s, qty in order.units.items() if qty]
@@ -420,8 +451,10 @@ class World:
             self.import_order(next(iter(order.units)), order)
         self.network.send(self.collect())
         self.network.some_later(1.0)
-        for schedule in (*POLLS, "HoldExpiryFunction"):
+        for schedule in (*POLLS, "HoldExpiryFunction", "PosSalesFunction"):
             self.stack.run_schedule(schedule)
+        self.stack.drain()
+        self.network.send(self.collect())  # the POS's webhooks for what the schedules wrote there
         self.stack.drain()
 
 
@@ -454,6 +487,14 @@ def test_every_source_misbehaving_at_once_ends_at_the_truth(chaos_stack: Running
     shopify = {"locations": ["shop", "web"], "platform": "shopify", "target_location": SHOPIFY_LOCATION}
     live_channel(stack.client, "shopify", shopify)
     live_channel(stack.client, "commentsold", {"locations": ["shop"], "platform": "commentsold"})
+    web_orders: dict[str, object] = {"mode": "automatic", "registers": {"shop": f"register-{OUTLET}"}}
+    web_orders |= {
+        "user_id": WEB_USER,
+        "payment_type_id": WEB_PAYMENT_TYPE,
+        "shipping_only": True,
+        "channels": ["shopify"],
+    }
+    assert stack.client.put("/settings/lightspeed.web_orders", json={"value": web_orders}).is_success
     rng = random.Random(seed)
     world = World(stack, sandbox, live, pos, rng)
     tag = uuid.uuid4().hex[:6]
@@ -462,8 +503,8 @@ def test_every_source_misbehaving_at_once_ends_at_the_truth(chaos_stack: Running
     world.network.send(world.collect())
     for step in range(STEPS):
         world.step()
-        if step % 8 == 7:  # the polls go over what the webhooks said
-            for schedule in POLLS:
+        if step % 8 == 7:  # the polls go over what the webhooks said; lost POS answers are found
+            for schedule in (*POLLS, "PosSalesFunction"):
                 stack.run_schedule(schedule)
             world.network.figures["polls"] += len(POLLS)
         world.check_step()
@@ -473,6 +514,13 @@ def test_every_source_misbehaving_at_once_ends_at_the_truth(chaos_stack: Running
         count = world.pos_count(sku)
         assert world.ledger(sku) == {"on_hand": count, "held": 0, "pending": 0, "available": count}, (seed, sku)
     assert world.oversold == 0
+    written = world.written_by_omnistock()
+    for order in world.orders.values():  # each written once, carrying what the order takes now
+        if order.omnistock and not (order.cancelled and order.order_id not in written):
+            now = {} if order.cancelled else {sku: n for sku, n in order.units.items() if n}
+            carried = {sku: n for sku, n in written.get(order.order_id, {}).items() if n}
+            assert carried == now, f"order {order.order_id}: the POS carries {carried}, the order {now}"
+    world.network.figures["written_by_omnistock"] = len(written)
     ended = Counter[str]()
     for sku in world.items:
         for move in stack.client.get(f"/skus/{sku}/movements", params={"limit": 500}).json()["movements"]:
