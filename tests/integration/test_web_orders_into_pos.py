@@ -331,3 +331,21 @@ def test_the_connection_check_names_a_missing_or_archived_register_user_or_payme
     refreshes = pos.counters()["refreshes"]
     (check,) = [c for c in diagnose(wiring) if c.name == "web orders"]
     assert not check.ok and "refresh" in check.detail and pos.counters()["refreshes"] == refreshes
+
+
+def test_a_missing_payment_type_or_a_product_the_pos_refuses_keeps_the_order_whole(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox, clock: Clock
+) -> None:
+    pos.archive("payment_types", WEB_PAYMENT_TYPE)
+    wiring.order_desk.ingest(order("1030", [(SKU, 1)]))
+    refused = importer(wiring).sync("shopify", "web-1030")
+    assert refused.result == "refused" and "payment type" in refused.detail and our_sales(pos) == []
+    ledger.upsert_catalog("NEW-IN-POS", ["shop"], {}, "New")
+    ledger.report_count("NEW-IN-POS", "shop", 3, 1, "admin", "seed")
+    wiring.order_desk.ingest(order("1031", [(SKU, 1), ("NEW-IN-POS", 1)]))
+    pos.fail_next(1, 422)  # the POS refuses to look the new product up (or make it)
+    refused = importer(wiring).sync("shopify", "web-1031")
+    assert refused.result == "refused" and "NEW-IN-POS" in refused.detail and our_sales(pos) == []
+    assert level(ledger)[1] == 2  # both orders' units stay pending: no sale, nothing confirmed
+    kinds = {p.subject: p.kind for p in wiring.problem_store.page("not_imported", "", 10)}
+    assert kinds == {"order:shopify:web-1030": "not_imported", "order:shopify:web-1031": "not_imported"}

@@ -398,8 +398,9 @@ class WebOrderImport:
     def _pay(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> PosDocument:
         """The web order was paid after it was imported on account: pay the POS sale too."""
         assert self.pos is not None  # noqa: S101 - checked by sync
-        body = self._sale_body(stored, document, shipping=shipping)
-        answer = self.pos.update_sale(document.sale_id, {k: body[k] for k in ("state", "attributes", "payments")})
+        # The whole sale as written, now paid: whether X-Series' update merges or replaces is not
+        # documented, and the whole body is right either way (no line is ever dropped).
+        answer = self.pos.update_sale(document.sale_id, self._sale_body(stored, document, shipping=shipping))
         paid = replace(document, paid=True, version=max(document.version, answer.version))
         return paid if self.documents.replace(document, paid) else document
 
