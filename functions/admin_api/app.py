@@ -17,7 +17,7 @@ from omnistock import admin_schemas as s
 from omnistock import ops_schemas as ops
 from omnistock import runtime, safe_json
 from omnistock.channels.lightspeed import wiring as lightspeed
-from omnistock.channels.lightspeed.web_orders import settings_of
+from omnistock.channels.lightspeed.web_order_settings import settings_of
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.clock import iso
 from omnistock.console_access import CONSOLE_API_PREFIX, console_refusal

@@ -39,7 +39,7 @@ from local.template import STACK_NAME, FunctionSpec, load_template, table_defini
 from local.template_check import transform
 from omnistock import runtime
 from omnistock.channels.lightspeed import wiring as lightspeed
-from omnistock.channels.lightspeed.web_orders import settings_of
+from omnistock.channels.lightspeed.web_order_settings import settings_of
 from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery

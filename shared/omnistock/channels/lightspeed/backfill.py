@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from omnistock.channels import ChannelUnavailable
-from omnistock.channels.lightspeed.web_orders import SHOPIFY_ORDER_WINDOW, WebOrderImport, WebOrderSettings
+from omnistock.channels.lightspeed.web_order_settings import SHOPIFY_ORDER_WINDOW, WebOrderSettings
+from omnistock.channels.lightspeed.web_orders import WebOrderImport
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 from omnistock.models import POS_IMPORT, Job

@@ -63,7 +63,7 @@ def _checked_deliveries(value: object) -> dict[str, object]:
 
 
 def _checked_web_orders(value: object) -> dict[str, object]:
-    from omnistock.channels.lightspeed.web_orders import checked_settings
+    from omnistock.channels.lightspeed.web_order_settings import checked_settings
 
     return checked_settings(value)
 
@@ -189,7 +189,8 @@ def web_orders(wiring: Wiring, *, fresh: bool = False) -> WebOrderImport:
     """Web orders into the POS, with the setting in force (``fresh``: read now; the POS-sales
     function does, once a run: switched off, another importer may be on, and a minute of the
     old setting would write a second sale of each order)."""
-    from omnistock.channels.lightspeed.web_orders import WebOrderImport, settings_of
+    from omnistock.channels.lightspeed.web_order_settings import settings_of
+    from omnistock.channels.lightspeed.web_orders import WebOrderImport
     from omnistock.store.pos_sale_store import PosSaleStore
 
     chosen = settings_of(wiring.settings.value(WEB_ORDERS, fresh=fresh))
@@ -275,7 +276,7 @@ def doctor(wiring: Wiring) -> list[Check]:
 def _web_order_checks(wiring: Wiring, mapped: dict[str, str], secrets_ok: bool) -> list[Check]:
     """When web orders are written into the POS: its registers, user and payment type, as the POS
     has them now (three reads, with the current token: this check never refreshes it)."""
-    from omnistock.channels.lightspeed.web_orders import settings_of, setup_checks
+    from omnistock.channels.lightspeed.web_order_settings import settings_of, setup_checks
     from omnistock.connections import Check
 
     chosen = settings_of(wiring.settings.value(WEB_ORDERS))
