@@ -8,7 +8,7 @@ import csv
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,20 +130,16 @@ def import_from(api: httpx.Client, source: str, *, add_new: bool, check: bool, t
     """Import a platform's catalog (a channel's listings, or the POS's products and counts),
     following its job with a progress line, then print what it found by kind (the first 20
     of each; GET /catalog/imports/{id}?kind= pages through the rest)."""
-    started = api.post(f"/catalog/import-from/{source}", json={"add_new": add_new, "check": check})
-    if started.status_code != 202:
-        print(f"could not start: {started.status_code} {started.text}", file=sys.stderr)
-        return 1
-    job = started.json()
-    deadline = time.monotonic() + timeout
-    while job["state"] != "done":
-        print(f"\rread {job['done']} from {source}", end="", file=sys.stderr, flush=True)
-        if time.monotonic() > deadline:
-            print(f"\nstill running: follow it at /catalog/imports/{job['job_id']}", file=sys.stderr)
-            return 3
-        time.sleep(0.5)
-        job = api.get(f"/catalog/imports/{job['job_id']}").raise_for_status().json()["job"]
-    print(file=sys.stderr)
+    job = follow(
+        api,
+        api.post(f"/catalog/import-from/{source}", json={"add_new": add_new, "check": check}),
+        "/catalog/imports/{}",
+        lambda job: f"read {job['done']} from {source}",
+        timeout,
+        read=lambda body: body["job"],
+    )
+    if job is None or job["state"] != "done":
+        return 1 if job is None else 3
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(job["reasons"].items())) or "nothing to report"
     verb = "checked (nothing changed)" if check else "imported"
     print(f"{source}: {job['done']} read, {verb}: {counts}")
@@ -160,22 +156,43 @@ def import_from(api: httpx.Client, source: str, *, add_new: bool, check: bool, t
 def import_orders(api: httpx.Client, scope: str, since: str | None, *, timeout: float) -> int:
     """Write web orders into the POS by hand, following the job; then how many orders ended
     how (imported, unchanged: in the POS already, skipped, refused: see `omnistock problems`)."""
-    started = api.post("/pos-sales/imports", json={"scope": scope} | ({"since": since} if since else {}))
-    if started.status_code != 202:
-        print(f"could not start: {started.status_code} {started.text}", file=sys.stderr)
-        return 1
-    job = started.json()
-    deadline = time.monotonic() + timeout
-    while job["state"] != "done":
-        print(f"\rread {job['done']} orders, imported {job['applied']}", end="", file=sys.stderr, flush=True)
-        if time.monotonic() > deadline:
-            print(f"\nstill running: follow it at /pos-sales/imports/{job['job_id']}", file=sys.stderr)
-            return 3
-        time.sleep(0.5)
-        job = api.get(f"/pos-sales/imports/{job['job_id']}").raise_for_status().json()
-    print(file=sys.stderr)
+    job = follow(
+        api,
+        api.post("/pos-sales/imports", json={"scope": scope} | ({"since": since} if since else {})),
+        "/pos-sales/imports/{}",
+        lambda job: f"read {job['done']} orders, imported {job['applied']}",
+        timeout,
+    )
+    if job is None or job["state"] != "done":
+        return 1 if job is None else 3
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(job["reasons"].items())) or "no orders"
     print(f"web orders into the POS: {job['done']} read: {counts}")
     if job["failed"]:
         print("refused orders keep their reason: omnistock problems --kind not_imported")
     return 0 if not job["failed"] else 2
+
+
+def follow(
+    api: httpx.Client,
+    started: httpx.Response,
+    path: str,
+    progress: Callable[[dict[str, Any]], str],
+    timeout: float,
+    read: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body,
+) -> dict[str, Any] | None:
+    """A started job, followed with a progress line until it is done or ``timeout`` runs out
+    (then said where to follow it); None (and why, printed) if it did not start."""
+    if started.status_code != 202:
+        print(f"could not start: {started.status_code} {started.text}", file=sys.stderr)
+        return None
+    job: dict[str, Any] = started.json()
+    deadline = time.monotonic() + timeout
+    while job["state"] != "done":
+        print("\r" + progress(job), end="", file=sys.stderr, flush=True)
+        if time.monotonic() > deadline:
+            print(f"\nstill running: follow it at {path.format(job['job_id'])}", file=sys.stderr)
+            return job
+        time.sleep(0.5)
+        job = read(api.get(path.format(job["job_id"])).raise_for_status().json())
+    print(file=sys.stderr)
+    return job

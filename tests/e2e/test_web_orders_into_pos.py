@@ -22,20 +22,21 @@ from tests.e2e.test_pos_master import OUTLET, deliver_pos_webhooks, shop, stocke
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def importing(stack: RunningStack, pos: httpx.Client) -> Iterator[None]:
-    value = {
-        "mode": "automatic",
-        "registers": {"shop": f"register-{OUTLET}"},
-        "user_id": WEB_USER,
-        "payment_type_id": WEB_PAYMENT_TYPE,
-    }
-    answer = stack.client.put("/settings/lightspeed.web_orders", json={"value": value})
+def web_orders_set(stack: RunningStack, **chosen: object) -> Iterator[None]:
+    """lightspeed.web_orders as ``chosen`` for one test; then off again (the other tests' POS
+    imports web orders by itself)."""
+    value = {"registers": {"shop": f"register-{OUTLET}"}, "user_id": WEB_USER, "payment_type_id": WEB_PAYMENT_TYPE}
+    answer = stack.client.put("/settings/lightspeed.web_orders", json={"value": value | chosen})
     assert answer.status_code == 200, answer.text
     try:
         yield
-    finally:  # the other tests' POS imports web orders by itself
+    finally:
         stack.client.put("/settings/lightspeed.web_orders", json={"value": {"mode": "off"}})
+
+
+@pytest.fixture
+def importing(stack: RunningStack, pos: httpx.Client) -> Iterator[None]:
+    yield from web_orders_set(stack, mode="automatic")
 
 
 @pytest.fixture(scope="module")
@@ -98,18 +99,7 @@ def test_an_answer_lost_after_the_pos_committed_makes_no_second_sale(
 
 @pytest.fixture
 def by_hand(stack: RunningStack, pos: httpx.Client) -> Iterator[None]:
-    value = {
-        "mode": "by_hand",
-        "registers": {"shop": f"register-{OUTLET}"},
-        "user_id": WEB_USER,
-        "payment_type_id": WEB_PAYMENT_TYPE,
-        "shipping_only": False,
-    }
-    assert stack.client.put("/settings/lightspeed.web_orders", json={"value": value}).status_code == 200
-    try:
-        yield
-    finally:
-        stack.client.put("/settings/lightspeed.web_orders", json={"value": {"mode": "off"}})
+    yield from web_orders_set(stack, mode="by_hand", shipping_only=False)
 
 
 def imported(stack: RunningStack, body: dict[str, Any]) -> dict[str, Any]:

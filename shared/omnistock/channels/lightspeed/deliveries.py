@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from omnistock.clock import iso, utc_now
 from omnistock.errors import StoreUnavailable
-from omnistock.orders import Address, ChannelOrder, OrderLine, order_status
+from omnistock.orders import ChannelOrder, OrderLine, order_status
 
 if TYPE_CHECKING:
     from omnistock.channels.lightspeed.webhooks import PosSale
@@ -105,20 +105,6 @@ class PosDeliveries:
             for line in sale.lines
             if line.quantity > 0
         )
-        customer = sale.customer
-        address = None
-        if customer is not None and customer.street1:
-            address = Address(
-                customer.name,
-                customer.company,
-                customer.street1,
-                customer.street2,
-                customer.city,
-                customer.state,
-                customer.postal_code,
-                customer.country,
-                customer.phone,
-            )
         gone = sale.deleted or sale.status == "VOIDED"
         taken_away = sale.status not in self.settings.statuses and not dispatched  # closed at the till
         return ChannelOrder(
@@ -130,8 +116,8 @@ class PosDeliveries:
             lines=lines,
             financial_status="paid",  # the retailer chose to ship it
             cancelled=gone or taken_away,
-            email=customer.email if customer else "",
-            ship_to=address,
-            bill_to=address,
+            email=sale.email,
+            ship_to=sale.ship_to,
+            bill_to=sale.ship_to,
             source_version=sale.version,
         )

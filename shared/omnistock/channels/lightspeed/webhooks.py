@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 from omnistock import safe_json
 from omnistock.clock import iso
 from omnistock.models import MAX_VERSION
+from omnistock.orders import Address
 
 SIGNATURE_HEADER = "x-signature"
 ALGORITHM = "HMAC-SHA256"
@@ -173,24 +174,6 @@ class SaleLine:
 
 
 @dataclass(frozen=True)
-class SaleCustomer:
-    """Who a sale is for, and where it goes, from the API 1.0 customer the payload nests
-    (its ``physical_*`` address; the field names are integrators' reading, unverified, so every
-    field is optional and an empty address is left out of a shipment)."""
-
-    name: str = ""
-    company: str = ""
-    email: str = ""
-    phone: str = ""
-    street1: str = ""
-    street2: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-    country: str = ""
-
-
-@dataclass(frozen=True)
 class PosSale:
     sale_id: str
     invoice_number: str
@@ -203,7 +186,10 @@ class PosSale:
     sold_at: str = ""  # ISO UTC; "" when the payload has no readable date
     source: str = ""  # "USER" for a sale rung up at the till; the importer's name for an imported one
     source_id: str = ""  # an imported sale's id in the system it came from (a web order's id)
-    customer: SaleCustomer | None = None
+    # who it goes to, from the customer the payload nests (its ``physical_*`` address: the
+    # field names are integrators' reading, unverified, so every field is optional)
+    email: str = ""
+    ship_to: Address | None = None  # None: no street to ship to
 
 
 @dataclass(frozen=True)
@@ -259,29 +245,35 @@ def pos_sale(payload: dict[str, Any]) -> PosSale:
         sold_at=_moment(payload.get("sale_date") or payload.get("created_at")),
         source=_text(payload.get("source")).upper()[:MAX_ID],
         source_id=_text(payload.get("source_id"))[:MAX_ID],
-        customer=_customer(payload.get("customer")),
+        email=_customer_email(payload.get("customer")),
+        ship_to=_ship_to(payload.get("customer")),
     )
 
 
-def _customer(raw: Any) -> SaleCustomer | None:
+def _customer_email(raw: Any) -> str:
+    return _text(raw.get("email"))[:200] if isinstance(raw, dict) else ""
+
+
+def _ship_to(raw: Any) -> Address | None:
     if not isinstance(raw, dict):
         return None
 
     def field(*names: str) -> str:
         return next((_text(raw.get(n))[:200] for n in names if _text(raw.get(n))), "")
 
-    name = " ".join(p for p in (field("first_name"), field("last_name")) if p) or field("name")
-    return SaleCustomer(
-        name=name,
+    street = field("physical_address1", "physical_address_1")
+    if not street:
+        return None
+    return Address(
+        name=" ".join(p for p in (field("first_name"), field("last_name")) if p) or field("name"),
         company=field("company_name"),
-        email=field("email"),
-        phone=field("phone", "mobile"),
-        street1=field("physical_address1", "physical_address_1"),
+        street1=street,
         street2=field("physical_address2", "physical_address_2"),
         city=field("physical_city", "physical_suburb"),
         state=field("physical_state"),
         postal_code=field("physical_postcode"),
         country=field("physical_country_id"),
+        phone=field("phone", "mobile"),
     )
 
 
