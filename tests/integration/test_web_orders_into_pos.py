@@ -349,3 +349,30 @@ def test_a_missing_payment_type_or_a_product_the_pos_refuses_keeps_the_order_who
     assert level(ledger)[1] == 2  # both orders' units stay pending: no sale, nothing confirmed
     kinds = {p.subject: p.kind for p in wiring.problem_store.page("not_imported", "", 10)}
     assert kinds == {"order:shopify:web-1030": "not_imported", "order:shopify:web-1031": "not_imported"}
+
+
+def test_a_commentsold_order_that_ships_is_written_into_the_pos(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    from omnistock.channels.commentsold import webhooks as commentsold
+
+    ledger.set_channel("commentsold", ["shop"], platform="commentsold")
+    data = {
+        "id": 77,
+        "order_number": "CS-77",
+        "status": "paid",
+        "created_at": 1795431600,  # 2026-11-23T11:00:00Z, as CommentSold writes times: epoch seconds
+        "updated_at": 1795431600,
+        "shipping_total": 499,
+        "customer": {"name": "Ada", "email": "ada@example.com"},
+        "shipping_address": {"address1": "12 Analytical Row", "city": "London", "zip": "N1", "country": "GB"},
+        "line_items": [{"id": 1, "variant_id": 5, "sku": SKU, "quantity": 1, "price": 2000}],
+    }
+    placed = commentsold.order("commentsold", data, {"5": SKU})
+    assert placed.shipping_method == "Shipping"  # CommentSold names none: an order with an address ships
+    wiring.order_desk.ingest(placed)
+    assert importer(wiring).sync("commentsold", "77").result == "imported"
+    (sale,) = our_sales(pos)
+    assert sale["invoice_number"] == "CS-77" and sale["note"] == "commentsold order CS-77"
+    pickup = commentsold.order("commentsold", data | {"id": 78, "order_number": "CS-78", "shipping_address": None}, {})
+    assert pickup.shipping_method == ""

@@ -116,6 +116,7 @@ def order(channel: str, data: dict[str, Any], skus: dict[str, str], cancelled: b
             refunds.append(RefundLine(f"{line_id}:returned", line_id, quantity, kind))
     status = _text(data.get("status")).lower()
     customer: dict[str, Any] = data["customer"] if isinstance(data.get("customer"), dict) else {}
+    ship_to = _address(data.get("shipping_address"), _text(customer.get("name")))
     return ChannelOrder(
         channel=channel,
         order_id=_id(data.get("id"), "order id"),
@@ -130,7 +131,9 @@ def order(channel: str, data: dict[str, Any], skus: dict[str, str], cancelled: b
         total=_cents(data.get("total")),
         tax=_cents(data.get("tax_total")),
         shipping=_cents(data.get("shipping_total")),
-        ship_to=_address(data.get("shipping_address"), _text(customer.get("name"))),
+        # CommentSold names no shipping method: an order with a delivery address ships
+        shipping_method=_text(data.get("shipping_method")) or ("Shipping" if ship_to is not None else ""),
+        ship_to=ship_to,
         channel_ref=_text(data.get("id")),
     )
 
