@@ -376,3 +376,35 @@ def test_a_commentsold_order_that_ships_is_written_into_the_pos(
     assert sale["invoice_number"] == "CS-77" and sale["note"] == "commentsold order CS-77"
     pickup = commentsold.order("commentsold", data | {"id": 78, "order_number": "CS-78", "shipping_address": None}, {})
     assert pickup.shipping_method == ""
+
+
+def test_a_change_that_comes_while_a_sale_is_being_written_is_not_lost(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    """Run A writes the sale; meanwhile the order is refunded and run B (the refund's stream
+    record) finds A's sale in the making and leaves it to A, which looks at the order again."""
+    wiring.order_desk.ingest(order("1040", [(SKU, 3)], shipping="0"))
+    a = importer(wiring)
+    seen: list[str] = []
+
+    class Meanwhile:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def create_sale(self, body: dict[str, Any]) -> Any:
+            answer = self.inner.create_sale(body)
+            if not seen:
+                refund = (RefundLine("r1", "1", 1, "cancel"),)
+                wiring.order_desk.ingest(order("1040", [(SKU, 3)], refunds=refund, updated="2026-11-23T11:05:00Z"))
+                seen.append(importer(wiring).sync("shopify", "web-1040").result)  # run B
+            return answer
+
+    a.pos = Meanwhile(a.pos)
+    assert a.sync("shopify", "web-1040").result == "imported"
+    assert seen == ["busy"]
+    assert [s["line_items"][0]["quantity"] for s in our_sales(pos)] == [3, -1]
+    deliver(wiring, pos)
+    assert level(ledger) == (8, 0, 8)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 SOURCE = "lightspeed"
 SALE_SOURCE = "omnistock"  # the sales' source.type: how their echo is known
 NAMESPACE = uuid.UUID("5b0b6f5e-8f1e-4d0e-9f63-6f6d6e697374")
+ROUNDS = 3  # looks at an order a run wrote for again (a change may have come meanwhile)
 STALE_CLAIM = timedelta(minutes=2)  # a claim older than this died with its run: take it over
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)  # a refused order, backing off
 PAID = frozenset({"paid", "partially_refunded", "refunded"})
@@ -74,6 +75,11 @@ class ImportResult:
     result: str  # imported | unchanged | skipped | refused | waiting | busy
     detail: str = ""
     documents: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Nothing is left to do (or to retry) for the order now."""
+        return self.result in ("imported", "unchanged", "skipped")
 
     def as_dict(self) -> dict[str, Any]:
         return {"result": self.result, "detail": self.detail, "documents": self.documents}
@@ -106,14 +112,26 @@ class WebOrderImport:
         self.clock = clock
 
     # ================================================================ one order
-    def sync(self, channel: str, order_id: str, *, by_hand: bool = False) -> ImportResult:  # noqa: PLR0911
+    def sync(self, channel: str, order_id: str, *, by_hand: bool = False) -> ImportResult:
         """Bring the POS in line with the order: create what is missing, pay what was paid
         since, return what came back. Safe to run any number of times, in any order.
-        ``by_hand``: asked for (an import by hand, a retry), not an order's change on the stream."""
+        ``by_hand``: asked for (an import by hand, a retry), not an order's change on the stream.
+
+        A run that wrote something looks at the order again: a change that arrived meanwhile
+        found this run's sale in the making and left it to this run ("busy")."""
         settings = self.settings
         wanted = settings.mode == "automatic" or (settings.mode == "by_hand" and by_hand)
         if not settings.imports(channel) or not wanted:
             return ImportResult("skipped", "web orders are not imported from this channel now")
+        written = 0
+        for _ in range(ROUNDS):
+            outcome = self._sync_once(channel, order_id)
+            written += outcome.documents
+            if outcome.result != "imported":
+                break
+        return replace(outcome, result="imported", documents=written) if written and outcome.ok else outcome
+
+    def _sync_once(self, channel: str, order_id: str) -> ImportResult:
         kept = self.orders.load(channel, order_id)
         if kept.stored is None:
             return ImportResult("skipped", "the order is not stored")
