@@ -110,6 +110,7 @@ DURATION_MS: dict[str, float] = {
     "CommentSoldPollFunction": 600,
     "LightspeedPollFunction": 800,
     "PosSalesFunction": 300,
+    "UnleashedPollFunction": 500,
 }
 DEFAULT_DURATION_MS = 100.0
 LOG_BYTES_PER_INVOCATION = 1_500  # Lambda's JSON START/REPORT lines and one or two Powertools lines
@@ -240,6 +241,7 @@ SCHEDULES = (
     "CommentSoldPollFunction",
     "LightspeedPollFunction",
     "PosSalesFunction",
+    "UnleashedPollFunction",
 )
 
 
@@ -728,10 +730,12 @@ def measure(stack: Stack) -> Measured:
     from omnistock.channels.shipstation.notice import ShipNotice
     from omnistock.channels.shopify import wiring as shopify
     from omnistock.channels.shopify.intake import Delivery as ShopifyDelivery
+    from omnistock.channels.unleashed import wiring as unleashed
 
     with _world(stack) as (meter, wiring, fixtures):
         ledger, now = wiring.ledger, meter.clock()
         shop, pos, live = shopify.intake(wiring), lightspeed.intake(wiring), commentsold.intake(wiring)
+        unleashed_intake = unleashed.intake(wiring)
         desk = shipstation.desk(wiring)
         version = [1_000_000]
         made = [0]
@@ -936,6 +940,10 @@ def measure(stack: Stack) -> Measured:
             "PosSalesFunction": meter.measure(
                 run(lambda: lightspeed.web_orders(wiring).retry_unfinished(never)), "PosSalesFunction", 0
             ),
+            # an Unleashed poll with nothing changed: one page read (its call counted in the table)
+            "UnleashedPollFunction": meter.measure(
+                run(lambda: unleashed_intake.poll(_EmptyErp(wiring), never)), "UnleashedPollFunction", 0
+            ),
             "ShopifySubscriptionsFunction": meter.measure(
                 run(lambda: keep(keeper, KEEPER_URL, ConnectionStore(wiring.table), wiring.pushes, wiring.clock)),
                 "ShopifySubscriptionsFunction",
@@ -1103,3 +1111,19 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+class _EmptyErp:
+    """Unleashed with nothing changed since the cursor: one page, counted as a call in the table."""
+
+    def __init__(self, wiring: Any) -> None:
+        from omnistock.store.quota_store import QuotaStore
+
+        self.quota, self.clock = QuotaStore(wiring.table), wiring.clock
+
+    def budget_state(self) -> str:
+        return "ok"
+
+    def page(self, endpoint: str, number: int, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+        self.quota.count("unleashed", self.clock().strftime("%Y-%m"))
+        return [], 1

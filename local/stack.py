@@ -23,6 +23,7 @@ from local.moto_server import MotoServer
 from local.sandbox import ShopifySandbox
 from local.sandbox.commentsold import CommentSoldSandbox
 from local.sandbox.lightspeed import LightspeedSandbox
+from local.sandbox.unleashed import UnleashedSandbox
 from local.schedules import Timer
 from local.send_webhook import LOCAL_WEBHOOK_SECRET
 from local.streams import StreamConsumer, StreamReader
@@ -32,6 +33,8 @@ from local.template import Template, TemplateError, load_template
 LOCAL_COMMENTSOLD_SECRET = "local-commentsold-webhook-secret"  # noqa: S105 - a fixed local value
 LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-shipstation-password"}
 LOCAL_LIGHTSPEED_OUTLETS = {"outlet-shop": "shop"}  # the Lightspeed sandbox's outlet -> Omnistock location
+LOCAL_UNLEASHED_WAREHOUSES = {"MAIN": "warehouse"}  # the Unleashed sandbox's warehouse -> Omnistock location
+LOCAL_UNLEASHED_SECRET = "local/unleashed-api"  # noqa: S105 - a secret's name, not a secret
 LOCAL_LEDGER_LOCATIONS = "shop,web"  # the demo's locations (LedgerLocations deployed): "web" is Shopify's stock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +69,7 @@ class LocalStack:
         self.sandbox: ShopifySandbox | None = None
         self.commentsold: CommentSoldSandbox | None = None
         self.lightspeed: LightspeedSandbox | None = None
+        self.unleashed: UnleashedSandbox | None = None
         self.region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
         self.warnings: list[str] = []  # template features that do not run locally
         self.errors: list[str] = []  # configuration the local stack cannot honour
@@ -111,7 +115,10 @@ class LocalStack:
         self._point_aws_at_moto()
         stream_arns = self._create_tables()
         overrides = (
-            (self._start_sandbox(template) | self._start_commentsold(template) | self._start_lightspeed(template))
+            self._start_sandbox(template)
+            | self._start_commentsold(template)
+            | self._start_lightspeed(template)
+            | self._start_unleashed(template)
             if self.use_sandbox
             else {}
         )
@@ -204,6 +211,21 @@ class LocalStack:
             "LIGHTSPEED_OUTLETS": json.dumps(LOCAL_LIGHTSPEED_OUTLETS),
         }
 
+    def _start_unleashed(self, template: Template) -> dict[str, str]:
+        """Test equipment: an Unleashed stand-in, its API id and key stored under a name every
+        function that reads Unleashed is pointed at (deployed, the parameter is empty until a
+        retailer connects Unleashed)."""
+        if not any("UNLEASHED_API_SECRET_NAME" in s.environment for s in template.functions):
+            return {}
+        self.unleashed = UnleashedSandbox(host=self.host, warehouses=tuple(LOCAL_UNLEASHED_WAREHOUSES)).start()
+        secret = json.dumps(self.unleashed.credentials())
+        self._client("secretsmanager").create_secret(Name=LOCAL_UNLEASHED_SECRET, SecretString=secret)
+        return {
+            "UNLEASHED_API_BASE": self.unleashed.api_base,
+            "UNLEASHED_API_SECRET_NAME": LOCAL_UNLEASHED_SECRET,
+            "UNLEASHED_WAREHOUSES": json.dumps(LOCAL_UNLEASHED_WAREHOUSES),
+        }
+
     def _load_functions(self, template: Template, overrides: dict[str, str]) -> None:
         for spec in template.functions:
             self.functions[spec.logical_id] = LocalFunction(spec, self.region, overrides=overrides)
@@ -249,6 +271,9 @@ class LocalStack:
         if self.lightspeed is not None:
             self.lightspeed.stop()
             self.lightspeed = None
+        if self.unleashed is not None:
+            self.unleashed.stop()
+            self.unleashed = None
         if self.moto is not None:
             self.moto.stop()
         if self._saved_environ is not None:
@@ -265,6 +290,7 @@ class LocalStack:
             "shopify_sandbox": self.sandbox.url if self.sandbox else None,
             "commentsold_sandbox": self.commentsold.url if self.commentsold else None,
             "lightspeed_sandbox": self.lightspeed.url if self.lightspeed else None,
+            "unleashed_sandbox": self.unleashed.url if self.unleashed else None,
             "tables": [{"logical_id": t.logical_id, "name": t.name} for t in (template.tables if template else [])],
             "routes": [
                 {"routeKey": r.route_key, "method": r.method, "path": r.path, "function": r.function, "auth": r.auth}

@@ -32,6 +32,7 @@ from local.filters import any_filter_matches
 from local.sandbox import ShopifySandbox
 from local.sandbox.commentsold import CommentSoldSandbox
 from local.sandbox.lightspeed import WEB_PAYMENT_TYPE, WEB_USER, LightspeedSandbox
+from local.sandbox.unleashed import UnleashedSandbox
 from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from local.stack import LOCAL_COMMENTSOLD_SECRET, LOCAL_LIGHTSPEED_OUTLETS, LOCAL_SHIPSTATION_CREDENTIALS, SANDBOX_SHOP
 from local.streams import lambda_record
@@ -475,8 +476,10 @@ def reconcile(h: Harness) -> None:
 
 def connections(h: Harness) -> None:
     with ShopifySandbox() as shop:
-        h.configure(**shopify_env(shop), COMMENTSOLD_SHOP="demo-shop", LIGHTSPEED_DOMAIN_PREFIX="demo")
+        connected = {"COMMENTSOLD_SHOP": "demo-shop", "LIGHTSPEED_DOMAIN_PREFIX": "demo"}
+        h.configure(**shopify_env(shop), **connected, UNLEASHED_WAREHOUSES=json.dumps({"MAIN": "shop"}))
         h.secret("SHOPIFY_TOKEN_SECRET_NAME", {"client_id": shop.client_id, "client_secret": shop.client_secret})
+        h.secret("UNLEASHED_API_SECRET_NAME", {"api_id": "id", "api_key": "key"})
         for variable in (
             "SHOPIFY_WEBHOOK_SECRET_NAME",
             "COMMENTSOLD_API_SECRET_NAME",
@@ -721,6 +724,21 @@ def pos_sales(h: Harness) -> None:
             assert len(ls.sales_from("omnistock")) == 2
 
 
+def unleashed_poll(h: Harness) -> None:
+    h.configure()
+    assert h.invoke({"source": "aws.events"}) == {"polled": False}  # not connected (deployed default)
+    with UnleashedSandbox(warehouses=("MAIN", "OUTLET")) as erp:  # OUTLET is mapped nowhere
+        h.configure(UNLEASHED_API_BASE=erp.api_base, UNLEASHED_WAREHOUSES=json.dumps({"MAIN": "warehouse"}))
+        h.secret("UNLEASHED_API_SECRET_NAME", erp.credentials())
+        ledger = runtime.app().ledger
+        ledger.upsert_catalog("BOLT", ["warehouse"], {}, "Bolt")
+        erp.add_product("BOLT", {"MAIN": 5})
+        erp.add_product("NUT", {"MAIN": 2})  # not in the catalog: parked
+        result = h.invoke({"source": "aws.events"})
+        assert result["polled"] is True and result["applied"] == 1 and result["parked"] == 1, result
+        assert result["unmapped"] == 2, result
+
+
 SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "AdminApiFunction": admin_api,
     "MovementLogFunction": movement_log,
@@ -739,6 +757,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "LightspeedWebhookFunction": lightspeed_webhook,
     "LightspeedPollFunction": lightspeed_poll,
     "PosSalesFunction": pos_sales,
+    "UnleashedPollFunction": unleashed_poll,
 }
 
 

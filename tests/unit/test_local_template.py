@@ -123,6 +123,7 @@ def test_functions_of_the_real_template():
         "LightspeedPollFunction",
         "PosSalesFunction",
         "ReconcileFunction",
+        "UnleashedPollFunction",
         "ShopifyPollFunction",
         "ShopifySubscriptionsFunction",
     }

@@ -7,10 +7,17 @@ from omnistock.channels.commentsold import wiring as commentsold
 from omnistock.channels.lightspeed import wiring as lightspeed
 from omnistock.channels.shipstation import wiring as shipstation
 from omnistock.channels.shopify import wiring as shopify
+from omnistock.channels.unleashed import wiring as unleashed
 
 CONNECTORS: dict[str, Connector] = {
     connector.name: connector
-    for connector in (shopify.CONNECTOR, commentsold.CONNECTOR, lightspeed.CONNECTOR, shipstation.CONNECTOR)
+    for connector in (
+        shopify.CONNECTOR,
+        commentsold.CONNECTOR,
+        lightspeed.CONNECTOR,
+        shipstation.CONNECTOR,
+        unleashed.CONNECTOR,
+    )
 }
 # The platforms a channel (what the ledger pushes to) can be.
 PLATFORMS: dict[str, Platform] = {c.channel.name: c.channel for c in CONNECTORS.values() if c.channel}

@@ -99,6 +99,11 @@ def listing_pk(channel: str, listing_id: str) -> str:
     return f"LISTING#{escape(channel)}#{listing_id}"
 
 
+def quota_pk(platform: str) -> str:
+    """A platform's API calls, one item per month (sort key "2026-12")."""
+    return f"QUOTA#{escape(platform)}"
+
+
 def hints_pk(name: str) -> str:
     """A poll's hints: ids a webhook named for the poll to read (a fulfillment order put on hold)."""
     return f"HINT#{escape(name)}"

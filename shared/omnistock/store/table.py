@@ -166,6 +166,27 @@ class Table:
             raise
         return True
 
+    def add(self, pk: str, sk: str, attribute: str, amount: int, extra: Item | None = None) -> int:
+        """Add ``amount`` to a number attribute (made at 0 if missing), setting ``extra``
+        attributes too; the new total. One atomic write: concurrent adds never lose one."""
+        names = {"#n": attribute}
+        values: dict[str, Any] = {":n": amount}
+        assignments = []
+        for index, (name, value) in enumerate((extra or {}).items()):
+            names[f"#e{index}"], values[f":e{index}"] = name, value
+            assignments.append(f"#e{index} = :e{index}")
+        expression = "ADD #n :n" + (" SET " + ", ".join(assignments) if assignments else "")
+        answer = self._call(
+            "update_item",
+            TableName=self.name,
+            Key=to_attrs({"pk": pk, "sk": sk}),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attrs(values),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_attrs(answer["Attributes"])[attribute])
+
     def delete(self, pk: str, sk: str) -> None:
         self._call("delete_item", TableName=self.name, Key=to_attrs({"pk": pk, "sk": sk}))
 

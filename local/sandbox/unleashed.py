@@ -1,0 +1,252 @@
+"""Unleashed sandbox: TEST EQUIPMENT, not an Unleashed implementation.
+
+``UnleashedSandbox`` stands in for ``https://api.unleashedsoftware.com`` for one account, so the
+local stack and the tests can move an ERP warehouse's stock and watch Omnistock follow. It serves:
+
+1. ``GET /StockOnHand[/{page}]?modifiedSince=&pageSize=&warehouseCode=``: one row per product and
+   warehouse (``QtyOnHand``, ``AllocatedQty``, ``AvailableQty``, ``LastModifiedOn`` as
+   ``/Date(ms)/``), plus each product's all-warehouse total (a blank ``WarehouseCode``), as
+   ``{"Pagination": {...}, "Items": [...]}``, oldest change first. ``pageSize`` 1 to 1000 (else
+   400); ``modifiedSince`` as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS`` (UTC), inclusive.
+2. Every request is checked as Unleashed does: ``api-auth-id`` must be the account's and
+   ``api-auth-signature`` the base64 HMAC-SHA256 of the query string exactly as sent, keyed with
+   the API key; otherwise 403. Every API request is counted (``counters``), per month.
+3. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+   {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
+   receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
+   ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
+
+Times come from ``clock`` (seconds); each change takes a later millisecond than the last, as a
+client that orders rows by it expects. All state sits behind one lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.sandbox.server import HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
+from omnistock.channels.unleashed.signing import query_signature
+
+log = logging.getLogger("local.sandbox.unleashed")
+
+CONTROL = "/_sandbox/unleashed"
+MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 1000, 200
+
+
+@dataclass
+class _Row:
+    on_hand: float = 0.0
+    allocated: float = 0.0
+    modified_ms: int = 0
+
+
+@dataclass
+class _State:
+    products: dict[str, str] = field(default_factory=dict)  # code -> guid
+    stock: dict[tuple[str, str], _Row] = field(default_factory=dict)  # (code, warehouse) -> row
+    calls: Counter[str] = field(default_factory=Counter)  # by month
+    refused: int = 0
+    fail_next: int = 0
+    fail_status: int = 503
+
+
+class UnleashedSandbox:
+    """TEST EQUIPMENT: a local stand-in for one Unleashed account."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_id: str = "local-unleashed-api-id",
+        api_key: str = "local-unleashed-api-key",  # a fixed local value
+        warehouses: Iterable[str] = ("MAIN",),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api_id, self.api_key = api_id, api_key
+        self.warehouses = tuple(warehouses)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._state = _State()
+        self._last_ms = 0
+        self._server = LoopbackServer(self.handle, host, port, "unleashed-sandbox", log)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    @property
+    def api_base(self) -> str:
+        return self.url
+
+    def credentials(self) -> dict[str, str]:
+        """What the product keeps in its secret."""
+        return {"api_id": self.api_id, "api_key": self.api_key}
+
+    def start(self) -> UnleashedSandbox:
+        self._server.start()
+        log.info("Unleashed sandbox (test equipment) on %s, warehouses %s", self.url, ", ".join(self.warehouses))
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> UnleashedSandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ---- the world
+    def add_product(self, code: str, stock: dict[str, float] | None = None) -> str:
+        """A product with stock on hand per warehouse (0 where not given); its guid."""
+        if not isinstance(code, str) or not code.strip():
+            raise ValueError("code is a non-empty string")
+        with self._lock:
+            if code in self._state.products:
+                raise ValueError(f"product {code!r} exists")
+            self._state.products[code] = str(uuid.uuid4())
+            for warehouse in self.warehouses:
+                self._state.stock[(code, warehouse)] = _Row(float((stock or {}).get(warehouse, 0)), 0.0, self._tick())
+            return self._state.products[code]
+
+    def set_stock(self, code: str, warehouse: str, on_hand: float | None = None, allocated: float | None = None) -> int:
+        """A receipt, a count or an allocation: the row changes and its modified time moves on."""
+        with self._lock:
+            row = self._row(code, warehouse)
+            row.on_hand = float(on_hand) if on_hand is not None else row.on_hand
+            row.allocated = float(allocated) if allocated is not None else row.allocated
+            row.modified_ms = self._tick()
+            return row.modified_ms
+
+    def available(self, code: str, warehouse: str) -> float:
+        with self._lock:
+            row = self._row(code, warehouse)
+            return row.on_hand - row.allocated
+
+    def counters(self) -> dict[str, Any]:
+        with self._lock:
+            return {"calls": dict(self._state.calls), "refused": self._state.refused}
+
+    def fail_next(self, n: int = 1, status: int = 503) -> None:
+        with self._lock:
+            self._state.fail_next, self._state.fail_status = int(n), int(status)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state = _State()
+
+    # ---- HTTP
+    def handle(self, method: str, target: str, headers: HeadersIn | None, body: bytes) -> SandboxResponse:
+        parts = urlsplit(target)
+        path = parts.path.rstrip("/") or "/"
+        if path == CONTROL or path.startswith(CONTROL + "/"):
+            return self._control(method.upper(), path[len(CONTROL) :].strip("/"), parts.query, body)
+        with self._lock:
+            given = lower_headers(headers)
+            signature_ok = given.get("api-auth-signature", "") == query_signature(parts.query, self.api_key)
+            if given.get("api-auth-id") != self.api_id or not signature_ok:
+                self._state.refused += 1
+                return json_response(403, {"Description": "Forbidden: the API id or signature does not match"})
+            self._state.calls[datetime.fromtimestamp(self._clock(), tz=UTC).strftime("%Y-%m")] += 1
+            if self._state.fail_next > 0:
+                self._state.fail_next -= 1
+                return json_response(self._state.fail_status, {"Description": "sandbox fault injection"})
+            route = path.strip("/").split("/")
+            if method.upper() == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                return self._stock_on_hand(route[1] if len(route) == 2 else "1", query)
+            return json_response(404, {"Description": "not found"})
+
+    def _stock_on_hand(self, page_text: str, query: dict[str, str]) -> SandboxResponse:
+        try:
+            page, size = int(page_text), int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
+            since = _since(query.get("modifiedSince", ""))
+        except ValueError as error:
+            return json_response(400, {"Description": f"bad request: {error}"})
+        if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+            return json_response(400, {"Description": f"page is 1 or more, pageSize 1 to {MAX_PAGE_SIZE}"})
+        wanted = query.get("warehouseCode", "")
+        rows = []
+        for code, guid in self._state.products.items():
+            mine = [(w, self._state.stock[(code, w)]) for w in self.warehouses if not wanted or w == wanted]
+            for warehouse, row in mine:
+                if since is None or row.modified_ms >= since:
+                    rows.append(_item(code, guid, warehouse, row))
+            if mine and not wanted and (since is None or max(r.modified_ms for _, r in mine) >= since):
+                total = _Row(sum(r.on_hand for _, r in mine), sum(r.allocated for _, r in mine))
+                total.modified_ms = max(r.modified_ms for _, r in mine)
+                rows.append(_item(code, guid, "", total))  # the all-warehouse total
+        rows.sort(key=lambda item: (item["_ms"], item["ProductCode"], item["WarehouseCode"]))
+        pages = max(1, -(-len(rows) // size))
+        chosen = [{k: v for k, v in item.items() if k != "_ms"} for item in rows[(page - 1) * size : page * size]]
+        pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
+        return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
+
+    def _control(self, method: str, route: str, query: str, body: bytes) -> SandboxResponse:
+        routes: dict[tuple[str, str], tuple[Callable[..., Any], str]] = {
+            ("POST", "products"): (self.add_product, "guid"),
+            ("POST", "stock"): (self.set_stock, "modified_ms"),
+            ("GET", "counters"): (self.counters, "counters"),
+            ("POST", "faults/fail"): (self.fail_next, "ok"),
+            ("POST", "reset"): (self.reset, "ok"),
+        }
+        if (method, route) not in routes:
+            return json_response(404, {"error": f"no sandbox control route {method} {CONTROL}/{route}"})
+        action, key = routes[(method, route)]
+        try:
+            arguments = json.loads(body) if body.strip() else {}
+            if not isinstance(arguments, dict):
+                raise TypeError("the body is a JSON object of keyword arguments")
+            result = action(**arguments)
+        except KeyError as missing:
+            return json_response(404, {"error": str(missing.args[0]) if missing.args else "not found"})
+        except (TypeError, ValueError) as error:
+            return json_response(400, {"error": str(error)})
+        return json_response(200, {key: True if result is None else result})
+
+    # ---- internals (under the lock)
+    def _row(self, code: str, warehouse: str) -> _Row:
+        row = self._state.stock.get((code, warehouse))
+        if row is None:
+            raise KeyError(f"no product {code!r} at warehouse {warehouse!r}")
+        return row
+
+    def _tick(self) -> int:
+        self._last_ms = max(self._last_ms + 1, int(self._clock() * 1000))
+        return self._last_ms
+
+
+def _item(code: str, guid: str, warehouse: str, row: _Row) -> dict[str, Any]:
+    return {
+        "Guid": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{guid}:{warehouse}")),
+        "ProductCode": code,
+        "ProductDescription": code,
+        "ProductGuid": guid,
+        "WarehouseId": warehouse,
+        "WarehouseCode": warehouse,
+        "Warehouse": warehouse,
+        "QtyOnHand": row.on_hand,
+        "AllocatedQty": row.allocated,
+        "AvailableQty": row.on_hand - row.allocated,
+        "LastModifiedOn": f"/Date({row.modified_ms})/",
+        "_ms": row.modified_ms,
+    }
+
+
+def _since(text: str) -> int | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text if "T" in text else f"{text}T00:00:00").replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,172 @@
+"""Unleashed's part of the wiring: its settings from the environment, its API (signed, within the
+month's budget), its stock poll, and its connection check. Omnistock never writes stock to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from omnistock.channels import Connector
+from omnistock.settings import SettingSpec
+
+if TYPE_CHECKING:
+    from omnistock.channels.unleashed.api import UnleashedApi
+    from omnistock.channels.unleashed.intake import UnleashedIntake
+    from omnistock.connections import Check
+    from omnistock.wiring import Wiring
+
+DEFAULT_BASE = "https://api.unleashedsoftware.com"
+WAREHOUSES = "unleashed.warehouses"
+BUDGET = "unleashed.monthly_calls"
+MAX_WAREHOUSES = 100
+
+
+@dataclass(frozen=True)
+class UnleashedSettings:
+    api_base: str = ""  # empty: Unleashed's own; the local sandbox sets it
+    api_secret_name: str = ""  # JSON {"api_id", "api_key"} from the API Access page
+    warehouses: Mapping[str, str] = field(default_factory=dict)  # warehouse code -> location
+    monthly_calls: int = 0  # the account's monthly API quota (0: unknown; calls are counted only)
+
+    @property
+    def connected(self) -> bool:
+        """Deployed with its secret named and a warehouse it is master of (the template's
+        defaults name the secret and map none: not connected)."""
+        return bool(self.api_secret_name and self.warehouses)
+
+
+def checked_warehouses(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > MAX_WAREHOUSES:
+        raise ValueError(f'a JSON object {{"<warehouse code>": "<location>"}} of at most {MAX_WAREHOUSES} warehouses')
+    for code, location in value.items():
+        if not (isinstance(location, str) and 0 < len(location) <= 100 and 0 < len(str(code)) <= 100):
+            raise ValueError(f"warehouse {str(code)[:40]!r}: codes and locations are 1 to 100 characters")
+    return {str(code): location for code, location in value.items()}
+
+
+def checked_budget(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000_000:
+        raise ValueError("a whole number of API calls a month (0: not known, calls are only counted)")
+    return value
+
+
+SETTINGS = (
+    SettingSpec(
+        WAREHOUSES,
+        'Which ledger location each Unleashed warehouse counts for: {"<warehouse code>": "<location>"}.',
+        checked_warehouses,
+        lambda config: dict(config.section(UnleashedSettings).warehouses),
+        locations=lambda warehouses: warehouses.values(),
+    ),
+    SettingSpec(
+        BUDGET,
+        "The Unleashed account's monthly API call quota: polling slows at 90% of it and stops before "
+        "it (Unleashed blocks every call at 100% until the 1st). 0: not known (calls are counted only).",
+        checked_budget,
+        lambda config: config.section(UnleashedSettings).monthly_calls,
+    ),
+)
+
+
+def settings_from_env(env: Mapping[str, str]) -> UnleashedSettings:
+    try:
+        warehouses = checked_warehouses(json.loads(env.get("UNLEASHED_WAREHOUSES", "") or "{}"))
+        budget = checked_budget(int(env.get("UNLEASHED_MONTHLY_CALLS", "") or "0"))
+    except ValueError as error:
+        raise ValueError(f"UNLEASHED_WAREHOUSES or UNLEASHED_MONTHLY_CALLS: {error}") from None
+    return UnleashedSettings(
+        api_base=env.get("UNLEASHED_API_BASE", ""),
+        api_secret_name=env.get("UNLEASHED_API_SECRET_NAME", ""),
+        warehouses=warehouses,
+        monthly_calls=budget,
+    )
+
+
+def settings(wiring: Wiring) -> UnleashedSettings:
+    return wiring.config.section(UnleashedSettings)
+
+
+def api(wiring: Wiring) -> UnleashedApi | None:
+    """Its API, credentials from Secrets Manager by name; None when not connected."""
+    config = settings(wiring)
+    if not config.connected:
+        return None
+    budget = int(wiring.settings.value(BUDGET))
+
+    def make() -> UnleashedApi:
+        import httpx
+
+        from omnistock.channels.unleashed.api import UnleashedApi
+        from omnistock.store.quota_store import QuotaStore
+
+        api_id, api_key = credentials(wiring.secrets.text(config.api_secret_name))
+        http = httpx.Client(timeout=httpx.Timeout(20.0, connect=3.0))
+        base = config.api_base or DEFAULT_BASE
+        return UnleashedApi(base, api_id, api_key, http, QuotaStore(wiring.table), budget, wiring.clock)
+
+    return wiring.once(f"unleashed.api:{budget}", make)
+
+
+def credentials(text: str) -> tuple[str, str]:
+    """The API id and key, kept as JSON ``{"api_id", "api_key"}``."""
+    from omnistock.errors import SecretUnavailable
+
+    try:
+        parsed = json.loads(text)
+        return str(parsed["api_id"]), str(parsed["api_key"])
+    except (ValueError, KeyError, TypeError):
+        raise SecretUnavailable("the Unleashed secret is not JSON with api_id and api_key") from None
+
+
+def intake(wiring: Wiring) -> UnleashedIntake:
+    mapped = dict(wiring.settings.value(WAREHOUSES))  # a setting: a change builds a new intake
+
+    def make() -> UnleashedIntake:
+        from omnistock.channels.unleashed.intake import UnleashedIntake
+
+        return UnleashedIntake(wiring.ledger, wiring.cursors, wiring.pushes, mapped, wiring.clock)
+
+    return wiring.once(f"unleashed.intake:{json.dumps(mapped, sort_keys=True)}", make)
+
+
+def doctor(wiring: Wiring) -> list[Check]:
+    """The secret readable; the month's calls against the budget; warehouses mapped; and the
+    second writer to switch off (Unleashed's own stock export to Shopify)."""
+    from omnistock.connections import Check, secret_checks
+    from omnistock.errors import SecretUnavailable
+
+    config = settings(wiring)
+    checks = secret_checks("unleashed", config, wiring.secrets, config.connected)
+    if not config.connected:
+        return checks
+    try:
+        connected = api(wiring)
+    except SecretUnavailable as error:
+        return [*checks, Check("unleashed", "api credentials", False, str(error), "store {api_id, api_key} as JSON")]
+    if connected is not None:
+        used, budget = connected.used(), connected.monthly_budget
+        state = connected.budget_state()
+        detail = f"{used} calls this month" + (f" of {budget} ({state})" if budget else " (no budget set)")
+        fix = "" if state == "ok" else "raise unleashed.monthly_calls after buying more calls, or wait for the 1st"
+        checks.append(Check("unleashed", "monthly calls", state == "ok", detail, fix))
+    mapped = dict(wiring.settings.value(WAREHOUSES))
+    fix = 'PUT /settings/unleashed.warehouses {"value": {"<warehouse code>": "<location>"}}'
+    checks.append(
+        Check("unleashed", "warehouses", bool(mapped), f"{len(mapped)} mapped" if mapped else "none mapped", fix)
+    )
+    checks.append(
+        Check(
+            "unleashed",
+            "second writer",
+            True,
+            "Omnistock pushes stock to Shopify from the ledger: Unleashed's own \"Export Stock On Hand to "
+            "Shopify\" must be off, or two writers race (Unleashed's API does not show it)",
+            "",
+        )
+    )
+    return checks
+
+
+CONNECTOR = Connector("unleashed", settings_from_env, doctor=doctor, activity=("poll",), settings=SETTINGS)
