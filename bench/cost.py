@@ -111,6 +111,7 @@ DURATION_MS: dict[str, float] = {
     "LightspeedPollFunction": 800,
     "PosSalesFunction": 300,
     "UnleashedPollFunction": 500,
+    "ErpOrdersFunction": 300,
 }
 DEFAULT_DURATION_MS = 100.0
 LOG_BYTES_PER_INVOCATION = 1_500  # Lambda's JSON START/REPORT lines and one or two Powertools lines
@@ -242,6 +243,7 @@ SCHEDULES = (
     "LightspeedPollFunction",
     "PosSalesFunction",
     "UnleashedPollFunction",
+    "ErpOrdersFunction",
 )
 
 
@@ -939,6 +941,9 @@ def measure(stack: Stack) -> Measured:
             ),
             "PosSalesFunction": meter.measure(
                 run(lambda: lightspeed.web_orders(wiring).retry_unfinished(never)), "PosSalesFunction", 0
+            ),
+            "ErpOrdersFunction": meter.measure(
+                run(lambda: unleashed.sales_orders(wiring).retry_unfinished(never)), "ErpOrdersFunction", 0
             ),
             # an Unleashed poll with nothing changed: one page read (its call counted in the table)
             "UnleashedPollFunction": meter.measure(

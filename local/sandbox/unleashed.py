@@ -11,7 +11,14 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
 2. Every request is checked as Unleashed does: ``api-auth-id`` must be the account's and
    ``api-auth-signature`` the base64 HMAC-SHA256 of the query string exactly as sent, keyed with
    the API key; otherwise 403. Every API request is counted (``counters``), per month.
-3. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+3. ``POST /SalesOrders/{guid}`` (the caller chooses the Guid: a second POST of it answers 400
+   "already exists", which of an error or an update Unleashed answers being unverified) and ``GET
+   /SalesOrders/{guid}``. A sales order is refused (400, ``Description`` says why) unless its
+   customer, warehouse and product codes exist and ``SubTotal`` = Σ ``LineTotal``, ``TaxTotal`` =
+   Σ ``LineTax``, ``Total`` = both, each ``LineTotal`` = ``UnitPrice`` times ``OrderQuantity``, to the
+   cent. A ``Placed`` order allocates its units (the stock row's ``AllocatedQty`` and modified time
+   move on after the order's own). ``lose_next_answers`` commits the next POST and answers 504.
+4. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
    receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
@@ -59,6 +66,9 @@ class _State:
     refused: int = 0
     fail_next: int = 0
     fail_status: int = 503
+    lose_answers: int = 0
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> sales order
+    customers: set[str] = field(default_factory=lambda: {"WEB"})
 
 
 class UnleashedSandbox:
@@ -143,6 +153,15 @@ class UnleashedSandbox:
         with self._lock:
             self._state.fail_next, self._state.fail_status = int(n), int(status)
 
+    def lose_next_answers(self, n: int = 1) -> None:
+        """The next ``n`` writes commit, then answer 504 (the answer lost)."""
+        with self._lock:
+            self._state.lose_answers = int(n)
+
+    def sales_orders(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._state.orders.values()))
+
     def reset(self) -> None:
         with self._lock:
             self._state = _State()
@@ -164,6 +183,8 @@ class UnleashedSandbox:
                 self._state.fail_next -= 1
                 return json_response(self._state.fail_status, {"Description": "sandbox fault injection"})
             route = path.strip("/").split("/")
+            if route[0] == "SalesOrders" and len(route) == 2 and method.upper() in ("GET", "POST"):
+                return self._sales_order(method.upper(), route[1], body)
             if method.upper() == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
                 query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
                 return self._stock_on_hand(route[1] if len(route) == 2 else "1", query)
@@ -194,12 +215,67 @@ class UnleashedSandbox:
         pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
         return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
 
+    def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:
+        state = self._state
+        if method == "GET":
+            found = state.orders.get(guid)
+            return json_response(200, found) if found else json_response(404, {"Description": "not found"})
+        if guid in state.orders:
+            return json_response(400, {"Description": f"Sales order {guid} already exists"})
+        try:
+            order = json.loads(body)
+            refusal = self._order_refusal(order)
+        except (ValueError, TypeError, KeyError, ArithmeticError) as error:
+            refusal = f"malformed sales order: {type(error).__name__}"
+            order = {}
+        if refusal:
+            return json_response(400, {"Description": refusal})
+        warehouse = order["Warehouse"]["WarehouseCode"]
+        stored = copy.deepcopy(order) | {"Guid": guid, "LastModifiedOn": f"/Date({self._tick()})/"}
+        state.orders[guid] = stored
+        if order.get("OrderStatus") == "Placed":
+            for line in order["SalesOrderLines"]:
+                if line.get("LineType") != "Charge":
+                    row = self._row(line["Product"]["ProductCode"], warehouse)
+                    row.allocated += float(line["OrderQuantity"])
+                    row.modified_ms = self._tick()
+        if state.lose_answers > 0:
+            state.lose_answers -= 1
+            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
+        return json_response(201, stored)
+
+    def _order_refusal(self, order: dict[str, Any]) -> str:  # noqa: PLR0911 - one check, one answer
+        from decimal import Decimal
+
+        def cents(value: Any) -> Decimal:
+            return Decimal(str(value)).quantize(Decimal("0.01"))
+
+        if order["Customer"]["CustomerCode"] not in self._state.customers:
+            return f"Customer {order['Customer']['CustomerCode']!r} not found"
+        if order["Warehouse"]["WarehouseCode"] not in self.warehouses:
+            return f"Warehouse {order['Warehouse']['WarehouseCode']!r} not found"
+        lines = order["SalesOrderLines"]
+        for line in lines:
+            if line.get("LineType") != "Charge" and line["Product"]["ProductCode"] not in self._state.products:
+                return f"Product {line['Product']['ProductCode']!r} not found"
+            if cents(line["LineTotal"]) != cents(Decimal(str(line["UnitPrice"])) * Decimal(str(line["OrderQuantity"]))):
+                return f"line {line.get('LineNumber')}: LineTotal is not UnitPrice x OrderQuantity"
+        if cents(order["SubTotal"]) != sum((cents(line["LineTotal"]) for line in lines), Decimal(0)):
+            return "SubTotal is not the sum of LineTotal"
+        if cents(order["TaxTotal"]) != sum((cents(line["LineTax"]) for line in lines), Decimal(0)):
+            return "TaxTotal is not the sum of LineTax"
+        if cents(order["Total"]) != cents(order["SubTotal"]) + cents(order["TaxTotal"]):
+            return "Total is not SubTotal + TaxTotal"
+        return ""
+
     def _control(self, method: str, route: str, query: str, body: bytes) -> SandboxResponse:
         routes: dict[tuple[str, str], tuple[Callable[..., Any], str]] = {
             ("POST", "products"): (self.add_product, "guid"),
             ("POST", "stock"): (self.set_stock, "modified_ms"),
             ("GET", "counters"): (self.counters, "counters"),
             ("POST", "faults/fail"): (self.fail_next, "ok"),
+            ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
+            ("GET", "sales-orders"): (self.sales_orders, "sales_orders"),
             ("POST", "reset"): (self.reset, "ok"),
         }
         if (method, route) not in routes:

@@ -292,3 +292,39 @@ def choose_location(stock: StockStore, channel: Channel, sku: str, units: int) -
         return candidates[0] if candidates else ""
     available = {level.location: level.available for level in stock.stock_levels(sku)}
     return next((loc for loc in candidates if available.get(loc, 0) >= units), candidates[0])
+
+
+def confirm_master_lots(
+    ledger: Ledger,
+    records: list[LineRecord],
+    order: tuple[str, str],
+    document: str,
+    version: int,
+    units: dict[str, int],
+    source: str,
+) -> int:
+    """A master (the POS, the ERP) took ``units`` (per SKU) of the order ``(channel, order id)``
+    in ``document`` at ``version``: confirm that many of the pending units of ``records`` (its
+    lines at the master's locations), whole lots, oldest first; a lot larger than what is left
+    stays pending. Each confirmation is keyed by the document and the lot, so a repeat changes
+    nothing. Returns the lots newly confirmed."""
+    channel, order_id = order
+    store, confirmed = ledger.store, 0
+    left = {sku: qty for sku, qty in units.items() if qty > 0}
+    for record in records:
+        sku = record.sku or record.facts.sku
+        if record.taken <= 0 or left.get(sku, 0) <= 0:
+            continue
+        lots = store.lots_named(sku, record.location, line_lots(channel, order_id, record.line_id))
+        if record.hold and (held := store.lot(sku, record.location, f"hold:{record.hold}")) is not None:
+            lots[f"hold:{record.hold}"] = held
+        for key, lot in sorted(lots.items(), key=lambda found: (lot_number(found[0]), found[0])):  # oldest first
+            if lot.qty > left.get(sku, 0):
+                continue  # the master took fewer units than this lot holds: it stays pending
+            left[sku] -= lot.qty
+            try:
+                result = ledger.confirm_pending(sku, record.location, key, version, source, f"{document}:{key}")
+            except NotFound:  # cleared already (by an earlier confirmation and a count)
+                continue
+            confirmed += result.outcome is Outcome.APPLIED
+    return confirmed

@@ -236,6 +236,7 @@ class OrderFile:
     lines: dict[str, LineRecord]
     shipments: list[Shipment]
     pos_sales: list[PosDocument] = field(default_factory=list)  # what the POS was told of it
+    erp_orders: list[PosDocument] = field(default_factory=list)  # what the ERP was told of it
 
     def shipped(self) -> dict[str, int]:
         """Units per line that shipments recorded in Omnistock have shipped."""
@@ -286,8 +287,10 @@ class PosDocument:
     error: str = ""
     at: str = ""  # when it was recorded
     retry_at: str = ""  # a refused one: when the schedule tries it again (backing off)
+    destination: str = "POSSALE"  # POSSALE (a POS sale; register_id a register) | ERPORDER (an ERP
+    # sales order; register_id its warehouse code)
 
     @property
     def key(self) -> str:
         register = self.register_id.replace("%", "%25").replace("#", "%23")
-        return f"POSSALE#{register}#{self.number:04d}"
+        return f"{self.destination}#{register}#{self.number:04d}"

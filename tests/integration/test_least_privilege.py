@@ -704,9 +704,13 @@ def pos_sales(h: Harness) -> None:
         app.settings.change("lightspeed.web_orders", setting | {"payment_type_id": WEB_PAYMENT_TYPE}, "test")
         order = sample_shopify_order()
         order["created_at"] = order["updated_at"] = datetime.now(UTC).isoformat()  # within Shopify's 60 days
-        order["line_items"] = order["line_items"][:1]  # the catalog's (the others refuse the order)
         ls.add_product("SOCK-TRAIL-M", {"outlet-shop": 10})
-        shopify.intake(app).handle(Delivery("orders/paid", order, "w-1"))
+        shopify.intake(app).handle(Delivery("orders/paid", order, "w-0"))  # a line without a SKU: refused
+        assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
+        assert ls.sales_from("omnistock") == []
+        order["line_items"] = order["line_items"][:1]  # the catalog's (the others refuse the order)
+        order["updated_at"] = datetime.now(UTC).isoformat()
+        shopify.intake(app).handle(Delivery("orders/updated", order, "w-1"))
         assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
         assert len(ls.sales_from("omnistock")) == 1
         assert h.invoke({"source": "aws.events"}) == {"results": {}}
@@ -739,6 +743,26 @@ def unleashed_poll(h: Harness) -> None:
         assert result["unmapped"] == 2, result
 
 
+def erp_orders(h: Harness) -> None:
+    with UnleashedSandbox() as erp:
+        h.configure(UNLEASHED_API_BASE=erp.api_base, UNLEASHED_WAREHOUSES=json.dumps({"MAIN": "shop"}))
+        h.secret("UNLEASHED_API_SECRET_NAME", erp.credentials())
+        app = runtime.app()
+        app.ledger.set_channel("shopify", ["shop"], platform="shopify", target_location=SHOP_LOCATION)
+        app.settings.change("unleashed.sales_orders", {"mode": "automatic", "customer_code": "WEB"}, "test")
+        order = sample_shopify_order()
+        order["line_items"] = order["line_items"][:1]  # the catalog's
+        order["total_tax"] = "0.00"
+        shopify.intake(app).handle(Delivery("orders/paid", order, "w-1"))
+        assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}  # Unleashed lacks the product: refused
+        assert erp.sales_orders() == []
+        erp.add_product("SOCK-TRAIL-M", {"MAIN": 10})  # fixed; the order's next change sends it
+        shopify.intake(app).handle(Delivery("orders/updated", order | {"updated_at": "2030-01-01T00:00:00Z"}, "w-2"))
+        assert h.invoke(h.stream_batch()) == {"batchItemFailures": []}
+        assert len(erp.sales_orders()) == 1
+        assert h.invoke({"source": "aws.events"}) == {"results": {}}
+
+
 SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "AdminApiFunction": admin_api,
     "MovementLogFunction": movement_log,
@@ -758,6 +782,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "LightspeedPollFunction": lightspeed_poll,
     "PosSalesFunction": pos_sales,
     "UnleashedPollFunction": unleashed_poll,
+    "ErpOrdersFunction": erp_orders,
 }
 
 

@@ -112,6 +112,7 @@ def test_functions_of_the_real_template():
         "PushFunction",
         "FulfillmentFunction",
         "PosSalesFunction",
+        "ErpOrdersFunction",
     }
     for stream in template.streams:
         assert stream.table == "StockTable"
@@ -119,6 +120,7 @@ def test_functions_of_the_real_template():
         assert stream.filters  # each consumer sees only the items it acts on
     assert {s.function for s in template.schedules} == {
         "CommentSoldPollFunction",
+        "ErpOrdersFunction",
         "HoldExpiryFunction",
         "LightspeedPollFunction",
         "PosSalesFunction",

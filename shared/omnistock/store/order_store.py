@@ -19,7 +19,7 @@ from omnistock.store import keys
 from omnistock.store.export_store import export_log_writes
 from omnistock.store.expressions import Expression
 from omnistock.store.items import line_item, line_record, order_item, shipment_from_item, shipment_item, stored_order
-from omnistock.store.pos_sale_store import POS_SALE_PREFIX, document_from_item
+from omnistock.store.pos_sale_store import ERP_ORDER_PREFIX, POS_SALE_PREFIX, document_from_item
 from omnistock.store.table import Cancelled, Item, Table, to_attrs
 
 
@@ -34,7 +34,8 @@ class OrderStore:
         lines = {i["line_id"]: line_record(i) for i in items if i["sk"].startswith(keys.LINE_PREFIX)}
         shipments = [shipment_from_item(i) for i in items if i["sk"].startswith(keys.SHIPMENT_PREFIX)]
         pos_sales = [document_from_item(i) for i in items if i["sk"].startswith(POS_SALE_PREFIX)]
-        return OrderFile(stored, lines, shipments, pos_sales)
+        erp_orders = [document_from_item(i) for i in items if i["sk"].startswith(ERP_ORDER_PREFIX)]
+        return OrderFile(stored, lines, shipments, pos_sales, erp_orders)
 
     # ---- orders
     def changed_on(self, day: str, before: str, limit: int) -> tuple[list[StoredOrder], str]:

@@ -18,8 +18,13 @@ from omnistock.store import keys
 from omnistock.store.expressions import Expression
 from omnistock.store.table import Item, Table, to_attrs
 
-POS_SALE_PREFIX = "POSSALE#"  # orders.PosDocument.key starts with it
-UNFINISHED_PK = "POSSALES#UNFINISHED"  # gsi2: documents still calling, or refused until fixed
+POS_SALE_PREFIX = "POSSALE#"  # orders.PosDocument.key starts with its destination and "#"
+ERP_ORDER_PREFIX = "ERPORDER#"
+
+
+def unfinished_pk(destination: str) -> str:
+    """gsi2: a destination's documents still calling, or refused until fixed."""
+    return f"{destination}S#UNFINISHED"
 
 
 def document_item(document: PosDocument) -> Item:
@@ -43,9 +48,11 @@ def document_item(document: PosDocument) -> Item:
         "error": document.error,
         "at": document.at,
         "retry_at": document.retry_at,
+        "destination": document.destination,
     }
     if document.state != "created" or not document.confirmed:  # unfinished: the retry schedule finds it
-        item["gsi2pk"], item["gsi2sk"] = UNFINISHED_PK, f"{document.retry_at or document.at}#{item['pk']}#{item['sk']}"
+        pk = unfinished_pk(document.destination)
+        item["gsi2pk"], item["gsi2sk"] = pk, f"{document.retry_at or document.at}#{item['pk']}#{item['sk']}"
     return item
 
 
@@ -67,17 +74,21 @@ def document_from_item(item: Item) -> PosDocument:
         error=item.get("error", ""),
         at=item.get("at", ""),
         retry_at=item.get("retry_at", ""),
+        destination=item.get("destination", "POSSALE"),
     )
 
 
 class PosSaleStore:
-    def __init__(self, table: Table) -> None:
+    """The documents of one destination (the POS's sales, or the ERP's sales orders)."""
+
+    def __init__(self, table: Table, destination: str = "POSSALE") -> None:
         self.table = table
+        self.destination = destination
 
     def documents(self, channel: str, order_id: str) -> list[PosDocument]:
         items = self.table.query(
             "pk = :pk AND begins_with(sk, :prefix)",
-            {":pk": keys.order_pk(channel, order_id), ":prefix": POS_SALE_PREFIX},
+            {":pk": keys.order_pk(channel, order_id), ":prefix": f"{self.destination}#"},
         )
         return [document_from_item(item) for item in items]
 
@@ -108,7 +119,7 @@ class PosSaleStore:
         ``before``) or refused (due to be tried again before it), oldest first."""
         items = self.table.query(
             "gsi2pk = :pk AND gsi2sk < :before",
-            {":pk": UNFINISHED_PK, ":before": before},
+            {":pk": unfinished_pk(self.destination), ":before": before},
             index="gsi2",
             limit=limit,
         )

@@ -37,8 +37,8 @@ from omnistock.channels.lightspeed.feed import COLLECTIONS, FeedPage, RateLimite
 from omnistock.clock import epoch_seconds_after, iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound, StoreRefused
 from omnistock.ledger import Ledger
-from omnistock.models import Movement, MovementKind, Outcome, ParkedCount, Quantities, SyncEntry
-from omnistock.order_desk import line_lots, lot_number
+from omnistock.models import Movement, MovementKind, ParkedCount, Quantities, SyncEntry
+from omnistock.order_desk import confirm_master_lots
 
 if TYPE_CHECKING:  # the stores arrive built (the wiring); a platform never reaches into the table
     from omnistock.channels.lightspeed.deliveries import PosDeliveries
@@ -250,29 +250,9 @@ class LightspeedIntake:
         when None) in its sale ``sale_id`` at ``version``: confirm that many of the order's
         pending units there, whole lots, oldest first. Returns the lots newly confirmed.
         ``lines``: the order's line records, when the caller has read them already."""
-        store, confirmed = self.ledger.store, 0
-        left = {sku: qty for sku, qty in units.items() if qty > 0}
-        for record in lines if lines is not None else self.orders.lines(channel, order_id).values():
-            sku = record.sku or record.facts.sku
-            if record.taken <= 0 or record.location not in self.locations or left.get(sku, 0) <= 0:
-                continue
-            if location is not None and record.location != location:
-                continue
-            lots = store.lots_named(sku, record.location, line_lots(channel, order_id, record.line_id))
-            if record.hold and (held := store.lot(sku, record.location, f"hold:{record.hold}")) is not None:
-                lots[f"hold:{record.hold}"] = held
-            for key, lot in sorted(lots.items(), key=lambda found: (lot_number(found[0]), found[0])):  # oldest first
-                if lot.qty > left.get(sku, 0):
-                    continue  # the POS took fewer units than this lot holds: it stays pending
-                left[sku] -= lot.qty
-                try:
-                    result = self.ledger.confirm_pending(
-                        sku, record.location, key, version, SOURCE, f"sale:{sale_id}:{key}"
-                    )
-                except NotFound:  # cleared already (by an earlier delivery of this sale and a count)
-                    continue
-                confirmed += result.outcome is Outcome.APPLIED
-        return confirmed
+        records = lines if lines is not None else list(self.orders.lines(channel, order_id).values())
+        mine = [r for r in records if r.location in self.locations and (location is None or r.location == location)]
+        return confirm_master_lots(self.ledger, mine, (channel, order_id), f"sale:{sale_id}", version, units, SOURCE)
 
     # ================================================================ the poll
     def poll(self, feed: ChangeFeed, out_of_time: Callable[[], bool]) -> dict[str, Any]:

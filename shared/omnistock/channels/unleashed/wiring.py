@@ -14,11 +14,13 @@ from omnistock.settings import SettingSpec
 if TYPE_CHECKING:
     from omnistock.channels.unleashed.api import UnleashedApi
     from omnistock.channels.unleashed.intake import UnleashedIntake
+    from omnistock.channels.unleashed.sales_orders import SalesOrderWriter
     from omnistock.connections import Check
     from omnistock.wiring import Wiring
 
 DEFAULT_BASE = "https://api.unleashedsoftware.com"
 WAREHOUSES = "unleashed.warehouses"
+SALES_ORDERS = "unleashed.sales_orders"
 BUDGET = "unleashed.monthly_calls"
 MAX_WAREHOUSES = 100
 
@@ -52,6 +54,12 @@ def checked_budget(value: object) -> int:
     return value
 
 
+def _checked_sales_orders(value: object) -> dict[str, object]:
+    from omnistock.channels.unleashed.sales_orders import checked_settings
+
+    return checked_settings(value)
+
+
 SETTINGS = (
     SettingSpec(
         WAREHOUSES,
@@ -66,6 +74,14 @@ SETTINGS = (
         "it (Unleashed blocks every call at 100% until the 1st). 0: not known (calls are counted only).",
         checked_budget,
         lambda config: config.section(UnleashedSettings).monthly_calls,
+    ),
+    SettingSpec(
+        SALES_ORDERS,
+        "Paid web orders sent to Unleashed as sales orders (off by default): "
+        '{"mode": "off|automatic", "customer_code": "<Unleashed customer>", "channels": [], '
+        '"prefixes": {"shopify": "SHOPIFY_"}}.',
+        _checked_sales_orders,
+        lambda config: {"mode": "off"},
     ),
 )
 
@@ -129,6 +145,26 @@ def intake(wiring: Wiring) -> UnleashedIntake:
         return UnleashedIntake(wiring.ledger, wiring.cursors, wiring.pushes, mapped, wiring.clock)
 
     return wiring.once(f"unleashed.intake:{json.dumps(mapped, sort_keys=True)}", make)
+
+
+def sales_orders(wiring: Wiring, *, fresh: bool = False) -> SalesOrderWriter:
+    """Paid web orders into Unleashed, with the setting in force (``fresh``: read now)."""
+    from omnistock.channels.unleashed.sales_orders import DESTINATION, SalesOrderWriter, settings_of
+    from omnistock.store.pos_sale_store import PosSaleStore
+
+    chosen = settings_of(wiring.settings.value(SALES_ORDERS, fresh=fresh))
+    warehouses = dict(wiring.settings.value(WAREHOUSES))
+    return SalesOrderWriter(
+        wiring.orders,
+        PosSaleStore(wiring.table, DESTINATION),
+        wiring.ledger,
+        wiring.pushes,
+        wiring.problem_store,
+        chosen,
+        warehouses,
+        api(wiring),
+        wiring.clock,
+    )
 
 
 def doctor(wiring: Wiring) -> list[Check]:

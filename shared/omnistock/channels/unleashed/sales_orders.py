@@ -1,0 +1,291 @@
+"""Paid web orders into Unleashed as sales orders, exactly once, as Unleashed's own Shopify
+integration sends them (and the CommentSold ones too, per setting).
+
+What an order becomes: one sales order per Unleashed warehouse whose location the order's units
+were taken from (lines sold from elsewhere are not the ERP's), ``Placed`` (so it allocates its
+units), for the chosen customer, numbered with the channel's prefix and the order's number, lines
+by product code at the order's prices, shipping as a ``Charge`` line, and the order's tax spread
+over the lines so that ``SubTotal``, ``TaxTotal`` and ``Total`` add up to the cent, as Unleashed
+checks. Only paid orders go (the status Unleashed's integration waits for); one cancelled before
+it was sent never goes.
+
+Exactly once: the sales order's Guid is chosen here (uuid5 of the order and the warehouse) and
+recorded before the call (``POST /SalesOrders/{guid}``); each attempt claims the record, and an
+attempt after a lost answer looks the Guid up first. Unleashed's answer confirms the order's
+pending units at that warehouse at the order's modified time: a stock count at or after it
+includes the allocation [assumed: an allocation moves the stock row's modified time, as the
+sandbox does; if not, units stay pending, shown short, until a later count or an admin confirms].
+
+A refusal (an unknown product code or customer, totals Unleashed will not take, a warehouse gone)
+is kept with its reason in the sync history and the problems inbox, and retried, never half-sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Protocol
+
+from omnistock.channels import ChannelUnavailable
+from omnistock.channels.unleashed.api import UnleashedRefused, unleashed_time
+from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.order_desk import confirm_master_lots
+from omnistock.orders import PosDocument
+
+if TYPE_CHECKING:
+    from omnistock.ledger import Ledger
+    from omnistock.orders import LineRecord, StoredOrder
+    from omnistock.store.order_store import OrderStore
+    from omnistock.store.pos_sale_store import PosSaleStore
+    from omnistock.store.problem_store import ProblemStore
+    from omnistock.store.push_store import PushStore
+
+SOURCE = "unleashed"
+DESTINATION = "ERPORDER"
+NAMESPACE = uuid.UUID("0b1f6a3e-6c5d-4e8f-9a7b-756e6c656173")
+PAID = frozenset({"paid", "partially_refunded"})
+STALE_CLAIM = timedelta(minutes=2)
+FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)
+CENT = Decimal("0.01")
+NO_PRODUCT = "00000000-0000-0000-0000-000000000000"  # a Charge line names no product
+
+
+@dataclass(frozen=True)
+class SalesOrderSettings:
+    mode: str = "off"  # off | automatic
+    channels: tuple[str, ...] = ()  # empty: every channel
+    customer_code: str = ""  # the one Unleashed customer web orders are sold to
+    prefixes: tuple[tuple[str, str], ...] = ()  # channel -> order number prefix (default: "<CHANNEL>_")
+
+    def prefix(self, channel: str) -> str:
+        return dict(self.prefixes).get(channel, f"{channel.upper()}_")
+
+
+def checked_settings(value: Any) -> dict[str, Any]:
+    """The ``unleashed.sales_orders`` setting as stored; ValueError saying what is wrong."""
+    if not isinstance(value, dict) or set(value) - {"mode", "channels", "customer_code", "prefixes"}:
+        raise ValueError('{"mode": "off|automatic", "customer_code": "...", "channels": [], "prefixes": {}}')
+    if value.get("mode", "off") not in ("off", "automatic"):
+        raise ValueError("mode is off or automatic")
+    code = value.get("customer_code", "")
+    if not isinstance(code, str) or len(code) > 50 or (value.get("mode") == "automatic" and not code):
+        raise ValueError("customer_code is the Unleashed customer's code (needed to send orders)")
+    channels, prefixes = value.get("channels", []), value.get("prefixes", {})
+    if not isinstance(channels, list) or not all(isinstance(c, str) and c for c in channels):
+        raise ValueError("channels is a list of channel names")
+    if not isinstance(prefixes, dict) or not all(isinstance(p, str) and len(p) <= 20 for p in prefixes.values()):
+        raise ValueError('prefixes is {"<channel>": "<order number prefix>"}')
+    return dict(value)
+
+
+def settings_of(value: dict[str, Any]) -> SalesOrderSettings:
+    return SalesOrderSettings(
+        mode=value.get("mode", "off"),
+        channels=tuple(value.get("channels") or ()),
+        customer_code=value.get("customer_code", ""),
+        prefixes=tuple(sorted((value.get("prefixes") or {}).items())),
+    )
+
+
+class ErpPort(Protocol):
+    def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None: ...
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class SalesOrderWriter:
+    def __init__(
+        self,
+        orders: OrderStore,
+        documents: PosSaleStore,
+        ledger: Ledger,
+        history: PushStore,
+        problems: ProblemStore,
+        settings: SalesOrderSettings,
+        warehouses: dict[str, str],
+        api: ErpPort | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.orders, self.documents, self.ledger = orders, documents, ledger
+        self.history, self.problems, self.settings = history, problems, settings
+        self.warehouse_of = {location: code for code, location in warehouses.items()}
+        self.api, self.clock = api, clock
+
+    def sync(self, channel: str, order_id: str) -> str:  # noqa: PLR0911 - one answer per reason
+        """Send the order (once) if it should go; what happened: sent, unchanged, skipped,
+        waiting (Unleashed did not answer; retried), busy or refused."""
+        settings = self.settings
+        if settings.mode != "automatic" or (settings.channels and channel not in settings.channels):
+            return "skipped"
+        kept = self.orders.load(channel, order_id)
+        if kept.stored is None:
+            return "skipped"
+        done = {d.register_id: d for d in kept.erp_orders}
+        if not done and (kept.stored.order.cancelled or kept.stored.order.financial_status not in PAID):
+            return "skipped"  # not paid yet (or cancelled before it was): nothing goes
+        plan = self._plan(list(kept.lines.values()))
+        if not plan or self.api is None:
+            return "skipped" if not plan else "waiting"
+        results, first = [], min(plan)  # the first warehouse's order carries the shipping charge
+        for warehouse, units in sorted(plan.items()):
+            try:
+                document = done.get(warehouse)
+                results.append(self._send(kept.stored, warehouse, units, document, kept.lines, warehouse == first))
+            except UnleashedRefused as refused:
+                self._refuse(kept.stored, str(refused))
+                return "refused"
+            except ChannelUnavailable:
+                return "waiting"
+        if "sent" in results and any(d.error for d in done.values()):
+            self.problems.clear("not_imported", SOURCE, f"order:{channel}:{order_id}")
+        return "busy" if "busy" in results else "sent" if "sent" in results else "unchanged"
+
+    def _plan(self, lines: list[LineRecord]) -> dict[str, dict[str, int]]:
+        plan: dict[str, dict[str, int]] = {}
+        for record in lines:
+            warehouse = self.warehouse_of.get(record.location)
+            if warehouse and record.taken > 0:
+                units = plan.setdefault(warehouse, {})
+                units[record.sku] = units.get(record.sku, 0) + record.taken
+        return plan
+
+    def _send(
+        self,
+        stored: StoredOrder,
+        warehouse: str,
+        units: dict[str, int],
+        document: PosDocument | None,
+        lines: dict[str, LineRecord],
+        shipping: bool,
+    ) -> str:
+        assert self.api is not None  # noqa: S101 - checked by sync
+        order, now = stored.order, self.clock()
+        if document is not None and document.state == "created":
+            return "unchanged"  # later changes (refunds, edits) are not sent: Unleashed's own rule
+        if document is None:
+            guid = str(uuid.uuid5(NAMESPACE, f"{order.channel}:{order.order_id}:{warehouse}"))
+            fresh = PosDocument(order.channel, order.order_id, warehouse, 0, guid, units, attempts=1)
+            fresh = replace(fresh, claimed_at=iso(now), at=iso(now), destination=DESTINATION)
+            if not self.documents.record(fresh):
+                return "busy"  # another run recorded it a moment ago, and is sending it
+            claimed = fresh
+        else:
+            recent = document.claimed_at and parse_iso(document.claimed_at) > now - STALE_CLAIM
+            if document.state == "calling" and recent:
+                return "busy"
+            taken = self.documents.claim(replace(document, units=units), iso(now))
+            if taken is None:
+                return "busy"
+            claimed = taken
+        try:
+            answer = self.api.get(f"SalesOrders/{claimed.sale_id}") if claimed.attempts > 1 else None
+            body = self._body(stored, claimed, shipping=shipping)
+            answer = answer or self.api.post(f"SalesOrders/{claimed.sale_id}", body)
+        except ChannelUnavailable:  # the outcome is unknown: the next attempt looks first
+            self.documents.replace(claimed, replace(claimed, claimed_at=""))
+            raise
+        modified = unleashed_time(answer.get("LastModifiedOn")) or now
+        version = int(modified.timestamp() * 1000)
+        location = next(loc for loc, code in self.warehouse_of.items() if code == warehouse)
+        mine = [r for r in lines.values() if r.location == location]
+        confirm_master_lots(
+            self.ledger, mine, (order.channel, order.order_id), f"so:{claimed.sale_id}", version, units, SOURCE
+        )
+        number = str(answer.get("OrderNumber") or "")
+        created = replace(
+            claimed, state="created", version=version, receipt=number, confirmed=True, error="", paid=True
+        )
+        if not self.documents.replace(claimed, created):
+            raise ChannelUnavailable("the sales order's record moved while it was sent")
+        return "sent"
+
+    def _body(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> dict[str, Any]:
+        order = stored.order
+        prices = {line.sku: _money(line.unit_price) for line in order.lines if line.sku}
+        lines: list[dict[str, Any]] = []
+        for number, (sku, quantity) in enumerate(sorted(document.units.items()), start=1):
+            price = prices.get(sku, Decimal(0))
+            lines.append(_line(number, {"ProductCode": sku}, quantity, price))
+        freight = _money(order.shipping)
+        if shipping and freight > 0:
+            charge = _line(len(lines) + 1, {"Guid": NO_PRODUCT}, 1, freight)
+            lines.append(charge | {"LineType": "Charge", "ProductDescription": f"Shipping: {order.shipping_method}"})
+        _spread_tax(lines, _money(order.tax))
+        subtotal = sum((Decimal(line["LineTotal"]) for line in lines), Decimal(0))
+        tax = sum((Decimal(line["LineTax"]) for line in lines), Decimal(0))
+        body: dict[str, Any] = {
+            "Guid": document.sale_id,
+            "OrderNumber": f"{self.settings.prefix(order.channel)}{order.number.removeprefix('#') or order.order_id}",
+            "OrderStatus": "Placed",
+            "OrderDate": order.created_at,
+            "Customer": {"CustomerCode": self.settings.customer_code},
+            "Warehouse": {"WarehouseCode": document.register_id},
+            "Comments": f"{order.channel} order {order.number or order.order_id}",
+            "SalesOrderLines": lines,
+            "SubTotal": f"{subtotal:.2f}",
+            "TaxTotal": f"{tax:.2f}",
+            "Total": f"{subtotal + tax:.2f}",
+        }
+        if order.currency:
+            body["Currency"] = {"CurrencyCode": order.currency}
+        if order.ship_to is not None:
+            to = order.ship_to
+            body |= {"DeliveryName": to.name, "DeliveryStreetAddress": to.street1, "DeliveryStreetAddress2": to.street2}
+            body |= {"DeliveryCity": to.city, "DeliveryRegion": to.state, "DeliveryPostCode": to.postal_code}
+            body |= {"DeliveryCountry": to.country, "DeliveryMethod": order.shipping_method}
+        return body
+
+    def _refuse(self, stored: StoredOrder, why: str) -> None:
+        order = stored.order
+        for document in self.documents.documents(order.channel, order.order_id):
+            if document.state != "created":  # tried again later, less often each time (each try is a call)
+                wait = min(FIRST_RETRY * 2 ** max(0, document.attempts - 1), LAST_RETRY)
+                refused = replace(document, state="refused", error=why[:500], claimed_at="")
+                self.documents.replace(document, replace(refused, retry_at=iso(self.clock() + wait)))
+        subject = f"order:{order.channel}:{order.order_id}"
+        self.history.note(subject, SOURCE, f"order {order.number} into Unleashed", "not_imported", why, self.clock())
+
+    def retry_unfinished(self, out_of_time: Callable[[], bool], limit: int = 50) -> dict[str, int]:
+        """Orders whose sales orders are still calling or were refused: tried again."""
+        report: dict[str, int] = {}
+        for channel, order_id in self.documents.unfinished(iso(self.clock()) + "~", limit):
+            if out_of_time():
+                break
+            result = self.sync(channel, order_id)
+            report[result] = report.get(result, 0) + 1
+        return report
+
+
+def _line(number: int, product: dict[str, str], quantity: int, price: Decimal) -> dict[str, Any]:
+    total = (price * quantity).quantize(CENT, ROUND_HALF_UP)
+    return {
+        "LineNumber": number,
+        "Product": product,
+        "OrderQuantity": quantity,
+        "UnitPrice": f"{price:.2f}",
+        "LineTotal": f"{total:.2f}",
+        "LineTax": "0.00",
+    }
+
+
+def _spread_tax(lines: list[dict[str, Any]], tax: Decimal) -> None:
+    """The order's tax over the lines by their totals, in cents, the remainder on the last line,
+    so the lines' tax adds up to the order's to the cent."""
+    base = sum((Decimal(line["LineTotal"]) for line in lines), Decimal(0))
+    if tax <= 0 or base <= 0:
+        return
+    given = Decimal(0)
+    for line in lines[:-1]:
+        share = (tax * Decimal(line["LineTotal"]) / base).quantize(CENT, ROUND_HALF_UP)
+        line["LineTax"] = f"{share:.2f}"
+        given += share
+    lines[-1]["LineTax"] = f"{tax - given:.2f}"
+
+
+def _money(text: str | None) -> Decimal:
+    try:
+        return Decimal(text or "0").quantize(CENT, ROUND_HALF_UP)
+    except InvalidOperation:
+        return Decimal(0)

@@ -1,0 +1,134 @@
+"""Paid web orders into Unleashed as sales orders (moto table from the template, the Unleashed
+sandbox on loopback): once per order and warehouse under redelivery and lost answers, totals that
+add up to the cent, the pending units closed by Unleashed's own numbers, refusals kept and retried."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from local.sandbox.unleashed import UnleashedSandbox
+from omnistock.channels.unleashed import wiring as unleashed
+from omnistock.channels.unleashed.wiring import UnleashedSettings
+from omnistock.ledger import Ledger
+from omnistock.orders import ChannelOrder, OrderLine
+from omnistock.wiring import Wiring
+from tests.fakes import Clock
+
+NEVER = lambda: False  # noqa: E731
+AT = "2026-11-23T11:00:00Z"
+
+
+@pytest.fixture
+def erp(wiring: Wiring, ledger: Ledger, clock: Clock) -> Iterator[UnleashedSandbox]:
+    with UnleashedSandbox(warehouses=("MAIN",), clock=lambda: clock().timestamp()) as sandbox:
+        wiring.clients.secretsmanager.create_secret(Name="erp/api", SecretString=json.dumps(sandbox.credentials()))
+        wiring.config = wiring.config.with_sections(
+            UnleashedSettings(api_base=sandbox.api_base, api_secret_name="erp/api", warehouses={"MAIN": "warehouse"})
+        )
+        for sku in ("BOLT", "NUT", "WASHER"):
+            ledger.upsert_catalog(sku, ["warehouse"], {}, sku.title())
+            sandbox.add_product(sku, {"MAIN": 10})
+        ledger.set_channel("shopify", ["warehouse"], platform="shopify", target_location="gid://shopify/Location/1")
+        poll(wiring)
+        wiring.settings.change("unleashed.sales_orders", {"mode": "automatic", "customer_code": "WEB"}, "test")
+        yield sandbox
+
+
+def poll(wiring: Wiring) -> None:
+    api = unleashed.api(wiring)
+    assert api is not None
+    unleashed.intake(wiring).poll(api, NEVER)
+
+
+def order(number: str, lines: list[tuple[str, int, str]], *, paid: bool = True, tax: str = "0.00") -> ChannelOrder:
+    items = tuple(
+        OrderLine(line_id=str(n), sku=sku, title=sku, quantity=qty, unit_price=price)
+        for n, (sku, qty, price) in enumerate(lines, start=1)
+    )
+    return ChannelOrder(
+        "shopify",
+        f"w-{number}",
+        f"#{number}",
+        AT,
+        AT,
+        items,
+        financial_status="paid" if paid else "pending",
+        shipping="4.95",
+        shipping_method="Standard",
+        tax=tax,
+        currency="NZD",
+    )
+
+
+def level(ledger: Ledger, sku: str = "BOLT") -> tuple[int, int, int]:
+    (stock,) = ledger.explain(sku, movement_limit=0).levels
+    return stock.on_hand, stock.pending, stock.available
+
+
+def sync(wiring: Wiring, number: str) -> str:
+    return unleashed.sales_orders(wiring).sync("shopify", f"w-{number}")
+
+
+def test_a_paid_order_is_one_sales_order_whose_totals_add_up_and_whose_units_unleashed_counts(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    wiring.order_desk.ingest(
+        order("1001", [("BOLT", 2, "3.33"), ("NUT", 1, "0.10"), ("WASHER", 3, "0.07")], tax="1.00")
+    )
+    assert level(ledger) == (10, 2, 8)
+    assert sync(wiring, "1001") == "sent"
+    (sent,) = erp.sales_orders()
+    assert sent["OrderNumber"] == "SHOPIFY_1001" and sent["OrderStatus"] == "Placed"
+    assert sent["Customer"] == {"CustomerCode": "WEB"} and sent["Warehouse"] == {"WarehouseCode": "MAIN"}
+    lines = sent["SalesOrderLines"]
+    assert [(line.get("LineType"), line["OrderQuantity"]) for line in lines] == [
+        (None, 2),
+        (None, 1),
+        (None, 3),
+        ("Charge", 1),
+    ]
+    assert sum(Decimal(line["LineTax"]) for line in lines) == Decimal("1.00")  # the order's tax, to the cent
+    assert Decimal(sent["Total"]) == Decimal("6.66") + Decimal("0.10") + Decimal("0.21") + Decimal("4.95") + 1
+    assert erp.available("BOLT", "MAIN") == 8  # placed: allocated
+    clock.advance(minutes=1)
+    poll(wiring)  # Unleashed's count includes the allocation: nothing stays pending
+    assert level(ledger) == (8, 0, 8)
+    for _ in range(2):  # redelivered, and again after Unleashed's count
+        assert sync(wiring, "1001") == "unchanged"
+    assert len(erp.sales_orders()) == 1
+
+
+def test_a_lost_answer_and_redelivery_never_make_a_second_sales_order(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox
+) -> None:
+    wiring.order_desk.ingest(order("1002", [("BOLT", 1, "5.00")]))
+    erp.lose_next_answers(1)  # Unleashed makes the sales order; its answer never arrives
+    assert sync(wiring, "1002") == "waiting"
+    assert len(erp.sales_orders()) == 1 and level(ledger)[1] == 1
+    assert sync(wiring, "1002") == "sent"  # looked the Guid up first
+    assert sync(wiring, "1002") == "unchanged"
+    assert len(erp.sales_orders()) == 1
+
+
+def test_unpaid_orders_wait_and_refusals_are_kept_then_retried(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    wiring.order_desk.ingest(order("1003", [("BOLT", 1, "5.00")], paid=False))
+    assert sync(wiring, "1003") == "skipped" and erp.sales_orders() == []
+    ledger.upsert_catalog("GASKET", ["warehouse"], {}, "Gasket")
+    ledger.report_count("GASKET", "warehouse", 4, 1, "admin", "seed")
+    wiring.order_desk.ingest(order("1004", [("GASKET", 1, "2.00")]))  # Unleashed has no such product
+    assert sync(wiring, "1004") == "refused" and erp.sales_orders() == []
+    (problem,) = wiring.problem_store.page("not_imported", "", 10)
+    assert problem.subject == "order:shopify:w-1004" and "GASKET" in problem.error
+    erp.add_product("GASKET", {"MAIN": 4})  # fixed in Unleashed
+    writer = unleashed.sales_orders(wiring)
+    assert writer.retry_unfinished(NEVER) == {}  # backing off
+    clock.advance(minutes=5)
+    assert writer.retry_unfinished(NEVER) == {"sent": 1}
+    assert [o["OrderNumber"] for o in erp.sales_orders()] == ["SHOPIFY_1004"]
+    assert wiring.problem_store.page("not_imported", "", 10) == []
