@@ -4,6 +4,7 @@ add up to the cent, the pending units closed by Unleashed's own numbers, refusal
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -132,3 +133,45 @@ def test_unpaid_orders_wait_and_refusals_are_kept_then_retried(
     assert writer.retry_unfinished(NEVER) == {"sent": 1}
     assert [o["OrderNumber"] for o in erp.sales_orders()] == ["SHOPIFY_1004"]
     assert wiring.problem_store.page("not_imported", "", 10) == []
+
+
+# ---- Unleashed's answer and its counts, in every order (DESIGN.md §3.3)
+PREDATES = "a count from before the sales order"
+INCLUDES = "a count that includes the sales order"
+SEND = "Omnistock sends the sales order"
+
+
+@pytest.mark.parametrize("arrival", list(itertools.permutations([PREDATES, INCLUDES, SEND])))
+def test_counts_around_the_sales_order_never_bring_sold_units_back(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock, arrival: tuple[str, ...]
+) -> None:
+    (stock,) = ledger.explain("BOLT", movement_limit=0).levels
+    counted = stock.master_version or 0
+    wiring.order_desk.ingest(order("1010", [("BOLT", 2, "5.00")]))
+    clock.advance(minutes=1)  # the sales order is made now; the counts are from before and after
+    intake = unleashed.intake(wiring)
+    includes_at = counted + 120_000
+
+    def row(available: int, ms: int) -> None:
+        intake.row(
+            {
+                "WarehouseCode": "MAIN",
+                "ProductCode": "BOLT",
+                "AvailableQty": available,
+                "LastModifiedOn": f"/Date({ms})/",
+            },
+            set(),
+        )
+
+    events = {
+        PREDATES: lambda: row(9, counted + 1),  # a receipt of 1 counted before the order
+        INCLUDES: lambda: row(7, includes_at),  # ... and the count after it, less the order's 2
+        SEND: lambda: sync(wiring, "1010"),
+    }
+    for name in (*arrival, *reversed(arrival)):  # then every event again, newest first
+        events[name]()
+        on_hand, _pending, available = level(ledger)
+        (stock,) = ledger.explain("BOLT", movement_limit=0).levels
+        truth = on_hand if (stock.master_version or 0) >= includes_at else on_hand - 2
+        assert available <= truth, f"{name} brought sold units back"
+    assert level(ledger) == (7, 0, 7) and len(erp.sales_orders()) == 1
