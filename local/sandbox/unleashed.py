@@ -18,7 +18,10 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
    Σ ``LineTax``, ``Total`` = both, each ``LineTotal`` = ``UnitPrice`` times ``OrderQuantity``, to the
    cent. A ``Placed`` order allocates its units (the stock row's ``AllocatedQty`` and modified time
    move on after the order's own). ``lose_next_answers`` commits the next POST and answers 504.
-4. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+4. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
+   (``ShipmentStatus`` "Dispatched", ``SalesOrderNumber``, ``TrackingNumber``, ``Courier``, lines by
+   product code), oldest change first; dispatching a sales order moves its status to "Dispatched".
+5. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
    receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
@@ -68,6 +71,7 @@ class _State:
     fail_status: int = 503
     lose_answers: int = 0
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> sales order
+    shipments: list[dict[str, Any]] = field(default_factory=list)
     customers: set[str] = field(default_factory=lambda: {"WEB"})
 
 
@@ -158,6 +162,29 @@ class UnleashedSandbox:
         with self._lock:
             self._state.lose_answers = int(n)
 
+    def dispatch(self, order_guid: str, tracking: str = "", courier: str = "NZ Post") -> dict[str, Any]:
+        """Staff dispatch a sales order in Unleashed: a shipment of all its lines, with tracking."""
+        with self._lock:
+            order = self._state.orders.get(order_guid)
+            if order is None:
+                raise KeyError(f"no sales order {order_guid!r}")
+            ms = self._tick()
+            order.update(OrderStatus="Dispatched", LastModifiedOn=f"/Date({ms})/")
+            lines = [
+                {"ProductCode": line["Product"]["ProductCode"], "ShipmentQty": line["OrderQuantity"]}
+                for line in order["SalesOrderLines"]
+                if line.get("LineType") != "Charge"
+            ]
+            shipment = {
+                "Guid": str(uuid.uuid4()),
+                "SalesOrderNumber": order["OrderNumber"],
+                "ShipmentStatus": "Dispatched",
+            }
+            shipment |= {"TrackingNumber": tracking, "Courier": {"CourierName": courier}, "SalesShipmentLines": lines}
+            shipment |= {"LastModifiedOn": f"/Date({ms})/", "_ms": ms}
+            self._state.shipments.append(shipment)
+            return {k: v for k, v in shipment.items() if k != "_ms"}
+
     def sales_orders(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self._state.orders.values()))
@@ -182,13 +209,18 @@ class UnleashedSandbox:
             if self._state.fail_next > 0:
                 self._state.fail_next -= 1
                 return json_response(self._state.fail_status, {"Description": "sandbox fault injection"})
-            route = path.strip("/").split("/")
-            if route[0] == "SalesOrders" and len(route) == 2 and method.upper() in ("GET", "POST"):
-                return self._sales_order(method.upper(), route[1], body)
-            if method.upper() == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
-                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                return self._stock_on_hand(route[1] if len(route) == 2 else "1", query)
-            return json_response(404, {"Description": "not found"})
+            return self._route(method.upper(), path.strip("/").split("/"), parts.query, body)
+
+    def _route(self, method: str, route: list[str], raw_query: str, body: bytes) -> SandboxResponse:
+        query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+        page = route[1] if len(route) == 2 else "1"
+        if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST"):
+            return self._sales_order(method, route[1], body)
+        if method == "GET" and route[0] == "SalesShipments" and len(route) <= 2:
+            return self._shipments(page, query)
+        if method == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
+            return self._stock_on_hand(page, query)
+        return json_response(404, {"Description": "not found"})
 
     def _stock_on_hand(self, page_text: str, query: dict[str, str]) -> SandboxResponse:
         try:
@@ -212,6 +244,20 @@ class UnleashedSandbox:
         rows.sort(key=lambda item: (item["_ms"], item["ProductCode"], item["WarehouseCode"]))
         pages = max(1, -(-len(rows) // size))
         chosen = [{k: v for k, v in item.items() if k != "_ms"} for item in rows[(page - 1) * size : page * size]]
+        pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
+        return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
+
+    def _shipments(self, page_text: str, query: dict[str, str]) -> SandboxResponse:
+        try:
+            page, size = int(page_text), int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
+            since = _since(query.get("modifiedSince", ""))
+        except ValueError as error:
+            return json_response(400, {"Description": f"bad request: {error}"})
+        if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+            return json_response(400, {"Description": f"page is 1 or more, pageSize 1 to {MAX_PAGE_SIZE}"})
+        rows = [s for s in self._state.shipments if since is None or s["_ms"] >= since]
+        pages = max(1, -(-len(rows) // size))
+        chosen = [{k: v for k, v in s.items() if k != "_ms"} for s in rows[(page - 1) * size : page * size]]
         pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
         return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
 
@@ -276,6 +322,7 @@ class UnleashedSandbox:
             ("POST", "faults/fail"): (self.fail_next, "ok"),
             ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
             ("GET", "sales-orders"): (self.sales_orders, "sales_orders"),
+            ("POST", "dispatch"): (self.dispatch, "shipment"),
             ("POST", "reset"): (self.reset, "ok"),
         }
         if (method, route) not in routes:

@@ -44,6 +44,7 @@ from omnistock.channels.lightspeed.web_order_settings import settings_of
 from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
+from omnistock.channels.unleashed import wiring as unleashed
 from omnistock.models import Job, SyncEntry
 from omnistock.orders import ChannelOrder, OrderLine
 from omnistock.policy import SkuPolicy
@@ -741,6 +742,16 @@ def unleashed_poll(h: Harness) -> None:
         result = h.invoke({"source": "aws.events"})
         assert result["polled"] is True and result["applied"] == 1 and result["parked"] == 1, result
         assert result["unmapped"] == 2, result
+        # a sales order Omnistock sent, dispatched in Unleashed: the next poll records its shipment
+        ledger.set_channel("shopify", ["warehouse"], platform="shopify", target_location=SHOP_LOCATION)
+        at = "2026-11-23T11:00:00Z"
+        line = OrderLine(line_id="1", sku="BOLT", title="Bolt", quantity=1, unit_price="5.00")
+        runtime.app().order_desk.ingest(ChannelOrder("shopify", "w-1", "#1", at, at, (line,), financial_status="paid"))
+        runtime.app().settings.change("unleashed.sales_orders", {"mode": "automatic", "customer_code": "WEB"}, "t")
+        assert unleashed.sales_orders(runtime.app()).sync("shopify", "w-1") == "sent"
+        erp.dispatch(erp.sales_orders()[0]["Guid"], tracking="NZ1")
+        result = h.invoke({"source": "aws.events"})
+        assert result["recorded"] == 1, result
 
 
 def erp_orders(h: Harness) -> None:

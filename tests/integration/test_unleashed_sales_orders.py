@@ -175,3 +175,22 @@ def test_counts_around_the_sales_order_never_bring_sold_units_back(
         truth = on_hand if (stock.master_version or 0) >= includes_at else on_hand - 2
         assert available <= truth, f"{name} brought sold units back"
     assert level(ledger) == (7, 0, 7) and len(erp.sales_orders()) == 1
+
+
+def test_a_shipment_dispatched_in_unleashed_becomes_the_orders_fulfillment_once(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    wiring.order_desk.ingest(order("1020", [("BOLT", 2, "5.00"), ("NUT", 1, "1.00")]))
+    assert sync(wiring, "1020") == "sent"
+    (sent,) = erp.sales_orders()
+    clock.advance(minutes=1)
+    erp.dispatch(sent["Guid"], tracking="NZ123456789", courier="NZ Post")  # staff dispatch it in Unleashed
+    api = unleashed.api(wiring)
+    assert api is not None
+    for _ in range(2):  # the overlap reads the shipment again: recorded once
+        report = unleashed.poll(wiring)(api, NEVER)
+    assert report["shipments"] == 1 and report["recorded"] == 0
+    (shipment,) = wiring.orders.shipments("shopify", "w-1020")
+    assert (shipment.carrier, shipment.tracking_number) == ("NZ Post", "NZ123456789")
+    assert shipment.lines == {"1": 2, "2": 1} and shipment.state == "pending"  # the outbox tells Shopify
+    assert wiring.orders.order("shopify", "w-1020").status.value == "shipped"  # type: ignore[union-attr]

@@ -124,3 +124,13 @@ class PosSaleStore:
             limit=limit,
         )
         return list(dict.fromkeys((item["channel"], item["order_id"]) for item in items))
+
+    # ---- the destination's own number for a document (an ERP's sales order number)
+    def remember_number(self, number: str, channel: str, order_id: str) -> None:
+        item = {"pk": f"{self.destination}NO#{number}", "sk": keys.ORDER_SK, "kind": "document_number"}
+        self.table.put(item | {"channel": channel, "order_id": order_id})
+
+    def order_numbered(self, number: str) -> tuple[str, str] | None:
+        """The (channel, order id) a document the destination numbers ``number`` was written for."""
+        item = self.table.get(f"{self.destination}NO#{number}", keys.ORDER_SK)
+        return (item["channel"], item["order_id"]) if item else None

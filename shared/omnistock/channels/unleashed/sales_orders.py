@@ -194,6 +194,8 @@ class SalesOrderWriter:
             self.ledger, mine, (order.channel, order.order_id), f"so:{claimed.sale_id}", version, units, SOURCE
         )
         number = str(answer.get("OrderNumber") or "")
+        if number:  # its shipments name it by number: they find the order through this
+            self.documents.remember_number(number, order.channel, order.order_id)
         created = replace(
             claimed, state="created", version=version, receipt=number, confirmed=True, error="", paid=True
         )

@@ -4,7 +4,7 @@ month's budget), its stock poll, and its connection check. Omnistock never write
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -165,6 +165,28 @@ def sales_orders(wiring: Wiring, *, fresh: bool = False) -> SalesOrderWriter:
         api(wiring),
         wiring.clock,
     )
+
+
+def poll(wiring: Wiring) -> Callable[[UnleashedApi, Callable[[], bool]], dict[str, object]]:
+    """The poll: stock on hand as master counts, then shipments dispatched since (both within the
+    budget: a poll the budget slows or stops reads neither)."""
+    from omnistock.channels.unleashed.sales_orders import DESTINATION
+    from omnistock.channels.unleashed.shipments import UnleashedShipments
+    from omnistock.store.pos_sale_store import PosSaleStore
+
+    stock = intake(wiring)
+    documents = PosSaleStore(wiring.table, DESTINATION)
+    shipped = UnleashedShipments(
+        wiring.cursors, documents, wiring.orders, wiring.shipment_desk, wiring.pushes, wiring.clock
+    )
+
+    def run(api: UnleashedApi, out_of_time: Callable[[], bool]) -> dict[str, object]:
+        report = stock.poll(api, out_of_time)
+        if "budget" in report or out_of_time():
+            return report
+        return report | shipped.poll(api, out_of_time)
+
+    return run
 
 
 def doctor(wiring: Wiring) -> list[Check]:
