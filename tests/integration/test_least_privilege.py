@@ -10,6 +10,7 @@ needs (a transaction needs the action of each of its items; a query on an index,
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from omnistock.channels.shopify import payloads
 from omnistock.channels.shopify import wiring as shopify
 from omnistock.channels.shopify.intake import Delivery
 from omnistock.channels.unleashed import wiring as unleashed
+from omnistock.channels.unleashed.signing import webhook_signature
 from omnistock.models import Job, SyncEntry
 from omnistock.orders import ChannelOrder, OrderLine
 from omnistock.policy import SkuPolicy
@@ -774,6 +776,23 @@ def erp_orders(h: Harness) -> None:
         assert h.invoke({"source": "aws.events"}) == {"results": {}}
 
 
+def unleashed_webhook(h: Harness) -> None:
+    h.configure()
+    h.secret("UNLEASHED_WEBHOOK_SECRET_NAME", "signing-key")
+    body = json.dumps(
+        {"eventNotificationId": "n-1", "eventType": "salesorder.updated", "data": {"salesOrderGuid": "g"}}
+    )
+    stamp = str(int(time.time()))
+    event = http_event("POST", "/webhooks/unleashed", body)
+    event["headers"] |= {
+        "x-unleashed-timestamp": stamp,
+        "x-unleashed-signature": webhook_signature(stamp, body.encode(), "signing-key"),
+    }
+    assert h.invoke(event)["statusCode"] == 200
+    event["headers"]["x-unleashed-signature"] = "forged"
+    assert h.invoke(event)["statusCode"] == 401
+
+
 SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "AdminApiFunction": admin_api,
     "MovementLogFunction": movement_log,
@@ -794,6 +813,7 @@ SCENARIOS: dict[str, Callable[[Harness], None]] = {
     "PosSalesFunction": pos_sales,
     "UnleashedPollFunction": unleashed_poll,
     "ErpOrdersFunction": erp_orders,
+    "UnleashedWebhookFunction": unleashed_webhook,
 }
 
 

@@ -127,3 +127,59 @@ def test_the_connection_check_shows_the_months_calls_and_the_second_writer(
     checks = {c.name: c for c in diagnose(wiring) if c.platform == "unleashed"}
     assert checks["monthly calls"].ok and checks["monthly calls"].detail == "1 calls this month of 1000 (ok)"
     assert checks["warehouses"].ok and "Export Stock On Hand" in checks["second writer"].detail
+
+
+def test_webhooks_are_verified_hints_that_let_a_slowed_poll_read_at_once(
+    wiring: Wiring,
+    ledger: Ledger,
+    erp: UnleashedSandbox,
+    clock: Clock,
+    handler_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from omnistock import runtime
+    from omnistock.channels.unleashed.signing import webhook_signature
+    from omnistock.channels.unleashed.webhooks import HINTS
+    from tests.helpers import FakeContext, http_event, load_function
+
+    monkeypatch.setenv("UNLEASHED_WEBHOOK_SECRET_NAME", "erp/webhook")
+    wiring.clients.secretsmanager.create_secret(Name="erp/webhook", SecretString="signing-key")
+    runtime.reset()
+    hook = load_function("unleashed_webhook")
+    body = json.dumps(
+        {"eventNotificationId": "n-1", "eventType": "salesorder.updated", "data": {"salesOrderGuid": "g-1"}}
+    )
+
+    def delivery(timestamp: int, key: str = "signing-key", raw: str = body) -> dict[str, object]:
+        event = http_event("POST", "/webhooks/unleashed", raw)
+        signed = webhook_signature(str(timestamp), raw.encode(), key)
+        event["headers"] |= {"x-unleashed-timestamp": str(timestamp), "x-unleashed-signature": signed}  # type: ignore[operator]
+        return event
+
+    now = int(time.time())
+    hints = lambda: runtime.app().cursors.hints(HINTS, 10)  # noqa: E731
+    assert hook.lambda_handler(delivery(now, key="not-the-key"), FakeContext())["statusCode"] == 401
+    assert hook.lambda_handler(delivery(now - 301), FakeContext())["statusCode"] == 401  # a replay, outside the window
+    unsigned = http_event("POST", "/webhooks/unleashed", body)
+    assert hook.lambda_handler(unsigned, FakeContext())["statusCode"] == 401
+    assert hints() == []  # nothing stored
+    assert hook.lambda_handler(delivery(now, raw='{"nothing": 1}'), FakeContext())["statusCode"] == 400
+    for _ in range(2):  # Unleashed redelivers: one hint
+        assert hook.lambda_handler(delivery(now), FakeContext())["statusCode"] == 200
+    assert hints() == ["salesorder.updated:g-1"]
+    # the month's budget is 90% used: the poll waits half an hour between runs, unless a hint came
+    from omnistock.store.quota_store import QuotaStore
+
+    erp.add_product("BOLT", {"MAIN": 6})
+    wiring.settings.change("unleashed.monthly_calls", 40, "test")
+    QuotaStore(wiring.table).count("unleashed", clock().strftime("%Y-%m"), 36)
+    api = unleashed.api(wiring)
+    assert api is not None and api.budget_state() == "slow"
+    run = unleashed.poll(wiring)
+    assert run(api, NEVER)["hints"] == 1 and hints() == []  # read, and the hint dropped
+    clock.advance(minutes=5)
+    assert "budget" in run(api, NEVER)  # no hint: it waits
+    assert hook.lambda_handler(delivery(now), FakeContext())["statusCode"] == 200
+    assert run(api, NEVER)["hints"] == 1 and level(ledger) == (6, 0, 6)

@@ -95,6 +95,7 @@ def test_functions_of_the_real_template():
         "/webhooks/shopify",
         "/webhooks/commentsold",
         "/webhooks/lightspeed",
+        "/webhooks/unleashed",
         "/shipstation",
         "/console",  # the console's page and files; its data routes need a signed-in user
         "/console/{asset}",

@@ -57,13 +57,14 @@ class UnleashedIntake:
         self.warehouses = dict(warehouses)  # warehouse code -> location
         self.clock = clock
 
-    def poll(self, api: StockReader, out_of_time: Callable[[], bool]) -> dict[str, Any]:
+    def poll(self, api: StockReader, out_of_time: Callable[[], bool], *, hinted: bool = False) -> dict[str, Any]:
+        """``hinted``: a webhook said something changed, so a poll the budget slowed reads now."""
         report: dict[str, Any] = {"rows": 0, "applied": 0, "stale": 0, "unmapped": 0, "pages": 0}
         state, now = api.budget_state(), self.clock()
         if state == "stopped":
             return report | {"budget": "used up: polling stops until the month turns or the budget is raised"}
         last = self.cursors.cursor(LAST_POLL)
-        if state == "slow" and last and now - parse_iso(last) < SLOW_EVERY:
+        if state == "slow" and not hinted and last and now - parse_iso(last) < SLOW_EVERY:
             return report | {"budget": "90% used: polling every 30 minutes"}
         cursor = self.cursors.cursor(STOCK_CURSOR)
         params = {"modifiedSince": (parse_iso(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")} if cursor else {}

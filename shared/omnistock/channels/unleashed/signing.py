@@ -34,3 +34,10 @@ def webhook_holds(body: bytes, timestamp: str | None, given: str | None, keys: l
     if abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
         return False
     return any(hmac.compare_digest(webhook_signature(timestamp, body, key).encode(), given.encode()) for key in keys)
+
+
+def combined(timestamp: str | None, signature: str | None) -> str | None:
+    """The two signed headers as the one value a webhook check takes ("" parts when missing)."""
+    if not timestamp and not signature:
+        return None
+    return f"{timestamp or ''}|{signature or ''}"

@@ -29,6 +29,7 @@ MAX_WAREHOUSES = 100
 class UnleashedSettings:
     api_base: str = ""  # empty: Unleashed's own; the local sandbox sets it
     api_secret_name: str = ""  # JSON {"api_id", "api_key"} from the API Access page
+    webhook_secret_name: str = ""  # the webhook subscription's signing key (one a line, when rotating)
     warehouses: Mapping[str, str] = field(default_factory=dict)  # warehouse code -> location
     monthly_calls: int = 0  # the account's monthly API quota (0: unknown; calls are counted only)
 
@@ -95,6 +96,7 @@ def settings_from_env(env: Mapping[str, str]) -> UnleashedSettings:
     return UnleashedSettings(
         api_base=env.get("UNLEASHED_API_BASE", ""),
         api_secret_name=env.get("UNLEASHED_API_SECRET_NAME", ""),
+        webhook_secret_name=env.get("UNLEASHED_WEBHOOK_SECRET_NAME", ""),
         warehouses=warehouses,
         monthly_calls=budget,
     )
@@ -181,12 +183,30 @@ def poll(wiring: Wiring) -> Callable[[UnleashedApi, Callable[[], bool]], dict[st
     )
 
     def run(api: UnleashedApi, out_of_time: Callable[[], bool]) -> dict[str, object]:
-        report = stock.poll(api, out_of_time)
+        from omnistock.channels.unleashed.webhooks import HINTS
+
+        hints = wiring.cursors.hints(HINTS, 100)  # what webhooks said changed: this poll reads it
+        report = stock.poll(api, out_of_time, hinted=bool(hints))
         if "budget" in report or out_of_time():
             return report
-        return report | shipped.poll(api, out_of_time)
+        report |= shipped.poll(api, out_of_time)
+        for hint in hints:
+            wiring.cursors.drop_hint(HINTS, hint)
+        return report | {"hints": len(hints)}
 
     return run
+
+
+def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
+    return wiring.secrets.signing(settings(wiring).webhook_secret_name, refresh)
+
+
+def note_hint(wiring: Wiring, hint: str) -> None:
+    """A verified webhook's hint for the next poll (which reads at once, even slowed)."""
+    from omnistock.channels.unleashed.webhooks import HINTS
+    from omnistock.clock import iso
+
+    wiring.cursors.hint(HINTS, hint, iso(wiring.clock()))
 
 
 def doctor(wiring: Wiring) -> list[Check]:
