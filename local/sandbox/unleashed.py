@@ -16,8 +16,10 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
    /SalesOrders/{guid}``. A sales order is refused (400, ``Description`` says why) unless its
    customer, warehouse and product codes exist and ``SubTotal`` = Σ ``LineTotal``, ``TaxTotal`` =
    Σ ``LineTax``, ``Total`` = both, each ``LineTotal`` = ``UnitPrice`` times ``OrderQuantity``, to the
-   cent. A ``Placed`` order allocates its units (the stock row's ``AllocatedQty`` and modified time
-   move on after the order's own). ``lose_next_answers`` commits the next POST and answers 504.
+   cent. ``DELETE /SalesOrders/{guid}`` deletes a Parked or Placed order (releasing what it
+   allocated) and refuses one further along (400). A ``Placed`` order allocates its units (the
+   stock row's ``AllocatedQty`` and modified time move on after the order's own).
+   ``lose_next_answers`` commits the next POST and answers 504.
 4. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
    (``ShipmentStatus`` "Dispatched", ``SalesOrderNumber``, ``TrackingNumber``, ``Courier``, lines by
    product code), oldest change first; dispatching a sales order moves its status to "Dispatched".
@@ -214,7 +216,7 @@ class UnleashedSandbox:
     def _route(self, method: str, route: list[str], raw_query: str, body: bytes) -> SandboxResponse:
         query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
         page = route[1] if len(route) == 2 else "1"
-        if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST"):
+        if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST", "DELETE"):
             return self._sales_order(method, route[1], body)
         if method == "GET" and route[0] == "SalesShipments" and len(route) <= 2:
             return self._shipments(page, query)
@@ -261,11 +263,14 @@ class UnleashedSandbox:
         pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
         return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
 
-    def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:
+    def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:  # noqa: PLR0911
         state = self._state
+        if method in ("GET", "DELETE") and guid not in state.orders:
+            return json_response(404, {"Description": "not found"})
         if method == "GET":
-            found = state.orders.get(guid)
-            return json_response(200, found) if found else json_response(404, {"Description": "not found"})
+            return json_response(200, state.orders[guid])
+        if method == "DELETE":
+            return self._delete_order(guid)
         if guid in state.orders:
             return json_response(400, {"Description": f"Sales order {guid} already exists"})
         try:
@@ -289,6 +294,21 @@ class UnleashedSandbox:
             state.lose_answers -= 1
             return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
         return json_response(201, stored)
+
+    def _delete_order(self, guid: str) -> SandboxResponse:
+        """A Parked or Placed order can be deleted (its allocation released); one picked or
+        further along cannot: 400, as Unleashed refuses changes past that point."""
+        order = self._state.orders[guid]
+        if order.get("OrderStatus") not in ("Parked", "Placed"):
+            return json_response(400, {"Description": f"A {order.get('OrderStatus')} sales order cannot be deleted"})
+        if order.get("OrderStatus") == "Placed":
+            for line in order["SalesOrderLines"]:
+                if line.get("LineType") != "Charge":
+                    row = self._row(line["Product"]["ProductCode"], order["Warehouse"]["WarehouseCode"])
+                    row.allocated -= float(line["OrderQuantity"])
+                    row.modified_ms = self._tick()
+        del self._state.orders[guid]
+        return SandboxResponse(204, [], b"")
 
     def _order_refusal(self, order: dict[str, Any]) -> str:  # noqa: PLR0911 - one check, one answer
         from decimal import Decimal

@@ -194,3 +194,27 @@ def test_a_shipment_dispatched_in_unleashed_becomes_the_orders_fulfillment_once(
     assert (shipment.carrier, shipment.tracking_number) == ("NZ Post", "NZ123456789")
     assert shipment.lines == {"1": 2, "2": 1} and shipment.state == "pending"  # the outbox tells Shopify
     assert wiring.orders.order("shopify", "w-1020").status.value == "shipped"  # type: ignore[union-attr]
+
+
+def test_a_cancel_deletes_the_sales_order_while_unleashed_allows_and_says_so_when_not(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    from dataclasses import replace
+
+    placed, dispatched = order("1030", [("BOLT", 2, "5.00")]), order("1031", [("NUT", 1, "1.00")])
+    for each in (placed, dispatched):
+        wiring.order_desk.ingest(each)
+        assert sync(wiring, each.number.lstrip("#")) == "sent"
+    erp.dispatch(next(o["Guid"] for o in erp.sales_orders() if o["OrderNumber"] == "SHOPIFY_1031"), tracking="T1")
+    later = "2026-11-23T11:30:00Z"
+    for each in (placed, dispatched):
+        wiring.order_desk.ingest(replace(each, cancelled=True, updated_at=later))
+    assert sync(wiring, "1030") == "cancelled"
+    assert sync(wiring, "1030") == "unchanged"  # redelivered: deleted once
+    assert [o["OrderNumber"] for o in erp.sales_orders()] == ["SHOPIFY_1031"] and erp.available("BOLT", "MAIN") == 10
+    assert sync(wiring, "1031") == "refused"  # dispatched already: Unleashed keeps it
+    note = next(e for e in wiring.pushes.sync_history(channel="unleashed") if e.result == "rejected")
+    assert "Dispatched" in note.error and "SHOPIFY_1031" in note.error
+    clock.advance(minutes=1)
+    poll(wiring)  # Unleashed's count after the delete: the 2 BOLT are back, counted once
+    assert level(ledger) == (10, 0, 10)

@@ -107,6 +107,16 @@ class UnleashedApi:
             raise UnleashedRefused(f"Unleashed POST {_route(path)} answered 404")
         return answer
 
+    def delete(self, path: str) -> bool:
+        """Delete the resource; False when Unleashed has none (already gone)."""
+        try:
+            self._send("DELETE", path, {}, None)
+        except UnleashedRefused as refused:
+            if " 404" in str(refused):
+                return False
+            raise
+        return True
+
     def _send(self, method: str, path: str, params: dict[str, str], body: Any) -> dict[str, Any] | None:
         total = self.quota.count(PLATFORM, self.month())  # counted first: a call made is never missed
         if self.monthly_budget > 0 and total > self.monthly_budget:
@@ -138,6 +148,8 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any] 
         raise ChannelUnavailable(f"{where} answered {status}")
     if status >= 400:
         raise UnleashedRefused(f"{where} answered {status}: {_message(response)}")
+    if not response.content:
+        return {}  # a DELETE's empty answer
     try:
         answer = response.json()
     except ValueError:

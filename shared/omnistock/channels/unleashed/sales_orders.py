@@ -93,6 +93,7 @@ def settings_of(value: dict[str, Any]) -> SalesOrderSettings:
 class ErpPort(Protocol):
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None: ...
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def delete(self, path: str) -> bool: ...
 
 
 class SalesOrderWriter:
@@ -125,6 +126,11 @@ class SalesOrderWriter:
         done = {d.register_id: d for d in kept.erp_orders}
         if not done and (kept.stored.order.cancelled or kept.stored.order.financial_status not in PAID):
             return "skipped"  # not paid yet (or cancelled before it was): nothing goes
+        if kept.stored.order.cancelled and done:
+            if self.api is None:
+                return "waiting"
+            cancels = [self._cancel(kept.stored, d) for d in done.values() if d.state == "created"]
+            return "cancelled" if cancels and all(c == "cancelled" for c in cancels) else (cancels or ["unchanged"])[0]
         plan = self._plan(list(kept.lines.values()))
         if not plan or self.api is None:
             return "skipped" if not plan else "waiting"
@@ -162,7 +168,9 @@ class SalesOrderWriter:
     ) -> str:
         assert self.api is not None  # noqa: S101 - checked by sync
         order, now = stored.order, self.clock()
-        if document is not None and document.state == "created":
+        if document is not None and document.state in ("created", "cancelled"):
+            if order.cancelled and document.state == "created":
+                return self._cancel(stored, document)
             return "unchanged"  # later changes (refunds, edits) are not sent: Unleashed's own rule
         if document is None:
             guid = str(uuid.uuid5(NAMESPACE, f"{order.channel}:{order.order_id}:{warehouse}"))
@@ -202,6 +210,22 @@ class SalesOrderWriter:
         if not self.documents.replace(claimed, created):
             raise ChannelUnavailable("the sales order's record moved while it was sent")
         return "sent"
+
+    def _cancel(self, stored: StoredOrder, document: PosDocument) -> str:
+        """The order was cancelled after it was sent: its sales order is deleted in Unleashed
+        while its status allows (Parked, Placed: the allocation goes back); once it is picked or
+        further along Unleashed refuses, and the problems inbox says to cancel it there."""
+        assert self.api is not None  # noqa: S101 - checked by sync
+        order = stored.order
+        try:
+            self.api.delete(f"SalesOrders/{document.sale_id}")
+        except UnleashedRefused as refused:
+            why = f"cancelled on {order.channel}, but Unleashed keeps sales order {document.receipt}: {refused}"
+            subject = f"order:{order.channel}:{order.order_id}"
+            self.history.note(subject, SOURCE, f"cancel of order {order.number}", "rejected", why, self.clock())
+            return "refused"
+        gone = replace(document, state="cancelled", error="")
+        return "cancelled" if self.documents.replace(document, gone) else "busy"
 
     def _body(self, stored: StoredOrder, document: PosDocument, *, shipping: bool) -> dict[str, Any]:
         order = stored.order
