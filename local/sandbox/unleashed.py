@@ -20,10 +20,13 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
    allocated) and refuses one further along (400). A ``Placed`` order allocates its units (the
    stock row's ``AllocatedQty`` and modified time move on after the order's own).
    ``lose_next_answers`` commits the next POST and answers 504.
-4. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
+4. ``POST /CreditNotes/{guid}`` (``CreditLines`` by product code: their units are back on hand
+   at the warehouse) and ``GET /CreditNotes/{guid}`` [the shape is a guess: Unleashed's page was
+   not readable].
+5. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
    (``ShipmentStatus`` "Dispatched", ``SalesOrderNumber``, ``TrackingNumber``, ``Courier``, lines by
    product code), oldest change first; dispatching a sales order moves its status to "Dispatched".
-5. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+6. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
    receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
@@ -74,6 +77,7 @@ class _State:
     lose_answers: int = 0
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> sales order
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    credits: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> credit note
     customers: set[str] = field(default_factory=lambda: {"WEB"})
 
 
@@ -218,6 +222,8 @@ class UnleashedSandbox:
         page = route[1] if len(route) == 2 else "1"
         if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST", "DELETE"):
             return self._sales_order(method, route[1], body)
+        if route[0] == "CreditNotes" and len(route) == 2 and method in ("GET", "POST"):
+            return self._credit_note(method, route[1], body)
         if method == "GET" and route[0] == "SalesShipments" and len(route) <= 2:
             return self._shipments(page, query)
         if method == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
@@ -295,6 +301,36 @@ class UnleashedSandbox:
             return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
         return json_response(201, stored)
 
+    def _credit_note(self, method: str, guid: str, body: bytes) -> SandboxResponse:
+        """Units taken back: their products' stock on hand goes up at the warehouse."""
+        state = self._state
+        if method == "GET":
+            found = state.credits.get(guid)
+            return json_response(200, found) if found else json_response(404, {"Description": "not found"})
+        if guid in state.credits:
+            return json_response(400, {"Description": f"Credit note {guid} already exists"})
+        try:
+            note = json.loads(body)
+            warehouse = note["Warehouse"]["WarehouseCode"]
+            rows = [
+                (self._row(line["Product"]["ProductCode"], warehouse), float(line["CreditQuantity"]))
+                for line in note["CreditLines"]
+            ]
+        except (ValueError, TypeError, KeyError) as error:
+            return json_response(400, {"Description": f"malformed credit note: {error}"})
+        for row, quantity in rows:
+            row.on_hand += quantity
+            row.modified_ms = self._tick()
+        state.credits[guid] = note | {"Guid": guid, "LastModifiedOn": f"/Date({self._tick()})/"}
+        if state.lose_answers > 0:
+            state.lose_answers -= 1
+            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
+        return json_response(201, state.credits[guid])
+
+    def credit_notes(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._state.credits.values()))
+
     def _delete_order(self, guid: str) -> SandboxResponse:
         """A Parked or Placed order can be deleted (its allocation released); one picked or
         further along cannot: 400, as Unleashed refuses changes past that point."""
@@ -342,6 +378,7 @@ class UnleashedSandbox:
             ("POST", "faults/fail"): (self.fail_next, "ok"),
             ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
             ("GET", "sales-orders"): (self.sales_orders, "sales_orders"),
+            ("GET", "credit-notes"): (self.credit_notes, "credit_notes"),
             ("POST", "dispatch"): (self.dispatch, "shipment"),
             ("POST", "reset"): (self.reset, "ok"),
         }

@@ -218,3 +218,33 @@ def test_a_cancel_deletes_the_sales_order_while_unleashed_allows_and_says_so_whe
     clock.advance(minutes=1)
     poll(wiring)  # Unleashed's count after the delete: the 2 BOLT are back, counted once
     assert level(ledger) == (10, 0, 10)
+
+
+def test_units_refunded_with_restock_go_back_by_a_credit_note_once_in_both_systems(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    from dataclasses import replace
+
+    from omnistock.orders import RefundLine
+
+    placed = order("1040", [("BOLT", 3, "5.00")])
+    wiring.order_desk.ingest(placed)
+    assert sync(wiring, "1040") == "sent"
+    clock.advance(minutes=1)
+    poll(wiring)
+    assert level(ledger) == (7, 0, 7)
+    no_restock = replace(placed, refunds=(RefundLine("r1", "1", 1, "no_restock"),), updated_at="2026-11-23T11:10:00Z")
+    wiring.order_desk.ingest(no_restock)
+    assert sync(wiring, "1040") == "unchanged" and erp.credit_notes() == []  # money only: nothing back
+    returned = replace(no_restock, refunds=(*no_restock.refunds, RefundLine("r2", "1", 1, "return")))
+    wiring.order_desk.ingest(replace(returned, updated_at="2026-11-23T11:20:00Z"))
+    erp.lose_next_answers(1)  # Unleashed takes the credit note; its answer is lost
+    assert sync(wiring, "1040") == "waiting"
+    for _ in range(2):  # retried, and redelivered
+        sync(wiring, "1040")
+    (credit,) = erp.credit_notes()
+    assert [(line["Product"]["ProductCode"], line["CreditQuantity"]) for line in credit["CreditLines"]] == [("BOLT", 1)]
+    assert erp.available("BOLT", "MAIN") == 8
+    clock.advance(minutes=1)
+    poll(wiring)
+    assert level(ledger) == (8, 0, 8)  # back once: the ledger's return and Unleashed's count agree

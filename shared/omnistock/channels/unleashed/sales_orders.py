@@ -123,30 +123,68 @@ class SalesOrderWriter:
         kept = self.orders.load(channel, order_id)
         if kept.stored is None:
             return "skipped"
-        done = {d.register_id: d for d in kept.erp_orders}
-        if not done and (kept.stored.order.cancelled or kept.stored.order.financial_status not in PAID):
+        sales = {d.register_id: d for d in kept.erp_orders if d.number == 0}
+        if not sales and (kept.stored.order.cancelled or kept.stored.order.financial_status not in PAID):
             return "skipped"  # not paid yet (or cancelled before it was): nothing goes
-        if kept.stored.order.cancelled and done:
-            if self.api is None:
-                return "waiting"
-            cancels = [self._cancel(kept.stored, d) for d in done.values() if d.state == "created"]
+        if self.api is None:
+            return "waiting"
+        if kept.stored.order.cancelled and sales:
+            cancels = [self._cancel(kept.stored, d) for d in sales.values() if d.state == "created"]
             return "cancelled" if cancels and all(c == "cancelled" for c in cancels) else (cancels or ["unchanged"])[0]
         plan = self._plan(list(kept.lines.values()))
-        if not plan or self.api is None:
-            return "skipped" if not plan else "waiting"
-        results, first = [], min(plan)  # the first warehouse's order carries the shipping charge
-        for warehouse, units in sorted(plan.items()):
+        if not plan and not sales:
+            return "skipped"
+        results, first = [], min(plan or sales)  # the first warehouse's order carries the shipping charge
+        for warehouse in sorted(set(plan) | set(sales)):
+            credits = sorted((d for d in kept.erp_orders if d.register_id == warehouse and d.number > 0), key=_number)
             try:
-                document = done.get(warehouse)
-                results.append(self._send(kept.stored, warehouse, units, document, kept.lines, warehouse == first))
+                results += self._warehouse(
+                    kept.stored,
+                    warehouse,
+                    plan.get(warehouse, {}),
+                    sales.get(warehouse),
+                    credits,
+                    kept.lines,
+                    warehouse == first,
+                )
             except UnleashedRefused as refused:
                 self._refuse(kept.stored, str(refused))
                 return "refused"
             except ChannelUnavailable:
                 return "waiting"
-        if "sent" in results and any(d.error for d in done.values()):
+        if "sent" in results and any(d.error for d in kept.erp_orders):
             self.problems.clear("not_imported", SOURCE, f"order:{channel}:{order_id}")
         return "busy" if "busy" in results else "sent" if "sent" in results else "unchanged"
+
+    def _warehouse(
+        self,
+        stored: StoredOrder,
+        warehouse: str,
+        units: dict[str, int],
+        sale: PosDocument | None,
+        credits: list[PosDocument],
+        lines: dict[str, LineRecord],
+        shipping: bool,
+    ) -> list[str]:
+        """The sales order of one warehouse, then credit notes for units taken back since (a
+        refund with restock): whatever is unfinished first, then what the order now needs."""
+        if sale is None or sale.state != "created":
+            if not units:
+                return ["unchanged"]
+            return [self._send(stored, warehouse, 0, units, sale, lines, shipping)]
+        results = [
+            self._send(stored, warehouse, c.number, c.units, c, lines, False) for c in credits if c.state != "created"
+        ]
+        if "busy" in results:
+            return results
+        carried = dict(sale.units)
+        for credit in credits:
+            for sku, count in credit.units.items():
+                carried[sku] = carried.get(sku, 0) + count
+        back = {sku: units.get(sku, 0) - count for sku, count in carried.items() if units.get(sku, 0) < count}
+        if back:  # units only ever come back: added units are a new order, as Unleashed's own rule has it
+            results.append(self._send(stored, warehouse, len(credits) + 1, back, None, lines, False))
+        return results or ["unchanged"]
 
     def _plan(self, lines: list[LineRecord]) -> dict[str, dict[str, int]]:
         plan: dict[str, dict[str, int]] = {}
@@ -161,20 +199,20 @@ class SalesOrderWriter:
         self,
         stored: StoredOrder,
         warehouse: str,
+        number: int,
         units: dict[str, int],
         document: PosDocument | None,
         lines: dict[str, LineRecord],
         shipping: bool,
     ) -> str:
+        """Write one document exactly once: the sales order (``number`` 0) or a credit note."""
         assert self.api is not None  # noqa: S101 - checked by sync
         order, now = stored.order, self.clock()
-        if document is not None and document.state in ("created", "cancelled"):
-            if order.cancelled and document.state == "created":
-                return self._cancel(stored, document)
-            return "unchanged"  # later changes (refunds, edits) are not sent: Unleashed's own rule
+        endpoint = "SalesOrders" if number == 0 else "CreditNotes"
         if document is None:
-            guid = str(uuid.uuid5(NAMESPACE, f"{order.channel}:{order.order_id}:{warehouse}"))
-            fresh = PosDocument(order.channel, order.order_id, warehouse, 0, guid, units, attempts=1)
+            name = f"{order.channel}:{order.order_id}:{warehouse}" + (f":credit:{number}" if number else "")
+            guid = str(uuid.uuid5(NAMESPACE, name))
+            fresh = PosDocument(order.channel, order.order_id, warehouse, number, guid, units, attempts=1)
             fresh = replace(fresh, claimed_at=iso(now), at=iso(now), destination=DESTINATION)
             if not self.documents.record(fresh):
                 return "busy"  # another run recorded it a moment ago, and is sending it
@@ -183,33 +221,66 @@ class SalesOrderWriter:
             recent = document.claimed_at and parse_iso(document.claimed_at) > now - STALE_CLAIM
             if document.state == "calling" and recent:
                 return "busy"
-            taken = self.documents.claim(replace(document, units=units), iso(now))
+            taken = self.documents.claim(replace(document, units=units) if number == 0 else document, iso(now))
             if taken is None:
                 return "busy"
             claimed = taken
         try:
-            answer = self.api.get(f"SalesOrders/{claimed.sale_id}") if claimed.attempts > 1 else None
-            body = self._body(stored, claimed, shipping=shipping)
-            answer = answer or self.api.post(f"SalesOrders/{claimed.sale_id}", body)
+            answer = self.api.get(f"{endpoint}/{claimed.sale_id}") if claimed.attempts > 1 else None
+            body = self._body(stored, claimed, shipping=shipping) if number == 0 else self._credit(stored, claimed)
+            answer = answer or self.api.post(f"{endpoint}/{claimed.sale_id}", body)
         except ChannelUnavailable:  # the outcome is unknown: the next attempt looks first
             self.documents.replace(claimed, replace(claimed, claimed_at=""))
             raise
         modified = unleashed_time(answer.get("LastModifiedOn")) or now
         version = int(modified.timestamp() * 1000)
+        if number > 0:  # a credit note: the units are back in Unleashed (its next count says so)
+            credited = replace(claimed, state="created", version=version, confirmed=True, error="")
+            if not self.documents.replace(claimed, credited):
+                raise ChannelUnavailable("the credit note's record moved while it was sent")
+            return "sent"
         location = next(loc for loc, code in self.warehouse_of.items() if code == warehouse)
         mine = [r for r in lines.values() if r.location == location]
         confirm_master_lots(
             self.ledger, mine, (order.channel, order.order_id), f"so:{claimed.sale_id}", version, units, SOURCE
         )
-        number = str(answer.get("OrderNumber") or "")
-        if number:  # its shipments name it by number: they find the order through this
-            self.documents.remember_number(number, order.channel, order.order_id)
-        created = replace(
-            claimed, state="created", version=version, receipt=number, confirmed=True, error="", paid=True
-        )
+        so_number = str(answer.get("OrderNumber") or "")
+        if so_number:  # its shipments name it by number: they find the order through this
+            self.documents.remember_number(so_number, order.channel, order.order_id)
+        created = replace(claimed, state="created", version=version, receipt=so_number, confirmed=True, error="")
         if not self.documents.replace(claimed, created):
             raise ChannelUnavailable("the sales order's record moved while it was sent")
         return "sent"
+
+    def _credit(self, stored: StoredOrder, document: PosDocument) -> dict[str, Any]:
+        """A credit note for units taken back [shape unverified: Unleashed's CreditNotes page was
+        not readable; integrators list CreditLines by product code]."""
+        order = stored.order
+        prices = {line.sku: _money(line.unit_price) for line in order.lines if line.sku}
+        lines: list[dict[str, Any]] = [
+            {
+                "LineNumber": line_number,
+                "Product": {"ProductCode": sku},
+                "CreditQuantity": -count,
+                "CreditPrice": f"{prices.get(sku, Decimal(0)):.2f}",
+                "CreditLineTotal": f"{prices.get(sku, Decimal(0)) * -count:.2f}",
+            }
+            for line_number, (sku, count) in enumerate(sorted(document.units.items()), start=1)
+            if count < 0
+        ]
+        total = sum((Decimal(line["CreditLineTotal"]) for line in lines), Decimal(0))
+        number = f"{self.settings.prefix(order.channel)}{order.number.removeprefix('#') or order.order_id}"
+        return {
+            "Guid": document.sale_id,
+            "SalesOrderNumber": number,
+            "Customer": {"CustomerCode": self.settings.customer_code},
+            "Warehouse": {"WarehouseCode": document.register_id},
+            "Comments": f"{order.channel} order {order.number or order.order_id}: units taken back",
+            "CreditLines": lines,
+            "SubTotal": f"{total:.2f}",
+            "TaxTotal": "0.00",
+            "Total": f"{total:.2f}",
+        }
 
     def _cancel(self, stored: StoredOrder, document: PosDocument) -> str:
         """The order was cancelled after it was sent: its sales order is deleted in Unleashed
@@ -282,6 +353,10 @@ class SalesOrderWriter:
             result = self.sync(channel, order_id)
             report[result] = report.get(result, 0) + 1
         return report
+
+
+def _number(document: PosDocument) -> int:
+    return document.number
 
 
 def _line(number: int, product: dict[str, str], quantity: int, price: Decimal) -> dict[str, Any]:
