@@ -23,10 +23,12 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
 4. ``POST /CreditNotes/{guid}`` (``CreditLines`` by product code: their units are back on hand
    at the warehouse) and ``GET /CreditNotes/{guid}`` [the shape is a guess: Unleashed's page was
    not readable].
-5. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
+5. ``GET /Customers?customerCode=`` and ``POST /Customers/{guid}`` (a code in use: 400); the
+   customer "WEB" exists from the start.
+6. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
    (``ShipmentStatus`` "Dispatched", ``SalesOrderNumber``, ``TrackingNumber``, ``Courier``, lines by
    product code), oldest change first; dispatching a sales order moves its status to "Dispatched".
-6. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+7. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
    receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
@@ -79,6 +81,7 @@ class _State:
     shipments: list[dict[str, Any]] = field(default_factory=list)
     credits: dict[str, dict[str, Any]] = field(default_factory=dict)  # guid -> credit note
     customers: set[str] = field(default_factory=lambda: {"WEB"})
+    counters_customers: int = 0  # customers created through the API
 
 
 class UnleashedSandbox:
@@ -157,7 +160,8 @@ class UnleashedSandbox:
 
     def counters(self) -> dict[str, Any]:
         with self._lock:
-            return {"calls": dict(self._state.calls), "refused": self._state.refused}
+            state = self._state
+            return {"calls": dict(state.calls), "refused": state.refused, "customers_created": state.counters_customers}
 
     def fail_next(self, n: int = 1, status: int = 503) -> None:
         with self._lock:
@@ -224,6 +228,8 @@ class UnleashedSandbox:
             return self._sales_order(method, route[1], body)
         if route[0] == "CreditNotes" and len(route) == 2 and method in ("GET", "POST"):
             return self._credit_note(method, route[1], body)
+        if route[0] == "Customers":
+            return self._customers(method, route, query, body)
         if method == "GET" and route[0] == "SalesShipments" and len(route) <= 2:
             return self._shipments(page, query)
         if method == "GET" and route[0] == "StockOnHand" and len(route) <= 2:
@@ -326,6 +332,27 @@ class UnleashedSandbox:
             state.lose_answers -= 1
             return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
         return json_response(201, state.credits[guid])
+
+    def _customers(self, method: str, route: list[str], query: dict[str, str], body: bytes) -> SandboxResponse:
+        """``GET /Customers?customerCode=`` and ``POST /Customers/{guid}`` (a code in use: 400)."""
+        state = self._state
+        if method == "GET" and len(route) <= 2:
+            code = query.get("customerCode", "")
+            found = [{"CustomerCode": c} for c in sorted(state.customers) if not code or c == code]
+            pagination = {"NumberOfItems": len(found), "PageSize": 200, "PageNumber": 1, "NumberOfPages": 1}
+            return json_response(200, {"Pagination": pagination, "Items": found})
+        if method == "POST" and len(route) == 2:
+            try:
+                customer = json.loads(body)
+                code = str(customer["CustomerCode"])
+            except (ValueError, TypeError, KeyError) as error:
+                return json_response(400, {"Description": f"malformed customer: {error}"})
+            if code in state.customers:
+                return json_response(400, {"Description": f"Customer code {code} already exists"})
+            state.customers.add(code)
+            state.counters_customers += 1
+            return json_response(201, customer | {"Guid": route[1]})
+        return json_response(404, {"Description": "not found"})
 
     def credit_notes(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -248,3 +248,18 @@ def test_units_refunded_with_restock_go_back_by_a_credit_note_once_in_both_syste
     clock.advance(minutes=1)
     poll(wiring)
     assert level(ledger) == (8, 0, 8)  # back once: the ledger's return and Unleashed's count agree
+
+
+def test_one_unleashed_customer_per_web_customer_made_once(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox
+) -> None:
+    from dataclasses import replace
+
+    wiring.settings.change("unleashed.sales_orders", {"mode": "automatic", "customers": "per_customer"}, "test")
+    for number in ("1050", "1051"):  # the same buyer twice; the first answer lost after Unleashed made them
+        wiring.order_desk.ingest(replace(order(number, [("BOLT", 1, "5.00")]), email="Ada@Example.com"))
+    erp.lose_next_answers(1)
+    assert sync(wiring, "1050") in ("waiting", "sent")
+    assert sync(wiring, "1050") in ("sent", "unchanged") and sync(wiring, "1051") == "sent"
+    codes = {o["Customer"]["CustomerCode"] for o in erp.sales_orders()}
+    assert len(codes) == 1 and next(iter(codes)).startswith("WEB-") and erp.counters()["customers_created"] == 1

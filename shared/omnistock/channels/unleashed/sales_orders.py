@@ -38,6 +38,7 @@ from omnistock.orders import PosDocument
 if TYPE_CHECKING:
     from omnistock.ledger import Ledger
     from omnistock.orders import LineRecord, StoredOrder
+    from omnistock.store.listing_store import ListingStore
     from omnistock.store.order_store import OrderStore
     from omnistock.store.pos_sale_store import PosSaleStore
     from omnistock.store.problem_store import ProblemStore
@@ -51,13 +52,15 @@ STALE_CLAIM = timedelta(minutes=2)
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)
 CENT = Decimal("0.01")
 NO_PRODUCT = "00000000-0000-0000-0000-000000000000"  # a Charge line names no product
+CUSTOMERS = "unleashed-customer"  # the customers made in Unleashed, remembered (listing_store)
 
 
 @dataclass(frozen=True)
 class SalesOrderSettings:
     mode: str = "off"  # off | automatic
     channels: tuple[str, ...] = ()  # empty: every channel
-    customer_code: str = ""  # the one Unleashed customer web orders are sold to
+    customer_code: str = ""  # the one Unleashed customer web orders are sold to ("single")
+    customers: str = "single"  # single | per_customer (one Unleashed customer per web customer)
     prefixes: tuple[tuple[str, str], ...] = ()  # channel -> order number prefix (default: "<CHANNEL>_")
 
     def prefix(self, channel: str) -> str:
@@ -66,12 +69,17 @@ class SalesOrderSettings:
 
 def checked_settings(value: Any) -> dict[str, Any]:
     """The ``unleashed.sales_orders`` setting as stored; ValueError saying what is wrong."""
-    if not isinstance(value, dict) or set(value) - {"mode", "channels", "customer_code", "prefixes"}:
-        raise ValueError('{"mode": "off|automatic", "customer_code": "...", "channels": [], "prefixes": {}}')
+    if not isinstance(value, dict) or set(value) - {"mode", "channels", "customer_code", "customers", "prefixes"}:
+        raise ValueError(
+            '{"mode": "off|automatic", "customers": "single|per_customer", "customer_code": "...", '
+            '"channels": [], "prefixes": {}}'
+        )
+    if value.get("customers", "single") not in ("single", "per_customer"):
+        raise ValueError("customers is single (the customer_code) or per_customer")
     if value.get("mode", "off") not in ("off", "automatic"):
         raise ValueError("mode is off or automatic")
-    code = value.get("customer_code", "")
-    if not isinstance(code, str) or len(code) > 50 or (value.get("mode") == "automatic" and not code):
+    code, single = value.get("customer_code", ""), value.get("customers", "single") == "single"
+    if not isinstance(code, str) or len(code) > 50 or (value.get("mode") == "automatic" and single and not code):
         raise ValueError("customer_code is the Unleashed customer's code (needed to send orders)")
     channels, prefixes = value.get("channels", []), value.get("prefixes", {})
     if not isinstance(channels, list) or not all(isinstance(c, str) and c for c in channels):
@@ -86,6 +94,7 @@ def settings_of(value: dict[str, Any]) -> SalesOrderSettings:
         mode=value.get("mode", "off"),
         channels=tuple(value.get("channels") or ()),
         customer_code=value.get("customer_code", ""),
+        customers=value.get("customers", "single"),
         prefixes=tuple(sorted((value.get("prefixes") or {}).items())),
     )
 
@@ -108,11 +117,13 @@ class SalesOrderWriter:
         warehouses: dict[str, str],
         api: ErpPort | None,
         clock: Callable[[], datetime] = utc_now,
+        known_customers: ListingStore | None = None,  # where customers made once are remembered
     ) -> None:
         self.orders, self.documents, self.ledger = orders, documents, ledger
         self.history, self.problems, self.settings = history, problems, settings
         self.warehouse_of = {location: code for code, location in warehouses.items()}
         self.api, self.clock = api, clock
+        self.known_customers = known_customers
 
     def sync(self, channel: str, order_id: str) -> str:  # noqa: PLR0911 - one answer per reason
         """Send the order (once) if it should go; what happened: sent, unchanged, skipped,
@@ -252,6 +263,32 @@ class SalesOrderWriter:
             raise ChannelUnavailable("the sales order's record moved while it was sent")
         return "sent"
 
+    def _customer(self, stored: StoredOrder) -> str:
+        """The Unleashed customer the order is sold to: the named one, or (per customer) one per
+        web customer, coded from their e-mail, found or created once (a Guid chosen here, so a
+        lost answer never makes a second; the code is remembered in the table)."""
+        order = stored.order
+        if self.settings.customers == "single" or not order.email:
+            return self.settings.customer_code
+        assert self.api is not None  # noqa: S101 - checked by sync
+        key = order.email.strip().lower()
+        code = "WEB-" + uuid.uuid5(NAMESPACE, key).hex[:12].upper()
+        if self.known_customers is not None and self.known_customers.product_of(CUSTOMERS, [code]):
+            return code
+        found = self.api.get("Customers", {"customerCode": code}) or {}
+        if not any(c.get("CustomerCode") == code for c in found.get("Items") or [] if isinstance(c, dict)):
+            name = (order.ship_to.name if order.ship_to else "") or key
+            body = {"CustomerCode": code, "CustomerName": name[:100], "Email": key}
+            try:
+                self.api.post(f"Customers/{uuid.uuid5(NAMESPACE, 'customer:' + key)}", body)
+            except UnleashedRefused:
+                again = self.api.get("Customers", {"customerCode": code}) or {}
+                if not any(c.get("CustomerCode") == code for c in again.get("Items") or [] if isinstance(c, dict)):
+                    raise
+        if self.known_customers is not None:
+            self.known_customers.remember_product_of(CUSTOMERS, code, code)
+        return code
+
     def _credit(self, stored: StoredOrder, document: PosDocument) -> dict[str, Any]:
         """A credit note for units taken back [shape unverified: Unleashed's CreditNotes page was
         not readable; integrators list CreditLines by product code]."""
@@ -273,7 +310,7 @@ class SalesOrderWriter:
         return {
             "Guid": document.sale_id,
             "SalesOrderNumber": number,
-            "Customer": {"CustomerCode": self.settings.customer_code},
+            "Customer": {"CustomerCode": self._customer(stored)},
             "Warehouse": {"WarehouseCode": document.register_id},
             "Comments": f"{order.channel} order {order.number or order.order_id}: units taken back",
             "CreditLines": lines,
@@ -317,7 +354,7 @@ class SalesOrderWriter:
             "OrderNumber": f"{self.settings.prefix(order.channel)}{order.number.removeprefix('#') or order.order_id}",
             "OrderStatus": "Placed",
             "OrderDate": order.created_at,
-            "Customer": {"CustomerCode": self.settings.customer_code},
+            "Customer": {"CustomerCode": self._customer(stored)},
             "Warehouse": {"WarehouseCode": document.register_id},
             "Comments": f"{order.channel} order {order.number or order.order_id}",
             "SalesOrderLines": lines,

@@ -166,6 +166,7 @@ def sales_orders(wiring: Wiring, *, fresh: bool = False) -> SalesOrderWriter:
         warehouses,
         api(wiring),
         wiring.clock,
+        wiring.listings,
     )
 
 
