@@ -408,3 +408,23 @@ def test_a_change_that_comes_while_a_sale_is_being_written_is_not_lost(
     assert [s["line_items"][0]["quantity"] for s in our_sales(pos)] == [3, -1]
     deliver(wiring, pos)
     assert level(ledger) == (8, 0, 8)
+
+
+def test_a_sale_whose_answer_was_lost_is_never_recorded_as_refused_by_a_later_refusal(
+    wiring: Wiring, ledger: Ledger, pos: LightspeedSandbox
+) -> None:
+    first = order("1060", [(SKU, 1)], shipping="0")
+    wiring.order_desk.ingest(first)
+    pos.lose_next_answers(1)  # the POS makes the sale; the answer is lost
+    assert importer(wiring).sync("shopify", "web-1060").result == "waiting"
+    custom = OrderLine(line_id="2", sku="", title="Engraving", quantity=1, tracked=False)
+    wiring.order_desk.ingest(replace(first, lines=(*first.lines, custom), updated_at="2026-11-23T11:05:00Z"))
+    assert importer(wiring).sync("shopify", "web-1060").result == "refused"  # the new line has no SKU
+    (document,) = wiring.orders.load("shopify", "web-1060").pos_sales
+    assert document.state == "calling"  # its sale may be there: only a look at the POS settles it
+    undone = replace(custom, quantity=0)  # the line is taken off the order again
+    wiring.order_desk.ingest(replace(first, lines=(*first.lines, undone), updated_at="2026-11-23T11:10:00Z"))
+    assert importer(wiring).sync("shopify", "web-1060").result == "imported"
+    (document,) = wiring.orders.load("shopify", "web-1060").pos_sales
+    assert document.state == "created" and document.units == {SKU: 1}
+    assert len(our_sales(pos)) == 1

@@ -50,7 +50,8 @@ def document_item(document: PosDocument) -> Item:
         "retry_at": document.retry_at,
         "destination": document.destination,
     }
-    if document.state != "created" or not document.confirmed:  # unfinished: the retry schedule finds it
+    finished = document.state == "cancelled" or (document.state == "created" and document.confirmed)
+    if not finished:  # unfinished: the retry schedule finds it
         pk = unfinished_pk(document.destination)
         item["gsi2pk"], item["gsi2sk"] = pk, f"{document.retry_at or document.at}#{item['pk']}#{item['sk']}"
     return item

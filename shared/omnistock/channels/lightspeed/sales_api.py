@@ -85,10 +85,10 @@ class LightspeedSales:
         body = {"name": name or sku, "sku": sku, "price_excluding_tax": price, "is_active": True}
         try:
             answer = self._call("POST", f"/api/{DATED_VERSION}/products", json=body | {"has_inventory": tracked})
-        except SaleRefused:
+        except (SaleRefused, AlreadyThere) as refused:
             found = self.find_product(sku)  # made by an earlier attempt whose answer was lost
             if found is None:
-                raise
+                raise SaleRefused(str(refused)) from refused
             return found
         data = answer.get("data") or {}
         if not isinstance(data, dict) or not data.get("id"):
@@ -112,7 +112,10 @@ class LightspeedSales:
             return found
 
     def update_sale(self, sale_id: str, body: dict[str, Any]) -> CreatedSale:
-        return _created(self._call("PUT", f"/api/{DATED_VERSION}/sales/{sale_id}", json=body))
+        try:
+            return _created(self._call("PUT", f"/api/{DATED_VERSION}/sales/{sale_id}", json=body))
+        except (AlreadyThere, NotThere) as refused:
+            raise SaleRefused(str(refused)) from refused
 
     # ---- one call
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

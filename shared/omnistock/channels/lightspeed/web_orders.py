@@ -58,6 +58,7 @@ ROUNDS = 3  # looks at an order a run wrote for again (a change may have come me
 STALE_CLAIM = timedelta(minutes=2)  # a claim older than this died with its run: take it over
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)  # a refused order, backing off
 PAID = frozenset({"paid", "partially_refunded", "refunded"})
+ON_ACCOUNT = frozenset({"ONACCOUNT", "LAYBY", "SAVED"})  # sale statuses with a balance left to pay
 
 
 class SalesPort(Protocol):
@@ -87,7 +88,12 @@ class ImportResult:
 
 class Refused(Exception):
     """The order cannot be imported as it stands (a line without a SKU, a product the POS
-    refuses): kept, with the reason, until it is fixed."""
+    refuses): kept, with the reason, until it is fixed. ``document``: the one this run claimed
+    and the POS refused (known not to exist there); None when no call was made."""
+
+    def __init__(self, message: str, document: PosDocument | None = None) -> None:
+        super().__init__(message)
+        self.document = document
 
 
 class WebOrderImport:
@@ -146,7 +152,7 @@ class WebOrderImport:
             plan = self._plan(kept.stored, list(kept.lines.values()))
             outcome = self._carry_out(kept.stored, plan, dict(documents), list(kept.lines.values()))
         except Refused as refused:
-            self._refuse(kept.stored, str(refused))
+            self._refuse(kept.stored, str(refused), refused.document)
             return ImportResult("refused", str(refused))
         except ChannelUnavailable as error:
             return ImportResult("waiting", f"the POS did not answer ({error}); retried")
@@ -182,13 +188,14 @@ class WebOrderImport:
                 continue
             if record is not None and record.location:
                 continue  # took units once and gave them all back
+            wanted = 0 if stored.order.cancelled else ordered.quantity
+            if wanted <= 0:
+                continue  # nothing of it is sold: nothing to write, nothing to refuse
             if ordered.tracked and ordered.sku and record is not None and record.unmapped:
                 raise Refused(f"line {line_id}: {record.unmapped}")
             if not ordered.sku:
-                raise Refused(f"line {line_id} ({ordered.title[:60]}) has no SKU: the POS needs one for its product")
-            wanted = 0 if stored.order.cancelled else ordered.quantity
-            if wanted > 0:
-                placed_nowhere[ordered.sku] = placed_nowhere.get(ordered.sku, 0) + wanted
+                raise Refused(f"line {line_id} has no SKU: the POS needs one for its product")
+            placed_nowhere[ordered.sku] = placed_nowhere.get(ordered.sku, 0) + wanted
         if placed_nowhere:
             first = sorted(plan)[0] if plan else settings.registers[0][1]
             for sku, count in placed_nowhere.items():
@@ -300,21 +307,17 @@ class WebOrderImport:
             return done if self.documents.replace(document, done) else document
         found = self.pos.sale(document.sale_id) if document.attempts > 1 else None  # a lost answer?
         if found is None:
-            body = self._sale_body(stored, document, shipping=shipping)
             try:
-                found = self.pos.create_sale(body)
+                found = self.pos.create_sale(self._sale_body(stored, document, shipping=shipping))
             except SaleRefused as refused:
                 for sku in document.units:  # a product id kept from before may be gone: look again
                     self.listings.forget_product_of(SOURCE, sku)
-                raise Refused(str(refused)) from refused
-        created = replace(
-            document,
-            state="created",
-            version=found.version,
-            receipt=found.receipt,
-            paid=_paid(stored) or document.number > 0,
-            error="",
-        )
+                raise Refused(str(refused), document) from refused
+            except Refused as refused:  # a product the POS would not make: no sale was written
+                raise Refused(str(refused), document) from refused
+        # paid as the sale says (a sale found after a lost answer was written as it was then)
+        paid = found.status not in ON_ACCOUNT if found.status else (_paid(stored) or document.number > 0)
+        created = replace(document, state="created", version=found.version, receipt=found.receipt, paid=paid, error="")
         self._confirm_lots(created, lines)
         created = replace(created, confirmed=True)
         if not self.documents.replace(document, created):
@@ -326,7 +329,10 @@ class WebOrderImport:
         assert self.pos is not None  # noqa: S101 - checked by sync
         # The whole sale as written, now paid: whether X-Series' update merges or replaces is not
         # documented, and the whole body is right either way (no line is ever dropped).
-        answer = self.pos.update_sale(document.sale_id, self._sale_body(stored, document, shipping=shipping))
+        try:
+            answer = self.pos.update_sale(document.sale_id, self._sale_body(stored, document, shipping=shipping))
+        except SaleRefused as refused:
+            raise Refused(f"the payment of sale {document.receipt}: {refused}") from refused
         paid = replace(document, paid=True, version=max(document.version, answer.version))
         return paid if self.documents.replace(document, paid) else document
 
@@ -406,27 +412,31 @@ class WebOrderImport:
         return product
 
     # ================================================================ refusals
-    def _refuse(self, stored: StoredOrder, why: str) -> None:
-        """Keep the reason on the order's unfinished documents (a first one is recorded as
-        refused if there is none, so the retry schedule finds it), in the sync history and in
-        the problems inbox."""
-        order = stored.order
-        documents = self.documents.documents(order.channel, order.order_id)
-        if not documents:
+    def _refuse(self, stored: StoredOrder, why: str, refused: PosDocument | None) -> None:
+        """Keep the reason: on the document the POS refused (known not to be there), or on a first
+        one recorded as refused when the order has none yet (so the retry schedule finds it);
+        and in the sync history and the problems inbox. A document whose call may have been
+        answered (another run's, or one whose answer was lost) is left as it is: only a look at
+        the POS may settle it."""
+        order, now = stored.order, self.clock()
+        if refused is not None:
+            current = next(
+                (d for d in self.documents.documents(order.channel, order.order_id) if d.key == refused.key), None
+            )
+            if current is not None and current.state != "created":
+                wait = min(FIRST_RETRY * 2 ** max(0, current.attempts - 1), LAST_RETRY)
+                marked = replace(current, state="refused", error=why[:500], claimed_at="", retry_at=iso(now + wait))
+                self.documents.replace(current, marked)
+        elif not self.documents.documents(order.channel, order.order_id):
             register = self.settings.registers[0][1] if self.settings.registers else "-"
             name = f"{self.store_name}:{order.channel}:{order.order_id}:{register}:0"
             sale_id = str(uuid.uuid5(NAMESPACE, name))
-            placeholder = PosDocument(order.channel, order.order_id, register, 0, sale_id, at=iso(self.clock()))
-            again = iso(self.clock() + FIRST_RETRY)
-            self.documents.record(replace(placeholder, state="refused", error=why[:500], retry_at=again))
-        for document in documents:
-            if document.state != "created":
-                wait = min(FIRST_RETRY * 2 ** max(0, document.attempts - 1), LAST_RETRY)
-                again = iso(self.clock() + wait)
-                refused = replace(document, state="refused", error=why[:500], claimed_at="", retry_at=again)
-                self.documents.replace(document, refused)
+            placeholder = PosDocument(order.channel, order.order_id, register, 0, sale_id, at=iso(now))
+            self.documents.record(
+                replace(placeholder, state="refused", error=why[:500], retry_at=iso(now + FIRST_RETRY))
+            )
         subject = _subject(order.channel, order.order_id)
-        self.history.note(subject, SOURCE, f"web order {order.number} into the POS", "not_imported", why, self.clock())
+        self.history.note(subject, SOURCE, f"web order {order.number} into the POS", "not_imported", why, now)
 
     # ================================================================ the schedule
     def retry_unfinished(self, out_of_time: Callable[[], bool], limit: int = 50) -> dict[str, int]:

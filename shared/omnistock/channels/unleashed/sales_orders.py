@@ -49,6 +49,7 @@ DESTINATION = "ERPORDER"
 NAMESPACE = uuid.UUID("0b1f6a3e-6c5d-4e8f-9a7b-756e6c656173")
 PAID = frozenset({"paid", "partially_refunded"})
 STALE_CLAIM = timedelta(minutes=2)
+ROUNDS = 3  # looks at an order a run wrote for again (a change may have come meanwhile)
 FIRST_RETRY, LAST_RETRY = timedelta(minutes=5), timedelta(hours=1)
 CENT = Decimal("0.01")
 NO_PRODUCT = "00000000-0000-0000-0000-000000000000"  # a Charge line names no product
@@ -125,9 +126,19 @@ class SalesOrderWriter:
         self.api, self.clock = api, clock
         self.known_customers = known_customers
 
-    def sync(self, channel: str, order_id: str) -> str:  # noqa: PLR0911 - one answer per reason
+    def sync(self, channel: str, order_id: str) -> str:
         """Send the order (once) if it should go; what happened: sent, unchanged, skipped,
-        waiting (Unleashed did not answer; retried), busy or refused."""
+        cancelled, waiting (Unleashed did not answer; retried), busy or refused. A run that
+        wrote something looks at the order again: a change that came meanwhile found this run's
+        document in the making (busy) and left it to this run."""
+        result = wrote = self._sync_once(channel, order_id)
+        for _ in range(ROUNDS - 1):
+            if result not in ("sent", "cancelled"):
+                break
+            result = self._sync_once(channel, order_id)
+        return wrote if result in ("unchanged", "sent", "cancelled") else result
+
+    def _sync_once(self, channel: str, order_id: str) -> str:  # noqa: PLR0911 - one answer per reason
         settings = self.settings
         if settings.mode != "automatic" or (settings.channels and channel not in settings.channels):
             return "skipped"
@@ -140,7 +151,10 @@ class SalesOrderWriter:
         if self.api is None:
             return "waiting"
         if kept.stored.order.cancelled and sales:
-            cancels = [self._cancel(kept.stored, d) for d in sales.values() if d.state == "created"]
+            try:
+                cancels = [self._cancel(kept.stored, d) for d in sales.values() if d.state == "created"]
+            except ChannelUnavailable:  # the document stays created: the order's next change, or a retry, cancels
+                return "waiting"
             return "cancelled" if cancels and all(c == "cancelled" for c in cancels) else (cancels or ["unchanged"])[0]
         plan = self._plan(list(kept.lines.values()))
         if not plan and not sales:
@@ -232,14 +246,21 @@ class SalesOrderWriter:
             recent = document.claimed_at and parse_iso(document.claimed_at) > now - STALE_CLAIM
             if document.state == "calling" and recent:
                 return "busy"
-            taken = self.documents.claim(replace(document, units=units) if number == 0 else document, iso(now))
+            again = replace(document, units=units) if number == 0 and document.state == "refused" else document
+            taken = self.documents.claim(again, iso(now))  # a call whose answer may have come keeps its units
             if taken is None:
                 return "busy"
             claimed = taken
         try:
             answer = self.api.get(f"{endpoint}/{claimed.sale_id}") if claimed.attempts > 1 else None
-            body = self._body(stored, claimed, shipping=shipping) if number == 0 else self._credit(stored, claimed)
-            answer = answer or self.api.post(f"{endpoint}/{claimed.sale_id}", body)
+            if answer is None:  # not there: written now (the body only now: it may cost calls)
+                body = self._body(stored, claimed, shipping=shipping) if number == 0 else self._credit(stored, claimed)
+                answer = self.api.post(f"{endpoint}/{claimed.sale_id}", body)
+        except UnleashedRefused as refused:  # refused as sent: known not to be there; tried again later
+            wait = min(FIRST_RETRY * 2 ** max(0, claimed.attempts - 1), LAST_RETRY)
+            marked = replace(claimed, state="refused", error=str(refused)[:500], claimed_at="")
+            self.documents.replace(claimed, replace(marked, retry_at=iso(now + wait)))
+            raise
         except ChannelUnavailable:  # the outcome is unknown: the next attempt looks first
             self.documents.replace(claimed, replace(claimed, claimed_at=""))
             raise
@@ -250,7 +271,7 @@ class SalesOrderWriter:
             if not self.documents.replace(claimed, credited):
                 raise ChannelUnavailable("the credit note's record moved while it was sent")
             return "sent"
-        location = next(loc for loc, code in self.warehouse_of.items() if code == warehouse)
+        location = next((loc for loc, code in self.warehouse_of.items() if code == warehouse), "")
         mine = [r for r in lines.values() if r.location == location]
         confirm_master_lots(
             self.ledger, mine, (order.channel, order.order_id), f"so:{claimed.sale_id}", version, units, SOURCE
@@ -262,6 +283,19 @@ class SalesOrderWriter:
         if not self.documents.replace(claimed, created):
             raise ChannelUnavailable("the sales order's record moved while it was sent")
         return "sent"
+
+    @staticmethod
+    def _tax_share(stored: StoredOrder, lines: list[dict[str, Any]]) -> Decimal:
+        """This sales order's part of the order's tax: the order's tax in proportion to what its
+        lines are worth of all the order's goods and shipping (one warehouse of several pays
+        its own share, to the cent)."""
+        order = stored.order
+        whole = sum((_money(line.unit_price) * line.quantity for line in order.lines), Decimal(0))
+        whole += _money(order.shipping)
+        mine = sum((Decimal(line["LineTotal"]) for line in lines), Decimal(0))
+        if whole <= 0 or mine >= whole:
+            return _money(order.tax)
+        return (_money(order.tax) * mine / whole).quantize(CENT, ROUND_HALF_UP)
 
     def _customer(self, stored: StoredOrder) -> str:
         """The Unleashed customer the order is sold to: the named one, or (per customer) one per
@@ -346,7 +380,7 @@ class SalesOrderWriter:
         if shipping and freight > 0:
             charge = _line(len(lines) + 1, {"Guid": NO_PRODUCT}, 1, freight)
             lines.append(charge | {"LineType": "Charge", "ProductDescription": f"Shipping: {order.shipping_method}"})
-        _spread_tax(lines, _money(order.tax))
+        _spread_tax(lines, self._tax_share(stored, lines))
         subtotal = sum((Decimal(line["LineTotal"]) for line in lines), Decimal(0))
         tax = sum((Decimal(line["LineTax"]) for line in lines), Decimal(0))
         body: dict[str, Any] = {
@@ -372,12 +406,9 @@ class SalesOrderWriter:
         return body
 
     def _refuse(self, stored: StoredOrder, why: str) -> None:
+        """The refusal in the sync history and the problems inbox (the refused document itself
+        was marked where it was refused, and is tried again, less often each time)."""
         order = stored.order
-        for document in self.documents.documents(order.channel, order.order_id):
-            if document.state != "created":  # tried again later, less often each time (each try is a call)
-                wait = min(FIRST_RETRY * 2 ** max(0, document.attempts - 1), LAST_RETRY)
-                refused = replace(document, state="refused", error=why[:500], claimed_at="")
-                self.documents.replace(document, replace(refused, retry_at=iso(self.clock() + wait)))
         subject = f"order:{order.channel}:{order.order_id}"
         self.history.note(subject, SOURCE, f"order {order.number} into Unleashed", "not_imported", why, self.clock())
 
