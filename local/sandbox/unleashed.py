@@ -237,43 +237,27 @@ class UnleashedSandbox:
         return json_response(404, {"Description": "not found"})
 
     def _stock_on_hand(self, page_text: str, query: dict[str, str]) -> SandboxResponse:
-        try:
-            page, size = int(page_text), int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
-            since = _since(query.get("modifiedSince", ""))
-        except ValueError as error:
-            return json_response(400, {"Description": f"bad request: {error}"})
-        if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-            return json_response(400, {"Description": f"page is 1 or more, pageSize 1 to {MAX_PAGE_SIZE}"})
         wanted = query.get("warehouseCode", "")
-        rows = []
-        for code, guid in self._state.products.items():
-            mine = [(w, self._state.stock[(code, w)]) for w in self.warehouses if not wanted or w == wanted]
-            for warehouse, row in mine:
-                if since is None or row.modified_ms >= since:
-                    rows.append(_item(code, guid, warehouse, row))
-            if mine and not wanted and (since is None or max(r.modified_ms for _, r in mine) >= since):
-                total = _Row(sum(r.on_hand for _, r in mine), sum(r.allocated for _, r in mine))
-                total.modified_ms = max(r.modified_ms for _, r in mine)
-                rows.append(_item(code, guid, "", total))  # the all-warehouse total
-        rows.sort(key=lambda item: (item["_ms"], item["ProductCode"], item["WarehouseCode"]))
-        pages = max(1, -(-len(rows) // size))
-        chosen = [{k: v for k, v in item.items() if k != "_ms"} for item in rows[(page - 1) * size : page * size]]
-        pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
-        return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
+
+        def rows(since: int | None) -> list[dict[str, Any]]:
+            found = []
+            for code, guid in self._state.products.items():
+                mine = [(w, self._state.stock[(code, w)]) for w in self.warehouses if not wanted or w == wanted]
+                for warehouse, row in mine:
+                    if since is None or row.modified_ms >= since:
+                        found.append(_item(code, guid, warehouse, row))
+                if mine and not wanted and (since is None or max(r.modified_ms for _, r in mine) >= since):
+                    total = _Row(sum(r.on_hand for _, r in mine), sum(r.allocated for _, r in mine))
+                    total.modified_ms = max(r.modified_ms for _, r in mine)
+                    found.append(_item(code, guid, "", total))  # the all-warehouse total
+            return sorted(found, key=lambda item: (item["_ms"], item["ProductCode"], item["WarehouseCode"]))
+
+        return _listed(page_text, query, rows)
 
     def _shipments(self, page_text: str, query: dict[str, str]) -> SandboxResponse:
-        try:
-            page, size = int(page_text), int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
-            since = _since(query.get("modifiedSince", ""))
-        except ValueError as error:
-            return json_response(400, {"Description": f"bad request: {error}"})
-        if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-            return json_response(400, {"Description": f"page is 1 or more, pageSize 1 to {MAX_PAGE_SIZE}"})
-        rows = [s for s in self._state.shipments if since is None or s["_ms"] >= since]
-        pages = max(1, -(-len(rows) // size))
-        chosen = [{k: v for k, v in s.items() if k != "_ms"} for s in rows[(page - 1) * size : page * size]]
-        pagination = {"NumberOfItems": len(rows), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
-        return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
+        return _listed(
+            page_text, query, lambda since: [s for s in self._state.shipments if since is None or s["_ms"] >= since]
+        )
 
     def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:  # noqa: PLR0911
         state = self._state
@@ -433,6 +417,24 @@ class UnleashedSandbox:
     def _tick(self) -> int:
         self._last_ms = max(self._last_ms + 1, int(self._clock() * 1000))
         return self._last_ms
+
+
+def _listed(
+    page_text: str, query: dict[str, str], rows: Callable[[int | None], list[dict[str, Any]]]
+) -> SandboxResponse:
+    """One page of a list changed since ``modifiedSince`` (rows carry their time as ``_ms``)."""
+    try:
+        page, size = int(page_text), int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
+        since = _since(query.get("modifiedSince", ""))
+    except ValueError as error:
+        return json_response(400, {"Description": f"bad request: {error}"})
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        return json_response(400, {"Description": f"page is 1 or more, pageSize 1 to {MAX_PAGE_SIZE}"})
+    found = rows(since)
+    pages = max(1, -(-len(found) // size))
+    chosen = [{k: v for k, v in item.items() if k != "_ms"} for item in found[(page - 1) * size : page * size]]
+    pagination = {"NumberOfItems": len(found), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
+    return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
 
 
 def _item(code: str, guid: str, warehouse: str, row: _Row) -> dict[str, Any]:

@@ -53,6 +53,18 @@ class Connector:
     catalog_importer: Callable[[Wiring], CatalogImporter | None] | None = None
 
 
+def refusal_words(read_json: Callable[[], Any], *fields: str) -> str:
+    """A platform's own words for a refusal (the first of ``fields`` its JSON answer has), short:
+    they name fields, not customers. "" when the answer is not such JSON."""
+    try:
+        body = read_json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    return str(next((body[name] for name in fields if body.get(name)), ""))[:200]
+
+
 class ChannelUnavailable(Exception):
     """The platform failed as a whole (5xx, timeout, throttling that outlasted the retries);
     nothing can be said about the writes of the call. Retried later."""

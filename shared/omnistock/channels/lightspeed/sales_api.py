@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from omnistock.channels import ChannelUnavailable
+from omnistock.channels import ChannelUnavailable, refusal_words
 from omnistock.channels.lightspeed.tokens import Tokens
 
 DATED_VERSION = "2026-04"
@@ -152,7 +152,7 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     if status == 429 or status >= 500 or status == 401:
         raise ChannelUnavailable(f"{where} answered {status}")
     if status >= 400:
-        raise SaleRefused(f"{where} answered {status}: {_message(response)}")
+        raise SaleRefused(f"{where} answered {status}: {refusal_words(response.json, 'message', 'error')}")
     try:
         body = response.json()
     except ValueError:
@@ -160,17 +160,6 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ChannelUnavailable(f"{where} answered something that is not an object")
     return body
-
-
-def _message(response: httpx.Response) -> str:
-    """The POS's own words for a refusal (its message names fields, not customers), short."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or "")[:200]
-    return ""
 
 
 def _created(body: dict[str, Any]) -> CreatedSale:

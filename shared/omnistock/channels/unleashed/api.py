@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from omnistock.channels import ChannelRefused, ChannelUnavailable
+from omnistock.channels import ChannelRefused, ChannelUnavailable, refusal_words
 from omnistock.channels.unleashed.signing import query_signature
 
 if TYPE_CHECKING:
@@ -147,7 +147,9 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any] 
     if status == 429 or status >= 500:
         raise ChannelUnavailable(f"{where} answered {status}")
     if status >= 400:
-        raise UnleashedRefused(f"{where} answered {status}: {_message(response)}")
+        raise UnleashedRefused(
+            f"{where} answered {status}: {refusal_words(response.json, 'Description', 'description', 'message')}"
+        )
     if not response.content:
         return {}  # a DELETE's empty answer
     try:
@@ -157,17 +159,6 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any] 
     if not isinstance(answer, dict):
         raise ChannelUnavailable(f"{where} answered something that is not an object")
     return answer
-
-
-def _message(response: httpx.Response) -> str:
-    """Unleashed's own words for a refusal (they name fields, not customers), short."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        return str(body.get("Description") or body.get("description") or body.get("message") or "")[:200]
-    return ""
 
 
 def _route(path: str) -> str:
