@@ -306,6 +306,10 @@ def test_a_retailer_works_through_every_screen(console: Console, stack: RunningS
     assert "null" not in console.body().split()  # absent parts of a screen are left out, not written
     assert console.driver.execute_script("return document.querySelectorAll('script').length") == 1
     console.shot("orders")
+    console.open(f"order/shopify/{order['id']}")  # one order: its lines, shipments, and whether ShipStation has it
+    console.until(lambda: "ShipStation:" in console.body(), what="the order's page")
+    assert "null" not in console.body().split()
+    console.shot("order")
 
     # the movements' CSV: a cell that a spreadsheet would run as a formula is quoted as text
     moves = [
