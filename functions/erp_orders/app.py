@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.unleashed import wiring as unleashed
-from omnistock.errors import StoreRefused, StoreUnavailable
+from omnistock.handlers import run_stream
 from omnistock.observability import logger, observed
 from omnistock.store.stream import changed_order
 
@@ -28,16 +28,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = writer.retry_unfinished(lambda: context.get_remaining_time_in_millis() < MARGIN_MS)
         logger.info("unfinished Unleashed sales orders tried again", extra={"results": report})
         return {"results": report}
-    failures, results = [], dict[str, int]()
-    for record in event["Records"]:
+
+    def apply(record: dict[str, Any]) -> str | None:
         found = changed_order(record)
-        if found is None:
-            continue
-        try:
-            result = writer.sync(*found)
-        except (StoreUnavailable, StoreRefused):  # retried from this record; then the failure queue
-            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
-            continue
-        results[result] = results.get(result, 0) + 1
-    logger.info("web orders into Unleashed", extra={"results": results, "retrying": len(failures)})
-    return {"batchItemFailures": failures}
+        return writer.sync(*found) if found is not None else None
+
+    return run_stream(event["Records"], apply, "web orders into Unleashed")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnistock import runtime
 from omnistock.channels.lightspeed import wiring as lightspeed
-from omnistock.errors import StoreRefused, StoreUnavailable
+from omnistock.handlers import run_stream
 from omnistock.models import POS_IMPORT
 from omnistock.observability import logger, observed
 from omnistock.store.stream import changed_order, job_from_record
@@ -32,20 +32,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report = importer.retry_unfinished(lambda: context.get_remaining_time_in_millis() < MARGIN_MS)
         logger.info("unfinished POS sales tried again", extra={"results": report})
         return {"results": report}
-    failures, results = [], dict[str, int]()
-    for record in event["Records"]:
+
+    def apply(record: dict[str, Any]) -> str | None:
         found, job = changed_order(record), job_from_record(record)
-        try:
-            if job is not None and job.purpose == POS_IMPORT:
-                ran = lightspeed.backfill(app).run_chunk(job)
-                result = f"import {ran.state}" if ran is not None else "import chunk done before"
-            elif found is not None:
-                result = importer.sync(*found).result
-            else:
-                continue
-        except (StoreUnavailable, StoreRefused):  # retried from this record; then the failure queue
-            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
-            continue
-        results[result] = results.get(result, 0) + 1
-    logger.info("web orders into the POS", extra={"results": results, "retrying": len(failures)})
-    return {"batchItemFailures": failures}
+        if job is not None and job.purpose == POS_IMPORT:
+            ran = lightspeed.backfill(app).run_chunk(job)
+            return f"import {ran.state}" if ran is not None else "import chunk done before"
+        return importer.sync(*found).result if found is not None else None
+
+    return run_stream(event["Records"], apply, "web orders into the POS")

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from omnistock import safe_json
 from omnistock.channels import ChannelUnavailable
-from omnistock.errors import SecretUnavailable, StoreUnavailable
+from omnistock.errors import SecretUnavailable, StoreRefused, StoreUnavailable
 from omnistock.observability import UNMAPPED, WEBHOOKS_REFUSED, count, logger
 from omnistock.web import json_answer, lowered_headers, raw_body
 
@@ -114,3 +114,21 @@ def run_poll(
     logger.info(f"{platform} polled", extra=found)
     _beat(beat)
     return {"polled": True, **found}
+
+
+def run_stream(
+    records: list[dict[str, Any]], apply: Callable[[dict[str, Any]], str | None], what: str
+) -> dict[str, Any]:
+    """Apply each stream record (``apply`` answers what happened, None: not its record); a record
+    the table failed on is reported for Lambda to retry from (then the failure queue)."""
+    failures, results = [], dict[str, int]()
+    for record in records:
+        try:
+            result = apply(record)
+        except (StoreUnavailable, StoreRefused):
+            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+            continue
+        if result is not None:
+            results[result] = results.get(result, 0) + 1
+    logger.info(what, extra={"results": results, "retrying": len(failures)})
+    return {"batchItemFailures": failures}
