@@ -53,7 +53,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from local.sandbox.server import HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
+from local.sandbox.server import (
+    HeadersIn,
+    LoopbackSandbox,
+    LoopbackServer,
+    SandboxResponse,
+    json_response,
+    lower_headers,
+)
 from omnistock.channels.lightspeed.webhooks import signature_header
 
 if TYPE_CHECKING:
@@ -106,13 +113,15 @@ class _State:
     window: tuple[float, int] = (-math.inf, 0)  # rate-limit window start, calls in it
 
 
-class LightspeedSandbox:
+class LightspeedSandbox(LoopbackSandbox):
     """TEST EQUIPMENT: a local stand-in for one Lightspeed X-Series retailer.
 
     ``with LightspeedSandbox() as ls:`` serves ``ls.url`` on loopback; ``ls.handle`` (and
     ``ls.transport()``) answer the same way in-process. Store ``ls.initial_tokens()`` where the
     product keeps its tokens; seed with ``add_product``, then ``sell``/``set_count``.
     """
+
+    log = log  # the base class logs its banner here
 
     def __init__(
         self,
@@ -143,10 +152,6 @@ class LightspeedSandbox:
         self._server = LoopbackServer(self.handle, host, port, "lightspeed-sandbox", log)
 
     @property
-    def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
-
-    @property
     def api_base(self) -> str:
         """Stands in for ``https://{domain_prefix}.retail.lightspeed.app``."""
         return self.url
@@ -164,19 +169,8 @@ class LightspeedSandbox:
         """Each outlet's one register id, by outlet id."""
         return {outlet: f"register-{outlet}" for outlet in self._outlets}
 
-    def start(self) -> LightspeedSandbox:
-        self._server.start()
-        log.info("Lightspeed sandbox (test equipment) on %s, outlets %s", self.url, ", ".join(self._outlets))
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> LightspeedSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def banner(self) -> str:
+        return f"Lightspeed sandbox (test equipment), outlets {', '.join(self._outlets)}"
 
     def initial_tokens(self) -> Record:
         """The pair issued at construction, as the product stores it (stale after a refresh)."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from local.serving import InBackground
 
@@ -81,6 +81,35 @@ class LoopbackServer:
         if self._running is not None:
             self._running.stop()
             self._running = None
+
+
+class LoopbackSandbox:
+    """What every sandbox does with its server: serve on loopback (``with Sandbox() as s``),
+    say where (``banner``), stop."""
+
+    _server: LoopbackServer
+    log: logging.Logger
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def banner(self) -> str:
+        return "a sandbox (test equipment)"
+
+    def start(self) -> Self:
+        self._server.start()
+        self.log.info("%s on %s", self.banner(), self.url)
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 class _Server(ThreadingHTTPServer):

@@ -52,7 +52,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.sandbox.server import HeadersIn, LoopbackServer, SandboxResponse, json_response, lower_headers
+from local.sandbox.server import (
+    HeadersIn,
+    LoopbackSandbox,
+    LoopbackServer,
+    SandboxResponse,
+    json_response,
+    lower_headers,
+)
 from omnistock.channels.unleashed.signing import query_signature
 
 log = logging.getLogger("local.sandbox.unleashed")
@@ -84,8 +91,10 @@ class _State:
     counters_customers: int = 0  # customers created through the API
 
 
-class UnleashedSandbox:
+class UnleashedSandbox(LoopbackSandbox):
     """TEST EQUIPMENT: a local stand-in for one Unleashed account."""
+
+    log = log  # the base class logs its banner here
 
     def __init__(
         self,
@@ -106,10 +115,6 @@ class UnleashedSandbox:
         self._server = LoopbackServer(self.handle, host, port, "unleashed-sandbox", log)
 
     @property
-    def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
-
-    @property
     def api_base(self) -> str:
         return self.url
 
@@ -117,19 +122,8 @@ class UnleashedSandbox:
         """What the product keeps in its secret."""
         return {"api_id": self.api_id, "api_key": self.api_key}
 
-    def start(self) -> UnleashedSandbox:
-        self._server.start()
-        log.info("Unleashed sandbox (test equipment) on %s, warehouses %s", self.url, ", ".join(self.warehouses))
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> UnleashedSandbox:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def banner(self) -> str:
+        return f"Unleashed sandbox (test equipment), warehouses {', '.join(self.warehouses)}"
 
     # ---- the world
     def add_product(self, code: str, stock: dict[str, float] | None = None) -> str:

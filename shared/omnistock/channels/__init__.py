@@ -65,6 +65,18 @@ def refusal_words(read_json: Callable[[], Any], *fields: str) -> str:
     return str(next((body[name] for name in fields if body.get(name)), ""))[:200]
 
 
+def json_object(read_json: Callable[[], Any], where: str) -> dict[str, Any]:
+    """A platform's answer as the JSON object it must be; anything else is an answer nobody can
+    act on (``ChannelUnavailable``: retried, and looked at before anything is written again)."""
+    try:
+        body = read_json()
+    except ValueError:
+        raise ChannelUnavailable(f"{where} answered something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise ChannelUnavailable(f"{where} answered something that is not an object")
+    return body
+
+
 class ChannelUnavailable(Exception):
     """The platform failed as a whole (5xx, timeout, throttling that outlasted the retries);
     nothing can be said about the writes of the call. Retried later."""

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from omnistock.channels import ChannelUnavailable, refusal_words
+from omnistock.channels import ChannelUnavailable, json_object, refusal_words
 from omnistock.channels.lightspeed.tokens import Tokens
 
 DATED_VERSION = "2026-04"
@@ -153,13 +153,7 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         raise ChannelUnavailable(f"{where} answered {status}")
     if status >= 400:
         raise SaleRefused(f"{where} answered {status}: {refusal_words(response.json, 'message', 'error')}")
-    try:
-        body = response.json()
-    except ValueError:
-        raise ChannelUnavailable(f"{where} answered something that is not JSON") from None
-    if not isinstance(body, dict):
-        raise ChannelUnavailable(f"{where} answered something that is not an object")
-    return body
+    return json_object(response.json, where)
 
 
 def _created(body: dict[str, Any]) -> CreatedSale:

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from omnistock.channels import ChannelRefused, ChannelUnavailable, refusal_words
+from omnistock.channels import ChannelRefused, ChannelUnavailable, json_object, refusal_words
 from omnistock.channels.unleashed.signing import query_signature
 
 if TYPE_CHECKING:
@@ -152,13 +152,7 @@ def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any] 
         )
     if not response.content:
         return {}  # a DELETE's empty answer
-    try:
-        answer = response.json()
-    except ValueError:
-        raise ChannelUnavailable(f"{where} answered something that is not JSON") from None
-    if not isinstance(answer, dict):
-        raise ChannelUnavailable(f"{where} answered something that is not an object")
-    return answer
+    return json_object(response.json, where)
 
 
 def _route(path: str) -> str:
