@@ -1,5 +1,6 @@
 """`make bench`: DynamoDB calls per stock event, the ShipStation export over 50,000 orders,
 the POS as master under redelivery, web orders into the POS (lost answers, redelivery),
+Unleashed (paid orders into it as sales orders, its stock changes as master counts),
 handler import cost, the push benchmarks, onboarding
 (a catalog import, the shop's variants imported, a shadow preview), the inventory list's reads,
 then the hot-SKU race and the simulated live sale through the local stack (oversell counts),
@@ -21,6 +22,7 @@ from bench import (
     pos_master,
     push,
     shipstation,
+    unleashed,
 )
 
 
@@ -33,6 +35,8 @@ def main() -> int:
     print()
     imported = pos_import.main()
     print()
+    erp = unleashed.main()
+    print()
     cold_start.main()
     print()
     pushed = push.main()
@@ -43,7 +47,7 @@ def main() -> int:
     print()
     raced = hot_sku.main()
     print()
-    failed = live_sale.main() or raced or pushed or replayed or imported or onboarded or listed
+    failed = live_sale.main() or raced or pushed or replayed or imported or erp or onboarded or listed
     print()
     cost.main(["--summary"])
     return failed

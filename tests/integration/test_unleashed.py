@@ -50,6 +50,8 @@ def test_stock_on_hand_becomes_master_counts_by_its_modified_time(
 ) -> None:
     erp.add_product("BOLT", {"MAIN": 40, "OUTLET": 7})
     erp.add_product("NUT", {"MAIN": 3})  # not in the catalog: kept until it is
+    mapped = {"MAIN": "warehouse", "RETURNS": "warehouse"}  # two mapped: every row is read, in one pass
+    wiring.settings.change("unleashed.warehouses", mapped, "test")
     report = poll(wiring)
     assert report["applied"] == 1 and report["parked"] == 1 and report["unmapped"] == 2, report
     assert level(ledger) == (40, 0, 40)
@@ -62,6 +64,15 @@ def test_stock_on_hand_becomes_master_counts_by_its_modified_time(
     assert poll(wiring)["applied"] == 0
     ledger.upsert_catalog("NUT", ["warehouse"], {}, "Nut")
     assert ledger.explain("NUT", movement_limit=0).levels[0].on_hand == 3
+
+
+def test_with_one_warehouse_mapped_the_poll_reads_its_rows_only(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox
+) -> None:
+    erp.add_product("BOLT", {"MAIN": 40, "OUTLET": 7})
+    report = poll(wiring)  # neither OUTLET's row nor the all-warehouse total is asked for
+    assert (report["rows"], report["applied"], report.get("unmapped", 0)) == (1, 1, 0), report
+    assert level(ledger) == (40, 0, 40)
 
 
 def test_a_count_from_before_a_web_sale_never_brings_its_units_back(
