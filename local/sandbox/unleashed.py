@@ -28,7 +28,12 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
 6. ``GET /SalesShipments[/{page}]?modifiedSince=&pageSize=``: shipments made with ``dispatch``
    (``ShipmentStatus`` "Dispatched", ``SalesOrderNumber``, ``TrackingNumber``, ``Courier``, lines by
    product code), oldest change first; dispatching a sales order moves its status to "Dispatched".
-7. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
+7. ``GET /Products[/{page}]?modifiedSince=&productCode=&pageSize=`` (``Guid``, ``ProductCode``,
+   ``ProductDescription``, ``Barcode``, ``DefaultSellPrice``, ``Obsolete``, ``LastModifiedOn``) and
+   ``POST /Products/{guid}``: creates the product, or updates the one with that Guid; a code
+   another Guid has answers 400 "already exists" [how Unleashed answers either is unverified].
+   ``edit_product`` is staff editing one in Unleashed.
+8. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
    receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
@@ -78,6 +83,7 @@ class _Row:
 @dataclass
 class _State:
     products: dict[str, str] = field(default_factory=dict)  # code -> guid
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> the product's fields
     stock: dict[tuple[str, str], _Row] = field(default_factory=dict)  # (code, warehouse) -> row
     calls: Counter[str] = field(default_factory=Counter)  # by month
     refused: int = 0
@@ -134,9 +140,35 @@ class UnleashedSandbox(LoopbackSandbox):
             if code in self._state.products:
                 raise ValueError(f"product {code!r} exists")
             self._state.products[code] = str(uuid.uuid4())
+            self._state.details[code] = _product(self._state.products[code], code, self._tick())
             for warehouse in self.warehouses:
                 self._state.stock[(code, warehouse)] = _Row(float((stock or {}).get(warehouse, 0)), 0.0, self._tick())
             return self._state.products[code]
+
+    def edit_product(
+        self,
+        code: str,
+        *,
+        description: str | None = None,
+        barcode: str | None = None,
+        price: float | None = None,
+        obsolete: bool | None = None,
+    ) -> int:
+        """Staff edit a product in Unleashed: its fields and its modified time move on."""
+        with self._lock:
+            product = self._state.details[code]
+            changes = {"ProductDescription": description, "Barcode": barcode, "DefaultSellPrice": price}
+            product.update({k: v for k, v in changes.items() if v is not None})
+            if obsolete is not None:
+                product["Obsolete"] = obsolete
+            product["_ms"] = self._tick()
+            product["LastModifiedOn"] = f"/Date({product['_ms']})/"
+            return int(product["_ms"])
+
+    def product(self, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._state.details.get(code)
+            return {k: v for k, v in found.items() if k != "_ms"} if found else None
 
     def set_stock(self, code: str, warehouse: str, on_hand: float | None = None, allocated: float | None = None) -> int:
         """A receipt, a count or an allocation: the row changes and its modified time moves on."""
@@ -215,13 +247,29 @@ class UnleashedSandbox(LoopbackSandbox):
                 return json_response(self._state.fail_status, {"Description": "sandbox fault injection"})
             return self._route(method.upper(), path.strip("/").split("/"), parts.query, body)
 
-    def _route(self, method: str, route: list[str], raw_query: str, body: bytes) -> SandboxResponse:
+    def _route(self, method: str, route: list[str], raw_query: str, body: bytes) -> SandboxResponse:  # noqa: PLR0911
         query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
         page = route[1] if len(route) == 2 else "1"
         if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST", "DELETE"):
             return self._sales_order(method, route[1], body)
         if route[0] == "CreditNotes" and len(route) == 2 and method in ("GET", "POST"):
             return self._credit_note(method, route[1], body)
+        if route[0] == "Products" and method == "POST" and len(route) == 2:
+            return self._save_product(route[1], body)
+        if route[0] == "Products" and method == "GET" and len(route) <= 2:
+            wanted = query.get("productCode", "")
+            return _listed(
+                page,
+                query,
+                lambda since: sorted(
+                    (
+                        p
+                        for p in self._state.details.values()
+                        if (since is None or p["_ms"] >= since) and (not wanted or p["ProductCode"] == wanted)
+                    ),
+                    key=lambda p: (p["_ms"], p["ProductCode"]),
+                ),
+            )
         if route[0] == "Customers":
             return self._customers(method, route, query, body)
         if method == "GET" and route[0] == "SalesShipments" and len(route) <= 2:
@@ -284,6 +332,36 @@ class UnleashedSandbox(LoopbackSandbox):
             state.lose_answers -= 1
             return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
         return json_response(201, stored)
+
+    def _save_product(self, guid: str, body: bytes) -> SandboxResponse:
+        state = self._state
+        try:
+            given = json.loads(body)
+            code = str(given["ProductCode"]).strip()
+        except (ValueError, TypeError, KeyError):
+            return json_response(400, {"Description": "malformed product: ProductCode is required"})
+        owner = state.products.get(code)
+        if owner is not None and owner != guid:
+            return json_response(400, {"Description": f"Product code {code!r} already exists"})
+        previous = next((c for c, g in state.products.items() if g == guid), None)
+        if previous is not None and previous != code:
+            return json_response(400, {"Description": "a product's code cannot be changed"})
+        if previous is None:  # a new product: a stock row at every warehouse
+            state.products[code] = guid
+            state.details[code] = _product(guid, code, 0)
+            for warehouse in self.warehouses:
+                state.stock[(code, warehouse)] = _Row(0.0, 0.0, self._tick())
+        product = state.details[code]
+        for name in ("ProductDescription", "Barcode", "DefaultSellPrice", "Obsolete"):
+            if name in given:
+                product[name] = given[name]
+        product["_ms"] = self._tick()
+        product["LastModifiedOn"] = f"/Date({product['_ms']})/"
+        answer = json_response(201, {k: v for k, v in product.items() if k != "_ms"})
+        if state.lose_answers > 0:
+            state.lose_answers -= 1
+            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
+        return answer
 
     def _credit_note(self, method: str, guid: str, body: bytes) -> SandboxResponse:
         """Units taken back: their products' stock on hand goes up at the warehouse."""
@@ -379,6 +457,7 @@ class UnleashedSandbox(LoopbackSandbox):
         routes: dict[tuple[str, str], tuple[Callable[..., Any], str]] = {
             ("POST", "products"): (self.add_product, "guid"),
             ("POST", "stock"): (self.set_stock, "modified_ms"),
+            ("POST", "product"): (self.edit_product, "modified_ms"),
             ("GET", "counters"): (self.counters, "counters"),
             ("POST", "faults/fail"): (self.fail_next, "ok"),
             ("POST", "faults/lose-answers"): (self.lose_next_answers, "ok"),
@@ -429,6 +508,19 @@ def _listed(
     chosen = [{k: v for k, v in item.items() if k != "_ms"} for item in found[(page - 1) * size : page * size]]
     pagination = {"NumberOfItems": len(found), "PageSize": size, "PageNumber": page, "NumberOfPages": pages}
     return json_response(200, {"Pagination": pagination, "Items": copy.deepcopy(chosen)})
+
+
+def _product(guid: str, code: str, ms: int) -> dict[str, Any]:
+    return {
+        "Guid": guid,
+        "ProductCode": code,
+        "ProductDescription": code,
+        "Barcode": None,
+        "DefaultSellPrice": 0.0,
+        "Obsolete": False,
+        "LastModifiedOn": f"/Date({ms})/",
+        "_ms": ms,
+    }
 
 
 def _item(code: str, guid: str, warehouse: str, row: _Row) -> dict[str, Any]:

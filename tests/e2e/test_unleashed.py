@@ -38,3 +38,25 @@ def test_the_poll_makes_unleashed_stock_the_warehouses_count(stack: RunningStack
     assert made == calls + 4  # each poll: a page of stock and one of shipments
     checks = {c["name"]: c for c in stack.client.get("/connections").json()["checks"] if c["platform"] == "unleashed"}
     assert "calls this month" in checks["monthly calls"]["detail"] and checks["warehouses"]["ok"]
+
+
+def test_unleashed_as_product_master_lists_its_products_in_shopify(
+    stack: RunningStack, erp: httpx.Client, sandbox: httpx.Client
+) -> None:
+    sku = f"MADE-{uuid.uuid4().hex[:8]}"
+    answer = stack.client.put("/settings/unleashed.product_master", json={"value": "both"})
+    assert answer.status_code == 400  # one way only
+    assert stack.client.put("/settings/unleashed.product_master", json={"value": "unleashed"}).status_code == 200
+    try:
+        assert erp.post("/products", json={"code": sku, "stock": {"MAIN": 3}}).status_code == 200
+        edit = {"code": sku, "description": "Made in the ERP", "price": 9.5}  # staff edit it in Unleashed
+        assert erp.post("/product", json=edit).status_code == 200
+        result = stack.run_schedule("UnleashedPollFunction")
+        assert result["products"]["mode"] == "unleashed" and result["products"].get("written", 0) >= 1, result
+        stock = stack.client.get(f"/skus/{sku}").json()
+        entry = stock["catalog"]
+        assert entry["title"] == "Made in the ERP" and entry["listings"]["shopify"].startswith("gid://shopify/")
+        (level,) = stock["locations"]
+        assert (level["location"], level["on_hand"]) == ("warehouse", 3)  # its count follows it in
+    finally:
+        stack.client.put("/settings/unleashed.product_master", json={"value": "off"})

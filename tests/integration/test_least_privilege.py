@@ -734,8 +734,13 @@ def pos_sales(h: Harness) -> None:
 def unleashed_poll(h: Harness) -> None:
     h.configure()
     assert h.invoke({"source": "aws.events"}) == {"polled": False}  # not connected (deployed default)
-    with UnleashedSandbox(warehouses=("MAIN", "OUTLET")) as erp:  # OUTLET is mapped nowhere
-        h.configure(UNLEASHED_API_BASE=erp.api_base, UNLEASHED_WAREHOUSES=json.dumps({"MAIN": "warehouse"}))
+    with (
+        UnleashedSandbox(warehouses=("MAIN", "OUTLET")) as erp,  # OUTLET is mapped nowhere
+        ShopifySandbox() as shop,
+    ):
+        warehouses = json.dumps({"MAIN": "warehouse"})
+        h.configure(UNLEASHED_API_BASE=erp.api_base, UNLEASHED_WAREHOUSES=warehouses, **shopify_env(shop))
+        h.secret("SHOPIFY_TOKEN_SECRET_NAME", shop.token)
         h.secret("UNLEASHED_API_SECRET_NAME", erp.credentials())
         ledger = runtime.app().ledger
         ledger.upsert_catalog("BOLT", ["warehouse"], {}, "Bolt")
@@ -743,7 +748,7 @@ def unleashed_poll(h: Harness) -> None:
         erp.add_product("NUT", {"MAIN": 2})  # not in the catalog: parked
         result = h.invoke({"source": "aws.events"})
         assert result["polled"] is True and result["applied"] == 1 and result["parked"] == 1, result
-        assert result["unmapped"] == 2, result
+        assert result["unmapped"] == 0, result  # one warehouse mapped: only its rows are read
         # a sales order Omnistock sent, dispatched in Unleashed: the next poll records its shipment
         ledger.set_channel("shopify", ["warehouse"], platform="shopify", target_location=SHOP_LOCATION)
         at = "2026-11-23T11:00:00Z"
@@ -754,6 +759,12 @@ def unleashed_poll(h: Harness) -> None:
         erp.dispatch(erp.sales_orders()[0]["Guid"], tracking="NZ1")
         result = h.invoke({"source": "aws.events"})
         assert result["recorded"] == 1, result
+        # Unleashed as product master: a product edited there is made in Shopify and joins the catalog
+        runtime.app().settings.change("unleashed.product_master", "unleashed", "t")
+        erp.edit_product("NUT", description="Nut M6", price=0.5)
+        result = h.invoke({"source": "aws.events"})
+        assert result["products"]["written"] == 2, result  # BOLT and NUT
+        assert sorted(p["title"] for p in shop.catalog.products()) == ["BOLT", "Nut M6"]
 
 
 def erp_orders(h: Harness) -> None:

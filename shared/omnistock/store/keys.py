@@ -327,6 +327,11 @@ def cursor_pk(name: str) -> str:
 PRODUCT_SK = "PRODUCT"
 
 
+def mastered_pk(target: str, sku: str) -> str:
+    """What a product master last wrote of a SKU to ``target`` (a platform), and where."""
+    return f"MASTERED#{escape(target)}#{sku}"
+
+
 def product_pk(channel: str, product_id: str) -> str:
     return f"PRODUCT#{escape(channel)}#{product_id}"
 

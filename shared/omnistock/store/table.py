@@ -166,6 +166,24 @@ class Table:
             raise
         return True
 
+    def put_where(self, item: Item, condition: str, names: dict[str, str], values: Item) -> bool:
+        """Put ``item`` if ``condition`` (over ``names`` and ``values``) holds of the item it
+        replaces, or of none; False when it did not hold (nothing changed)."""
+        try:
+            self._call(
+                "put_item",
+                TableName=self.name,
+                Item=to_attrs(item),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_attrs(values),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def add(self, pk: str, sk: str, attribute: str, amount: int, extra: Item | None = None) -> int:
         """Add ``amount`` to a number attribute (made at 0 if missing), setting ``extra``
         attributes too; the new total. One atomic write: concurrent adds never lose one."""

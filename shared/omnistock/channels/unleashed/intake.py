@@ -13,8 +13,9 @@ become master counts for the locations the warehouses are mapped to.
 - The poll reads with ``modifiedSince`` the cursor less an overlap, in pages of 1,000, and moves
   the cursor once every page is applied. With one warehouse mapped it asks for that warehouse's
   rows only (``warehouseCode``): the all-warehouse totals would double the pages. With several it
-  reads every row in one pass (per-warehouse passes would cost a call each on every quiet poll). At 90% of the month's call budget it runs at most every
-  half hour; with the budget used it stops, saying so (the cursor keeps the place).
+  reads every row in one pass (per-warehouse passes would cost a call each on every quiet poll).
+  At 90% of the month's call budget it runs at most every half hour; with the budget used it
+  stops, saying so (the cursor keeps the place).
 """
 
 from __future__ import annotations

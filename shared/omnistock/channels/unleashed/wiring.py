@@ -22,6 +22,7 @@ DEFAULT_BASE = "https://api.unleashedsoftware.com"
 WAREHOUSES = "unleashed.warehouses"
 SALES_ORDERS = "unleashed.sales_orders"
 BUDGET = "unleashed.monthly_calls"
+PRODUCT_MASTER = "unleashed.product_master"
 MAX_WAREHOUSES = 100
 
 
@@ -55,6 +56,12 @@ def checked_budget(value: object) -> int:
     return value
 
 
+def _checked_product_master(value: object) -> str:
+    from omnistock.channels.unleashed.products import checked_mode
+
+    return checked_mode(value)
+
+
 def _checked_sales_orders(value: object) -> dict[str, object]:
     from omnistock.channels.unleashed.sales_orders import checked_settings
 
@@ -83,6 +90,13 @@ SETTINGS = (
         '"prefixes": {"shopify": "SHOPIFY_"}}.',
         _checked_sales_orders,
         lambda config: {"mode": "off"},
+    ),
+    SettingSpec(
+        PRODUCT_MASTER,
+        'Which side\'s products are the master: "unleashed" (created or edited there, they are created or '
+        'updated in Shopify and join the catalog), "shopify" (the reverse) or "off". Never both ways.',
+        _checked_product_master,
+        lambda config: "off",
     ),
 )
 
@@ -191,11 +205,43 @@ def poll(wiring: Wiring) -> Callable[[UnleashedApi, Callable[[], bool]], dict[st
         if "budget" in report or out_of_time():
             return report
         report |= shipped.poll(api, out_of_time)
+        if not out_of_time() and (api.budget_state() == "ok" or hints):  # products matter least
+            report |= {"products": products(wiring, api, out_of_time)}
         for hint in hints:
             wiring.cursors.drop_hint(HINTS, hint)
         return report | {"hints": len(hints)}
 
     return run
+
+
+def products(wiring: Wiring, api: UnleashedApi, out_of_time: Callable[[], bool]) -> dict[str, object]:
+    """The product master's pass, one way per the setting (read fresh: a switch is at once)."""
+    from omnistock.channels.shopify import wiring as shopify
+    from omnistock.channels.shopify.products import ShopifyProducts
+    from omnistock.channels.unleashed.products import ProductMaster
+    from omnistock.store.product_master_store import ProductMasterStore
+
+    mode = str(wiring.settings.value(PRODUCT_MASTER, fresh=True))
+    if mode == "off":
+        return {"mode": "off"}
+    port = shopify.admin(wiring)
+    channel = next((c.name for c in wiring.ledger.store.channels() if c.platform == "shopify"), None)
+    if port is None or channel is None:
+        return {"mode": mode, "waiting": "Shopify is not connected, or no channel is on it"}
+    locations = list(dict.fromkeys(dict(wiring.settings.value(WAREHOUSES)).values()))
+    master = ProductMaster(
+        wiring.ledger,
+        ProductMasterStore(wiring.table),
+        wiring.cursors,
+        wiring.listings,
+        wiring.pushes,
+        locations,
+        channel,
+        wiring.clock,
+    )
+    shop = ShopifyProducts(port)
+    run = master.from_unleashed if mode == "unleashed" else master.from_shopify
+    return {"mode": mode} | run(api, shop, out_of_time)
 
 
 def webhook_secrets(wiring: Wiring, refresh: bool = False) -> list[str]:
@@ -235,6 +281,15 @@ def doctor(wiring: Wiring) -> list[Check]:
     checks.append(
         Check("unleashed", "warehouses", bool(mapped), f"{len(mapped)} mapped" if mapped else "none mapped", fix)
     )
+    mode = str(wiring.settings.value(PRODUCT_MASTER))
+    master = {
+        "off": "off: products are kept by hand on each side",
+        "unleashed": "Unleashed: its products are created or updated in Shopify (Unleashed's own product "
+        "export to Shopify must be off)",
+        "shopify": "Shopify: its products are created or updated in Unleashed (Unleashed's own product "
+        "import from Shopify must be off)",
+    }[mode]
+    checks.append(Check("unleashed", "product master", True, master, ""))
     checks.append(
         Check(
             "unleashed",
