@@ -35,6 +35,9 @@ LOCAL_SHIPSTATION_CREDENTIALS = {"username": "shipstation", "password": "local-s
 LOCAL_LIGHTSPEED_OUTLETS = {"outlet-shop": "shop"}  # the Lightspeed sandbox's outlet -> Omnistock location
 LOCAL_UNLEASHED_WAREHOUSES = {"MAIN": "warehouse"}  # the Unleashed sandbox's warehouse -> Omnistock location
 LOCAL_UNLEASHED_SECRET = "local/unleashed-api"  # noqa: S105 - a secret's name, not a secret
+# The Unleashed webhook signing key seeded under the template's name for it: deliveries signed with
+# it verify (events/unleashed-webhook-product-updated.json is).
+LOCAL_UNLEASHED_WEBHOOK_KEY = "local-unleashed-webhook-key"  # noqa: S105 - a fixed local test value
 LOCAL_LEDGER_LOCATIONS = "shop,web"  # the demo's locations (LedgerLocations deployed): "web" is Shopify's stock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -164,7 +167,8 @@ class LocalStack:
 
     def _seed_webhook_secrets(self, template: Template) -> None:
         """Development credentials under the names the template gives the functions: the
-        Shopify webhook secret ``python -m local.send_webhook`` signs with, and ShipStation's
+        Shopify webhook secret ``python -m local.send_webhook`` signs with, the Unleashed webhook
+        signing key, and ShipStation's
         user name and password (see LOCAL_SHIPSTATION_CREDENTIALS)."""
         names = {s.environment.get("SHOPIFY_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}
         secrets = self._client("secretsmanager")
@@ -172,6 +176,8 @@ class LocalStack:
             secrets.create_secret(Name=name, SecretString=LOCAL_WEBHOOK_SECRET)
         for name in {s.environment.get("COMMENTSOLD_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}:
             secrets.create_secret(Name=name, SecretString=LOCAL_COMMENTSOLD_SECRET)
+        for name in {s.environment.get("UNLEASHED_WEBHOOK_SECRET_NAME", "") for s in template.functions} - {""}:
+            secrets.create_secret(Name=name, SecretString=LOCAL_UNLEASHED_WEBHOOK_KEY)
         for name in {s.environment.get("SHIPSTATION_SECRET_NAME", "") for s in template.functions} - {""}:
             secrets.create_secret(Name=name, SecretString=json.dumps(LOCAL_SHIPSTATION_CREDENTIALS))
 

@@ -35,7 +35,8 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
    ``edit_product`` is staff editing one in Unleashed.
 8. Control routes without auth under ``/_sandbox/unleashed/``: ``POST products {"code", "stock":
    {"<warehouse>": qty}}``, ``POST stock {"code", "warehouse", "on_hand"?, "allocated"?}`` (a
-   receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on),
+   receipt, a count or an allocation: the row's ``LastModifiedOn`` moves on), ``GET stock`` (every
+   row: on hand, allocated, available),
    ``POST faults/fail {"n", "status"}``, ``GET counters``, ``POST reset``.
 
 Times come from ``clock`` (seconds); each change takes a later millisecond than the last, as a
@@ -183,6 +184,15 @@ class UnleashedSandbox(LoopbackSandbox):
         with self._lock:
             row = self._row(code, warehouse)
             return row.on_hand - row.allocated
+
+    def stock_rows(self) -> list[dict[str, Any]]:
+        """Every product's row at every warehouse: on hand, allocated and available."""
+        with self._lock:
+            return [
+                {"code": code, "warehouse": warehouse, "on_hand": row.on_hand, "allocated": row.allocated}
+                | {"available": row.on_hand - row.allocated}
+                for (code, warehouse), row in sorted(self._state.stock.items())
+            ]
 
     def counters(self) -> dict[str, Any]:
         with self._lock:
@@ -457,6 +467,7 @@ class UnleashedSandbox(LoopbackSandbox):
         routes: dict[tuple[str, str], tuple[Callable[..., Any], str]] = {
             ("POST", "products"): (self.add_product, "guid"),
             ("POST", "stock"): (self.set_stock, "modified_ms"),
+            ("GET", "stock"): (self.stock_rows, "stock"),
             ("POST", "product"): (self.edit_product, "modified_ms"),
             ("GET", "counters"): (self.counters, "counters"),
             ("POST", "faults/fail"): (self.fail_next, "ok"),

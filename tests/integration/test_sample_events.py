@@ -119,3 +119,58 @@ def test_lightspeed_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -
     assert webhook(tampered, FakeContext())["statusCode"] == 401
     polled = load_function("lightspeed_poll").lambda_handler(event("lightspeed-poll-scheduled.json"), FakeContext())
     assert polled == {"polled": False}
+
+
+def test_unleashed_events(handler_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poll's schedule event finds Unleashed unconnected; the signed sample webhook verifies
+    with the local stack's signing key at its own time (a hint for the poll), and is refused as a
+    replay an hour later and when tampered with; the sample order change sends a paid order to
+    the Unleashed sandbox once, however often it is delivered, and the schedule finds nothing left."""
+    from local.sandbox.unleashed import UnleashedSandbox
+    from local.stack import LOCAL_UNLEASHED_WEBHOOK_KEY
+    from omnistock.channels.unleashed.webhooks import HINTS
+    from omnistock.orders import ChannelOrder, OrderLine
+
+    polled = load_function("unleashed_poll").lambda_handler(event("unleashed-poll-scheduled.json"), FakeContext())
+    assert polled == {"polled": False}
+
+    name = json.loads((ROOT / "events" / "env.json").read_text())["Parameters"]["UNLEASHED_WEBHOOK_SECRET_NAME"]
+    monkeypatch.setenv("UNLEASHED_WEBHOOK_SECRET_NAME", name)
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=LOCAL_UNLEASHED_WEBHOOK_KEY)
+    runtime.reset()  # the configuration is read once per cold start
+    sample = event("unleashed-webhook-product-updated.json")
+    signed_at = int(sample["headers"]["x-unleashed-timestamp"])
+    webhook = load_function("unleashed_webhook").lambda_handler
+    monkeypatch.setattr("time.time", lambda: signed_at + 60.0)
+    answer = webhook(sample, FakeContext())
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["type"] == "product.updated", answer
+    assert len(runtime.app().cursors.hints(HINTS, 10)) == 1
+    assert webhook(sample | {"body": sample["body"] + " "}, FakeContext())["statusCode"] == 401
+    monkeypatch.setattr("time.time", lambda: signed_at + 3600.0)
+    assert webhook(sample, FakeContext())["statusCode"] == 401  # outside the five-minute window
+
+    with UnleashedSandbox(warehouses=("MAIN",)) as erp:
+        monkeypatch.setenv("UNLEASHED_API_BASE", erp.api_base)
+        monkeypatch.setenv("UNLEASHED_API_SECRET_NAME", "local/unleashed-api")
+        monkeypatch.setenv("UNLEASHED_WAREHOUSES", json.dumps({"MAIN": "shop"}))
+        boto3.client("secretsmanager").create_secret(
+            Name="local/unleashed-api", SecretString=json.dumps(erp.credentials())
+        )
+        runtime.reset()
+        app = runtime.app()
+        erp.add_product("SOCK-TRAIL-M", {"MAIN": 10})
+        app.ledger.set_channel("shopify", ["shop"], platform="shopify", target_location="gid://shopify/Location/1")
+        app.ledger.upsert_catalog("SOCK-TRAIL-M", ["shop"], {})
+        app.settings.change("unleashed.sales_orders", {"mode": "automatic", "customer_code": "WEB"}, "test")
+        line = OrderLine("1", "SOCK-TRAIL-M", "Trail sock", 2, unit_price="12.00")
+        at = "2026-11-23T11:05:00.000Z"
+        paid = ChannelOrder("shopify", "5938001231001", "#1042", at, at, (line,), financial_status="paid")
+        app.order_desk.ingest(paid)
+        outbox = load_function("erp_orders").lambda_handler
+        for _ in range(2):  # a stream record is delivered at least once
+            assert outbox(event("erp-orders-stream.json"), FakeContext()) == {"batchItemFailures": []}
+        (sent,) = erp.sales_orders()
+        assert sent["OrderNumber"] == "SHOPIFY_1042"
+        assert outbox(event("erp-orders-scheduled.json"), FakeContext()) == {"results": {}}
+    sales = load_function("pos_sales").lambda_handler(event("pos-sales-scheduled.json"), FakeContext())
+    assert sales == {"results": {}}  # nothing unfinished to write into the POS
