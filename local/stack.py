@@ -37,7 +37,7 @@ LOCAL_UNLEASHED_WAREHOUSES = {"MAIN": "warehouse"}  # the Unleashed sandbox's wa
 LOCAL_UNLEASHED_SECRET = "local/unleashed-api"  # noqa: S105 - a secret's name, not a secret
 # The Unleashed webhook signing key seeded under the template's name for it: deliveries signed with
 # it verify (events/unleashed-webhook-product-updated.json is).
-LOCAL_UNLEASHED_WEBHOOK_KEY = "local-unleashed-webhook-key"  # noqa: S105 - a fixed local test value
+LOCAL_UNLEASHED_WEBHOOK_KEY = "local-unleashed-webhook-key"
 LOCAL_LEDGER_LOCATIONS = "shop,web"  # the demo's locations (LedgerLocations deployed): "web" is Shopify's stock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ answer lost after it made the sales order), a refund with restock, a cancel; in 
 receipt, a shrinkage found by a count, or a dispatch with tracking (a dispatched order is neither
 refunded nor cancelled here: Unleashed keeps it, and the problems list says so, tested apart).
 Shopify's webhooks go out as in the main chaos replay (a step's burst reordered 20% of the
-time, 30% delivered again later, behind newer ones); every fourth step the polls (Unleashed's, Shopify's) and the sales-order
-schedule run over what the webhooks already said.
+time, 30% delivered again later, behind newer ones); every fourth step the polls (Unleashed's,
+Shopify's) and the sales-order schedule run over what the webhooks already said.
 
 The ground truth is Unleashed's own available units, corrected by what it has not heard of yet:
 for each order, the units its sales order allocates, less those a credit note gave back, less
