@@ -113,6 +113,7 @@ SANDBOX_SCOPES = (
     "read_orders",
     "read_merchant_managed_fulfillment_orders",
     "write_merchant_managed_fulfillment_orders",
+    "write_products",  # Unleashed as product master writes products
 )
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a fixed test credential, not a secret
 ITEM_PREFIX = "gid://shopify/InventoryItem/"

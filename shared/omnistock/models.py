@@ -266,3 +266,18 @@ class ImportLine:
     sku: str
     detail: str = ""
     listing_id: str = ""
+
+
+@dataclass(frozen=True)
+class MasteredProduct:
+    """What a product master last wrote of a SKU to the other side: the master's version of it
+    (stale reports never win), its fields' fingerprint (an unchanged product costs no call), and
+    the ids it has there (so the next change updates what the first made)."""
+
+    sku: str
+    version: int  # the master's modified time of what was written (ms)
+    fingerprint: str
+    product_id: str = ""  # the other side's ids: Shopify product, variant, inventory item;
+    variant_id: str = ""  # Unleashed's product Guid (in product_id)
+    item_id: str = ""
+    made: bool = False  # made by Omnistock (so its every field is Omnistock's to write)

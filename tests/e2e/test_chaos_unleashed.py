@@ -20,7 +20,7 @@ delivered, every schedule run until nothing is unfinished, one more poll): each 
 Unleashed's available units with nothing pending, each order sent is in Unleashed once and
 carries what it takes, and every dispatch became one fulfillment.
 
-CI runs one derandomized example of 16 steps; ``CHAOS_EXAMPLES`` and ``CHAOS_STEPS`` run more.
+CI runs one derandomized example of 12 steps; ``CHAOS_EXAMPLES`` and ``CHAOS_STEPS`` run more.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ pytestmark = pytest.mark.e2e
 WAREHOUSE, LOCATION = "MAIN", "warehouse"  # the local stack maps the sandbox's MAIN to "warehouse"
 SKUS = 3
 SCHEDULES = ("UnleashedPollFunction", "ShopifyPollFunction", "ErpOrdersFunction")
-STEPS = int(os.environ.get("CHAOS_STEPS", "16"))
+STEPS = int(os.environ.get("CHAOS_STEPS", "12"))
 
 
 @dataclass

@@ -152,7 +152,8 @@ def test_a_late_or_repeated_report_never_overwrites_a_newer_one(
     wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox]
 ) -> None:
     from omnistock.channels.unleashed.products import ProductMaster
-    from omnistock.store.product_master_store import MasteredProduct, ProductMasterStore
+    from omnistock.models import MasteredProduct
+    from omnistock.store.product_master_store import ProductMasterStore
 
     records = ProductMasterStore(wiring.table)
     assert records.save("shopify", MasteredProduct("BOLT", 2000, "new"))
@@ -167,7 +168,9 @@ def test_a_late_or_repeated_report_never_overwrites_a_newer_one(
     assert shop.catalog.products() == []
 
 
-def test_the_setting_takes_one_way_only_and_the_doctor_names_it(wiring: Wiring, sides: object) -> None:
+def test_the_setting_takes_one_way_only_and_the_doctor_names_it(
+    wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox]
+) -> None:
     from omnistock.connections import diagnose
     from omnistock.errors import InvalidRequest
 
@@ -176,3 +179,8 @@ def test_the_setting_takes_one_way_only_and_the_doctor_names_it(wiring: Wiring, 
     wiring.settings.change("unleashed.product_master", "shopify", "test")
     checks = {c.name: c for c in diagnose(wiring) if c.platform == "unleashed"}
     assert "Shopify: its products are created or updated in Unleashed" in checks["product master"].detail
+    assert "scope write_products" not in {c.name for c in diagnose(wiring)}  # needed one way only
+    wiring.settings.change("unleashed.product_master", "unleashed", "test")
+    sides[1].scopes.remove("write_products")
+    scope = next(c for c in diagnose(wiring) if c.name == "scope write_products")
+    assert not scope.ok and "Unleashed as product master" in scope.detail and scope.fix

@@ -4,22 +4,12 @@ ids it has there (so the next change updates what the first made)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
+from omnistock.models import MasteredProduct
 from omnistock.store import keys
 from omnistock.store.table import Table
-
-
-@dataclass(frozen=True)
-class MasteredProduct:
-    sku: str
-    version: int  # the master's modified time of what was written (ms)
-    fingerprint: str
-    product_id: str = ""  # the other side's ids: Shopify product, variant, inventory item;
-    variant_id: str = ""  # Unleashed product Guid (in product_id)
-    item_id: str = ""
-    made: bool = False  # made by Omnistock (so its every field is Omnistock's to write)
 
 
 class ProductMasterStore:

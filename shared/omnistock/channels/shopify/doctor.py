@@ -30,6 +30,19 @@ NEEDED_SCOPES = (
 APP_QUERY = "query Doctor { shop { name } currentAppInstallation { accessScopes { handle } } }"
 
 
+def scope_check(port: ShopifyInventory, scope: str, why: str) -> Check:
+    """One more scope a feature needs (``why``): granted or not, with the fix."""
+    try:
+        data = port.graphql("doctor", APP_QUERY, {}, cost=1)
+    except ChannelUnavailable as error:
+        return Check(PLATFORM, f"scope {scope}", False, str(error)[:200], "check the Shopify connection first")
+    granted = {s.get("handle") for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
+    if scope in granted:
+        return Check(PLATFORM, f"scope {scope}", True, f"granted ({why})")
+    fix = "add it to the app's version in the Dev Dashboard, release it, and approve the update in the shop"
+    return Check(PLATFORM, f"scope {scope}", False, f"missing: {why} needs it", fix)
+
+
 def credential_checks(port: ShopifyInventory) -> list[Check]:
     try:
         data = port.graphql("doctor", APP_QUERY, {}, cost=1)

@@ -38,8 +38,7 @@ from omnistock.channels.shopify.products import ProductFacts, ShopifyProduct
 from omnistock.channels.unleashed.api import QuotaExhausted, UnleashedRefused, unleashed_time
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest
-from omnistock.models import SyncEntry
-from omnistock.store.product_master_store import MasteredProduct
+from omnistock.models import MasteredProduct, SyncEntry
 
 if TYPE_CHECKING:
     from omnistock.channels.shopify.products import ChangedVariant

@@ -259,6 +259,8 @@ def note_hint(wiring: Wiring, hint: str) -> None:
 def doctor(wiring: Wiring) -> list[Check]:
     """The secret readable; the month's calls against the budget; warehouses mapped; and the
     second writer to switch off (Unleashed's own stock export to Shopify)."""
+    from omnistock.channels.shopify import wiring as shopify
+    from omnistock.channels.shopify.doctor import scope_check
     from omnistock.connections import Check, secret_checks
     from omnistock.errors import SecretUnavailable
 
@@ -290,6 +292,9 @@ def doctor(wiring: Wiring) -> list[Check]:
         "import from Shopify must be off)",
     }[mode]
     checks.append(Check("unleashed", "product master", True, master, ""))
+    port = shopify.admin(wiring) if mode == "unleashed" else None
+    if port is not None:
+        checks.append(scope_check(port, "write_products", "Unleashed as product master writes Shopify's products"))
     checks.append(
         Check(
             "unleashed",
