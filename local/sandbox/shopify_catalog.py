@@ -264,16 +264,25 @@ class SandboxCatalog:
             error = {"field": ["input", "title"], "message": "Title can't be blank", "code": "BLANK"}
             return {"productSet": {"product": None, "userErrors": [error]}}, MUTATION_COST
         number = self._s.handles.get(handle)
-        if number is None:  # made: one product, one variant, a new inventory item
+        if number is None:  # made: one product, one variant, a new inventory item (stocked where asked)
             made = self.add_product(str(given["title"]), [{"sku": sku}])
             number = _number(made["product"]) or 0
-            self._s.handles[handle] = number
+            self._s.handles[str(given.get("handle") or handle)] = number
+            for quantity in variant_input.get("inventoryQuantities") or []:
+                self._shop.stock(made["variants"][0]["item"], quantity["locationId"], int(quantity["quantity"]))
         self._s.products[number] = str(given["title"])
         variant = next(v for v in self._s.variants.values() if v.product == number)
+        named = _number(variant_input.get("id"))
+        if named is not None and named != variant.number:  # productSet replaces the list: a variant not named goes
+            error = {"field": ["input", "variants", "0", "id"], "message": "Product variant does not exist"}
+            return {"productSet": {"product": None, "userErrors": [error]}}, MUTATION_COST
         variant.sku, variant.price = sku, str(variant_input.get("price") or "0.00")
         variant.barcode = str(variant_input.get("barcode") or "")
         self._s.updated[number] = self._stamp()
-        nodes = [{"id": f"gid://shopify/ProductVariant/{variant.number}", "inventoryItem": {"id": variant.item}}]
+        nodes = [
+            {"id": f"gid://shopify/ProductVariant/{variant.number}", "sku": variant.sku}
+            | {"inventoryItem": {"id": variant.item}}
+        ]
         product = {"id": f"gid://shopify/Product/{number}", "variants": {"nodes": nodes}}
         return {"productSet": {"product": product, "userErrors": []}}, MUTATION_COST
 
@@ -296,9 +305,11 @@ class SandboxCatalog:
         variant = next((v for v in self._s.variants.values() if v.item == item), None)
         if variant is None:
             return {"inventoryItem": None}, 1
-        found = {"id": f"gid://shopify/ProductVariant/{variant.number}"}
-        found["product"] = {"id": f"gid://shopify/Product/{variant.product}"}  # type: ignore[assignment]
-        return {"inventoryItem": {"variant": found}}, 3
+        handle = next((h for h, n in self._s.handles.items() if n == variant.product), f"product-{variant.product}")
+        product = {"id": f"gid://shopify/Product/{variant.product}", "handle": handle}
+        return {
+            "inventoryItem": {"variant": {"id": f"gid://shopify/ProductVariant/{variant.number}", "product": product}}
+        }, 3
 
     def _products(self, variables: dict[str, Any]) -> tuple[dict[str, Any], int]:
         since = _SINCE.search(str(variables.get("query") or ""))
@@ -321,7 +332,7 @@ class SandboxCatalog:
                     "id": f"gid://shopify/Product/{number}",
                     "title": self._s.products[number],
                     "updatedAt": updated.replace("+00:00", "Z"),
-                    "variants": {"nodes": variants},
+                    "variants": {"pageInfo": {"hasNextPage": False}, "nodes": variants},
                 }
             )
         end = f"cursor:{taken[-1][0]}-{taken[-1][1]}" if taken else None

@@ -12,6 +12,7 @@ import pytest
 
 from local.sandbox import ShopifySandbox
 from local.sandbox.unleashed import UnleashedSandbox
+from omnistock.channels.shopify.products import handle_for
 from omnistock.channels.shopify.wiring import ShopifySettings
 from omnistock.channels.unleashed import wiring as unleashed
 from omnistock.channels.unleashed.products import product_guid
@@ -71,16 +72,18 @@ def test_unleashed_master_creates_and_updates_shopify_products_and_joins_the_cat
         "Bolt M6",
         "1.50",
         "9400000000017",
-        "omnistock-bolt",
+        handle_for("BOLT"),
     )
+    assert shop.available(str(bolt["item"]), "gid://shopify/Location/1") == 0  # stocked where the channel sells
     entry = ledger.store.catalog("BOLT")
     assert entry is not None and entry.title == "Bolt M6" and entry.locations == ("warehouse",)
     assert entry.listings == {CHANNEL: bolt["item"]}  # stock pushes reach the new product
     assert wiring.listings.owner(CHANNEL, str(bolt["variant"])) == "BOLT"  # its orders find the SKU
 
     clock.advance(minutes=10)
-    assert run(wiring).get("written", 0) == 0  # nothing changed: no call to Shopify
     calls = shop.counters["calls"]
+    assert run(wiring).get("written", 0) == 0  # nothing changed: no call to Shopify
+    assert shop.counters["calls"] == calls
     erp.edit_product("BOLT", price=1.75)
     clock.advance(minutes=10)
     assert run(wiring)["written"] == 1
@@ -89,19 +92,66 @@ def test_unleashed_master_creates_and_updates_shopify_products_and_joins_the_cat
 
 
 def test_a_lost_shopify_answer_or_a_repeat_never_makes_a_second_product(
-    wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox], clock: Clock
+    wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from omnistock.channels import ChannelUnavailable
+    from omnistock.channels.shopify.products import ShopifyProducts
+
     erp, shop = sides
     wiring.settings.change("unleashed.product_master", "unleashed", "test")
     erp.add_product("NUT")
-    shop.fail_next(1, status=503, after_apply=True)  # Shopify made it; the answer is lost
-    report = run(wiring)
-    assert len(shop.catalog.products()) == 1, report  # the retry set the same handle
-    wiring.cursors.advance_cursor("unleashed:products", "1970-01-01T00:00:00Z")
+    shop.fail_next(1, status=503, after_apply=True)  # made; the answer lost; the client's resend finds it
+    made = ShopifyProducts.set_product
+    lost = iter([True])
+
+    def answer_lost_after_every_retry(self: ShopifyProducts, *args: object) -> object:
+        result = made(self, *args)  # type: ignore[arg-type]
+        if next(lost, False):
+            raise ChannelUnavailable("Shopify productSet failed after 6 attempts (HTTP 503)")
+        return result
+
+    monkeypatch.setattr(ShopifyProducts, "set_product", answer_lost_after_every_retry)
+    assert "waiting" in run(wiring)  # the pass stops; its cursor stays
+    assert len(shop.catalog.products()) == 1
+    assert run(wiring)["written"] == 1  # the same handle again: the same product
+    assert len(shop.catalog.products()) == 1
     clock.advance(minutes=10)
     erp.edit_product("NUT", description="Nut M6")
     run(wiring)
     assert [p["title"] for p in shop.catalog.products()] == ["Nut M6"]
+    variants = shop.catalog.products()[0]["variants"]
+    assert len(variants) == 1  # the update named its variant: the same inventory item
+
+
+def test_skus_alike_get_products_of_their_own_and_a_product_known_by_its_handle_stays_omnistocks(
+    wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox], clock: Clock
+) -> None:
+    from omnistock.store import keys
+
+    erp, shop = sides
+    wiring.settings.change("unleashed.product_master", "unleashed", "test")
+    for code in ("AB-1", "ab_1"):
+        erp.add_product(code)
+    assert run(wiring)["written"] == 2
+    assert sorted(v["sku"] for p in shop.catalog.products() for v in p["variants"]) == ["AB-1", "ab_1"]
+    wiring.table.delete(keys.mastered_pk("shopify", "AB-1"), keys.PRODUCT_SK)  # a run died before its record
+    clock.advance(minutes=10)
+    erp.edit_product("AB-1", description="Anchor bolt")
+    assert run(wiring)["written"] == 1
+    assert shopify_products(shop)["AB-1"]["title"] == "Anchor bolt"  # its handle says it is Omnistock's
+
+
+def test_a_refused_connection_stops_the_pass_and_skips_nothing(
+    wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox]
+) -> None:
+    erp, shop = sides
+    wiring.settings.change("unleashed.product_master", "unleashed", "test")
+    erp.add_product("WASHER")
+    shop.fail_next(1, status=403)  # the token or its scopes refused
+    report = run(wiring)
+    assert "stopped" in report and report.get("refused", 0) == 0, report
+    again = run(wiring)
+    assert again.get("written") == 1, again  # the cursor stayed: nothing was skipped
 
 
 def test_the_retailers_own_shopify_product_keeps_its_title_and_gets_price_and_barcode(
@@ -138,7 +188,6 @@ def test_shopify_master_creates_and_updates_unleashed_products_once(
     assert mug["Guid"] == product_guid("MUG")
     cap = erp.product("CAP")
     assert cap is not None and cap["ProductDescription"] == "Cap" and cap["DefaultSellPrice"] == 20.0
-    wiring.cursors.advance_cursor("shopify:products-for-unleashed", "1970-01-01T00:00:00Z")
     clock.advance(minutes=10)
     shop.catalog.edit_variant(made["variants"][0]["id"], price="13.50")
     run(wiring)
@@ -151,6 +200,8 @@ def test_shopify_master_creates_and_updates_unleashed_products_once(
 def test_a_late_or_repeated_report_never_overwrites_a_newer_one(
     wiring: Wiring, sides: tuple[UnleashedSandbox, ShopifySandbox]
 ) -> None:
+    from omnistock.channels.shopify import wiring as shopify
+    from omnistock.channels.shopify.products import ShopifyProducts
     from omnistock.channels.unleashed.products import ProductMaster
     from omnistock.models import MasteredProduct
     from omnistock.store.product_master_store import ProductMasterStore
@@ -163,8 +214,10 @@ def test_a_late_or_repeated_report_never_overwrites_a_newer_one(
     master = ProductMaster(
         wiring.ledger, records, wiring.cursors, wiring.listings, wiring.pushes, ["warehouse"], CHANNEL
     )
+    port = shopify.admin(wiring)
+    assert port is not None
     late = {"ProductCode": "BOLT", "ProductDescription": "Old", "LastModifiedOn": "/Date(1500)/"}
-    assert master._from_unleashed(late, None)[0] == "stale"  # type: ignore[arg-type]
+    assert master._from_unleashed(late, ShopifyProducts(port))[0] == "stale"
     assert shop.catalog.products() == []
 
 

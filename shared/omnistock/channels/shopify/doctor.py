@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from omnistock.channels import ChannelUnavailable
+from omnistock.channels import ChannelRefused, ChannelUnavailable
 from omnistock.channels.shopify.admin import ShopifyInventory
 from omnistock.clock import iso
 from omnistock.connections import Check
@@ -33,8 +33,8 @@ APP_QUERY = "query Doctor { shop { name } currentAppInstallation { accessScopes 
 def scope_check(port: ShopifyInventory, scope: str, why: str) -> Check:
     """One more scope a feature needs (``why``): granted or not, with the fix."""
     try:
-        data = port.graphql("doctor", APP_QUERY, {}, cost=1)
-    except ChannelUnavailable as error:
+        data = port.graphql("doctor", APP_QUERY, {}, cost=1) or {}
+    except (ChannelUnavailable, ChannelRefused) as error:
         return Check(PLATFORM, f"scope {scope}", False, str(error)[:200], "check the Shopify connection first")
     granted = {s.get("handle") for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
     if scope in granted:

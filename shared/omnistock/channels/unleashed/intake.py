@@ -8,8 +8,8 @@ become master counts for the locations the warehouses are mapped to.
   them arrives (DESIGN.md §3.3), exactly as with the POS.
 - Rows with a blank warehouse are Unleashed's all-warehouse totals: never a location's count.
   Rows of a warehouse no location is mapped to are written to the sync history as unmapped (once
-  per poll and warehouse), and move nothing. A count of a SKU not in the catalog there is kept,
-  and applied once it is.
+  per poll and warehouse), and move nothing (with one warehouse mapped they are not read at
+  all). A count of a SKU not in the catalog there is kept, and applied once it is.
 - The poll reads with ``modifiedSince`` the cursor less an overlap, in pages of 1,000, and moves
   the cursor once every page is applied. With one warehouse mapped it asks for that warehouse's
   rows only (``warehouseCode``): the all-warehouse totals would double the pages. With several it

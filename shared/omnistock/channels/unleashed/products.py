@@ -18,8 +18,9 @@ other's. Each SKU's last write is recorded with the master's modified time, so a
 repeated report never overwrites a newer one, and an unchanged product costs no call. A product
 the other side refuses is written to the sync history with the reason and tried again at the
 next change (the cursor moves on; the record keeps the last good write). A side that does not
-answer stops the pass where it is: the cursor stays, and the next pass writes the same again
-(Shopify by the handle, Unleashed by the Guid), so a lost answer never makes a second product.
+answer, or refuses the connection itself (credentials, scopes), stops the pass where it is: the
+cursor stays, and the next pass writes the same again (Shopify by the handle, Unleashed by the
+Guid), so a lost answer never makes a second product and nothing is skipped.
 
 Unleashed's reads count against the month's budget: products are read only while the budget is
 "ok" (or when a webhook hinted a change), after stock and shipments, which matter more.
@@ -34,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omnistock.channels import ChannelRefused, ChannelUnavailable
-from omnistock.channels.shopify.products import ProductFacts, ShopifyProduct
+from omnistock.channels.shopify.products import ProductFacts, ProductRefused, ShopifyProduct, handle_for
 from omnistock.channels.unleashed.api import QuotaExhausted, UnleashedRefused, unleashed_time
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest
@@ -64,10 +65,10 @@ class UnleashedProductsApi(Protocol):
 
 
 class ShopifyProductWriter(Protocol):
-    def set_product(self, facts: ProductFacts) -> ShopifyProduct: ...
+    def set_product(self, facts: ProductFacts, location: str, variant_id: str = "") -> ShopifyProduct: ...
     def update_variant(self, product_id: str, variant_id: str, facts: ProductFacts) -> None: ...
-    def variant_of(self, item_id: str) -> tuple[str, str] | None: ...
-    def changed_since(self, since: str, after: str) -> tuple[list[ChangedVariant], str, bool]: ...
+    def variant_of(self, item_id: str) -> tuple[str, str, str] | None: ...
+    def changed_since(self, since: str, after: str) -> tuple[list[ChangedVariant], str, bool, int]: ...
 
 
 def checked_mode(value: object) -> str:
@@ -90,12 +91,14 @@ class ProductMaster:
         history: PushStore,
         locations: list[str],
         channel: str,
+        shop_location: str = "",
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.ledger, self.records, self.cursors = ledger, records, cursors
         self.listings, self.history = listings, history
         self.locations = list(dict.fromkeys(locations))  # where a new SKU is kept (the warehouses')
         self.channel = channel  # the Shopify channel products are listed on
+        self.shop_location = shop_location  # the channel's Shopify location: a new product is stocked there
         self.clock = clock
 
     # ---- Unleashed is master
@@ -105,11 +108,14 @@ class ProductMaster:
         report: dict[str, Any] = {"products": 0}
         cursor = self.cursors.cursor(UNLEASHED_CURSOR)
         params = {"modifiedSince": (parse_iso(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")} if cursor else {}
-        newest, number, pages = cursor or "", 1, 1
+        newest, number, pages, stopped = cursor or "", 1, 1, False
         try:
-            while number <= pages and not out_of_time():
+            while number <= pages and not stopped:
                 items, pages = api.page("Products", number, params)
                 for item in items:
+                    if out_of_time():
+                        stopped = True
+                        break
                     result, modified = self._from_unleashed(item, shop)
                     report["products"] += 1
                     report[result] = report.get(result, 0) + 1
@@ -117,10 +123,12 @@ class ProductMaster:
                 number += 1
         except QuotaExhausted as exhausted:
             return report | {"budget": str(exhausted)}
+        except ChannelRefused as refused:  # credentials, scopes: nothing goes until fixed (cursor stays)
+            return report | {"stopped": str(refused)[:300]}
         except ChannelUnavailable as unavailable:  # the cursor stays: the next pass writes it again
             return report | {"waiting": str(unavailable)[:300]}
-        if number > pages and newest:
-            self.cursors.advance_cursor(UNLEASHED_CURSOR, newest)
+        if newest and not stopped and number > pages:  # every page done (a pass cut short reads again:
+            self.cursors.advance_cursor(UNLEASHED_CURSOR, newest)  # what it wrote is unchanged, no call)
         return report
 
     def _from_unleashed(self, item: dict[str, Any], shop: ShopifyProductWriter) -> tuple[str, str]:
@@ -142,7 +150,7 @@ class ProductMaster:
                 self.records.save("shopify", _moved(record, version))
                 return "unchanged", iso(modified)
             written = self._to_shopify(facts, record, entry.listings.get(self.channel), shop)
-        except (ChannelRefused, Conflict, InvalidRequest) as refused:
+        except (ProductRefused, Conflict, InvalidRequest) as refused:  # this product: the next may go
             self._note(sku, f"product {sku} into Shopify", str(refused))
             return "refused", iso(modified)
         self.records.save("shopify", MasteredProduct(sku, version, facts.fingerprint(), *written))
@@ -159,14 +167,18 @@ class ProductMaster:
     def _to_shopify(
         self, facts: ProductFacts, record: MasteredProduct | None, listed: str | None, shop: ShopifyProductWriter
     ) -> tuple[str, str, str, bool]:
-        """Write it; (product, variant, inventory item, made by Omnistock)."""
-        if listed and not (record is not None and record.made):  # the retailer's own product
-            ids = (record.product_id, record.variant_id) if record and record.variant_id else shop.variant_of(listed)
-            if ids is None:
-                raise ChannelRefused(f"Shopify has no variant for the listing {listed}: import the catalog again")
-            shop.update_variant(ids[0], ids[1], facts)
-            return ids[0], ids[1], listed, False
-        made = shop.set_product(facts)
+        """Write it; (product, variant, inventory item, made by Omnistock). A listed SKU with no
+        record (a run died after writing, or the product's webhook came first) is Omnistock's
+        when its product has the handle Omnistock gives: then it stays Omnistock's to write."""
+        if listed and record is None:
+            found = shop.variant_of(listed)
+            if found is None:
+                raise ProductRefused(f"Shopify has no variant for the listing {listed}: import the catalog again")
+            record = MasteredProduct(facts.sku, 0, "", found[0], found[1], listed, found[2] == handle_for(facts.sku))
+        if listed and record is not None and not record.made:  # the retailer's own product
+            shop.update_variant(record.product_id, record.variant_id, facts)
+            return record.product_id, record.variant_id, listed, False
+        made = shop.set_product(facts, self.shop_location, record.variant_id if record else "")
         if listed != made.item_id:
             self.ledger.patch_catalog(facts.sku, listings={self.channel: made.item_id})
             self.listings.map_variants(self.channel, [(made.variant_id, facts.sku)])  # its orders name the variant
@@ -179,20 +191,28 @@ class ProductMaster:
         report: dict[str, Any] = {"products": 0}
         cursor = self.cursors.cursor(SHOPIFY_CURSOR)
         since = iso(parse_iso(cursor) - OVERLAP) if cursor else ""
-        newest, after, more = cursor or "", "", True
+        newest, after, more, stopped = cursor or "", "", True, False
         try:
-            while more and not out_of_time():
-                changed, after, more = shop.changed_since(since, after)
+            while more and not stopped:
+                changed, after, more, truncated = shop.changed_since(since, after)
+                if truncated:
+                    report["products_with_over_50_variants"] = report.get("products_with_over_50_variants", 0)
+                    report["products_with_over_50_variants"] += truncated
                 for variant in changed:
+                    if out_of_time():
+                        stopped = True
+                        break
                     result = self._from_shopify(variant.facts, variant.updated_at, api)
                     report["products"] += 1
                     report[result] = report.get(result, 0) + 1
                     newest = max(newest, variant.updated_at)
         except QuotaExhausted as exhausted:
             return report | {"budget": str(exhausted)}
-        except ChannelUnavailable as unavailable:  # the cursor stays: the next pass writes it again
+        except ChannelRefused as refused:
+            return report | {"stopped": str(refused)[:300]}
+        except ChannelUnavailable as unavailable:
             return report | {"waiting": str(unavailable)[:300]}
-        if not more and newest:
+        if newest and not stopped and not more:
             self.cursors.advance_cursor(SHOPIFY_CURSOR, newest)
         return report
 
@@ -224,15 +244,18 @@ class ProductMaster:
             api.post(f"Products/{guid}", body | {"Guid": guid})
             return guid
         except UnleashedRefused as refused:
-            if "exist" not in str(refused).lower():
+            if "already exist" not in str(refused).lower():
                 raise
-        found = api.get("Products", {"productCode": facts.sku})  # the code is Unleashed's under another Guid
+        found = api.get("Products", {"productCode": facts.sku})  # whose is the code?
         items = (found or {}).get("Items") or []
-        theirs = next((i.get("Guid") for i in items if str(i.get("ProductCode")) == facts.sku), None)
-        if not theirs or theirs == guid:
-            raise UnleashedRefused(f"Unleashed refused product {facts.sku} and has no other product with its code")
-        api.post(f"Products/{theirs}", body | {"Guid": theirs})
-        return str(theirs)
+        theirs = next((str(i.get("Guid")) for i in items if str(i.get("ProductCode")) == facts.sku), "")
+        if not theirs:
+            raise UnleashedRefused(f"Unleashed refused product {facts.sku} as existing, and has none with its code")
+        if theirs != guid:  # Unleashed's own product of that code: written there
+            api.post(f"Products/{theirs}", body | {"Guid": theirs})
+            return theirs
+        api.post(f"Products/{guid}", body | {"Guid": guid})  # ours, made by a call whose answer was lost
+        return guid
 
     def _note(self, sku: str, what: str, why: str) -> None:
         now = self.clock()

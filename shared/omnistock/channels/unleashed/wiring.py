@@ -225,10 +225,12 @@ def products(wiring: Wiring, api: UnleashedApi, out_of_time: Callable[[], bool])
     if mode == "off":
         return {"mode": "off"}
     port = shopify.admin(wiring)
-    channel = next((c.name for c in wiring.ledger.store.channels() if c.platform == "shopify"), None)
+    channel = next((c for c in wiring.ledger.store.channels() if c.platform == "shopify"), None)
     if port is None or channel is None:
         return {"mode": mode, "waiting": "Shopify is not connected, or no channel is on it"}
     locations = list(dict.fromkeys(dict(wiring.settings.value(WAREHOUSES)).values()))
+    if mode == "unleashed" and not locations:
+        return {"mode": mode, "waiting": "no warehouse is mapped (unleashed.warehouses): new SKUs would have no place"}
     master = ProductMaster(
         wiring.ledger,
         ProductMasterStore(wiring.table),
@@ -236,7 +238,8 @@ def products(wiring: Wiring, api: UnleashedApi, out_of_time: Callable[[], bool])
         wiring.listings,
         wiring.pushes,
         locations,
-        channel,
+        channel.name,
+        channel.target_location,
         wiring.clock,
     )
     shop = ShopifyProducts(port)
