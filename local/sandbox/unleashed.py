@@ -21,7 +21,8 @@ local stack and the tests can move an ERP warehouse's stock and watch Omnistock 
    stock row's ``AllocatedQty`` and modified time move on after the order's own).
    ``lose_next_answers`` commits the next POST and answers 504.
 4. ``POST /CreditNotes/{guid}`` (``CreditLines`` by product code: their units are back on hand
-   at the warehouse) and ``GET /CreditNotes/{guid}`` [the shape is a guess: Unleashed's page was
+   at the warehouse), ``GET /CreditNotes/{guid}`` and ``DELETE /CreditNotes/{guid}`` (the units
+   are taken off again) [the shape is a guess: Unleashed's page was
    not readable].
 5. ``GET /Customers?customerCode=`` and ``POST /Customers/{guid}`` (a code in use: 400); the
    customer "WEB" exists from the start.
@@ -204,7 +205,7 @@ class UnleashedSandbox(LoopbackSandbox):
             self._state.fail_next, self._state.fail_status = int(n), int(status)
 
     def lose_next_answers(self, n: int = 1) -> None:
-        """The next ``n`` writes commit, then answer 504 (the answer lost)."""
+        """The next ``n`` writes (creates and deletes) commit, then answer 504 (the answer lost)."""
         with self._lock:
             self._state.lose_answers = int(n)
 
@@ -262,7 +263,7 @@ class UnleashedSandbox(LoopbackSandbox):
         page = route[1] if len(route) == 2 else "1"
         if route[0] == "SalesOrders" and len(route) == 2 and method in ("GET", "POST", "DELETE"):
             return self._sales_order(method, route[1], body)
-        if route[0] == "CreditNotes" and len(route) == 2 and method in ("GET", "POST"):
+        if route[0] == "CreditNotes" and len(route) == 2 and method in ("GET", "POST", "DELETE"):
             return self._credit_note(method, route[1], body)
         if route[0] == "Products" and method == "POST" and len(route) == 2:
             return self._save_product(route[1], body)
@@ -379,6 +380,8 @@ class UnleashedSandbox(LoopbackSandbox):
         if method == "GET":
             found = state.credits.get(guid)
             return json_response(200, found) if found else json_response(404, {"Description": "not found"})
+        if method == "DELETE":
+            return self._delete_credit(guid)
         if guid in state.credits:
             return json_response(400, {"Description": f"Credit note {guid} already exists"})
         try:
@@ -398,6 +401,24 @@ class UnleashedSandbox(LoopbackSandbox):
             state.lose_answers -= 1
             return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
         return json_response(201, state.credits[guid])
+
+    def _delete_credit(self, guid: str) -> SandboxResponse:
+        """The units a deleted credit note gave back are taken off again."""
+        note = self._state.credits.pop(guid, None)
+        if note is None:
+            return json_response(404, {"Description": "not found"})
+        for line in note["CreditLines"]:
+            row = self._row(line["Product"]["ProductCode"], note["Warehouse"]["WarehouseCode"])
+            row.on_hand -= float(line["CreditQuantity"])
+            row.modified_ms = self._tick()
+        return self._maybe_lost(SandboxResponse(204, [], b""))
+
+    def _maybe_lost(self, answer: SandboxResponse) -> SandboxResponse:
+        """A write done: its answer, or a 504 when ``lose_next_answers`` says to lose it."""
+        if self._state.lose_answers > 0:
+            self._state.lose_answers -= 1
+            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
+        return answer
 
     def _customers(self, method: str, route: list[str], query: dict[str, str], body: bytes) -> SandboxResponse:
         """``GET /Customers?customerCode=`` and ``POST /Customers/{guid}`` (a code in use: 400)."""
@@ -437,7 +458,7 @@ class UnleashedSandbox(LoopbackSandbox):
                     row.allocated -= float(line["OrderQuantity"])
                     row.modified_ms = self._tick()
         del self._state.orders[guid]
-        return SandboxResponse(204, [], b"")
+        return self._maybe_lost(SandboxResponse(204, [], b""))
 
     def _order_refusal(self, order: dict[str, Any]) -> str:  # noqa: PLR0911 - one check, one answer
         from decimal import Decimal

@@ -250,6 +250,34 @@ def test_units_refunded_with_restock_go_back_by_a_credit_note_once_in_both_syste
     assert level(ledger) == (8, 0, 8)  # back once: the ledger's return and Unleashed's count agree
 
 
+def test_a_cancel_after_a_credited_refund_gives_each_unit_back_once(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    """Deleting the sales order gives back all it allocated, the refunded unit too: its credit
+    note is deleted with it, or that unit would count twice (a chaos replay found it)."""
+    from dataclasses import replace
+
+    from omnistock.orders import RefundLine
+
+    placed = order("1045", [("BOLT", 2, "5.00")])
+    wiring.order_desk.ingest(placed)
+    assert sync(wiring, "1045") == "sent"
+    refunded = replace(placed, refunds=(RefundLine("r1", "1", 1, "cancel"),), updated_at="2026-11-23T11:10:00Z")
+    wiring.order_desk.ingest(refunded)
+    assert sync(wiring, "1045") == "sent" and len(erp.credit_notes()) == 1
+    assert erp.available("BOLT", "MAIN") == 9  # 2 allocated, 1 credited back
+    wiring.order_desk.ingest(replace(refunded, cancelled=True, updated_at="2026-11-23T11:20:00Z"))
+    erp.lose_next_answers(1)  # the sales order is deleted; the answer is lost
+    assert sync(wiring, "1045") == "waiting"
+    for _ in range(2):  # tried again, and redelivered: each delete once
+        sync(wiring, "1045")
+    assert erp.sales_orders() == [] and erp.credit_notes() == []
+    assert erp.available("BOLT", "MAIN") == 10  # every unit back once
+    clock.advance(minutes=1)
+    poll(wiring)
+    assert level(ledger) == (10, 0, 10)
+
+
 def test_one_unleashed_customer_per_web_customer_made_once(
     wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox
 ) -> None:

@@ -152,7 +152,11 @@ class SalesOrderWriter:
             return "waiting"
         if kept.stored.order.cancelled and sales:
             try:
-                cancels = [self._cancel(kept.stored, d) for d in sales.values() if d.state == "created"]
+                cancels = [
+                    self._cancel(kept.stored, d, [c for c in kept.erp_orders if c.register_id == w and c.number > 0])
+                    for w, d in sales.items()
+                    if d.state == "created"
+                ]
             except ChannelUnavailable:  # the document stays created: the order's next change, or a retry, cancels
                 return "waiting"
             return "cancelled" if cancels and all(c == "cancelled" for c in cancels) else (cancels or ["unchanged"])[0]
@@ -353,19 +357,34 @@ class SalesOrderWriter:
             "Total": f"{total:.2f}",
         }
 
-    def _cancel(self, stored: StoredOrder, document: PosDocument) -> str:
+    def _cancel(self, stored: StoredOrder, document: PosDocument, credits: list[PosDocument]) -> str:
         """The order was cancelled after it was sent: its sales order is deleted in Unleashed
         while its status allows (Parked, Placed: the allocation goes back); once it is picked or
-        further along Unleashed refuses, and the problems inbox says to cancel it there."""
+        further along Unleashed refuses, and the problems inbox says to cancel it there.
+
+        Deleting the sales order gives back every unit it allocated, refunded ones included; so
+        the credit notes written for its refunds are deleted too, or those units would count
+        twice (found by the chaos replay). Each delete is safe to repeat (gone is done), and the
+        sales order goes first: if Unleashed keeps it, its credit notes must stay."""
         assert self.api is not None  # noqa: S101 - checked by sync
         order = stored.order
+        subject = f"order:{order.channel}:{order.order_id}"
         try:
             self.api.delete(f"SalesOrders/{document.sale_id}")
         except UnleashedRefused as refused:
             why = f"cancelled on {order.channel}, but Unleashed keeps sales order {document.receipt}: {refused}"
-            subject = f"order:{order.channel}:{order.order_id}"
             self.history.note(subject, SOURCE, f"cancel of order {order.number}", "rejected", why, self.clock())
             return "refused"
+        for credit in (c for c in credits if c.state == "created"):
+            try:
+                self.api.delete(f"CreditNotes/{credit.sale_id}")
+            except UnleashedRefused as refused:  # kept: its units now count twice there until staff fix it
+                why = (
+                    f"sales order {document.receipt} was deleted, but Unleashed keeps credit note "
+                    f"{credit.sale_id} for its refund: delete it in Unleashed ({refused})"
+                )
+                self.history.note(subject, SOURCE, f"cancel of order {order.number}", "rejected", why, self.clock())
+            self.documents.replace(credit, replace(credit, state="cancelled", error=""))
         gone = replace(document, state="cancelled", error="")
         return "cancelled" if self.documents.replace(document, gone) else "busy"
 
