@@ -278,6 +278,31 @@ def test_a_cancel_after_a_credited_refund_gives_each_unit_back_once(
     assert level(ledger) == (10, 0, 10)
 
 
+def test_a_cancel_while_the_sales_orders_answer_is_lost_still_deletes_it(
+    wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox, clock: Clock
+) -> None:
+    from dataclasses import replace
+
+    placed = order("1046", [("BOLT", 2, "5.00")])
+    wiring.order_desk.ingest(placed)
+    erp.lose_next_answers(1)  # Unleashed makes the sales order; the answer never comes
+    assert sync(wiring, "1046") == "waiting" and len(erp.sales_orders()) == 1
+    wiring.order_desk.ingest(replace(placed, cancelled=True, updated_at="2026-11-23T11:20:00Z"))
+    clock.advance(minutes=5)
+    assert sync(wiring, "1046") == "cancelled"  # looked up, found, deleted
+    assert erp.sales_orders() == [] and erp.available("BOLT", "MAIN") == 10
+    assert unleashed.sales_orders(wiring).retry_unfinished(NEVER) == {}  # nothing left to try
+    never = order("1047", [("NUT", 1, "1.00")])
+    wiring.order_desk.ingest(never)
+    erp.fail_next(1, status=503)  # Unleashed never made this one
+    assert sync(wiring, "1047") == "waiting"
+    wiring.order_desk.ingest(replace(never, cancelled=True, updated_at="2026-11-23T11:30:00Z"))
+    clock.advance(minutes=5)
+    assert sync(wiring, "1047") == "unchanged"  # looked up, not there: closed, never sent
+    assert [o["OrderNumber"] for o in erp.sales_orders()] == []
+    assert unleashed.sales_orders(wiring).retry_unfinished(NEVER) == {}
+
+
 def test_one_unleashed_customer_per_web_customer_made_once(
     wiring: Wiring, ledger: Ledger, erp: UnleashedSandbox
 ) -> None:

@@ -152,13 +152,11 @@ class SalesOrderWriter:
             return "waiting"
         if kept.stored.order.cancelled and sales:
             try:
-                cancels = [
-                    self._cancel(kept.stored, d, [c for c in kept.erp_orders if c.register_id == w and c.number > 0])
-                    for w, d in sales.items()
-                    if d.state == "created"
-                ]
-            except ChannelUnavailable:  # the document stays created: the order's next change, or a retry, cancels
+                cancels = self._cancel_all(kept.stored, sales, kept.erp_orders)
+            except ChannelUnavailable:  # the documents stay: the order's next change, or a retry, cancels
                 return "waiting"
+            if "busy" in cancels:
+                return "busy"
             return "cancelled" if cancels and all(c == "cancelled" for c in cancels) else (cancels or ["unchanged"])[0]
         plan = self._plan(list(kept.lines.values()))
         if not plan and not sales:
@@ -356,6 +354,53 @@ class SalesOrderWriter:
             "TaxTotal": "0.00",
             "Total": f"{total:.2f}",
         }
+
+    def _cancel_all(
+        self, stored: StoredOrder, sales: dict[str, PosDocument], documents: list[PosDocument]
+    ) -> list[str]:
+        """Each warehouse's sales order of a cancelled order, undone. A document whose answer
+        was lost (still calling) may be in Unleashed: it is looked up first, and undone if it is
+        (a chaos replay found one left allocating for good); one never made is closed."""
+        results = []
+        for warehouse, sale in sales.items():
+            credits = []
+            for credit in (c for c in documents if c.register_id == warehouse and c.number > 0):
+                settled = self._settle(credit, "CreditNotes")
+                if settled is None:
+                    return ["busy"]
+                credits.append(settled)
+            settled = self._settle(sale, "SalesOrders")
+            if settled is None:
+                return ["busy"]
+            if settled.state == "created":
+                results.append(self._cancel(stored, settled, credits))
+        return results
+
+    def _settle(self, document: PosDocument, endpoint: str) -> PosDocument | None:
+        """A document of a cancelled order as Unleashed has it: created (it is there) or
+        cancelled (it never was, and now never will be); None while another run is calling."""
+        assert self.api is not None  # noqa: S101 - checked by sync
+        if document.state not in ("calling", "refused"):
+            return document
+        now = self.clock()
+        if document.state == "refused":
+            gone = replace(document, state="cancelled", error="", claimed_at="")
+            return gone if self.documents.replace(document, gone) else None
+        recent = document.claimed_at and parse_iso(document.claimed_at) > now - STALE_CLAIM
+        taken = None if recent else self.documents.claim(document, iso(now))
+        if taken is None:
+            return None
+        try:
+            answer = self.api.get(f"{endpoint}/{taken.sale_id}")
+        except ChannelUnavailable:
+            self.documents.replace(taken, replace(taken, claimed_at=""))
+            raise
+        if answer is None:
+            settled = replace(taken, state="cancelled", claimed_at="", error="")
+        else:
+            receipt = str(answer.get("OrderNumber") or taken.receipt)
+            settled = replace(taken, state="created", claimed_at="", error="", receipt=receipt)
+        return settled if self.documents.replace(taken, settled) else None
 
     def _cancel(self, stored: StoredOrder, document: PosDocument, credits: list[PosDocument]) -> str:
         """The order was cancelled after it was sent: its sales order is deleted in Unleashed
