@@ -117,6 +117,29 @@ class Network:
         assert 200 <= status < 300, f"{delivery.key} answered {status}"
 
 
+def shopify_deliveries(
+    stack: RunningStack, shopify: httpx.Client, ours: Callable[[object], bool], fresh: Callable[[str], bool]
+) -> list[Delivery]:
+    """The webhooks the Shopify sandbox queued for the orders ``ours`` names and ``fresh`` has
+    not seen, signed as Shopify signs them, in the order it queued them."""
+    found = []
+    url = f"{stack.url}/webhooks/shopify"
+    for webhook in shopify.get("/_sandbox/webhooks").json()["webhooks"]:
+        body = webhook["body"]
+        order_id = body.get("order_id") if webhook["topic"] == "refunds/create" else body.get("id")
+        if ours(order_id) and fresh(f"shopify {webhook['id']}"):
+            raw, topic, wid = json.dumps(body).encode(), webhook["topic"], webhook["id"]
+            found.append(
+                Delivery(
+                    f"shopify {topic}",
+                    lambda raw=raw, topic=topic, wid=wid: (
+                        deliver(url, topic, raw, LOCAL_WEBHOOK_SECRET, webhook_id=wid).status_code
+                    ),
+                )
+            )
+    return found
+
+
 class World:
     """The sandboxes, the truth they imply, and what has been picked up from their outboxes."""
 
@@ -367,22 +390,9 @@ class World:
         return True
 
     def _shopify(self) -> list[Delivery]:
-        found = []
-        url = f"{self.stack.url}/webhooks/shopify"
-        for webhook in self.shopify.get("/_sandbox/webhooks").json()["webhooks"]:
-            body = webhook["body"]
-            order_id = body.get("order_id") if webhook["topic"] == "refunds/create" else body.get("id")
-            if ("shopify", order_id) in self.orders and self._fresh(f"shopify {webhook['id']}"):
-                raw, topic, wid = json.dumps(body).encode(), webhook["topic"], webhook["id"]
-                found.append(
-                    Delivery(
-                        f"shopify {topic}",
-                        lambda raw=raw, topic=topic, wid=wid: (
-                            deliver(url, topic, raw, LOCAL_WEBHOOK_SECRET, webhook_id=wid).status_code
-                        ),
-                    )
-                )
-        return found
+        return shopify_deliveries(
+            self.stack, self.shopify, lambda order_id: ("shopify", order_id) in self.orders, self._fresh
+        )
 
     def _commentsold(self) -> list[Delivery]:
         found = []

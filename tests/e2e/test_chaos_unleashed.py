@@ -25,7 +25,6 @@ CI runs one derandomized example of 12 steps; ``CHAOS_EXAMPLES`` and ``CHAOS_STE
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import uuid
@@ -38,9 +37,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from local.send_webhook import LOCAL_WEBHOOK_SECRET, deliver
 from tests.e2e.conftest import SHOPIFY_LOCATION, RunningStack, live_channel, running_stack
-from tests.e2e.test_chaos import EXAMPLES, GRACE_SECONDS, Delivery, Network, sandbox_client
+from tests.e2e.test_chaos import EXAMPLES, GRACE_SECONDS, Delivery, Network, sandbox_client, shopify_deliveries
 from tests.reliability import record
 
 pytestmark = pytest.mark.e2e
@@ -219,23 +217,13 @@ class World:
 
     # ---- Shopify's webhooks, for this world's orders
     def collect(self) -> list[Delivery]:
-        found = []
-        url = f"{self.stack.url}/webhooks/shopify"
-        for webhook in self.shopify.get("/_sandbox/webhooks").json()["webhooks"]:
-            body = webhook["body"]
-            order_id = body.get("order_id") if webhook["topic"] == "refunds/create" else body.get("id")
-            if order_id in self.orders and f"shopify {webhook['id']}" not in self.seen:
-                self.seen.add(f"shopify {webhook['id']}")
-                raw, topic, wid = json.dumps(body).encode(), webhook["topic"], webhook["id"]
-                found.append(
-                    Delivery(
-                        f"shopify {topic}",
-                        lambda raw=raw, topic=topic, wid=wid: (
-                            deliver(url, topic, raw, LOCAL_WEBHOOK_SECRET, webhook_id=wid).status_code
-                        ),
-                    )
-                )
-        return found
+        return shopify_deliveries(self.stack, self.shopify, lambda order_id: order_id in self.orders, self._fresh)
+
+    def _fresh(self, key: str) -> bool:
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
 
     def poll_unleashed(self) -> None:
         self.unread.clear()  # read before it runs: nothing changes in Unleashed meanwhile

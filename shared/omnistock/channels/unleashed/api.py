@@ -18,9 +18,10 @@ Never logs bodies (they name customers): the endpoint and the status only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -36,6 +37,44 @@ PAGE_SIZE = 1000  # the documented maximum: a month's budget goes furthest in bi
 CLIENT_TYPE = "omnistock/sync"  # the vendor asks for "partner_or_account/app_name"
 SLOW_AT = 0.9
 _DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+
+
+class Pager(Protocol):
+    def page(self, endpoint: str, number: int, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]: ...
+
+
+def modified_since(cursor: str | None, overlap: timedelta) -> dict[str, str]:
+    """The ``modifiedSince`` filter from a cursor (ISO), less an overlap: rows modified while
+    the last read paged are read again (a repeat changes nothing). No cursor: everything."""
+    if not cursor:
+        return {}
+    from omnistock.clock import parse_iso
+
+    return {"modifiedSince": (parse_iso(cursor) - overlap).strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+@dataclass
+class ChangedRows:
+    """A list's rows, a page at a time, for as long as there is time: iterate them; ``complete``
+    says every page was read (only then may the caller's cursor move on)."""
+
+    api: Pager
+    endpoint: str
+    params: dict[str, str]
+    out_of_time: Callable[[], bool]
+    complete: bool = False
+    pages: int = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        number, count = 1, 1
+        while number <= count:
+            if self.out_of_time():
+                return
+            rows, count = self.api.page(self.endpoint, number, self.params)
+            self.pages += 1
+            yield from rows
+            number += 1
+        self.complete = True
 
 
 class QuotaExhausted(ChannelUnavailable):

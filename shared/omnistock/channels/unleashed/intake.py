@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from omnistock.channels.unleashed.api import QuotaExhausted, unleashed_time
+from omnistock.channels.unleashed.api import ChangedRows, QuotaExhausted, modified_since, unleashed_time
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import InvalidRequest, NotFound
 from omnistock.models import ParkedCount, SyncEntry
@@ -70,23 +70,21 @@ class UnleashedIntake:
         if state == "slow" and not hinted and last and now - parse_iso(last) < SLOW_EVERY:
             return report | {"budget": "90% used: polling every 30 minutes"}
         cursor = self.cursors.cursor(STOCK_CURSOR)
-        params = {"modifiedSince": (parse_iso(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")} if cursor else {}
+        params = modified_since(cursor, OVERLAP)
         if len(self.warehouses) == 1:  # its rows only: no all-warehouse totals, half the pages
             params["warehouseCode"] = next(iter(self.warehouses))
-        newest, unmapped, number, pages = cursor or "", set[str](), 1, 1
+        newest, unmapped = cursor or "", set[str]()
+        rows = ChangedRows(api, "StockOnHand", params, out_of_time)
         try:
-            while number <= pages and not out_of_time():
-                rows, pages = api.page("StockOnHand", number, params)
-                report["pages"] += 1
-                for row in rows:
-                    result, modified = self.row(row, unmapped)
-                    report["rows"] += 1
-                    report[result] = report.get(result, 0) + 1
-                    newest = max(newest, modified)
-                number += 1
+            for row in rows:
+                result, modified = self.row(row, unmapped)
+                report["rows"] += 1
+                report[result] = report.get(result, 0) + 1
+                newest = max(newest, modified)
         except QuotaExhausted as exhausted:
-            return report | {"budget": str(exhausted)}
-        if number > pages and newest:  # every page applied: the next poll starts from here
+            return report | {"budget": str(exhausted), "pages": rows.pages}
+        report["pages"] = rows.pages
+        if rows.complete and newest:  # every page applied: the next poll starts from here
             self.cursors.advance_cursor(STOCK_CURSOR, newest)
         self.cursors.advance_cursor(LAST_POLL, iso(now))
         return report

@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from omnistock.channels import ChannelRefused, ChannelUnavailable
 from omnistock.channels.shopify.products import ProductFacts, ProductRefused, ShopifyProduct, handle_for
-from omnistock.channels.unleashed.api import QuotaExhausted, UnleashedRefused, unleashed_time
+from omnistock.channels.unleashed.api import (
+    ChangedRows,
+    QuotaExhausted,
+    UnleashedRefused,
+    modified_since,
+    unleashed_time,
+)
 from omnistock.clock import iso, parse_iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest
 from omnistock.models import MasteredProduct, SyncEntry
@@ -107,28 +113,24 @@ class ProductMaster:
     ) -> dict[str, Any]:
         report: dict[str, Any] = {"products": 0}
         cursor = self.cursors.cursor(UNLEASHED_CURSOR)
-        params = {"modifiedSince": (parse_iso(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")} if cursor else {}
-        newest, number, pages, stopped = cursor or "", 1, 1, False
+        newest = cursor or ""
+        rows = ChangedRows(api, "Products", modified_since(cursor, OVERLAP), lambda: False)
         try:
-            while number <= pages and not stopped:
-                items, pages = api.page("Products", number, params)
-                for item in items:
-                    if out_of_time():
-                        stopped = True
-                        break
-                    result, modified = self._from_unleashed(item, shop)
-                    report["products"] += 1
-                    report[result] = report.get(result, 0) + 1
-                    newest = max(newest, modified)
-                number += 1
+            for item in rows:
+                if out_of_time():  # a pass cut short reads again: what it wrote is unchanged, no call
+                    break
+                result, modified = self._from_unleashed(item, shop)
+                report["products"] += 1
+                report[result] = report.get(result, 0) + 1
+                newest = max(newest, modified)
         except QuotaExhausted as exhausted:
             return report | {"budget": str(exhausted)}
         except ChannelRefused as refused:  # credentials, scopes: nothing goes until fixed (cursor stays)
             return report | {"stopped": str(refused)[:300]}
         except ChannelUnavailable as unavailable:  # the cursor stays: the next pass writes it again
             return report | {"waiting": str(unavailable)[:300]}
-        if newest and not stopped and number > pages:  # every page done (a pass cut short reads again:
-            self.cursors.advance_cursor(UNLEASHED_CURSOR, newest)  # what it wrote is unchanged, no call)
+        if newest and rows.complete:
+            self.cursors.advance_cursor(UNLEASHED_CURSOR, newest)
         return report
 
     def _from_unleashed(self, item: dict[str, Any], shop: ShopifyProductWriter) -> tuple[str, str]:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from omnistock.channels.unleashed.api import unleashed_time
-from omnistock.clock import iso, parse_iso, utc_now
+from omnistock.channels.unleashed.api import ChangedRows, modified_since, unleashed_time
+from omnistock.clock import iso, utc_now
 from omnistock.errors import Conflict, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
@@ -51,17 +51,14 @@ class UnleashedShipments:
     def poll(self, api: ShipmentReader, out_of_time: Callable[[], bool]) -> dict[str, Any]:
         report = {"shipments": 0, "recorded": 0}
         cursor = self.cursors.cursor(CURSOR)
-        params = {"modifiedSince": (parse_iso(cursor) - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")} if cursor else {}
-        newest, number, pages = cursor or "", 1, 1
-        while number <= pages and not out_of_time():
-            rows, pages = api.page("SalesShipments", number, params)
-            for row in rows:
-                report["shipments"] += 1
-                report["recorded"] += self.shipment(row)
-                modified = unleashed_time(row.get("LastModifiedOn"))
-                newest = max(newest, iso(modified) if modified else "")
-            number += 1
-        if number > pages and newest:
+        newest = cursor or ""
+        rows = ChangedRows(api, "SalesShipments", modified_since(cursor, OVERLAP), out_of_time)
+        for row in rows:
+            report["shipments"] += 1
+            report["recorded"] += self.shipment(row)
+            modified = unleashed_time(row.get("LastModifiedOn"))
+            newest = max(newest, iso(modified) if modified else "")
+        if rows.complete and newest:
             self.cursors.advance_cursor(CURSOR, newest)
         return report
 
