@@ -61,6 +61,7 @@ SHOPIFY_CURSOR = "shopify:products-for-unleashed"
 OVERLAP = timedelta(minutes=5)
 NAMESPACE = uuid.UUID("5d0c1a77-3f0e-4b52-8f36-756e6c507264")
 SOURCE = "unleashed"
+OVER_50 = "products_with_over_50_variants"
 
 
 class UnleashedProductsApi(Protocol):
@@ -197,9 +198,8 @@ class ProductMaster:
         try:
             while more and not stopped:
                 changed, after, more, truncated = shop.changed_since(since, after)
-                if truncated:
-                    report["products_with_over_50_variants"] = report.get("products_with_over_50_variants", 0)
-                    report["products_with_over_50_variants"] += truncated
+                if truncated:  # their first 50 variants are read; the rest are counted here
+                    report[OVER_50] = report.get(OVER_50, 0) + truncated
                 for variant in changed:
                     if out_of_time():
                         stopped = True
