@@ -83,7 +83,7 @@ def _json(status: int, body: Any) -> Response:
 @app.get(
     "/skus",
     summary="The catalog in SKU order, a page at a time, with each SKU's levels (or only the SKUs in a state "
-    "on a channel: paused, auto_sync_off, push_failed)",
+    "on a channel: paused, auto_sync_off, push_failed, shortfall at a location it sells from)",
     responses=ERRORS,
     tags=["stock"],
 )

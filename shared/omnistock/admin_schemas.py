@@ -44,7 +44,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=PRINTABLE)]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
 EntryWay = Literal["manual", "file", "channel", "order"]  # models.ENTRY_WAYS
-InventoryState = Literal["paused", "auto_sync_off", "push_failed"]  # inventory_filters.STATES
+InventoryState = Literal["paused", "auto_sync_off", "push_failed", "shortfall"]  # inventory_filters.STATES
 
 
 # "hold" names the checkout lots of holds ("hold:<hold id>"): a sale's lot is "<source>:<event id>".

@@ -1,6 +1,7 @@
-"""The inventory list narrowed to SKUs in a state on a channel: paused, auto sync off, or whose
-last push failed. Each state has its own sparse, SKU-ordered index (on the policy items; the
-open problems), so a filtered page reads one index entry per row, then the rows' catalog
+"""The inventory list narrowed to SKUs in a state on a channel: paused, auto sync off, whose
+last push failed, or short (a location the channel sells from promises more than it counts).
+Each state has its own sparse, SKU-ordered index (on the policy items; the open problems, one
+range per location for shortfalls), so a filtered page reads one index entry per row, then the rows' catalog
 entries and levels in batches: never a scan, never a walk over SKUs that do not match.
 
 And, for any page of the list, each pushed channel's column: what Omnistock makes it show,
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from omnistock.problems import ProblemsDesk
 
 PUSH_FAILED = "push_failed"
-STATES = (keys.PAUSED, keys.AUTO_SYNC_OFF, PUSH_FAILED)
+SHORTFALL = "shortfall"
+STATES = (keys.PAUSED, keys.AUTO_SYNC_OFF, PUSH_FAILED, SHORTFALL)
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,14 @@ class InventoryFilters:
         push resolved since, are left out)."""
         if state not in STATES:
             raise InvalidRequest(f"state is one of {', '.join(STATES)}")
-        if self.stock.channel(channel) is None:
+        configured = self.stock.channel(channel)
+        if configured is None:
             raise NotFound(f"channel {channel!r} is not configured")
-        if state == PUSH_FAILED:
+        extra = 0  # index entries read beyond one a row (a SKU short at two locations, a merge's tail)
+        if state == SHORTFALL:
+            skus, entries_read = self._short(list(configured.locations), prefix, after, limit)
+            read, extra = skus, entries_read - len(skus)
+        elif state == PUSH_FAILED:
             failed = self.problems.failed(channel, prefix, after, limit)
             read = [problem.subject for problem in failed]
             skus = [problem.subject for problem in self.desk().still_open(failed)]
@@ -114,5 +121,11 @@ class InventoryFilters:
             for entry in found
         ]
         last = len(read) < limit
-        items = len(read) + len(entries) + len(levels)
+        items = len(read) + extra + len(entries) + len(levels)
         return InventoryPage(rows, last=last, items_read=items, queries=1, cursor=None if last else read[-1])
+
+    def _short(self, locations: list[str], prefix: str, after: str, limit: int) -> tuple[list[str], int]:
+        """SKUs short at any of ``locations``, merged in SKU order, at most ``limit``, and the
+        index entries read: one range query per location (a SKU short at two is one row)."""
+        read = [p.subject for location in locations for p in self.problems.shortfalls(location, prefix, after, limit)]
+        return sorted(set(read))[:limit], len(read)

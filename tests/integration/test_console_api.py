@@ -384,6 +384,29 @@ def test_a_shortfall_is_a_problem_while_it_lasts(shop: Any, wiring: Wiring, stre
     assert shop("GET", "/problems", kind="shortfall")[1]["problems"] == []
 
 
+def test_the_inventory_narrows_to_skus_short_where_a_channel_sells(
+    shop: Any, wiring: Wiring, stream: StreamReader
+) -> None:
+    for sku, held in (("TEE-1", 4), ("TEE-3", 3)):  # the shelf then counts 1 of each
+        hold = {"hold_id": f"cart-{sku}", "sku": sku, "location": "shop", "qty": held, "source": "commentsold"}
+        assert shop("POST", "/holds", hold)[0] == 201
+        count = {"location": "shop", "on_hand": 1, "version": 2, "event_id": f"c-{sku}"}
+        assert shop("POST", f"/skus/{sku}/counts", count)[0] == 200
+    movement_log = load_function("movement_log").lambda_handler
+    assert movement_log({"Records": stream.read()}, FakeContext()) == {"batchItemFailures": []}
+
+    def listed(**query: str) -> list[str]:
+        return [row["sku"] for row in shop("GET", "/skus", channel="shopify", state="shortfall", **query)[1]["skus"]]
+
+    assert listed() == ["TEE-1", "TEE-3"]
+    first = shop("GET", "/skus", channel="shopify", state="shortfall", limit="1")[1]
+    assert [row["sku"] for row in first["skus"]] == ["TEE-1"] and first["next"] == "TEE-1"
+    assert listed(after="TEE-1") == ["TEE-3"] and listed(prefix="TEE-3") == ["TEE-3"]
+    assert shop("POST", "/holds/cart-TEE-1/release", {"event_id": "rel-1"})[0] == 200
+    assert movement_log({"Records": stream.read()}, FakeContext()) == {"batchItemFailures": []}
+    assert listed() == ["TEE-3"]  # whole again: it leaves the filter
+
+
 def test_the_jobs_running_now_are_listed(shop: Any, wiring: Wiring) -> None:
     started = shop("POST", "/sync-now", {"channel": "shopify", "skus": ["TEE-1"]})[1]
     running = shop("GET", "/sync-now", groups="[viewer]")[1]["jobs"]

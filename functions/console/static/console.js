@@ -210,7 +210,7 @@ const screens = {
     const filter = Object.assign({ prefix }, state ? { state, channel: inChannel } : {});
     const page = await api("GET", "/skus?" + new URLSearchParams(Object.assign({ after, limit: "50", channels: "true" }, filter)));
     const search = h("input", { id: "prefix", type: "search", value: prefix, placeholder: "e.g. TEE-" });
-    const states = h("select", { id: "state" }, [["", "Any state"], ["paused", "Paused"], ["auto_sync_off", "Auto sync off"], ["push_failed", "Last push failed"]].map(([v, l]) => h("option", { value: v }, l)));
+    const states = h("select", { id: "state" }, [["", "Any state"], ["paused", "Paused"], ["auto_sync_off", "Auto sync off"], ["push_failed", "Last push failed"], ["shortfall", "Shortfall (promises more than it counts)"]].map(([v, l]) => h("option", { value: v }, l)));
     states.value = state;
     const on = channelSelect(list, "state-channel");
     on.value = inChannel;

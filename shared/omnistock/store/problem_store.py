@@ -81,6 +81,12 @@ class ProblemStore:
         found = self._after(base + prefix, base + after if after else "", limit)
         return [_problem(item) for item in found]
 
+    def shortfalls(self, location: str, prefix: str, after: str, limit: int) -> list[Problem]:
+        """Open shortfalls at ``location`` of SKUs starting with ``prefix`` (after the SKU
+        ``after``), in SKU order."""
+        base = problem_id(SHORTFALL, location, "")
+        return [_problem(item) for item in self._after(base + prefix, base + after if after else "", limit)]
+
     def _after(self, prefix: str, after: str, limit: int) -> list[Item]:
         """Items whose sort key starts with ``prefix``, after ``after``, in order."""
         low, high = max(after, prefix), keys.prefix_end(prefix) if prefix else "~"
