@@ -312,7 +312,7 @@ class UnleashedSandbox(LoopbackSandbox):
             page_text, query, lambda since: [s for s in self._state.shipments if since is None or s["_ms"] >= since]
         )
 
-    def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:  # noqa: PLR0911
+    def _sales_order(self, method: str, guid: str, body: bytes) -> SandboxResponse:
         state = self._state
         if method in ("GET", "DELETE") and guid not in state.orders:
             return json_response(404, {"Description": "not found"})
@@ -339,10 +339,7 @@ class UnleashedSandbox(LoopbackSandbox):
                     row = self._row(line["Product"]["ProductCode"], warehouse)
                     row.allocated += float(line["OrderQuantity"])
                     row.modified_ms = self._tick()
-        if state.lose_answers > 0:
-            state.lose_answers -= 1
-            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
-        return json_response(201, stored)
+        return self._maybe_lost(json_response(201, stored))
 
     def _save_product(self, guid: str, body: bytes) -> SandboxResponse:
         state = self._state
@@ -368,11 +365,7 @@ class UnleashedSandbox(LoopbackSandbox):
                 product[name] = given[name]
         product["_ms"] = self._tick()
         product["LastModifiedOn"] = f"/Date({product['_ms']})/"
-        answer = json_response(201, {k: v for k, v in product.items() if k != "_ms"})
-        if state.lose_answers > 0:
-            state.lose_answers -= 1
-            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
-        return answer
+        return self._maybe_lost(json_response(201, {k: v for k, v in product.items() if k != "_ms"}))
 
     def _credit_note(self, method: str, guid: str, body: bytes) -> SandboxResponse:
         """Units taken back: their products' stock on hand goes up at the warehouse."""
@@ -397,10 +390,7 @@ class UnleashedSandbox(LoopbackSandbox):
             row.on_hand += quantity
             row.modified_ms = self._tick()
         state.credits[guid] = note | {"Guid": guid, "LastModifiedOn": f"/Date({self._tick()})/"}
-        if state.lose_answers > 0:
-            state.lose_answers -= 1
-            return json_response(504, {"Description": "gateway timeout"}, [("X-Sandbox-Fault", "1")])
-        return json_response(201, state.credits[guid])
+        return self._maybe_lost(json_response(201, state.credits[guid]))
 
     def _delete_credit(self, guid: str) -> SandboxResponse:
         """The units a deleted credit note gave back are taken off again."""
