@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -150,7 +151,7 @@ class ProductMaster:
         try:
             entry = self._join_catalog(facts)
             if record is not None and record.fingerprint == facts.fingerprint():
-                self.records.save("shopify", _moved(record, version))
+                self.records.save("shopify", replace(record, version=version))
                 return "unchanged", iso(modified)
             written = self._to_shopify(facts, record, entry.listings.get(self.channel), shop)
         except (ProductRefused, Conflict, InvalidRequest) as refused:  # this product: the next may go
@@ -227,7 +228,7 @@ class ProductMaster:
         if record is not None and record.version >= version:
             return "stale"
         if record is not None and record.fingerprint == facts.fingerprint():
-            self.records.save("unleashed", _moved(record, version))
+            self.records.save("unleashed", replace(record, version=version))
             return "unchanged"
         guid = record.product_id if record else product_guid(facts.sku)
         try:
@@ -263,12 +264,6 @@ class ProductMaster:
         now = self.clock()
         entry = SyncEntry(sku, SOURCE, f"product:{iso(now)}", iso(now), None, 0, what, "failed", why[:300])
         self.history.record_sync([entry], now)
-
-
-def _moved(record: MasteredProduct, version: int) -> MasteredProduct:
-    from dataclasses import replace
-
-    return replace(record, version=version)
 
 
 def _money(value: Any) -> str:

@@ -1,5 +1,6 @@
 """Unleashed's part of the wiring: its settings from the environment, its API (signed, within the
-month's budget), its stock poll, and its connection check. Omnistock never writes stock to it."""
+month's budget), its poll (stock, shipments, the product master), its sales-order writer, and its
+connection check. Omnistock never writes stock to it."""
 
 from __future__ import annotations
 
@@ -185,8 +186,9 @@ def sales_orders(wiring: Wiring, *, fresh: bool = False) -> SalesOrderWriter:
 
 
 def poll(wiring: Wiring) -> Callable[[UnleashedApi, Callable[[], bool]], dict[str, object]]:
-    """The poll: stock on hand as master counts, then shipments dispatched since (both within the
-    budget: a poll the budget slows or stops reads neither)."""
+    """The poll: stock on hand as master counts, then shipments dispatched since, then the product
+    master's pass (all within the budget: a poll the budget slows or stops reads none of them;
+    products only while it is under 90%, or a webhook hinted)."""
     from omnistock.channels.unleashed.sales_orders import DESTINATION
     from omnistock.channels.unleashed.shipments import UnleashedShipments
     from omnistock.store.pos_sale_store import PosSaleStore
